@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// kitt: the KITT web server. No package dependencies: only the toolchain and the
+// system's OpenSSL, SQLite and zlib (each entering through one system-library target).
+import PackageDescription
+
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "kitt",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kitt", targets: ["kitt"]),
+    ],
+    targets: [
+        // C libraries: each is imported by exactly one Swift module (plus KittAPI for zlib).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Libraries, in dependency order.
+        .target(name: "KittJSON", swiftSettings: settings),
+        .target(name: "KittHTTP", dependencies: ["KittJSON"], swiftSettings: settings),
+        .target(name: "KittNet", dependencies: ["KittHTTP", "COpenSSL"], swiftSettings: settings),
+        .target(name: "KittSQLite", dependencies: ["CSQLite"], swiftSettings: settings),
+        .target(name: "KittStore", dependencies: ["KittSQLite", "KittJSON"], swiftSettings: settings),
+        .target(
+            name: "KittAPI",
+            dependencies: ["KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
+            swiftSettings: settings),
+        .target(name: "KittApp", dependencies: ["KittAPI", "KittNet", "KittStore"], swiftSettings: settings),
+        .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
+
+        // Tests.
+        .target(
+            name: "KittTestSupport",
+            dependencies: ["KittApp", "KittNet", "KittHTTP", "KittJSON"],
+            path: "Tests/KittTestSupport", swiftSettings: settings),
+        .testTarget(name: "KittJSONTests", dependencies: ["KittJSON"], swiftSettings: settings),
+        .testTarget(name: "KittHTTPTests", dependencies: ["KittHTTP"], swiftSettings: settings),
+        .testTarget(name: "KittNetTests", dependencies: ["KittNet", "KittTestSupport"], swiftSettings: settings),
+        .testTarget(name: "KittSQLiteTests", dependencies: ["KittSQLite"], swiftSettings: settings),
+        .testTarget(name: "KittStoreTests", dependencies: ["KittStore"], swiftSettings: settings),
+        .testTarget(
+            name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "KittEndToEndTests", dependencies: ["KittApp", "KittTestSupport"], swiftSettings: settings),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef KITT_CSQLITE_SHIM_H
+#define KITT_CSQLITE_SHIM_H
+#include <sqlite3.h>
+#endif

@@ -1,0 +1,1 @@
+// KittAPI module.

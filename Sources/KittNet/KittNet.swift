@@ -1,0 +1,1 @@
+// KittNet module.

@@ -1,0 +1,1 @@
+// KittSQLite module.
