@@ -1,1 +1,0 @@
-// KittAPI module.

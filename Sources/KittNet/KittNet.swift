@@ -1,1 +1,0 @@
-// KittNet module.
