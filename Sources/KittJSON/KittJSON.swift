@@ -1,1 +1,0 @@
-// KittJSON module.
