@@ -109,9 +109,17 @@ extension JSON {
     public var intValue: Int? {
         switch self {
         case .int(let i): i
-        case .double(let d): Int(exactly: d)
+        case .double(let d): JSON.exactInt(d)
         default: nil
         }
+    }
+
+    /// `Int(exactly:)` without libm (this module links nothing; `Int(exactly:)` calls `trunc`/`floor`).
+    private static func exactInt(_ d: Double) -> Int? {
+        // [-2^63, 2^63): both bounds are exactly representable; NaN fails the comparison.
+        guard d >= -9223372036854775808.0 && d < 9223372036854775808.0 else { return nil }
+        let i = Int(d)  // truncating conversion, in range
+        return Double(i) == d ? i : nil
     }
 
     /// `.int` (converted, may round above 2^53) or `.double`.
