@@ -1,0 +1,11 @@
+import KittHTTP
+
+/// Every route of the v1 API, in one place.
+public enum Routes {
+    public static func makeRouter(context: APIContext) -> Router {
+        var router = Router()
+        HealthRoutes.register(in: &router, context: context)
+        EventRoutes.register(in: &router, context: context)
+        return router
+    }
+}

@@ -1,0 +1,163 @@
+/// `kitt web` options: flags beat environment beats defaults (SPEC §1).
+public struct WebOptions: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    public var authToken: String?
+    public var insecure = false
+    public var legacy = false
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var dataDirectory: String?
+    public var databasePath: String?
+    public var modelDirectory: String?
+    public var devonURL: String?
+    public var devonAPIKey: String?
+    public var configDirectory: String?
+    public var agentOfflineAfter: Double = 90
+    public var sseKeepalive: Double = 15
+    public var quickTestTimeout: Double = 1800
+    public var maxHeadBytes = 16 * 1024
+    public var maxBodyBytes = 8 * 1024 * 1024
+    public var headerTimeout: Double = 10
+    public var idleTimeout: Double = 60
+    public var maxConnections = 20_000
+    /// Print the banner and access log (tests turn it off).
+    public var quiet = false
+
+    public init() {}
+}
+
+/// A command-line mistake: one line on stderr and exit code 2.
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension WebOptions {
+    /// Parses `kitt web` arguments (after the word `web`), then fills gaps from the environment.
+    public static func parse(_ arguments: [String], environment: [String: String]) throws -> WebOptions {
+        var options = WebOptions()
+        var iterator = ArgumentIterator(arguments)
+        while let (flag, inlineValue) = iterator.nextFlag() {
+            func value() throws -> String { try iterator.value(for: flag, inline: inlineValue) }
+            func number(_ range: ClosedRange<Double> = 0.001...1e9) throws -> Double {
+                let text = try value()
+                guard let parsed = Double(text), range.contains(parsed) else {
+                    throw UsageError("\(flag) needs a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                }
+                return parsed
+            }
+            func integer(_ range: ClosedRange<Int>) throws -> Int {
+                let text = try value()
+                guard let parsed = Int(text), range.contains(parsed) else {
+                    throw UsageError("\(flag) needs an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                }
+                return parsed
+            }
+            func noValue() throws {
+                if inlineValue != nil { throw UsageError("\(flag) takes no value") }
+            }
+            switch flag {
+            case "--host": options.host = try value()
+            case "--port": options.port = try integer(0...65535)
+            case "--auth-token": options.authToken = try value()
+            case "--insecure": try noValue(); options.insecure = true
+            case "--legacy": try noValue(); options.legacy = true
+            case "--tls-cert": options.tlsCertificate = try value()
+            case "--tls-key": options.tlsKey = try value()
+            case "--data-dir": options.dataDirectory = try value()
+            case "--db": options.databasePath = try value()
+            case "--model-dir": options.modelDirectory = try value()
+            case "--devon-url": options.devonURL = try value()
+            case "--config-dir": options.configDirectory = try value()
+            case "--agent-offline-after": options.agentOfflineAfter = try number()
+            case "--sse-keepalive": options.sseKeepalive = try number()
+            case "--quicktest-timeout": options.quickTestTimeout = try number()
+            case "--max-head-bytes": options.maxHeadBytes = try integer(1024...(1 << 20))
+            case "--max-body-bytes": options.maxBodyBytes = try integer(1024...(1 << 30))
+            case "--header-timeout": options.headerTimeout = try number()
+            case "--idle-timeout": options.idleTimeout = try number()
+            case "--max-connections": options.maxConnections = try integer(1...1_000_000)
+            case "--quiet": try noValue(); options.quiet = true
+            default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
+            }
+        }
+        if let extra = iterator.positional.first {
+            throw UsageError("unexpected argument '\(extra)' (see 'kitt web --help')")
+        }
+        if (options.tlsCertificate == nil) != (options.tlsKey == nil) {
+            throw UsageError("--tls-cert and --tls-key go together")
+        }
+        if options.authToken == nil, let token = environment["KITT_AUTH_TOKEN"], !token.isEmpty {
+            options.authToken = token
+        }
+        if options.devonURL == nil, let url = environment["DEVON_URL"], !url.isEmpty { options.devonURL = url }
+        if let key = environment["DEVON_API_KEY"], !key.isEmpty { options.devonAPIKey = key }
+        if options.modelDirectory == nil, let dir = environment["KITT_MODEL_DIR"], !dir.isEmpty {
+            options.modelDirectory = dir
+        }
+        if options.configDirectory == nil, let dir = environment["KITT_CONFIG_DIR"], !dir.isEmpty {
+            options.configDirectory = dir
+        }
+        return options
+    }
+
+    public static let help = """
+        Usage: kitt web [options]
+
+        Serve the KITT REST API (https://HOST:PORT/api/v1/).
+
+        Options:
+          --host HOST                 address to listen on (default 0.0.0.0)
+          --port PORT                 port to listen on (default 8080; 0 picks a free one)
+          --auth-token TOKEN          bearer token for protected endpoints (env KITT_AUTH_TOKEN);
+                                      without one a random token is generated and kept in the data dir
+          --insecure                  plain HTTP (and no auth unless a token is given)
+          --legacy                    read-only v1 dashboard over plain HTTP
+          --tls-cert FILE --tls-key FILE
+                                      serve this certificate instead of the generated local CA's
+          --data-dir DIR              where kitt keeps its files (default ~/.kitt)
+          --db FILE                   SQLite database (default <data-dir>/kitt.db)
+          --model-dir DIR             model directory (env KITT_MODEL_DIR; default <data-dir>/models)
+          --devon-url URL             Devon model manager (env DEVON_URL; key in DEVON_API_KEY)
+          --config-dir DIR            kitt's data files (engines.json, ...; env KITT_CONFIG_DIR)
+          --agent-offline-after SECS  agents without a heartbeat this long are offline (default 90)
+          --sse-keepalive SECS        keepalive comment interval on event streams (default 15)
+          --quicktest-timeout SECS    a quick test running longer fails (default 1800)
+          --max-head-bytes N          request line + headers limit (default 16384 → 431)
+          --max-body-bytes N          request body limit (default 8388608 → 413)
+          --header-timeout SECS       time to send a request head (default 10)
+          --idle-timeout SECS         idle keep-alive connections close after (default 60)
+          --max-connections N         open connections at most (default 20000)
+          --quiet                     no banner, no access log
+          -h, --help                  show this help
+        """
+}
+
+/// Walks `--flag value`, `--flag=value` and positional words.
+struct ArgumentIterator {
+    private var remaining: ArraySlice<String>
+    private(set) var positional: [String] = []
+
+    init(_ arguments: [String]) { remaining = arguments[...] }
+
+    mutating func nextFlag() -> (String, String?)? {
+        while let word = remaining.popFirst() {
+            if word.hasPrefix("--") {
+                if let equals = word.firstIndex(of: "=") {
+                    return (String(word[..<equals]), String(word[word.index(after: equals)...]))
+                }
+                return (word, nil)
+            }
+            if word.hasPrefix("-") && word.count > 1 { return (word, nil) }
+            positional.append(word)
+        }
+        return nil
+    }
+
+    mutating func value(for flag: String, inline: String?) throws -> String {
+        if let inline { return inline }
+        guard let next = remaining.popFirst() else { throw UsageError("\(flag) needs a value") }
+        return next
+    }
+}

@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import KittAPI
+import KittHTTP
+import KittNet
+import KittStore
+
+/// `kitt web`, composed: data dir, token, TLS, store, router, server. `start` returns once
+/// the server is listening; `stop` shuts down in reverse order.
+public final class WebApp: Sendable {
+    public let port: Int
+    public let url: String
+    /// The admin token in force (nil only with `--insecure` and no token).
+    public let token: String?
+    public let caCertificatePath: String?
+    public let caFingerprint: String?
+    public let dataDirectory: String
+    public let context: APIContext?
+    private let server: HTTPServer
+    private let store: Store?
+    private let log: Log
+    private let background: BackgroundServices
+
+    public static func start(_ options: WebOptions, environment: [String: String]) throws -> WebApp {
+        try WebApp(options, environment: environment)
+    }
+
+    private init(_ options: WebOptions, environment: [String: String]) throws {
+        let log = Log(enabled: !options.quiet)
+        self.log = log
+        let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
+        try Files.makeDirectory(dataDirectory)
+        self.dataDirectory = dataDirectory
+
+        // Auth: flag/env token, else (secure mode) a generated token kept in the data dir.
+        let token: String?
+        if let given = options.authToken {
+            token = given
+        } else if options.insecure || options.legacy {
+            token = nil
+        } else {
+            token = try WebApp.persistentToken(in: dataDirectory)
+        }
+        self.token = token
+
+        // TLS: given files, or the local CA (created on first start).
+        var tls: TLSContext?
+        var caPath: String?
+        var fingerprint: String?
+        let plain = options.insecure || options.legacy
+        if !plain {
+            if let certificate = options.tlsCertificate, let key = options.tlsKey {
+                tls = try TLSContext.server(certificateChainFile: certificate, privateKeyFile: key)
+            } else {
+                let bundle = try CertificateAuthority.ensure(
+                    directory: dataDirectory + "/certs", hostNames: [Files.hostName()])
+                tls = try TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath)
+                caPath = bundle.caCertificatePath
+                fingerprint = bundle.caFingerprintSHA256
+            }
+        }
+        self.caCertificatePath = caPath
+        self.caFingerprint = fingerprint
+
+        var configuration = ServerConfiguration()
+        configuration.host = options.host
+        configuration.port = options.port
+        configuration.tls = tls
+        configuration.limits.maxHeadBytes = options.maxHeadBytes
+        configuration.limits.maxBodyBytes = options.maxBodyBytes
+        configuration.headerTimeout = options.headerTimeout
+        configuration.idleTimeout = options.idleTimeout
+        configuration.maxConnections = options.maxConnections
+
+        let store = try Store(path: options.databasePath ?? dataDirectory + "/kitt.db")
+        self.store = store
+
+        var settings = APISettings()
+        settings.dataDirectory = dataDirectory
+        settings.modelDirectory = options.modelDirectory ?? dataDirectory + "/models"
+        settings.devonURL = options.devonURL
+        settings.devonAPIKey = options.devonAPIKey
+        settings.agentOfflineAfterSeconds = options.agentOfflineAfter
+        settings.sseKeepaliveSeconds = options.sseKeepalive
+        settings.quickTestTimeoutSeconds = options.quickTestTimeout
+        settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
+        settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        let events = EventBus()
+        let context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: events)
+        self.context = context
+
+        var router = Routes.makeRouter(context: context)
+        router.onUnexpectedError = { request, error in
+            printError("kitt: error in \(request.method) \(request.path): \(error)")
+        }
+        let accessLog: (@Sendable (AccessRecord) -> Void)? =
+            options.quiet
+            ? nil
+            : { record in
+                log.line(
+                    "\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) "
+                        + "\(Int(record.durationSeconds * 1_000_000))us")
+            }
+        let frozen = router
+        server = HTTPServer(configuration: configuration, accessLog: accessLog) { request in
+            frozen.respond(to: request)
+        }
+        port = try server.start()
+        let scheme = tls == nil ? "http" : "https"
+        let shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
+        url = "\(scheme)://\(shownHost):\(port)"
+        background = BackgroundServices(context: context)
+        background.start()
+        events.startKeepalive(every: options.sseKeepalive)
+
+        if !options.quiet {
+            printBanner(options: options)
+        }
+    }
+
+    private func printBanner(options: WebOptions) {
+        log.line("kitt \(KittVersion.current) listening on \(url)/api/v1/")
+        if let caCertificatePath, let caFingerprint {
+            log.line("TLS CA certificate: \(caCertificatePath)")
+            log.line("TLS CA SHA-256 fingerprint: \(caFingerprint)")
+            log.line("Trust it with: curl --cacert \(caCertificatePath) \(url)/api/v1/health")
+        }
+        if options.insecure {
+            printError("WARNING: --insecure: serving plain HTTP; tokens and results cross the network unencrypted.")
+            if token == nil {
+                printError("WARNING: --insecure without --auth-token: authentication is OFF; anyone can write.")
+            }
+        }
+        if let token, options.authToken == nil, !options.insecure {
+            log.line("Auth token (kept in \(dataDirectory)/auth-token): \(token)")
+        }
+        log.line("Data: \(dataDirectory)")
+        log.flush()
+    }
+
+    /// Graceful shutdown: stop accepting, end event streams, finish requests in flight
+    /// (bounded), then close the database.
+    public func stop(gracePeriod: Double = 5) {
+        background.stop()
+        context?.events.closeAll()
+        server.shutdown(gracePeriod: gracePeriod)
+        store?.close()
+        log.flush()
+    }
+
+    static func persistentToken(in directory: String) throws -> String {
+        let path = directory + "/auth-token"
+        if let existing = Files.readText(path)?.trimmingCharacters(in: " \n\t\r"), !existing.isEmpty {
+            return existing
+        }
+        let token = RandomToken.hex(bytes: 32)
+        try Files.write(Array((token + "\n").utf8), to: path, mode: 0o600)
+        return token
+    }
+}
+
+/// Finds `Config/` (engines.json, Dockerfile, systemd unit): next to the executable or one of
+/// its ancestors (a build tree), or the current directory.
+enum ConfigDirectory {
+    static func locate() -> String? {
+        var candidates: [String] = []
+        if let executable = Files.executablePath() {
+            var directory = executable
+            for _ in 0..<5 {
+                guard let slash = directory.lastIndex(of: "/") else { break }
+                directory = String(directory[..<slash])
+                candidates.append(directory + "/Config")
+                candidates.append(directory + "/share/kitt")
+            }
+        }
+        var cwd = [CChar](repeating: 0, count: 4096)
+        if getcwd(&cwd, cwd.count) != nil {
+            candidates.append(cwd.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + "/Config")
+        }
+        return candidates.first { Files.exists($0 + "/engines.json") }
+    }
+}
+
+public enum RandomToken {
+    /// Hex of `bytes` random bytes from the system CSPRNG (getrandom).
+    public static func hex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for _ in 0..<bytes {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s.removeFirst() }
+        while let l = s.last, chars.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

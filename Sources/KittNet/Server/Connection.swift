@@ -1,0 +1,458 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import KittHTTP
+import KittJSON
+import Synchronization
+
+/// One client connection: reads requests as the socket becomes readable, answers them in
+/// order, and writes as the socket becomes writable. Nothing here waits on the peer.
+///
+/// `@unchecked Sendable`: every mutable field is touched only on `loop.queue` (serial). The
+/// fields other threads use (`deadline`, `streamBacklog`, the close handlers) are atomics or
+/// behind a mutex.
+final class Connection: @unchecked Sendable {
+    enum State { case handshaking, open, streaming, closed }
+
+    let id: Int
+    let fd: Int32
+    let peer: String
+    let loop: EventLoop
+    private let server: HTTPServer
+    private let transport: any Transport
+
+    private var state: State
+    private var parser: HTTPRequestParser
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+    private var readSuspended = false
+    private var writeArmed = false
+    private var pendingCancels = 0
+    private var outbound: [UInt8] = []
+    private var outboundOffset = 0
+    private var awaitingResponse = false
+    private var closeAfterFlush = false
+    private var peerFinished = false
+    private var readWantsWrite = false
+    private var writeWantsRead = false
+    private var pausedForBackpressure = false
+    private var servedRequests = 0
+    private var headStartedAt: UInt64?
+    private var lastProgressAt: UInt64 = 0
+
+    /// Monotonic nanoseconds after which the server's sweeper times this connection out; 0: none.
+    let deadline = Atomic<UInt64>(0)
+    /// Bytes queued by `send` and not yet written, while streaming.
+    private let streamBacklog = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
+    private let closeHandlers = Mutex<[@Sendable () -> Void]>([])
+
+    private static let backpressureBytes = 1 << 20
+
+    init(id: Int, fd: Int32, peer: String, loop: EventLoop, server: HTTPServer, transport: any Transport, secure: Bool) {
+        self.id = id
+        self.fd = fd
+        self.peer = peer
+        self.loop = loop
+        self.server = server
+        self.transport = transport
+        self.state = secure ? .handshaking : .open
+        self.parser = HTTPRequestParser(limits: server.configuration.limits)
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    // MARK: Lifecycle
+
+    func start() {
+        loop.queue.async { [self] in
+            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+            source.setEventHandler { [unowned self] in self.onReadable() }
+            source.setCancelHandler { [self] in self.sourceCancelled() }
+            pendingCancels += 1
+            readSource = source
+            setDeadline(after: server.configuration.headerTimeout)
+            source.resume()
+        }
+    }
+
+    /// Closes the connection now: sources are cancelled and the fd is closed once they are.
+    func closeNow() {
+        guard state != .closed else { return }
+        state = .closed
+        closed.store(true, ordering: .releasing)
+        deadline.store(0, ordering: .relaxed)
+        transport.shutdown()
+        if let source = readSource {
+            if readSuspended { source.resume(); readSuspended = false }
+            source.cancel()
+        }
+        if let source = writeSource {
+            if !writeArmed { source.resume(); writeArmed = true }
+            source.cancel()
+        }
+        if pendingCancels == 0 { Glibc.close(fd) }
+        outbound = []
+        parser = HTTPRequestParser(limits: server.configuration.limits)
+        server.connectionClosed(self)
+        let handlers = closeHandlers.withLock { handlers -> [@Sendable () -> Void] in
+            defer { handlers = [] }
+            return handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    private func sourceCancelled() {
+        pendingCancels -= 1
+        if pendingCancels == 0 { Glibc.close(fd) }
+    }
+
+    /// Called by the sweeper (on our queue) when `deadline` has passed.
+    func timeoutFired() {
+        let limit = deadline.load(ordering: .relaxed)
+        guard state != .closed, limit != 0, limit <= Connection.now() else { return }
+        if state == .open, !parser.isIdle, !awaitingResponse, outbound.count == outboundOffset {
+            // The client started a request and did not finish it in time.
+            respondWithError(.requestTimeout, "request not received in time")
+            flush()
+            if state != .closed { closeNow() }
+        } else {
+            closeNow()
+        }
+    }
+
+    /// Graceful shutdown: idle connections close now; busy ones close after their answer.
+    func beginShutdown() {
+        switch state {
+        case .closed: return
+        case .streaming, .handshaking: closeNow()
+        case .open:
+            if parser.isIdle && !awaitingResponse && outbound.count == outboundOffset {
+                closeNow()
+            } else {
+                closeAfterFlush = closeAfterFlush || !awaitingResponse && outbound.count > outboundOffset
+            }
+        }
+    }
+
+    // MARK: Readiness
+
+    private func onReadable() {
+        switch state {
+        case .closed: return
+        case .handshaking: handshake(); return
+        case .open, .streaming: break
+        }
+        if writeWantsRead {
+            writeWantsRead = false
+            flush()
+        }
+        readAvailable()
+        drive()
+    }
+
+    private func onWritable() {
+        switch state {
+        case .closed: return
+        case .handshaking: handshake(); return
+        case .open, .streaming: break
+        }
+        if readWantsWrite {
+            readWantsWrite = false
+            readAvailable()
+        }
+        drive()
+    }
+
+    private func handshake() {
+        switch transport.handshake() {
+        case .bytes:
+            state = .open
+            disarmWrite()
+            setDeadline(after: server.configuration.headerTimeout)
+            readAvailable()
+            drive()
+        case .wantRead: disarmWrite()
+        case .wantWrite: armWrite()
+        case .closed, .failed: closeNow()
+        }
+    }
+
+    /// Reads what the socket (or TLS) has, up to a fair share per event.
+    private func readAvailable() {
+        var budget = 256 * 1024
+        while budget > 0, state == .open || state == .streaming {
+            if state == .open && (awaitingResponse || pausedForBackpressure || closeAfterFlush) {
+                pauseReading()
+                return
+            }
+            let outcome = transport.read(into: loop.scratch)
+            switch outcome {
+            case .bytes(let count):
+                budget -= count
+                lastProgressAt = Connection.now()
+                if state == .open {
+                    parser.append(UnsafeRawBufferPointer(rebasing: loop.scratch[0..<count]))
+                }
+                // A streaming connection's peer has nothing to say; its bytes are dropped.
+            case .wantRead:
+                return
+            case .wantWrite:
+                readWantsWrite = true
+                armWrite()
+                return
+            case .closed:
+                peerFinished = true
+                pauseReading()
+                return
+            case .failed:
+                closeNow()
+                return
+            }
+        }
+    }
+
+    /// Answers every complete request buffered, writes, and decides what happens next.
+    private func drive() {
+        processRequests()
+        flush()
+        guard state != .closed else { return }
+        if peerFinished {
+            if state == .streaming {
+                closeNow()
+                return
+            }
+            if !awaitingResponse && outbound.count == outboundOffset {
+                closeNow()
+                return
+            }
+        }
+        if !awaitingResponse && !pausedForBackpressure && !closeAfterFlush && !peerFinished && readSuspended {
+            resumeReading()
+        }
+        updateDeadline()
+    }
+
+    private func processRequests() {
+        while state == .open && !awaitingResponse && !closeAfterFlush {
+            if outbound.count - outboundOffset > Connection.backpressureBytes {
+                pausedForBackpressure = true
+                pauseReading()
+                return
+            }
+            let event: HTTPParserEvent?
+            do {
+                event = try parser.next()
+            } catch {
+                respondWithError(error.status, error.message)
+                return
+            }
+            guard let event else {
+                if parser.isReadingHead, headStartedAt == nil { headStartedAt = Connection.now() }
+                return
+            }
+            switch event {
+            case .expectContinue:
+                outbound.append(contentsOf: HTTPResponseSerializer.continueHead)
+            case .request(var request):
+                headStartedAt = nil
+                servedRequests += 1
+                request.remoteAddress = peer
+                dispatch(request)
+            }
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest) {
+        let started = Connection.now()
+        let response = server.responder(request)
+        deliver(response, to: request, started: started)
+    }
+
+    private func deliver(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64) {
+        switch response.body {
+        case .bytes(let body):
+            let keepAlive = request.wantsKeepAlive && !server.isShuttingDown
+            HTTPResponseSerializer.head(
+                response, version: request.version, framing: .contentLength(body.count), keepAlive: keepAlive,
+                into: &outbound)
+            if request.method != .head { outbound.append(contentsOf: body) }
+            if !keepAlive { closeAfterFlush = true }
+            server.logAccess(request, status: response.status.code, bytes: body.count, started: started)
+        case .deferred(let start):
+            awaitingResponse = true
+            let promise = ResponsePromise { [self] later in
+                loop.queue.async {
+                    guard self.state != .closed else { return }
+                    self.awaitingResponse = false
+                    self.deliver(later, to: request, started: started)
+                    self.drive()
+                }
+            }
+            start(promise)
+        case .stream(let start):
+            var head: [UInt8] = []
+            HTTPResponseSerializer.head(
+                response, version: request.version, framing: .untilClose, keepAlive: false, into: &head)
+            outbound.append(contentsOf: head)
+            streamBacklog.add(head.count, ordering: .relaxed)
+            state = .streaming
+            deadline.store(0, ordering: .relaxed)
+            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
+            flush()
+            if state == .streaming { start(self) }
+        }
+    }
+
+    private func respondWithError(_ status: HTTPStatus, _ message: String) {
+        var body: [UInt8] = []
+        JSON.object(["error": .string(message)]).write(into: &body)
+        var response = HTTPResponse.jsonBytes(body, status: status)
+        response.headers.add(name: "Connection", value: "close")
+        HTTPResponseSerializer.head(response, framing: .contentLength(body.count), keepAlive: false, into: &outbound)
+        outbound.append(contentsOf: body)
+        closeAfterFlush = true
+        pauseReading()
+        server.logAccess(
+            HTTPRequest(method: HTTPMethod("-"), target: "-"), status: status.code, bytes: body.count,
+            started: Connection.now())
+    }
+
+    // MARK: Writing
+
+    private func flush() {
+        while outboundOffset < outbound.count, state != .closed {
+            let outcome = outbound.withUnsafeBytes { all in
+                transport.write(UnsafeRawBufferPointer(rebasing: all[outboundOffset...]))
+            }
+            switch outcome {
+            case .bytes(let count):
+                outboundOffset += count
+                lastProgressAt = Connection.now()
+                if state == .streaming { streamBacklog.subtract(count, ordering: .relaxed) }
+            case .wantWrite:
+                armWrite()
+                return
+            case .wantRead:
+                writeWantsRead = true
+                return
+            case .closed, .failed:
+                closeNow()
+                return
+            }
+        }
+        guard state != .closed else { return }
+        if outbound.capacity > 64 * 1024 {
+            outbound = []
+        } else {
+            outbound.removeAll(keepingCapacity: true)
+        }
+        outboundOffset = 0
+        if !readWantsWrite { disarmWrite() }
+        if closeAfterFlush && !awaitingResponse {
+            closeNow()
+            return
+        }
+        if pausedForBackpressure {
+            pausedForBackpressure = false
+            loop.queue.async { [self] in if state == .open { drive() } }
+        }
+    }
+
+    private func armWrite() {
+        if writeSource == nil {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+            source.setEventHandler { [unowned self] in self.onWritable() }
+            source.setCancelHandler { [self] in self.sourceCancelled() }
+            pendingCancels += 1
+            writeSource = source
+            writeArmed = false
+        }
+        if !writeArmed {
+            writeArmed = true
+            writeSource?.resume()
+        }
+    }
+
+    private func disarmWrite() {
+        if writeArmed, let source = writeSource {
+            writeArmed = false
+            source.suspend()
+        }
+    }
+
+    private func pauseReading() {
+        if !readSuspended, let source = readSource {
+            readSuspended = true
+            source.suspend()
+        }
+    }
+
+    private func resumeReading() {
+        if readSuspended, let source = readSource {
+            readSuspended = false
+            source.resume()
+        }
+    }
+
+    // MARK: Deadlines
+
+    private func setDeadline(after seconds: Double) {
+        deadline.store(Connection.now() + UInt64(seconds * 1e9), ordering: .relaxed)
+    }
+
+    private func updateDeadline() {
+        let config = server.configuration
+        switch state {
+        case .closed, .streaming:
+            deadline.store(0, ordering: .relaxed)
+        case .handshaking:
+            break
+        case .open:
+            if awaitingResponse {
+                deadline.store(0, ordering: .relaxed)
+            } else if let started = headStartedAt {
+                deadline.store(started + UInt64(config.headerTimeout * 1e9), ordering: .relaxed)
+            } else if !parser.isIdle || outbound.count > outboundOffset {
+                deadline.store(lastProgressAt + UInt64(config.headerTimeout * 1e9), ordering: .relaxed)
+            } else if servedRequests == 0 {
+                // A fresh connection must send its first request promptly.
+                if deadline.load(ordering: .relaxed) == 0 { setDeadline(after: config.headerTimeout) }
+            } else {
+                setDeadline(after: config.idleTimeout)
+            }
+        }
+    }
+}
+
+extension Connection: ResponseStream {
+    func close() {
+        loop.queue.async { [self] in closeNow() }
+    }
+
+    func send(_ bytes: [UInt8]) -> Bool {
+        guard !closed.load(ordering: .acquiring) else { return false }
+        let backlog = streamBacklog.add(bytes.count, ordering: .relaxed).newValue
+        if backlog > server.configuration.maxStreamBacklogBytes {
+            // Too slow a reader: drop it rather than buffer without bound or slow publishers.
+            loop.queue.async { [self] in closeNow() }
+            return false
+        }
+        loop.queue.async { [self] in
+            guard state == .streaming else { return }
+            outbound.append(contentsOf: bytes)
+            flush()
+        }
+        return true
+    }
+
+    func onClose(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = closeHandlers.withLock { handlers -> Bool in
+            if closed.load(ordering: .acquiring) { return true }
+            handlers.append(handler)
+            return false
+        }
+        if runNow { handler() }
+    }
+}

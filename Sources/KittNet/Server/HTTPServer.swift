@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import KittHTTP
+import Synchronization
+
+/// The HTTP/1.1 (+TLS) server: a listening socket, a few event loops, and the connections.
+///
+/// Accepting runs on its own queue; each connection belongs to one event loop. A sweeper
+/// timer enforces header, idle and handshake deadlines without a timer per connection.
+public final class HTTPServer: Sendable {
+    public let configuration: ServerConfiguration
+    let responder: @Sendable (HTTPRequest) -> HTTPResponse
+    private let accessLog: (@Sendable (AccessRecord) -> Void)?
+    private let loops: [EventLoop]
+    private let acceptQueue = DispatchQueue(label: "kitt.accept")
+
+    private struct State: @unchecked Sendable {
+        // DispatchSource objects are thread-safe; they are kept here only to cancel them.
+        var listener: Int32 = -1
+        var listenerSource: (any DispatchSourceRead)?
+        var sweeper: (any DispatchSourceTimer)?
+        var connections: [Int: Connection] = [:]
+        var nextID = 0
+        var nextLoop = 0
+        var boundPort = 0
+    }
+    private let state = Mutex(State())
+    private let shuttingDown = Atomic<Bool>(false)
+    private let openConnections = Atomic<Int>(0)
+
+    public init(
+        configuration: ServerConfiguration,
+        accessLog: (@Sendable (AccessRecord) -> Void)? = nil,
+        responder: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) {
+        self.configuration = configuration
+        self.responder = responder
+        self.accessLog = accessLog
+        let count = configuration.loopCount > 0 ? configuration.loopCount : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        self.loops = (0..<count).map { EventLoop(index: $0) }
+    }
+
+    public var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
+    public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+    public var port: Int { state.withLock { $0.boundPort } }
+
+    /// Binds, listens and starts accepting. Returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() throws -> Int {
+        let fd = try Socket.listen(host: configuration.host, port: configuration.port)
+        let port = Socket.localPort(fd)
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
+        // DispatchSource is thread-safe; Swift's Dispatch overlay just does not say so.
+        nonisolated(unsafe) let listenerSource = source
+        source.setEventHandler { [self] in acceptPending(listener: fd, source: listenerSource) }
+        source.setCancelHandler { Glibc.close(fd) }
+        let sweeper = DispatchSource.makeTimerSource(queue: acceptQueue)
+        sweeper.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250), leeway: .milliseconds(50))
+        sweeper.setEventHandler { [self] in sweep() }
+        state.withLock {
+            $0.listener = fd
+            $0.listenerSource = source
+            $0.sweeper = sweeper
+            $0.boundPort = port
+        }
+        source.resume()
+        sweeper.resume()
+        return port
+    }
+
+    private func acceptPending(listener: Int32, source: any DispatchSourceRead) {
+        while !isShuttingDown {
+            let accepted: (fd: Int32, peer: String)?
+            do {
+                accepted = try Socket.accept(listener)
+            } catch let error as SystemError where error.errno == EMFILE || error.errno == ENFILE {
+                // Out of descriptors: stop accepting for a moment instead of spinning.
+                source.suspend()
+                nonisolated(unsafe) let paused = source
+                acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { paused.resume() }
+                return
+            } catch {
+                return
+            }
+            guard let (fd, peer) = accepted else { return }
+            if openConnections.load(ordering: .relaxed) >= configuration.maxConnections {
+                Glibc.close(fd)
+                continue
+            }
+            let transport: any Transport
+            if let tls = configuration.tls {
+                guard let secure = try? TLSTransport(context: tls, fd: fd) else {
+                    Glibc.close(fd)
+                    continue
+                }
+                transport = secure
+            } else {
+                transport = PlainTransport(fd: fd)
+            }
+            let connection = state.withLock { state -> Connection in
+                state.nextID += 1
+                state.nextLoop = (state.nextLoop + 1) % loops.count
+                let connection = Connection(
+                    id: state.nextID, fd: fd, peer: peer, loop: loops[state.nextLoop], server: self,
+                    transport: transport, secure: configuration.tls != nil)
+                state.connections[state.nextID] = connection
+                return connection
+            }
+            openConnections.add(1, ordering: .relaxed)
+            connection.start()
+        }
+    }
+
+    func connectionClosed(_ connection: Connection) {
+        let removed = state.withLock { $0.connections.removeValue(forKey: connection.id) != nil }
+        if removed { openConnections.subtract(1, ordering: .relaxed) }
+    }
+
+    /// Times out connections whose deadline passed; the check itself reads one atomic each.
+    private func sweep() {
+        let now = Connection.now()
+        let expired = state.withLock { state in
+            state.connections.values.filter {
+                let deadline = $0.deadline.load(ordering: .relaxed)
+                return deadline != 0 && deadline <= now
+            }
+        }
+        for connection in expired {
+            connection.loop.queue.async { connection.timeoutFired() }
+        }
+    }
+
+    func logAccess(_ request: HTTPRequest, status: Int, bytes: Int, started: UInt64) {
+        guard let accessLog else { return }
+        let seconds = Double(Connection.now() &- started) / 1e9
+        accessLog(
+            AccessRecord(
+                method: request.method.rawValue, path: request.path, status: status, bytes: bytes,
+                durationSeconds: seconds, peer: request.remoteAddress))
+    }
+
+    /// Graceful shutdown: stop accepting, close idle and streaming connections, let requests in
+    /// flight finish for up to `gracePeriod` seconds, then close whatever is left. Blocks the caller.
+    public func shutdown(gracePeriod: Double = 5) {
+        guard !shuttingDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let (source, sweeper, connections) = state.withLock { state in
+            defer { state.listenerSource = nil; state.sweeper = nil }
+            return (state.listenerSource, state.sweeper, Array(state.connections.values))
+        }
+        source?.cancel()
+        sweeper?.cancel()
+        for connection in connections {
+            connection.loop.queue.async { connection.beginShutdown() }
+        }
+        let deadline = Connection.now() + UInt64(gracePeriod * 1e9)
+        while connectionCount > 0 && Connection.now() < deadline {
+            usleep(10_000)
+        }
+        let remaining = state.withLock { Array($0.connections.values) }
+        let group = DispatchGroup()
+        for connection in remaining {
+            connection.loop.queue.async(group: group) { connection.closeNow() }
+        }
+        group.wait()
+        for loop in loops { loop.queue.sync {} }
+    }
+}

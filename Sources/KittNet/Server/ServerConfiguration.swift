@@ -1,0 +1,32 @@
+import KittHTTP
+
+/// Everything the HTTP server needs to know; immutable once the server starts.
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// TLS when set; plain HTTP otherwise.
+    public var tls: TLSContext?
+    public var limits = HTTPLimits()
+    /// A request's head must arrive within this many seconds of its first byte (and a new
+    /// connection must send its first request, or finish its TLS handshake, within it).
+    public var headerTimeout: Double = 10
+    /// An idle keep-alive connection is closed after this many seconds.
+    public var idleTimeout: Double = 60
+    public var maxConnections: Int = 20_000
+    /// A streaming (SSE) connection whose unsent bytes pass this is dropped as too slow.
+    public var maxStreamBacklogBytes: Int = 1 << 20
+    /// Serial queues that run connection work; default one per core.
+    public var loopCount: Int = 0
+
+    public init() {}
+}
+
+/// One line per answered request, for the access log.
+public struct AccessRecord: Sendable {
+    public let method: String
+    public let path: String
+    public let status: Int
+    public let bytes: Int
+    public let durationSeconds: Double
+    public let peer: String
+}

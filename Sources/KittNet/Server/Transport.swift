@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a non-blocking read or write did.
+enum IOOutcome: Equatable {
+    case bytes(Int)
+    /// Try again when the socket is readable.
+    case wantRead
+    /// Try again when the socket is writable.
+    case wantWrite
+    /// The peer closed the stream cleanly (or reset it).
+    case closed
+    case failed(String)
+}
+
+/// The byte stream under a connection: the socket itself, or TLS over it.
+protocol Transport: AnyObject {
+    /// Returns true once the transport is ready for application data; until then the
+    /// connection keeps calling it as the socket becomes readable or writable.
+    func handshake() -> IOOutcome
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOOutcome
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOOutcome
+    /// Best effort, never blocks (TLS close_notify).
+    func shutdown()
+}
+
+/// Plain TCP.
+final class PlainTransport: Transport {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+
+    func handshake() -> IOOutcome { .bytes(0) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOOutcome {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 { return .bytes(n) }
+            if n == 0 { return .closed }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wantRead
+            case ECONNRESET, EPIPE: return .closed
+            default: return .failed(SystemError("read").description)
+            }
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOOutcome {
+        while true {
+            // MSG_NOSIGNAL: a vanished peer gives EPIPE instead of killing the process.
+            let n = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if n >= 0 { return .bytes(n) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wantWrite
+            case ECONNRESET, EPIPE: return .closed
+            default: return .failed(SystemError("send").description)
+            }
+        }
+    }
+
+    func shutdown() {}
+}
