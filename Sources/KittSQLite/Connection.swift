@@ -96,6 +96,9 @@ public final class Connection {
 
     public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
 
+    /// Number of prepared statements in this connection's cache (diagnostics, tests).
+    public var cachedStatementCount: Int { statements.count }
+
     /// False between BEGIN and COMMIT/ROLLBACK.
     public var isAutocommit: Bool { handle.map { sqlite3_get_autocommit($0) != 0 } ?? true }
 

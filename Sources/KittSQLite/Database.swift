@@ -39,6 +39,8 @@ public final class Database: Sendable {
     /// Completions of `writeAsync` run here, in commit order, never on the writer queue. A
     /// private queue: blocking jobs on the global queues were seen to stall for ~1 s.
     private let completionQueue = DispatchQueue(label: "kitt.sqlite.completions")
+    /// Marks `completionQueue`, so `close` called from a completion does not wait for itself.
+    private let completionQueueKey = DispatchSpecificKey<Bool>()
 
     /// Counts free readers; `read` waits on it, so at most `readers.count` reads run at once.
     private let readerSlots: DispatchSemaphore
@@ -94,6 +96,7 @@ public final class Database: Sendable {
         self.readers = readers
         self.readerSlots = DispatchSemaphore(value: readerCount)
         self.readerState = Mutex(ReaderState(free: Array(0..<readerCount)))
+        completionQueue.setSpecific(key: completionQueueKey, value: true)
     }
 
     /// Number of `writeAsync` batches committed so far (each is one transaction).
@@ -256,8 +259,11 @@ public final class Database: Sendable {
         readerState.withLock { $0.closed = true }
         for reader in readers { reader.close() }
         for _ in readers { readerSlots.signal() }
-        // Let completions already scheduled run before close returns.
-        completionQueue.sync {}
+        // Let completions already scheduled run before close returns (unless close was
+        // called from one of them: that would wait for itself).
+        if DispatchQueue.getSpecific(key: completionQueueKey) != true {
+            completionQueue.sync {}
+        }
     }
 }
 

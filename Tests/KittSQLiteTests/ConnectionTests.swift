@@ -77,7 +77,9 @@ import Testing
         try withDatabase { db, _ in
             try db.write { c in
                 try c.execute("CREATE TABLE t (n INTEGER NOT NULL)")
+                let cachedBefore = c.cachedStatementCount
                 for n in 0..<2_000 { #expect(try c.run("INSERT INTO t (n) VALUES (?)", [SQLiteValue(n)]) == 1) }
+                #expect(c.cachedStatementCount == cachedBefore + 1)  // prepared once
                 #expect(c.lastInsertRowID == 2_000)
             }
             try db.read { c in
@@ -108,6 +110,20 @@ import Testing
                 var all = 0
                 try c.forEachRow("SELECT n FROM t", []) { _ in all += 1 }
                 #expect(all == 2_000)
+            }
+        }
+    }
+
+    @Test func cachedStatementFollowsSchemaChanges() throws {
+        try withDatabase { db, _ in
+            try db.write { c in
+                try c.execute("CREATE TABLE t (a)")
+                try c.run("INSERT INTO t VALUES (1)")
+                #expect(try c.queryOne("SELECT * FROM t")?.columnNames == ["a"])
+                try c.execute("ALTER TABLE t ADD COLUMN b DEFAULT 2")
+                let row = try c.queryOne("SELECT * FROM t")  // same cached statement, re-prepared by SQLite
+                #expect(row?.columnNames == ["a", "b"])
+                #expect(row?.int("b") == 2)
             }
         }
     }

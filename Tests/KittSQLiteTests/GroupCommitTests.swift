@@ -165,4 +165,16 @@ import Testing
         defer { reopened.close() }
         #expect(try count(reopened) == 20)
     }
+
+    @Test func closeFromACompletionDoesNotDeadlock() throws {
+        let dir = try TempDirectory()
+        let db = try Database(path: dir.path())
+        let closed = DispatchSemaphore(value: 0)
+        db.writeAsync({ c in try c.execute("CREATE TABLE t (n)") }, completion: { _ in
+            db.close()
+            closed.signal()
+        })
+        #expect(wait(closed, seconds: 5))
+        #expect(throws: SQLiteError.self) { try db.read { _ in 1 } }
+    }
 }
