@@ -1,4 +1,31 @@
 #ifndef KITT_CSQLITE_SHIM_H
 #define KITT_CSQLITE_SHIM_H
 #include <sqlite3.h>
+
+// SQLITE_TRANSIENT is a cast macro ((sqlite3_destructor_type)-1) that Swift cannot import.
+// It tells SQLite to copy the bytes before the bind call returns, so Swift may pass
+// pointers that are only valid inside withUTF8 / withUnsafeBytes.
+static inline sqlite3_destructor_type kitt_sqlite_transient(void) {
+    return SQLITE_TRANSIENT;
+}
+
+// Binds text with an explicit byte length (never -1), so text with embedded NULs
+// round-trips. A NULL pointer (Swift may hand one over for an empty buffer) would bind
+// SQL NULL, so an empty string is bound from a static "" instead.
+static inline int kitt_sqlite_bind_text(sqlite3_stmt *stmt, int index, const void *bytes,
+                                        sqlite3_uint64 length) {
+    return sqlite3_bind_text64(stmt, index, bytes ? (const char *)bytes : "", length,
+                               SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+// Binds a blob with an explicit byte length. sqlite3_bind_blob with a NULL pointer binds
+// SQL NULL, so a zero-length blob is bound as a zero-length zeroblob (an empty BLOB).
+static inline int kitt_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const void *bytes,
+                                        sqlite3_uint64 length) {
+    if (length == 0 || bytes == 0) {
+        return sqlite3_bind_zeroblob(stmt, index, 0);
+    }
+    return sqlite3_bind_blob64(stmt, index, bytes, length, SQLITE_TRANSIENT);
+}
+
 #endif

@@ -1,0 +1,287 @@
+internal import CSQLite
+import Dispatch
+import Synchronization
+
+/// `PRAGMA synchronous` for the writer, in WAL mode.
+///
+/// - `full`: every COMMIT fsyncs the WAL before it returns. A committed transaction survives
+///   `kill -9` of the process and power loss.
+/// - `normal`: the WAL is fsynced only at checkpoints. A committed transaction survives
+///   `kill -9` (it is in the OS page cache), but the last transactions before a power loss
+///   or kernel crash may be lost. The database is never corrupted either way.
+public enum Synchronous: String, Sendable {
+    case normal = "NORMAL"
+    case full = "FULL"
+}
+
+/// A SQLite database file: one writer connection and a pool of reader connections, in WAL
+/// mode so readers never wait for the writer (each reads the last committed snapshot).
+///
+/// The only Sendable type of this module.
+///
+/// Threading. Connections are opened with `SQLITE_OPEN_NOMUTEX` (multi-thread mode). In
+/// sqlite.org's words, in this mode "SQLite can be safely used by multiple threads provided
+/// that no single database connection nor any object derived from database connection,
+/// such as a prepared statement, is used in two or more threads at the same time". We
+/// guarantee that ourselves, so SQLite's per-connection mutex would be pure overhead:
+/// - the writer connection is only touched from blocks on `writerQueue` (serial);
+/// - a reader connection is only touched by the one caller that took its index off the
+///   free list, until it puts the index back.
+///
+/// Rules for callers: do not call `write`, `migrate` or `close` from inside a `write` or
+/// `writeAsync` body (that would deadlock; it traps instead). Do not nest more `read`s than
+/// `readerCount` on one thread. A `read` inside a `write` body sees the last committed
+/// state, not the writer's uncommitted changes.
+public final class Database: Sendable {
+    private let writer: ConnectionBox
+    private let readers: [ConnectionBox]
+    private let writerQueue = DispatchQueue(label: "kitt.sqlite.writer")
+    /// Completions of `writeAsync` run here, in commit order, never on the writer queue. A
+    /// private queue: blocking jobs on the global queues were seen to stall for ~1 s.
+    private let completionQueue = DispatchQueue(label: "kitt.sqlite.completions")
+    /// Marks `completionQueue`, so `close` called from a completion does not wait for itself.
+    private let completionQueueKey = DispatchSpecificKey<Bool>()
+
+    /// Counts free readers; `read` waits on it, so at most `readers.count` reads run at once.
+    private let readerSlots: DispatchSemaphore
+    private let readerState: Mutex<ReaderState>
+    private let writeState = Mutex(WriteState())
+    private let batches = Atomic<Int>(0)
+
+    private struct ReaderState {
+        var free: [Int]
+        var closed = false
+    }
+
+    private struct WriteState {
+        var pending: [PendingWrite] = []
+        var drainScheduled = false
+        var closed = false
+    }
+
+    /// One `writeAsync` call, type-erased.
+    private struct PendingWrite: Sendable {
+        /// Runs the body inside its own savepoint and returns the delivery to make once the
+        /// batch has committed (argument nil) or failed (argument: the batch's error). Throws
+        /// only if the savepoint itself could not be opened or rolled back: the whole
+        /// transaction is then unusable.
+        let run: @Sendable (Connection) throws -> @Sendable ((any Error)?) -> Void
+        /// Fails the write without running it.
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String, readerCount: Int = 4, synchronous: Synchronous = .full) throws {
+        precondition(readerCount >= 1, "a Database needs at least one reader connection")
+        let writer = try Connection(
+            path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
+        try writer.execute("PRAGMA busy_timeout = 5000")
+        let mode = try writer.queryOne("PRAGMA journal_mode = WAL")?.string(0)?.lowercased()
+        guard mode == "wal" else {
+            throw SQLiteError(
+                code: SQLITE_CANTOPEN,
+                message: "could not enable WAL on \(path) (journal_mode is \(mode ?? "unknown")); a file database is required")
+        }
+        try writer.execute("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
+
+        // Readers open after the writer has switched the file to WAL. READONLY: a read
+        // closure cannot write by mistake (and bypass the single-writer discipline).
+        var readers: [ConnectionBox] = []
+        for _ in 0..<readerCount {
+            let reader = try Connection(path: path, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX)
+            try reader.execute("PRAGMA busy_timeout = 5000")
+            readers.append(ConnectionBox(reader))
+        }
+        self.writer = ConnectionBox(writer)
+        self.readers = readers
+        self.readerSlots = DispatchSemaphore(value: readerCount)
+        self.readerState = Mutex(ReaderState(free: Array(0..<readerCount)))
+        completionQueue.setSpecific(key: completionQueueKey, value: true)
+    }
+
+    /// Number of `writeAsync` batches committed so far (each is one transaction).
+    public var committedBatchCount: Int { batches.load(ordering: .relaxed) }
+
+    // MARK: - Reading
+
+    /// Runs `body` on a reader connection inside a deferred transaction, so every query in
+    /// `body` sees the same committed snapshot. Waits if all readers are busy.
+    @discardableResult
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        readerSlots.wait()
+        defer { readerSlots.signal() }
+        guard let index = readerState.withLock({ $0.closed ? nil : $0.free.popLast() }) else {
+            throw SQLiteError.databaseClosed
+        }
+        defer { readerState.withLock { $0.free.append(index) } }
+
+        let connection = readers[index].connection
+        try connection.run("BEGIN DEFERRED")
+        do {
+            let value = try body(connection)
+            try connection.run("COMMIT")
+            return value
+        } catch {
+            if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+            throw error
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Runs `body` on the writer inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows
+    /// if `body` throws. When it returns, the transaction is committed (durable as
+    /// described by `Synchronous`).
+    @discardableResult
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        dispatchPrecondition(condition: .notOnQueue(writerQueue))
+        return try writerQueue.sync { () throws -> T in
+            guard writer.isOpen else { throw SQLiteError.databaseClosed }
+            let connection = writer.connection
+            try connection.run("BEGIN IMMEDIATE")
+            do {
+                let value = try body(connection)
+                try connection.run("COMMIT")
+                return value
+            } catch {
+                // Some errors (disk full, I/O) make SQLite roll back by itself.
+                if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Group commit. Enqueues `body`; the writer runs every pending `writeAsync` body in ONE
+    /// transaction, each inside its own SAVEPOINT (a body that throws rolls back only its
+    /// own changes and gets `.failure`), and COMMITs once: under `synchronous = FULL` that
+    /// is one fsync for the whole batch instead of one per write.
+    ///
+    /// `completion` is called only after the COMMIT has returned, so `.success` means the
+    /// write is as durable as `write` would have made it. If the COMMIT (or BEGIN) fails,
+    /// every body of the batch gets `.failure`. Completions run on a private serial queue in
+    /// enqueue order; keep them short.
+    public func writeAsync<T: Sendable>(
+        _ body: @escaping @Sendable (Connection) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        let item = PendingWrite(
+            run: { connection in
+                try connection.run("SAVEPOINT kitt_group_write")
+                let result: Result<T, any Error>
+                do {
+                    let value = try body(connection)
+                    try connection.run("RELEASE kitt_group_write")
+                    result = .success(value)
+                } catch {
+                    // ROLLBACK TO undoes the body's changes but keeps the savepoint open.
+                    try connection.run("ROLLBACK TO kitt_group_write")
+                    try connection.run("RELEASE kitt_group_write")
+                    result = .failure(error)
+                }
+                return { batchError in completion(batchError.map { .failure($0) } ?? result) }
+            },
+            fail: { error in completion(.failure(error)) })
+
+        let (accepted, scheduleDrain) = writeState.withLock { state -> (Bool, Bool) in
+            if state.closed { return (false, false) }
+            state.pending.append(item)
+            defer { state.drainScheduled = true }
+            return (true, !state.drainScheduled)
+        }
+        if !accepted {
+            completionQueue.async { item.fail(SQLiteError.databaseClosed) }
+        } else if scheduleDrain {
+            writerQueue.async { self.drainPendingWrites() }
+        }
+    }
+
+    /// Runs everything pending as one batch. Writes enqueued while it runs wait for the next
+    /// drain, which is scheduled by the first of them.
+    private func drainPendingWrites() {
+        dispatchPrecondition(condition: .onQueue(writerQueue))
+        let batch = writeState.withLock { state -> [PendingWrite] in
+            state.drainScheduled = false
+            defer { state.pending = [] }
+            return state.pending
+        }
+        guard !batch.isEmpty else { return }
+
+        var deliveries: [@Sendable ((any Error)?) -> Void] = []
+        deliveries.reserveCapacity(batch.count)
+        var batchError: (any Error)?
+        if writer.isOpen {
+            let connection = writer.connection
+            do { try connection.run("BEGIN IMMEDIATE") } catch { batchError = error }
+            for item in batch {
+                if batchError == nil {
+                    do { deliveries.append(try item.run(connection)) } catch { batchError = error }
+                    if batchError == nil { continue }
+                }
+                let fail = item.fail
+                deliveries.append { error in fail(error ?? SQLiteError.misuse("group write not run")) }
+            }
+            if batchError == nil {
+                do { try connection.run("COMMIT") } catch { batchError = error }
+            }
+            if batchError != nil, !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+        } else {
+            batchError = SQLiteError.databaseClosed
+            deliveries = batch.map { item in { error in item.fail(error ?? SQLiteError.databaseClosed) } }
+        }
+        if batchError == nil { batches.add(1, ordering: .relaxed) }
+
+        // Deliver after COMMIT, off the writer queue, holding nothing.
+        let outcome = batchError
+        completionQueue.async { [deliveries] in
+            for deliver in deliveries { deliver(outcome) }
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Runs every pending `writeAsync` (their completions still fire), then closes all
+    /// connections. Later reads and writes throw; later `writeAsync` calls fail. Idempotent.
+    /// Must not be called from inside a `read` or `write` body.
+    public func close() {
+        dispatchPrecondition(condition: .notOnQueue(writerQueue))
+        let alreadyClosed = writeState.withLock { state -> Bool in
+            defer { state.closed = true }
+            return state.closed
+        }
+        guard !alreadyClosed else { return }
+        writerQueue.sync {
+            drainPendingWrites()
+            writer.close()
+        }
+        // Take every reader slot so no read is in flight, close, then give the slots back so
+        // waiting readers wake up and see `closed`.
+        for _ in readers { readerSlots.wait() }
+        readerState.withLock { $0.closed = true }
+        for reader in readers { reader.close() }
+        for _ in readers { readerSlots.signal() }
+        // Let completions already scheduled run before close returns (unless close was
+        // called from one of them: that would wait for itself).
+        if DispatchQueue.getSpecific(key: completionQueueKey) != true {
+            completionQueue.sync {}
+        }
+    }
+}
+
+/// Holds a non-Sendable `Connection` inside the Sendable `Database`.
+///
+/// `@unchecked Sendable` because the compiler cannot see the confinement that makes it
+/// safe: the writer box is only touched from blocks on `Database.writerQueue` (checked by
+/// `dispatchPrecondition` where it matters), and a reader box only by the caller holding
+/// its index from the free list. The connection itself never escapes: it is passed only
+/// into non-escaping closures or as a parameter of a `writeAsync` body run on the queue.
+private final class ConnectionBox: @unchecked Sendable {
+    let connection: Connection
+    private(set) var isOpen = true
+
+    init(_ connection: Connection) { self.connection = connection }
+
+    func close() {
+        connection.close()
+        isOpen = false
+    }
+}
