@@ -8,7 +8,8 @@ import Synchronization
 /// 32 KiB), so the access log costs no syscall per request.
 public final class Log: Sendable {
     private let buffer = Mutex<[UInt8]>([])
-    private let timer: any DispatchSourceTimer
+    // DispatchSource is thread-safe; the Dispatch overlay does not declare it Sendable.
+    nonisolated(unsafe) private let timer: any DispatchSourceTimer
     private let enabled: Bool
 
     public init(enabled: Bool = true) {

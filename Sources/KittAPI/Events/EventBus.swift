@@ -31,7 +31,7 @@ public final class EventBus: Sendable {
         var historyStart = 0
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
-        var keepalive: (any DispatchSourceTimer)?
+        var keepalive: KeepaliveTimer?
     }
 
     private let state = Mutex(State())
@@ -93,8 +93,8 @@ public final class EventBus: Sendable {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "kitt.events.keepalive"))
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
         timer.setEventHandler { [weak self] in self?.sendKeepalive() }
-        state.withLock { $0.keepalive = timer }
         timer.resume()
+        state.withLock { $0.keepalive = KeepaliveTimer(source: timer) }
     }
 
     /// Closes every stream (shutdown) and stops the keepalive timer.
@@ -103,7 +103,7 @@ public final class EventBus: Sendable {
             defer { state.subscribers = [:]; state.keepalive = nil }
             return (state.subscribers.values.map(\.stream), state.keepalive)
         }
-        timer?.cancel()
+        timer?.source.cancel()
         for stream in streams { stream.close() }
     }
 
@@ -124,3 +124,8 @@ public final class EventBus: Sendable {
     }
 }
 
+
+/// DispatchSource is thread-safe; Swift's Dispatch overlay just does not declare it Sendable.
+private struct KeepaliveTimer: @unchecked Sendable {
+    let source: any DispatchSourceTimer
+}
