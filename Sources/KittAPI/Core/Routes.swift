@@ -6,6 +6,8 @@ public enum Routes {
         var router = Router()
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
+        ResultsRoutes.register(in: &router, context: context)
+        AgentRoutes.register(in: &router, context: context)
         return router
     }
 }
