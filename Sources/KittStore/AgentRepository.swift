@@ -39,6 +39,15 @@ public struct AgentRepository: Sendable {
         }
     }
 
+    /// By name only.
+    public func identity(name: String) throws -> AgentIdentity? {
+        try database.read { connection in
+            try connection.queryOne(
+                "SELECT id, name, token_hash, status, last_heartbeat FROM agents WHERE name = ?", [.text(name)]
+            ).map(AgentRepository.identity)
+        }
+    }
+
     static func identity(_ connection: Connection, idOrName: String) throws -> AgentIdentity? {
         let sql = "SELECT id, name, token_hash, status, last_heartbeat FROM agents WHERE "
         if let row = try connection.queryOne(sql + "id = ?", [.text(idOrName)]) { return identity(row) }

@@ -37,7 +37,7 @@ import Testing
         let h = try RouterHarness()
         let a = h.registerAgent("b-agent")
         let b = h.registerAgent("a-agent")
-        _ = h.call(.get, "/api/v1/agent/install.sh?name=b-agent", token: nil)  // gives b-agent a token hash
+        #expect(h.call(.get, "/api/v1/agent/install.sh?name=b-agent").status == 200)  // gives b-agent a token hash
         let list = h.call(.get, "/api/v1/agents/", token: nil)
         #expect(list.status == 200)
         #expect(list.json?["total"]?.intValue == 2)
@@ -178,8 +178,12 @@ import Testing
         #expect(h.call(.get, "/api/v1/agents/\(id)/settings", token: token).status == 403)
         #expect(h.call(.delete, "/api/v1/results/ffffffffffffffff", token: token).status == 403)
 
-        // Rotating: a new install.sh for gpu-7 invalidates the old token, keeps the id.
-        let rotated = h.call(.get, "/api/v1/agent/install.sh?name=gpu-7", token: nil)
+        // Rotating a registered agent's token takes the admin token (else anyone could take it over).
+        #expect(h.call(.get, "/api/v1/agent/install.sh?name=gpu-7", token: nil).status == 401)
+        #expect(h.call(.get, "/api/v1/agent/install.sh?name=gpu-7", token: token).status == 403)
+        #expect(h.call(.post, "/api/v1/agents/\(id)/heartbeat", body: "{}", token: token).status == 200)
+        // With it: a new install.sh for gpu-7 invalidates the old token, keeps the id.
+        let rotated = h.call(.get, "/api/v1/agent/install.sh?name=gpu-7")
         let newToken = try #require(InstallScriptTests.assignment("KITT_TOKEN", in: rotated.text))
         #expect(h.call(.post, "/api/v1/agents/\(id)/heartbeat", body: "{}", token: token).status == 403)
         #expect(h.call(.post, "/api/v1/agents/\(id)/heartbeat", body: "{}", token: newToken).json?["agent_id"]?.stringValue == id)

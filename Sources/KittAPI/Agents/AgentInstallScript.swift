@@ -23,6 +23,13 @@ enum AgentBundleRoutes {
                     throw HTTPError.badRequest("name must not contain control characters")
                 }
             }
+            // Rotating the token of an agent that has registered would let anyone who can
+            // reach this URL lock that agent out and act as it: that needs the admin token.
+            // New names (and provisioned, never-registered ones) need none, as SPEC says.
+            if let name, let existing = try store.agents.identity(name: name), existing.status != "provisioned"
+            {
+                try context.auth.requireAdmin(request)
+            }
             let package = try bundles.package()
             // A fresh token: only its hash is stored; the plaintext exists only in this script.
             let token = AgentToken.make()
