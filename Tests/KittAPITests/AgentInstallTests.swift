@@ -85,6 +85,8 @@ func shell(_ command: String) -> Int32 {
 
     @Test func installValidation() throws {
         let h = try RouterHarness()
+        #expect(h.call(.head, "/api/v1/agent/install.sh?name=gpu-9", token: nil).status == 200)
+        #expect(try h.store.agents.identity(name: "gpu-9") == nil)  // HEAD provisions nothing
         for bad in ["port=0", "port=65536", "port=abc", "port=-1", "name=a%0Ab", "name=a%00b"] {
             #expect(h.call(.get, "/api/v1/agent/install.sh?\(bad)", token: nil).status == 400, "\(bad)")
         }

@@ -31,6 +31,10 @@ enum AgentBundleRoutes {
                 try context.auth.requireAdmin(request)
             }
             let package = try bundles.package()
+            // HEAD runs this handler too: it must not rotate anyone's token.
+            if request.method == .head {
+                return .text("", contentType: "text/x-shellscript; charset=utf-8")
+            }
             // A fresh token: only its hash is stored; the plaintext exists only in this script.
             let token = AgentToken.make()
             // Without a name the agent registers under its host name; the provisional agent
