@@ -10,7 +10,7 @@ struct TLSCertificateTests {
 
     @Test func createsFilesWithPrivatePermissions() throws {
         let (directory, bundle) = try Support.makeBundle()
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         #expect(bundle.caCertificatePath == directory + "/ca.pem")
         #expect(bundle.caKeyPath == directory + "/ca-key.pem")
         #expect(bundle.certificatePath == directory + "/server.pem")
@@ -28,7 +28,7 @@ struct TLSCertificateTests {
 
     @Test func secondCallReusesEverything() throws {
         let (directory, first) = try Support.makeBundle()
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let serverPEM = try Data(contentsOf: URL(fileURLWithPath: first.certificatePath))
         let caKeyPEM = try Data(contentsOf: URL(fileURLWithPath: first.caKeyPath))
         chmod(first.keyPath, 0o644)  // loosened by someone: tightened again on reuse
@@ -41,7 +41,7 @@ struct TLSCertificateTests {
 
     @Test func fingerprintMatchesOpenSSLCommandLine() throws {
         let (directory, bundle) = try Support.makeBundle()
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let fingerprint = bundle.caFingerprintSHA256
         #expect(fingerprint.count == 32 * 3 - 1)
         #expect(fingerprint.allSatisfy { "0123456789ABCDEF:".contains($0) })
@@ -54,7 +54,7 @@ struct TLSCertificateTests {
 
     @Test func chainPassesStrictVerification() throws {
         let (directory, bundle) = try Support.makeBundle()
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let result = try Support.run(
             Self.openssl,
             ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", bundle.caCertificatePath, bundle.certificatePath])
@@ -62,7 +62,7 @@ struct TLSCertificateTests {
         #expect(result.output.contains("server.pem: OK"))
         // ...and the check can fail: the leaf does not verify against another CA.
         let (otherDirectory, other) = try Support.makeBundle()
-        defer { Support.removeDirectory(otherDirectory + "/..") }
+        defer { Support.removeBundle(otherDirectory) }
         let wrong = try Support.run(
             Self.openssl, ["verify", "-x509_strict", "-CAfile", other.caCertificatePath, bundle.certificatePath])
         #expect(wrong.status != 0)
@@ -70,7 +70,7 @@ struct TLSCertificateTests {
 
     @Test func serverCertificateHasSANsAndExtensions() throws {
         let (directory, bundle) = try Support.makeBundle(hostNames: ["Kitt.Test", "10.1.2.3", "[fd00::7]", "gpu-box"])
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let text = try Support.run(Self.openssl, ["x509", "-noout", "-text", "-in", bundle.certificatePath]).output
         for needle in [
             "Version: 3 (0x2)", "ecdsa-with-SHA256", "prime256v1",
@@ -105,7 +105,7 @@ struct TLSCertificateTests {
     ])
     func validityPeriods(file: String, atLeastDays: Int, atMostDays: Int) throws {
         let (directory, _) = try Support.makeBundle()
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let path = directory + "/" + file
         // -checkend N exits 0 when the certificate is still valid N seconds from now.
         let stillValid = try Support.run(Self.openssl, ["x509", "-noout", "-in", path, "-checkend", "\(atLeastDays * 86_400)"])
@@ -116,7 +116,7 @@ struct TLSCertificateTests {
 
     @Test func regeneratesServerCertificateWhenNeeded() throws {
         let (directory, first) = try Support.makeBundle(hostNames: ["kitt.test"])
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let original = try Data(contentsOf: URL(fileURLWithPath: first.certificatePath))
 
         // A new name: new server certificate, same CA.
@@ -140,7 +140,7 @@ struct TLSCertificateTests {
 
         // Server key replaced by a foreign key: certificate and key recreated as a pair.
         let (otherDirectory, other) = try Support.makeBundle()
-        defer { Support.removeDirectory(otherDirectory + "/..") }
+        defer { Support.removeBundle(otherDirectory) }
         let foreignKey = try Data(contentsOf: URL(fileURLWithPath: other.keyPath))
         try foreignKey.write(to: URL(fileURLWithPath: recreated.keyPath))
         _ = try CertificateAuthority.ensure(directory: directory, hostNames: ["kitt.test"])
@@ -157,9 +157,9 @@ struct TLSCertificateTests {
 
     @Test func refusesACAKeyThatDoesNotMatch() throws {
         let (directory, bundle) = try Support.makeBundle()
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let (otherDirectory, other) = try Support.makeBundle()
-        defer { Support.removeDirectory(otherDirectory + "/..") }
+        defer { Support.removeBundle(otherDirectory) }
         try Data(contentsOf: URL(fileURLWithPath: other.caKeyPath)).write(to: URL(fileURLWithPath: bundle.caKeyPath))
         #expect(throws: TLSError.self) { try CertificateAuthority.ensure(directory: directory, hostNames: []) }
     }
@@ -175,7 +175,7 @@ struct TLSCertificateTests {
         let names = try CertificateAuthority.subjectAltNames([])
         #expect(names == ["localhost", "127.0.0.1", "::1"])
         let (directory, bundle) = try Support.makeBundle(hostNames: [])
-        defer { Support.removeDirectory(directory + "/..") }
+        defer { Support.removeBundle(directory) }
         let text = try Support.run(Self.openssl, ["x509", "-noout", "-subject", "-in", bundle.certificatePath]).output
         #expect(text.contains("CN = localhost"))
     }

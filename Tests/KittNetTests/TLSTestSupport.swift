@@ -18,6 +18,11 @@ enum TLSTestSupport {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Removes the temp dir that `makeBundle` made around `certsDirectory`.
+    static func removeBundle(_ certsDirectory: String) {
+        removeDirectory(URL(fileURLWithPath: certsDirectory).deletingLastPathComponent().path)
+    }
+
     /// A fresh bundle in its own temp dir (extra SAN "kitt.test").
     static func makeBundle(hostNames: [String] = ["kitt.test"]) throws -> (directory: String, bundle: CertificateBundle) {
         let directory = temporaryDirectory() + "/certs"
@@ -137,6 +142,7 @@ enum TLSTestSupport {
                 case .bytes(let n):
                     if n < remaining { stats.partialWrites += 1 }
                     written += n
+                    if written < payload.count { wants.append((writerFD, Int16(POLLOUT))) }
                 case .wantWrite:
                     stats.wantWrites += 1
                     wants.append((writerFD, Int16(POLLOUT)))
