@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+
 @testable import KittNet
 
 /// Python's `ssl` (with VERIFY_X509_STRICT, as Python 3.13+ does by default) against a tiny
@@ -33,7 +34,10 @@ struct TLSPythonTests {
                     bind(fd, generic, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, generic, &length) == 0
                 }
             }
-            guard bound else { close(fd); throw TLSError.posix("bind/listen") }
+            guard bound else {
+                close(fd)
+                throw TLSError.posix("bind/listen")
+            }
             listener = fd
             port = UInt16(bigEndian: address.sin_port)
             let thread = Thread { [self] in
@@ -122,14 +126,17 @@ struct TLSPythonTests {
                         print(s.version(), s.cipher()[0], data.decode().strip())
         """
 
-    static func runPython(ca: String, port: UInt16, serverName: String, mode: String = "default") throws -> (status: Int32, output: String) {
+    static func runPython(ca: String, port: UInt16, serverName: String, mode: String = "default") throws -> (
+        status: Int32, output: String
+    ) {
         try Support.run("/usr/bin/env", ["python3", "-c", client, ca, String(port), serverName, mode])
     }
 
     @Test func strictPythonClientVerifiesLocalhost() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
         let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "localhost")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("TLSv1.3 "), "\(result.output)")
@@ -140,7 +147,8 @@ struct TLSPythonTests {
     @Test func strictPythonClientRejectsWrongName() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
         let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "example.org")
         #expect(result.status != 0)
         #expect(result.output.contains("CERTIFICATE_VERIFY_FAILED"), "\(result.output)")
@@ -150,8 +158,10 @@ struct TLSPythonTests {
     @Test func tls12ClientGetsECDHEWithAEAD() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
-        let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "127.0.0.1", mode: "tls12")
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let result = try Self.runPython(
+            ca: bundle.caCertificatePath, port: server.port, serverName: "127.0.0.1", mode: "tls12")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("TLSv1.2 ECDHE-ECDSA-"), "\(result.output)")
         #expect(result.output.contains("-GCM-") || result.output.contains("CHACHA20"), "\(result.output)")
@@ -162,8 +172,10 @@ struct TLSPythonTests {
     func weakClientsAreRefused(mode: String) throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
-        let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "localhost", mode: mode)
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let result = try Self.runPython(
+            ca: bundle.caCertificatePath, port: server.port, serverName: "localhost", mode: mode)
         #expect(result.status != 0, "\(result.output)")
         #expect(server.wait()?.hasPrefix("handshake failed") == true)
     }
@@ -172,7 +184,8 @@ struct TLSPythonTests {
     func sessionsResume(mode: String) throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let context = try TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath)
+        let context = try TLSContext.server(
+            certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath)
         let server = try EchoServer(context: context, connections: 2)
         let result = try Self.runPython(
             ca: bundle.caCertificatePath, port: server.port, serverName: "localhost",
