@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import KittNet
 
 @Suite(.serialized)
@@ -47,7 +48,8 @@ struct TLSCertificateTests {
         #expect(fingerprint.allSatisfy { "0123456789ABCDEF:".contains($0) })
         #expect(try CertificateAuthority.fingerprintSHA256(ofPEMFile: bundle.caCertificatePath) == fingerprint)
         #expect(try CertificateAuthority.fingerprintSHA256(ofPEMFile: bundle.certificatePath) != fingerprint)
-        let result = try Support.run(Self.openssl, ["x509", "-noout", "-fingerprint", "-sha256", "-in", bundle.caCertificatePath])
+        let result = try Support.run(
+            Self.openssl, ["x509", "-noout", "-fingerprint", "-sha256", "-in", bundle.caCertificatePath])
         #expect(result.status == 0)
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "sha256 Fingerprint=\(fingerprint)")
     }
@@ -57,7 +59,10 @@ struct TLSCertificateTests {
         defer { Support.removeBundle(directory) }
         let result = try Support.run(
             Self.openssl,
-            ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", bundle.caCertificatePath, bundle.certificatePath])
+            [
+                "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", bundle.caCertificatePath,
+                bundle.certificatePath,
+            ])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("server.pem: OK"))
         // ...and the check can fail: the leaf does not verify against another CA.
@@ -94,7 +99,8 @@ struct TLSCertificateTests {
         }
         // Serials: random, 128 bits (printed as up to 17 bytes with a leading 00).
         let serial = try Support.run(Self.openssl, ["x509", "-noout", "-serial", "-in", bundle.certificatePath]).output
-        let caSerial = try Support.run(Self.openssl, ["x509", "-noout", "-serial", "-in", bundle.caCertificatePath]).output
+        let caSerial = try Support.run(Self.openssl, ["x509", "-noout", "-serial", "-in", bundle.caCertificatePath])
+            .output
         #expect(serial != caSerial)
         #expect(serial.trimmingCharacters(in: .whitespacesAndNewlines).count >= "serial=".count + 30)
     }
@@ -108,8 +114,10 @@ struct TLSCertificateTests {
         defer { Support.removeBundle(directory) }
         let path = directory + "/" + file
         // -checkend N exits 0 when the certificate is still valid N seconds from now.
-        let stillValid = try Support.run(Self.openssl, ["x509", "-noout", "-in", path, "-checkend", "\(atLeastDays * 86_400)"])
-        let expired = try Support.run(Self.openssl, ["x509", "-noout", "-in", path, "-checkend", "\(atMostDays * 86_400)"])
+        let stillValid = try Support.run(
+            Self.openssl, ["x509", "-noout", "-in", path, "-checkend", "\(atLeastDays * 86_400)"])
+        let expired = try Support.run(
+            Self.openssl, ["x509", "-noout", "-in", path, "-checkend", "\(atMostDays * 86_400)"])
         #expect(stillValid.status == 0)
         #expect(expired.status == 1)
     }
@@ -124,7 +132,9 @@ struct TLSCertificateTests {
         #expect(widened.caFingerprintSHA256 == first.caFingerprintSHA256)
         let widenedPEM = try Data(contentsOf: URL(fileURLWithPath: widened.certificatePath))
         #expect(widenedPEM != original)
-        let text = try Support.run(Self.openssl, ["x509", "-noout", "-ext", "subjectAltName", "-in", widened.certificatePath]).output
+        let text = try Support.run(
+            Self.openssl, ["x509", "-noout", "-ext", "subjectAltName", "-in", widened.certificatePath]
+        ).output
         #expect(text.contains("DNS:other.example"))
 
         // A subset of the names (and different case): reused.
@@ -135,7 +145,8 @@ struct TLSCertificateTests {
         unlink(widened.certificatePath)
         let recreated = try CertificateAuthority.ensure(directory: directory, hostNames: ["kitt.test"])
         #expect(recreated.caFingerprintSHA256 == first.caFingerprintSHA256)
-        let verify = try Support.run(Self.openssl, ["verify", "-x509_strict", "-CAfile", recreated.caCertificatePath, recreated.certificatePath])
+        let verify = try Support.run(
+            Self.openssl, ["verify", "-x509_strict", "-CAfile", recreated.caCertificatePath, recreated.certificatePath])
         #expect(verify.status == 0, "\(verify.output)")
 
         // Server key replaced by a foreign key: certificate and key recreated as a pair.
@@ -151,7 +162,8 @@ struct TLSCertificateTests {
         unlink(first.caCertificatePath)
         let fresh = try CertificateAuthority.ensure(directory: directory, hostNames: ["kitt.test"])
         #expect(fresh.caFingerprintSHA256 != first.caFingerprintSHA256)
-        let freshVerify = try Support.run(Self.openssl, ["verify", "-x509_strict", "-CAfile", fresh.caCertificatePath, fresh.certificatePath])
+        let freshVerify = try Support.run(
+            Self.openssl, ["verify", "-x509_strict", "-CAfile", fresh.caCertificatePath, fresh.certificatePath])
         #expect(freshVerify.status == 0, "\(freshVerify.output)")
     }
 
@@ -168,7 +180,9 @@ struct TLSCertificateTests {
     func rejectsInvalidHostNames(name: String) throws {
         let directory = Support.temporaryDirectory()
         defer { Support.removeDirectory(directory) }
-        #expect(throws: TLSError.self) { try CertificateAuthority.ensure(directory: directory + "/certs", hostNames: [name]) }
+        #expect(throws: TLSError.self) {
+            try CertificateAuthority.ensure(directory: directory + "/certs", hostNames: [name])
+        }
     }
 
     @Test func defaultsAreAlwaysPresent() throws {

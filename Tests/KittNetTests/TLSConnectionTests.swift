@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import KittNet
 
 /// Handshakes and I/O over non-blocking socketpairs, both ends stepped by one poll loop.
@@ -30,7 +31,9 @@ struct TLSConnectionTests {
         }
     }
 
-    static func contexts(hostNames: [String] = ["kitt.test"]) throws -> (directory: String, server: TLSContext, client: TLSContext) {
+    static func contexts(hostNames: [String] = ["kitt.test"]) throws -> (
+        directory: String, server: TLSContext, client: TLSContext
+    ) {
         let (directory, bundle) = try Support.makeBundle(hostNames: hostNames)
         let server = try TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath)
         let client = try TLSContext.client(caFile: bundle.caCertificatePath)
@@ -47,7 +50,9 @@ struct TLSConnectionTests {
         #expect(result.server == .complete)
         #expect(pair.client.negotiatedProtocol == "TLSv1.3")
         #expect(pair.server.negotiatedProtocol == "TLSv1.3")
-        #expect(pair.client.negotiatedCipher?.hasPrefix("TLS_AES_") == true || pair.client.negotiatedCipher?.hasPrefix("TLS_CHACHA20") == true)
+        #expect(
+            pair.client.negotiatedCipher?.hasPrefix("TLS_AES_") == true
+                || pair.client.negotiatedCipher?.hasPrefix("TLS_CHACHA20") == true)
     }
 
     @Test(arguments: [
@@ -68,7 +73,10 @@ struct TLSConnectionTests {
         }
         #expect(message.contains("certificate verify failed"), "\(message)")
         #expect(message.contains(reason), "\(message)")
-        if case .failed = result.server {} else { Issue.record("server should see the client's alert: \(result.server)") }
+        if case .failed = result.server {
+        } else {
+            Issue.record("server should see the client's alert: \(result.server)")
+        }
     }
 
     @Test(arguments: [true, false])
@@ -97,13 +105,15 @@ struct TLSConnectionTests {
         try #require(handshake.client == .complete && handshake.server == .complete)
 
         let request = Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
-        let up = Support.transfer(request, from: pair.client, writerFD: pair.fds.client, to: pair.server, readerFD: pair.fds.server)
+        let up = Support.transfer(
+            request, from: pair.client, writerFD: pair.fds.client, to: pair.server, readerFD: pair.fds.server)
         #expect(up.failure == nil)
         #expect(up.received == request)
 
         var generator = SystemRandomNumberGenerator()
         let big = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let down = Support.transfer(big, from: pair.server, writerFD: pair.fds.server, to: pair.client, readerFD: pair.fds.client)
+        let down = Support.transfer(
+            big, from: pair.server, writerFD: pair.fds.server, to: pair.client, readerFD: pair.fds.client)
         #expect(down.failure == nil)
         #expect(down.received.count == big.count)
         #expect(down.received == big)
@@ -111,7 +121,8 @@ struct TLSConnectionTests {
         #expect(down.partialWrites + down.wantWrites > 0)
         #expect(down.partialWrites > 0)
 
-        let bigUp = Support.transfer(big, from: pair.client, writerFD: pair.fds.client, to: pair.server, readerFD: pair.fds.server)
+        let bigUp = Support.transfer(
+            big, from: pair.client, writerFD: pair.fds.client, to: pair.server, readerFD: pair.fds.server)
         #expect(bigUp.failure == nil)
         #expect(bigUp.received == big)
     }
@@ -146,7 +157,9 @@ struct TLSConnectionTests {
         var buffer = [UInt8](repeating: 0, count: 16)
         #expect(buffer.withUnsafeMutableBytes { pair.server.read(into: $0) } == .wantRead)
         #expect(!pair.server.hasPendingData)
-        #expect(buffer.withUnsafeMutableBytes { pair.server.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<0])) } == .bytes(0))
+        #expect(
+            buffer.withUnsafeMutableBytes { pair.server.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<0])) }
+                == .bytes(0))
     }
 
     @Test(arguments: [
@@ -160,7 +173,10 @@ struct TLSConnectionTests {
         let (directory, server, _) = try Self.contexts()
         defer { Support.removeBundle(directory) }
         let fds = Support.socketPair()
-        defer { close(fds.client); close(fds.server) }
+        defer {
+            close(fds.client)
+            close(fds.server)
+        }
         let connection = try server.makeConnection(fd: fds.server)
         if !garbage.isEmpty {
             #expect(garbage.withUnsafeBytes { Glibc.write(fds.client, $0.baseAddress, $0.count) } == garbage.count)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+
 @testable import KittNet
 
 /// Python's `ssl` (with VERIFY_X509_STRICT, as Python 3.13+ does by default) against a tiny
@@ -10,15 +11,16 @@ import Testing
 struct TLSPythonTests {
     typealias Support = TLSTestSupport
 
-    /// Accepts one connection on a background thread, handshakes, echoes one line, closes.
+    /// Accepts `connections` connections one after another on a background thread; for each it
+    /// handshakes, echoes one line, closes.
     final class EchoServer: Sendable {
         let listener: Int32
         let port: UInt16
         /// What happened on the server side: "complete TLSv1.3" / "failed: ..." etc.
-        let outcome = Mutex<String?>(nil)
+        let outcome = Mutex<String?>(nil)  // the last connection's
         let finished = DispatchSemaphore(value: 0)
 
-        init(context: TLSContext) throws {
+        init(context: TLSContext, connections: Int = 1) throws {
             _ = Support.ignoreSIGPIPE
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw TLSError.posix("socket") }
@@ -32,11 +34,17 @@ struct TLSPythonTests {
                     bind(fd, generic, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, generic, &length) == 0
                 }
             }
-            guard bound else { close(fd); throw TLSError.posix("bind/listen") }
+            guard bound else {
+                close(fd)
+                throw TLSError.posix("bind/listen")
+            }
             listener = fd
             port = UInt16(bigEndian: address.sin_port)
             let thread = Thread { [self] in
-                self.outcome.withLock { $0 = self.serveOne(context: context) }
+                for _ in 0..<connections {
+                    let result = self.serveOne(context: context)
+                    self.outcome.withLock { $0 = result }
+                }
                 self.finished.signal()
             }
             thread.start()
@@ -92,7 +100,7 @@ struct TLSPythonTests {
         ctx = ssl.create_default_context(cafile=ca)
         ctx.verify_flags |= ssl.VERIFY_X509_STRICT
         assert ctx.check_hostname and ctx.verify_mode == ssl.CERT_REQUIRED
-        if mode == "tls12":
+        if mode in ("tls12", "resume-tls12"):
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         elif mode == "tls12-cbc":
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -100,26 +108,35 @@ struct TLSPythonTests {
         elif mode == "tls11":
             ctx.minimum_version = ssl.TLSVersion.TLSv1_1
             ctx.maximum_version = ssl.TLSVersion.TLSv1_1
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with ctx.wrap_socket(raw, server_hostname=name) as s:
-                s.sendall(b"ping\\n")
-                data = b""
-                while not data.endswith(b"\\n"):
-                    chunk = s.recv(100)
-                    if not chunk:
-                        break
-                    data += chunk
-                print(s.version(), s.cipher()[0], data.decode().strip())
+        session = None
+        for attempt in range(2 if mode.startswith("resume") else 1):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname=name, session=session) as s:
+                    s.sendall(b"ping\\n")
+                    data = b""
+                    while not data.endswith(b"\\n"):
+                        chunk = s.recv(100)
+                        if not chunk:
+                            break
+                        data += chunk
+                    session = s.session
+                    if mode.startswith("resume"):
+                        print(s.version(), "reused" if s.session_reused else "new")
+                    else:
+                        print(s.version(), s.cipher()[0], data.decode().strip())
         """
 
-    static func runPython(ca: String, port: UInt16, serverName: String, mode: String = "default") throws -> (status: Int32, output: String) {
+    static func runPython(ca: String, port: UInt16, serverName: String, mode: String = "default") throws -> (
+        status: Int32, output: String
+    ) {
         try Support.run("/usr/bin/env", ["python3", "-c", client, ca, String(port), serverName, mode])
     }
 
     @Test func strictPythonClientVerifiesLocalhost() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
         let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "localhost")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("TLSv1.3 "), "\(result.output)")
@@ -130,7 +147,8 @@ struct TLSPythonTests {
     @Test func strictPythonClientRejectsWrongName() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
         let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "example.org")
         #expect(result.status != 0)
         #expect(result.output.contains("CERTIFICATE_VERIFY_FAILED"), "\(result.output)")
@@ -140,8 +158,10 @@ struct TLSPythonTests {
     @Test func tls12ClientGetsECDHEWithAEAD() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
-        let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "127.0.0.1", mode: "tls12")
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let result = try Self.runPython(
+            ca: bundle.caCertificatePath, port: server.port, serverName: "127.0.0.1", mode: "tls12")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("TLSv1.2 ECDHE-ECDSA-"), "\(result.output)")
         #expect(result.output.contains("-GCM-") || result.output.contains("CHACHA20"), "\(result.output)")
@@ -152,9 +172,27 @@ struct TLSPythonTests {
     func weakClientsAreRefused(mode: String) throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
-        let server = try EchoServer(context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
-        let result = try Self.runPython(ca: bundle.caCertificatePath, port: server.port, serverName: "localhost", mode: mode)
+        let server = try EchoServer(
+            context: TLSContext.server(certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath))
+        let result = try Self.runPython(
+            ca: bundle.caCertificatePath, port: server.port, serverName: "localhost", mode: mode)
         #expect(result.status != 0, "\(result.output)")
         #expect(server.wait()?.hasPrefix("handshake failed") == true)
+    }
+
+    @Test(arguments: ["default", "tls12"])
+    func sessionsResume(mode: String) throws {
+        let (directory, bundle) = try Support.makeBundle()
+        defer { Support.removeBundle(directory) }
+        let context = try TLSContext.server(
+            certificateChainFile: bundle.certificatePath, privateKeyFile: bundle.keyPath)
+        let server = try EchoServer(context: context, connections: 2)
+        let result = try Self.runPython(
+            ca: bundle.caCertificatePath, port: server.port, serverName: "localhost",
+            mode: mode == "tls12" ? "resume-tls12" : "resume")
+        let version = mode == "tls12" ? "TLSv1.2" : "TLSv1.3"
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output == "\(version) new\n\(version) reused\n", "\(result.output)")
+        #expect(server.wait()?.hasPrefix("complete \(version)") == true)
     }
 }

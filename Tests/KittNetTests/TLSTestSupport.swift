@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+
 @testable import KittNet
 
 /// Helpers for the TLS tests: temp dirs, subprocesses, non-blocking socket pairs, a poll loop.
@@ -24,14 +25,17 @@ enum TLSTestSupport {
     }
 
     /// A fresh bundle in its own temp dir (extra SAN "kitt.test").
-    static func makeBundle(hostNames: [String] = ["kitt.test"]) throws -> (directory: String, bundle: CertificateBundle) {
+    static func makeBundle(hostNames: [String] = ["kitt.test"]) throws -> (directory: String, bundle: CertificateBundle)
+    {
         let directory = temporaryDirectory() + "/certs"
         return (directory, try CertificateAuthority.ensure(directory: directory, hostNames: hostNames))
     }
 
     /// Runs a program to completion (killed after `timeout` seconds); returns exit status and output.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> (
+        status: Int32, output: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -106,7 +110,9 @@ enum TLSTestSupport {
     }
 
     /// Steps one side's handshake alone until complete/failed or timeout.
-    static func handshakeAlone(_ connection: TLSConnection, fd: Int32, timeout: Double = 5) -> (result: TLSHandshakeResult, timedOut: Bool) {
+    static func handshakeAlone(_ connection: TLSConnection, fd: Int32, timeout: Double = 5) -> (
+        result: TLSHandshakeResult, timedOut: Bool
+    ) {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let result = connection.handshake()
@@ -133,7 +139,10 @@ enum TLSTestSupport {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let deadline = Date().addingTimeInterval(timeout)
         while stats.received.count < payload.count {
-            if Date() > deadline { stats.failure = "timed out"; return stats }
+            if Date() > deadline {
+                stats.failure = "timed out"
+                return stats
+            }
             var wants: [(Int32, Int16)] = []
             if written < payload.count {
                 let remaining = payload.count - written
@@ -147,18 +156,30 @@ enum TLSTestSupport {
                     stats.wantWrites += 1
                     wants.append((writerFD, Int16(POLLOUT)))
                 case .wantRead: wants.append((writerFD, Int16(POLLIN)))
-                case .closed: stats.failure = "writer saw closed"; return stats
-                case .failed(let message): stats.failure = "write: \(message)"; return stats
+                case .closed:
+                    stats.failure = "writer saw closed"
+                    return stats
+                case .failed(let message):
+                    stats.failure = "write: \(message)"
+                    return stats
                 }
             }
             readLoop: while true {
                 let result = buffer.withUnsafeMutableBytes { reader.read(into: $0) }
                 switch result {
                 case .bytes(let n): stats.received += buffer[0..<n]
-                case .wantRead: wants.append((readerFD, Int16(POLLIN))); break readLoop
-                case .wantWrite: wants.append((readerFD, Int16(POLLOUT))); break readLoop
-                case .closed: stats.failure = "reader saw closed"; return stats
-                case .failed(let message): stats.failure = "read: \(message)"; return stats
+                case .wantRead:
+                    wants.append((readerFD, Int16(POLLIN)))
+                    break readLoop
+                case .wantWrite:
+                    wants.append((readerFD, Int16(POLLOUT)))
+                    break readLoop
+                case .closed:
+                    stats.failure = "reader saw closed"
+                    return stats
+                case .failed(let message):
+                    stats.failure = "read: \(message)"
+                    return stats
                 }
             }
             if stats.received.count < payload.count, !wants.isEmpty { wait(wants) }

@@ -41,8 +41,10 @@ public enum CertificateAuthority {
         let names = try subjectAltNames(hostNames)
         try makePrivateDirectory(directory)
         let base = directory.hasSuffix("/") ? directory : directory + "/"
-        let caPath = base + "ca.pem", caKeyPath = base + "ca-key.pem"
-        let certPath = base + "server.pem", keyPath = base + "server-key.pem"
+        let caPath = base + "ca.pem"
+        let caKeyPath = base + "ca-key.pem"
+        let certPath = base + "server.pem"
+        let keyPath = base + "server-key.pem"
 
         var ca: X509Certificate
         var caKey: PrivateKey
@@ -51,7 +53,8 @@ public enum CertificateAuthority {
             ca = try X509Certificate.load(pemFile: caPath)
             caKey = try PrivateKey.load(pemFile: caKeyPath)
             guard ca.matches(key: caKey) else {
-                throw TLSError(operation: "CertificateAuthority.ensure", stack: ["\(caKeyPath) does not match \(caPath)"])
+                throw TLSError(
+                    operation: "CertificateAuthority.ensure", stack: ["\(caKeyPath) does not match \(caPath)"])
             }
             guard chmod(caKeyPath, 0o600) == 0 else { throw TLSError.posix("chmod(\(caKeyPath))") }
         } else {
@@ -88,7 +91,9 @@ public enum CertificateAuthority {
 
     // MARK: - Checks
 
-    private static func serverCertificateFits(certPath: String, keyPath: String, caKey: PrivateKey, names: [String]) -> Bool {
+    private static func serverCertificateFits(certPath: String, keyPath: String, caKey: PrivateKey, names: [String])
+        -> Bool
+    {
         guard fileExists(certPath), fileExists(keyPath),
             let cert = try? X509Certificate.load(pemFile: certPath),
             let key = try? PrivateKey.load(pemFile: keyPath)
@@ -140,12 +145,14 @@ public enum CertificateAuthority {
         let key = try PrivateKey.generateP256()
         let cert = try newCertificate(commonName: caCommonName, key: key, days: caValidityDays)
         try setIssuer(of: cert, to: cert)
-        try addExtensions(to: cert, issuer: cert, [
-            (NID_basic_constraints, "critical,CA:TRUE"),
-            (NID_key_usage, "critical,keyCertSign,cRLSign"),
-            (NID_subject_key_identifier, "hash"),
-            (NID_authority_key_identifier, "keyid:always"),
-        ])
+        try addExtensions(
+            to: cert, issuer: cert,
+            [
+                (NID_basic_constraints, "critical,CA:TRUE"),
+                (NID_key_usage, "critical,keyCertSign,cRLSign"),
+                (NID_subject_key_identifier, "hash"),
+                (NID_authority_key_identifier, "keyid:always"),
+            ])
         try sign(cert, with: key)
         return (cert, key)
     }
@@ -154,15 +161,18 @@ public enum CertificateAuthority {
         commonName: String, key: PrivateKey, names: [String], ca: X509Certificate, caKey: PrivateKey
     ) throws(TLSError) -> X509Certificate {
         // CN is limited to 64 characters; SANs are what clients check anyway.
-        let cert = try newCertificate(commonName: commonName.utf8.count <= 64 ? commonName : "localhost", key: key, days: serverValidityDays)
+        let cert = try newCertificate(
+            commonName: commonName.utf8.count <= 64 ? commonName : "localhost", key: key, days: serverValidityDays)
         try setIssuer(of: cert, to: ca)
-        try addExtensions(to: cert, issuer: ca, [
-            (NID_basic_constraints, "CA:FALSE"),
-            (NID_key_usage, "critical,digitalSignature"),
-            (NID_ext_key_usage, "serverAuth"),
-            (NID_subject_key_identifier, "hash"),
-            (NID_authority_key_identifier, "keyid:always"),
-        ])
+        try addExtensions(
+            to: cert, issuer: ca,
+            [
+                (NID_basic_constraints, "CA:FALSE"),
+                (NID_key_usage, "critical,digitalSignature"),
+                (NID_ext_key_usage, "serverAuth"),
+                (NID_subject_key_identifier, "hash"),
+                (NID_authority_key_identifier, "keyid:always"),
+            ])
         try addSubjectAltNames(names, to: cert)
         try sign(cert, with: caKey)
         return cert
@@ -170,7 +180,9 @@ public enum CertificateAuthority {
 
     /// A v3 certificate with a random 128-bit serial, subject O=kitt/CN=`commonName`, the public
     /// half of `key`, valid from an hour ago for `days` days. Not yet issued, extended or signed.
-    private static func newCertificate(commonName: String, key: PrivateKey, days: Int) throws(TLSError) -> X509Certificate {
+    private static func newCertificate(commonName: String, key: PrivateKey, days: Int) throws(TLSError)
+        -> X509Certificate
+    {
         let cert = X509Certificate(taking: try openssl("X509_new") { X509_new() })
         let x509 = cert.pointer
         try openssl("X509_set_version(v3)") { X509_set_version(x509, Int(X509_VERSION_3)) }
@@ -249,7 +261,8 @@ public enum CertificateAuthority {
             }
         }
         try openssl("X509_add1_ext_i2d(subjectAltName)") {
-            X509_add1_ext_i2d(cert.pointer, NID_subject_alt_name, UnsafeMutableRawPointer(list), 0, UInt(X509V3_ADD_DEFAULT))
+            X509_add1_ext_i2d(
+                cert.pointer, NID_subject_alt_name, UnsafeMutableRawPointer(list), 0, UInt(X509V3_ADD_DEFAULT))
         }
     }
 

@@ -145,3 +145,7 @@ public final class TLSConnection {
         }
     }
 }
+
+/// A connection belongs to one serial queue; the compiler refuses to send it anywhere else.
+@available(*, unavailable)
+extension TLSConnection: Sendable {}

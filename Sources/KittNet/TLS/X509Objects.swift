@@ -78,9 +78,10 @@ final class PrivateKey {
     static func load(pemFile path: String) throws(TLSError) -> PrivateKey {
         let bio = try openssl("BIO_new_file(\(path))") { BIO_new_file(path, "r") }
         defer { BIO_free(bio) }
-        return PrivateKey(taking: try openssl("PEM_read_bio_PrivateKey(\(path))") {
-            PEM_read_bio_PrivateKey(bio, nil, nil, nil)
-        })
+        return PrivateKey(
+            taking: try openssl("PEM_read_bio_PrivateKey(\(path))") {
+                PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            })
     }
 
     /// Unencrypted PKCS#8 PEM, passed to `body` straight from OpenSSL's buffer (no Swift copy).
