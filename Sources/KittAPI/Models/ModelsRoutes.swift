@@ -1,6 +1,7 @@
 import Dispatch
 import KittHTTP
 import KittJSON
+import KittNet
 
 /// `/api/v1/models/*` (SPEC §5 Models) and `GET /api/v1/quicktest/models`.
 ///
@@ -13,9 +14,10 @@ enum ModelsRoutes {
     static let downloadQueue = DispatchQueue(label: "kitt.models.download", attributes: .concurrent)
     static let directoryQueue = DispatchQueue(label: "kitt.models.directory")
 
-    static func register(in router: inout Router, context: APIContext) {
+    /// `devonReadTimeout`: how long a Devon call other than a download may take (tests shorten it).
+    static func register(in router: inout Router, context: APIContext, devonReadTimeout: Double = 30) {
         let directory = ModelDirectory(root: context.settings.modelDirectory)
-        let devon = DevonClient(settings: context.settings)
+        let devon = DevonClient(settings: context.settings, http: HTTPClient(connectTimeout: 5, readTimeout: devonReadTimeout))
 
         router.get("/api/v1/models/search") { request in
             guard let query = request.queryValue("q"), !query.isEmpty else {
