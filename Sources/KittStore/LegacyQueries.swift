@@ -43,7 +43,8 @@ public struct LegacyQueries: Sendable {
     public func runs(model: String? = nil, engine: String? = nil, limit: Int = -1) throws -> [Run] {
         let (clause, bindings) = LegacyQueries.filter(model: model, engine: engine)
         return try database.read { connection in
-            try connection.query(LegacyQueries.columns + clause + LegacyQueries.order + " LIMIT ?",
+            try connection.query(
+                LegacyQueries.columns + clause + LegacyQueries.order + " LIMIT ?",
                 bindings + [.integer(Int64(limit))]
             ).map(LegacyQueries.run)
         }
@@ -85,7 +86,9 @@ public struct LegacyQueries: Sendable {
     /// Distinct models and engines, sorted (for the filter menus).
     public func distinctModelsAndEngines() throws -> (models: [String], engines: [String]) {
         try database.read { connection in
-            let models = try connection.query("SELECT DISTINCT model FROM runs ORDER BY model").compactMap { $0.string(0) }
+            let models = try connection.query("SELECT DISTINCT model FROM runs ORDER BY model").compactMap {
+                $0.string(0)
+            }
             let engines = try connection.query("SELECT DISTINCT engine FROM runs ORDER BY engine").compactMap {
                 $0.string(0)
             }

@@ -25,12 +25,13 @@ import Testing
             id: String, model: String, engine: String, suite: String = "quick", passed: Bool, passedCount: Int,
             total: Int, seconds: Double, timestamp: String
         ) throws {
-            let document: JSON = .object(JSONObject([
-                ("model", .string(model)), ("engine", .string(engine)), ("suite_name", .string(suite)),
-                ("timestamp", .string(timestamp)), ("passed", .bool(passed)), ("total_benchmarks", .int(total)),
-                ("passed_count", .int(passedCount)), ("failed_count", .int(total - passedCount)),
-                ("total_time_seconds", .double(seconds)), ("kitt_version", "1.2.0"), ("results", []),
-            ]))
+            let document: JSON = .object(
+                JSONObject([
+                    ("model", .string(model)), ("engine", .string(engine)), ("suite_name", .string(suite)),
+                    ("timestamp", .string(timestamp)), ("passed", .bool(passed)), ("total_benchmarks", .int(total)),
+                    ("passed_count", .int(passedCount)), ("failed_count", .int(total - passedCount)),
+                    ("total_time_seconds", .double(seconds)), ("kitt_version", "1.2.0"), ("results", []),
+                ]))
             try harness.store.database.write { connection in
                 _ = try connection.run(
                     """
@@ -56,7 +57,8 @@ import Testing
                 total: 3, seconds: 130, timestamp: "2026-01-02T10:00:00Z")
             try insert(
                 id: "aaaaaaaaaaaaaaa3", model: "<script>alert(1)</script>", engine: "ollama\"><b>x",
-                suite: "s'uite&co", passed: true, passedCount: 2, total: 2, seconds: 1, timestamp: "2026-01-03T10:00:00Z")
+                suite: "s'uite&co", passed: true, passedCount: 2, total: 2, seconds: 1,
+                timestamp: "2026-01-03T10:00:00Z")
             try insert(
                 id: "aaaaaaaaaaaaaaa4", model: "llama-3-8b", engine: "vllm", passed: false, passedCount: 0, total: 3,
                 seconds: 5, timestamp: "2025-12-31T10:00:00Z")
@@ -112,9 +114,10 @@ import Testing
         #expect(all.status == 200)
         let items = try #require(all.json?.arrayValue)
         #expect(items.count == 4)
-        #expect(items.map { $0["id"]?.stringValue ?? "" } == [
-            "aaaaaaaaaaaaaaa3", "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaa4",
-        ])
+        #expect(
+            items.map { $0["id"]?.stringValue ?? "" } == [
+                "aaaaaaaaaaaaaaa3", "aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaa4",
+            ])
         #expect(items[0].objectValue?.keys.first == "id")
         #expect(items[0]["model"]?.stringValue == "<script>alert(1)</script>")
         #expect(items[1]["total_time_seconds"]?.doubleValue == 130)

@@ -100,12 +100,16 @@ import Testing
     @Test func localModelsComeFromDevonWithManifestFormats() throws {
         let devon = try FakeHTTPServer { request in
             request.target == "/api/v1/models"
-                ? .json(200, #"{"models": [{"source": "huggingface", "model_id": "org/m", "path": "/data/org/m", "size_bytes": 2147483648}]}"#)
+                ? .json(
+                    200,
+                    #"{"models": [{"source": "huggingface", "model_id": "org/m", "path": "/data/org/m", "size_bytes": 2147483648}]}"#
+                )
                 : .json(404, "{}")
         }
         defer { devon.stop() }
         let rig = try ModelsRig(devonURL: devon.url)
-        try #"{"huggingface::org/m": {"path": "/data/org/m", "source": "huggingface", "size_bytes": 1, "metadata": {"format": ["gguf"]}}}"#
+        try
+            #"{"huggingface::org/m": {"path": "/data/org/m", "source": "huggingface", "size_bytes": 1, "metadata": {"format": ["gguf"]}}}"#
             .write(toFile: rig.modelDirectory + "/manifest.json", atomically: true, encoding: .utf8)
         let response = rig.call(.get, "/api/v1/models/local")
         #expect(response.status == 200)

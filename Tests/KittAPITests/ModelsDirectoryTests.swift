@@ -61,7 +61,8 @@ import Testing
         try rig.write("notes/readme.txt")
         let outside = TempDirectory("kitt-outside")
         try ModelsRig.write(outside.path + "/secret.gguf")
-        try FileManager.default.createSymbolicLink(atPath: rig.modelDirectory + "/linked", withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: rig.modelDirectory + "/linked", withDestinationPath: outside.path)
 
         let response = rig.call(.get, "/api/v1/models/local")
         #expect(response.status == 200)
@@ -106,7 +107,8 @@ import Testing
         #expect(!rig.exists("org/beta"))
         #expect(!rig.exists("org"))  // left empty, so removed
         #expect(rig.exists("Org/alpha/alpha.Q4.gguf"))
-        let manifest = try JSON(parsing: Array(try Data(contentsOf: URL(fileURLWithPath: rig.modelDirectory + "/manifest.json"))))
+        let manifest = try JSON(
+            parsing: Array(try Data(contentsOf: URL(fileURLWithPath: rig.modelDirectory + "/manifest.json"))))
         #expect(manifest.objectValue?.keys == ["huggingface::Org/alpha", "ollama::solo.gguf"])
         #expect(rig.admin(.delete, "/api/v1/models/org/beta").status == 404)
 
@@ -164,7 +166,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: rig.modelDirectory + "/org", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
             atPath: rig.modelDirectory + "/org/evil", withDestinationPath: outside.path + "/victim")
-        try FileManager.default.createSymbolicLink(atPath: rig.modelDirectory + "/escape", withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: rig.modelDirectory + "/escape", withDestinationPath: outside.path)
 
         #expect(rig.admin(.delete, "/api/v1/models/org/evil").status == 400)
         #expect(rig.admin(.delete, "/api/v1/models/escape/victim").status == 400)
@@ -183,7 +186,8 @@ import Testing
         let outside = TempDirectory("kitt-outside")
         try ModelsRig.write(outside.path + "/keep.gguf")
         try rig.write("org/m/a.gguf")
-        try FileManager.default.createSymbolicLink(atPath: rig.modelDirectory + "/org/m/link", withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: rig.modelDirectory + "/org/m/link", withDestinationPath: outside.path)
         #expect(rig.admin(.delete, "/api/v1/models/org/m").status == 200)
         #expect(!rig.exists("org/m"))
         #expect(FileManager.default.fileExists(atPath: outside.path + "/keep.gguf"))

@@ -49,10 +49,11 @@ struct ModelsRig {
         }
         let slot = Slot()
         let done = DispatchSemaphore(value: 0)
-        start(ResponsePromise { later in
-            slot.set(later)
-            done.signal()
-        })
+        start(
+            ResponsePromise { later in
+                slot.set(later)
+                done.signal()
+            })
         guard done.wait(timeout: .now() + 20) == .success, let later = slot.get() else {
             return TestResponse(status: 0, headers: HTTPHeaders(), body: Array("deferred timed out".utf8))
         }

@@ -58,7 +58,10 @@ import Testing
 
     @Test func readsChunkedResponse() throws {
         let server = try FakeHTTPServer { _ in
-            .raw(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\n".utf8))
+            .raw(
+                Array(
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\n"
+                        .utf8))
         }
         defer { server.stop() }
         let response = try HTTPClient(readTimeout: 5).send(method: "GET", url: server.url + "/")
@@ -96,7 +99,10 @@ import Testing
             _ = try HTTPClient(readTimeout: 5).send(method: "GET", url: server.url + "/")
             Issue.record("expected a malformed response error")
         } catch {
-            guard case .malformed = error else { Issue.record("got \(error)"); return }
+            guard case .malformed = error else {
+                Issue.record("got \(error)")
+                return
+            }
         }
     }
 
@@ -108,7 +114,10 @@ import Testing
             _ = try HTTPClient(connectTimeout: 2, readTimeout: 0.5).send(method: "GET", url: server.url + "/")
             Issue.record("expected a timeout")
         } catch {
-            guard case .timeout = error else { Issue.record("got \(error)"); return }
+            guard case .timeout = error else {
+                Issue.record("got \(error)")
+                return
+            }
         }
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed >= 0.4 && elapsed < 3)
@@ -122,7 +131,10 @@ import Testing
             _ = try HTTPClient(connectTimeout: 2).send(method: "GET", url: "http://127.0.0.1:\(port)/")
             Issue.record("expected connection refused")
         } catch {
-            guard case .connectFailed(let why) = error else { Issue.record("got \(error)"); return }
+            guard case .connectFailed(let why) = error else {
+                Issue.record("got \(error)")
+                return
+            }
             #expect(why.contains("refused"))
         }
     }
@@ -161,14 +173,20 @@ import Testing
             _ = try trusting.send(method: "GET", url: "https://0.0.0.0:\(server.port)/")
             Issue.record("expected a host name mismatch")
         } catch {
-            guard case .tls = error else { Issue.record("got \(error)"); return }
+            guard case .tls = error else {
+                Issue.record("got \(error)")
+                return
+            }
         }
         // The system trust store does not know kitt's CA.
         do {
             _ = try HTTPClient(readTimeout: 5).send(method: "GET", url: "https://localhost:\(server.port)/")
             Issue.record("expected a verification failure")
         } catch {
-            guard case .tls = error else { Issue.record("got \(error)"); return }
+            guard case .tls = error else {
+                Issue.record("got \(error)")
+                return
+            }
         }
     }
 }

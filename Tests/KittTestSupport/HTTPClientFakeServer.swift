@@ -72,14 +72,13 @@ public final class FakeHTTPServer: Sendable {
         if let tls {
             guard let made = try? tls.makeConnection(fd: fd) else { return }
             connection = made
-            while true {
+            handshake: while true {
                 switch made.handshake() {
-                case .complete: break
-                case .wantRead: if !waitFor(fd, POLLIN) { return } else { continue }
-                case .wantWrite: if !waitFor(fd, POLLOUT) { return } else { continue }
+                case .complete: break handshake
+                case .wantRead: if !waitFor(fd, POLLIN) { return }
+                case .wantWrite: if !waitFor(fd, POLLOUT) { return }
                 case .failed: return
                 }
-                break
             }
         }
         var buffer: [UInt8] = []
@@ -100,7 +99,8 @@ public final class FakeHTTPServer: Sendable {
             writeAll(fd, connection, bytes)
         case .json(let status, let body):
             let bytes = Array(body.utf8)
-            let head = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            let head =
+                "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
             writeAll(fd, connection, Array(head.utf8) + bytes)
         }
         connection?.shutdown()
@@ -142,7 +142,9 @@ public final class FakeHTTPServer: Sendable {
                 default: return
                 }
             } else {
-                let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                let n = bytes.withUnsafeBytes {
+                    send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                }
                 if n > 0 {
                     offset += n
                 } else if n < 0 && (errno == EAGAIN || errno == EINTR) {
@@ -162,7 +164,8 @@ public final class FakeHTTPServer: Sendable {
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         let body = buffer[end.upperBound...]

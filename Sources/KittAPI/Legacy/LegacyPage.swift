@@ -71,7 +71,8 @@ enum LegacyPage {
 
             """
         if runs.isEmpty {
-            html += "<div class=\"empty\">No results\(selectedModel != nil || selectedEngine != nil ? " match these filters" : " yet").</div>\n"
+            html +=
+                "<div class=\"empty\">No results\(selectedModel != nil || selectedEngine != nil ? " match these filters" : " yet").</div>\n"
         } else {
             html += """
                 <table>
@@ -81,7 +82,8 @@ enum LegacyPage {
 
                 """
             for run in runs {
-                let badge = run.passed ? "<span class=\"badge pass\">PASS</span>" : "<span class=\"badge fail\">FAIL</span>"
+                let badge =
+                    run.passed ? "<span class=\"badge pass\">PASS</span>" : "<span class=\"badge fail\">FAIL</span>"
                 html += "<tr><td class=\"model\">\(escape(run.model))</td><td>\(escape(run.engine))</td>"
                 html += "<td>\(escape(run.suiteName))</td><td>\(badge)</td>"
                 html += "<td class=\"num\">\(run.passedCount)/\(run.totalBenchmarks)</td>"

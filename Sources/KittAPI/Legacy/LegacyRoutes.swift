@@ -50,13 +50,16 @@ public enum LegacyRoutes {
         router.get("/api/campaigns") { request in
             let groups = try queries.groups(model: filter(request, "model"), engine: filter(request, "engine"))
             return .json(
-                .array(groups.map { group in
-                    .object(JSONObject([
-                        ("key", .string("\(group.model)|\(group.engine)")), ("model", .string(group.model)),
-                        ("engine", .string(group.engine)), ("runs", .int(group.runs)), ("passed", .int(group.passed)),
-                        ("failed", .int(group.failed)),
-                    ]))
-                }))
+                .array(
+                    groups.map { group in
+                        .object(
+                            JSONObject([
+                                ("key", .string("\(group.model)|\(group.engine)")), ("model", .string(group.model)),
+                                ("engine", .string(group.engine)), ("runs", .int(group.runs)),
+                                ("passed", .int(group.passed)),
+                                ("failed", .int(group.failed)),
+                            ]))
+                    }))
         }
 
         router.get("/api/health") { _ in health }

@@ -36,13 +36,14 @@ public struct DevonClient: Sendable {
             throw HTTPError.badGateway("Devon search answered without a 'results' array")
         }
         return results.map { item in
-            .object(JSONObject([
-                ("repo_id", .string(item["model_id"]?.stringValue ?? "")),
-                ("name", .string(item["model_name"]?.stringValue ?? item["model_id"]?.stringValue ?? "")),
-                ("source", .string(item["source"]?.stringValue ?? "")),
-                ("size_gb", .double(ModelDirectory.gigabytes(item["total_size_bytes"]?.intValue ?? 0))),
-                ("downloads", .int(item["downloads"]?.intValue ?? 0)),
-            ]))
+            .object(
+                JSONObject([
+                    ("repo_id", .string(item["model_id"]?.stringValue ?? "")),
+                    ("name", .string(item["model_name"]?.stringValue ?? item["model_id"]?.stringValue ?? "")),
+                    ("source", .string(item["source"]?.stringValue ?? "")),
+                    ("size_gb", .double(ModelDirectory.gigabytes(item["total_size_bytes"]?.intValue ?? 0))),
+                    ("downloads", .int(item["downloads"]?.intValue ?? 0)),
+                ]))
         }
     }
 

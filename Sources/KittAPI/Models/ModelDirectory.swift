@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KittHTTP
 import KittJSON
 import KittNet
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The local model directory: Devon's `manifest.json`, a scan for model files, and deleting
 /// one model's files. Nothing outside the directory is ever read through a repo id, and
@@ -29,10 +30,11 @@ public struct ModelDirectory: Sendable {
         public let formats: [String]
 
         public var json: JSON {
-            .object(JSONObject([
-                ("model_id", .string(modelID)), ("path", .string(path)), ("source", .string(source)),
-                ("size_bytes", .int(sizeBytes)), ("formats", .array(formats.map(JSON.string))),
-            ]))
+            .object(
+                JSONObject([
+                    ("model_id", .string(modelID)), ("path", .string(path)), ("source", .string(source)),
+                    ("size_bytes", .int(sizeBytes)), ("formats", .array(formats.map(JSON.string))),
+                ]))
         }
     }
 
@@ -44,10 +46,11 @@ public struct ModelDirectory: Sendable {
         public let sizeBytes: Int
 
         public var json: JSON {
-            .object(JSONObject([
-                ("name", .string(name)), ("path", .string(path)), ("formats", .array(formats.map(JSON.string))),
-                ("size_gb", .double(ModelDirectory.gigabytes(sizeBytes))),
-            ]))
+            .object(
+                JSONObject([
+                    ("name", .string(name)), ("path", .string(path)), ("formats", .array(formats.map(JSON.string))),
+                    ("size_gb", .double(ModelDirectory.gigabytes(sizeBytes))),
+                ]))
         }
     }
 
@@ -154,7 +157,10 @@ public struct ModelDirectory: Sendable {
         guard !repoID.isEmpty else { throw HTTPError.badRequest("repo_id must not be empty") }
         guard repoID.utf8.count <= 512 else { throw HTTPError.badRequest("repo_id is too long") }
         guard !repoID.hasPrefix("/") else { throw HTTPError.badRequest("repo_id must not be an absolute path") }
-        guard !repoID.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "%") })
+        guard
+            !repoID.utf8.contains(where: {
+                $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "%")
+            })
         else { throw HTTPError.badRequest("repo_id contains a forbidden character") }
         for segment in repoID.split(separator: "/", omittingEmptySubsequences: false) {
             guard !segment.isEmpty else { throw HTTPError.badRequest("repo_id has an empty path segment") }

@@ -17,7 +17,8 @@ enum ModelsRoutes {
     /// `devonReadTimeout`: how long a Devon call other than a download may take (tests shorten it).
     static func register(in router: inout Router, context: APIContext, devonReadTimeout: Double = 30) {
         let directory = ModelDirectory(root: context.settings.modelDirectory)
-        let devon = DevonClient(settings: context.settings, http: HTTPClient(connectTimeout: 5, readTimeout: devonReadTimeout))
+        let devon = DevonClient(
+            settings: context.settings, http: HTTPClient(connectTimeout: 5, readTimeout: devonReadTimeout))
 
         router.get("/api/v1/models/search") { request in
             guard let query = request.queryValue("q"), !query.isEmpty else {
@@ -39,7 +40,8 @@ enum ModelsRoutes {
                 return deferred(on: devonQueue) { () throws(HTTPError) in
                     let models = try devon.listModels()
                     let formats = Dictionary(
-                        (directory.manifestEntries() ?? []).map { ($0.key, $0.formats) }, uniquingKeysWith: { a, _ in a })
+                        (directory.manifestEntries() ?? []).map { ($0.key, $0.formats) },
+                        uniquingKeysWith: { a, _ in a })
                     let items = models.map { model in
                         ModelDirectory.LocalModel(
                             name: model.modelID, path: model.path,

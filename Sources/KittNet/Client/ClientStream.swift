@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One connected socket, plain or TLS, used by one blocking request. Every wait is a poll()

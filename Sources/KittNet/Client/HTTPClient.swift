@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KittHTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A small blocking HTTP/1.1 client for kitt's outbound calls (Devon, later the agent).
 ///
@@ -83,7 +84,9 @@ public struct HTTPClient: Sendable {
         var head = "\(method) \(url.pathAndQuery) HTTP/1.1\r\nHost: \(url.hostHeader)\r\n"
         var hasUserAgent = false
         for (name, value) in headers {
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { throw .malformed("bad header name '\(name)'") }
+            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+                throw .malformed("bad header name '\(name)'")
+            }
             guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
                 throw .malformed("bad value for header '\(name)'")
             }
