@@ -57,7 +57,9 @@ import Testing
         defer { garbage.stop() }
         let wrongShape = try FakeHTTPServer { _ in .json(200, "{\"results\": 3}") }
         defer { wrongShape.stop() }
-        for url in [failing.url, garbage.url, wrongShape.url] {
+        let missing = try FakeHTTPServer { _ in .json(404, "{}") }
+        defer { missing.stop() }
+        for url in [failing.url, garbage.url, wrongShape.url, missing.url] {
             let rig = try ModelsRig(devonURL: url)
             let response = rig.call(.get, "/api/v1/models/search?q=x")
             #expect(response.status == 502, "\(url): \(response)")

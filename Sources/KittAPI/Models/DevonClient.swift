@@ -87,7 +87,8 @@ public struct DevonClient: Sendable {
             .map { PercentEncoding.encode(String($0)) }.joined(separator: "/")
         let body: JSON
         do {
-            body = try call("DELETE", "/api/v1/models/\(PercentEncoding.encode(source))/\(encodedID)")
+            body = try call(
+                "DELETE", "/api/v1/models/\(PercentEncoding.encode(source))/\(encodedID)", passNotFound: true)
         } catch let error where error.status == .notFound {
             return false
         }
@@ -97,8 +98,10 @@ public struct DevonClient: Sendable {
         return deleted
     }
 
-    /// One request; the JSON body of a 2xx, else an `HTTPError` (404 passes through as 404).
-    func call(_ method: String, _ target: String, body: [UInt8] = [], client: HTTPClient? = nil) throws(HTTPError)
+    /// One request; the JSON body of a 2xx, else a 502 (or a 404 when `passNotFound`).
+    func call(
+        _ method: String, _ target: String, body: [UInt8] = [], client: HTTPClient? = nil, passNotFound: Bool = false
+    ) throws(HTTPError)
         -> JSON
     {
         var headers: [(String, String)] = [("Accept", "application/json")]
@@ -110,7 +113,7 @@ public struct DevonClient: Sendable {
         } catch {
             throw HTTPError.badGateway("Devon is unreachable: \(error.description)")
         }
-        if response.status == 404 { throw HTTPError.notFound("Devon: not found") }
+        if response.status == 404 && passNotFound { throw HTTPError.notFound("Devon: not found") }
         guard (200..<300).contains(response.status) else {
             throw HTTPError.badGateway("Devon answered HTTP \(response.status)")
         }
