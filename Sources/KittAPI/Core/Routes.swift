@@ -6,6 +6,7 @@ public enum Routes {
         var router = Router()
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
+        ModelsRoutes.register(in: &router, context: context)
         return router
     }
 }
