@@ -108,13 +108,15 @@ final class ControlHarness {
     }
 
     /// Subscribes a recording stream through the SSE route (optionally filtered / resuming).
-    func subscribe(source: String? = nil, lastEventID: Int? = nil, refusing: Bool = false) -> RecordingStream {
+    func subscribe(source: String? = nil, lastEventID: Int? = nil, refusing: Bool = false, capacity: Int = Int.max)
+        -> RecordingStream
+    {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "localhost")
         if let lastEventID { headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
         let target = source.map { "/api/v1/events/stream/\($0)" } ?? "/api/v1/events/stream"
         let response = router.respond(to: HTTPRequest(method: .get, target: target, headers: headers))
-        let stream = RecordingStream(refusing: refusing)
+        let stream = RecordingStream(refusing: refusing, capacity: capacity)
         if case .stream(let start) = response.body { start(stream) }
         return stream
     }
@@ -137,19 +139,37 @@ final class RecordingStream: ResponseStream {
     private let state = Mutex<(bytes: [UInt8], closed: Bool, handlers: [@Sendable () -> Void], sends: Int)>(
         ([], false, [], 0))
     let refusing: Bool
+    /// Like a connection's bounded backlog: past this many bytes the stream closes itself
+    /// (asynchronously, as a real connection does) and refuses.
+    let capacity: Int
 
-    init(refusing: Bool = false) {
+    init(refusing: Bool = false, capacity: Int = Int.max) {
         self.refusing = refusing
+        self.capacity = capacity
     }
 
     func send(_ bytes: [UInt8]) -> Bool {
-        state.withLock { state in
+        let overflowed = state.withLock { state -> Bool? in
             state.sends += 1
-            guard !state.closed, !refusing else { return false }
+            guard !state.closed, !refusing else { return nil }
+            if state.bytes.count + bytes.count > capacity {
+                state.closed = true
+                return true
+            }
             state.bytes.append(contentsOf: bytes)
-            return true
+            return false
         }
+        if overflowed == true {
+            let handlers = state.withLock { state -> [@Sendable () -> Void] in
+                defer { state.handlers = [] }
+                return state.handlers
+            }
+            DispatchQueue.global().async { for handler in handlers { handler() } }
+        }
+        return overflowed == false
     }
+
+    var isClosed: Bool { state.withLock { $0.closed } }
 
     func close() {
         let handlers = state.withLock { state -> [@Sendable () -> Void] in
