@@ -95,14 +95,13 @@ public final class WebApp: Sendable {
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
-        let accessLog: (@Sendable (AccessRecord) -> Void)? =
-            options.quiet
-            ? nil
-            : { record in
-                log.line(
-                    "\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) "
-                        + "\(Int(record.durationSeconds * 1_000_000))us")
+        var accessLog: (@Sendable (AccessRecord) -> Void)?
+        if !options.quiet {
+            accessLog = { record in
+                let micros = Int(record.durationSeconds * 1_000_000)
+                log.line("\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) \(micros)us")
             }
+        }
         let frozen = router
         server = HTTPServer(configuration: configuration, accessLog: accessLog) { request in
             frozen.respond(to: request)
