@@ -280,6 +280,13 @@ public struct QuickTestRepository: Sendable {
             .map(QuickTestRepository.decode)
     }
 
+    /// Links a stored result (runs.id) to the quick test it came from; false when there is no such test.
+    public func linkResult(testID: String, resultID: String) throws -> Bool {
+        try database.write { conn in
+            try conn.run("UPDATE quick_tests SET result_id = ? WHERE id = ?", [.text(resultID), .text(testID)]) > 0
+        }
+    }
+
     /// Appends a log line; false when the test does not exist.
     public func appendLog(testID: String, line: String) throws -> Bool {
         try database.write { conn in

@@ -67,6 +67,9 @@ final class ControlStoreFixture {
         #expect(done.startedAt == running.startedAt && done.completedAt != nil && done.error == "boom")
         #expect(try f.store.quickTests.commands(agentID: f.agentID, status: "queued").isEmpty)
         #expect(try f.store.quickTests.setStatus(id: "ffffffffffffffff", status: "failed", error: nil) == nil)
+        #expect(try f.store.quickTests.linkResult(testID: test.id, resultID: "0123456789abcdef"))
+        #expect(try !f.store.quickTests.linkResult(testID: "ffffffffffffffff", resultID: "0123456789abcdef"))
+        #expect(try f.store.quickTests.get(id: test.id)?.resultID == "0123456789abcdef")
     }
 
     @Test func logsAndUnfinishedSweep() throws {
