@@ -24,7 +24,8 @@ import Testing
     }
 
     /// A fake agent: takes every queued run_test command once and reports running, one log
-    /// line and the outcome `decide` picks, through the real endpoints. Stops when `done`.
+    /// line and the outcome `decide` picks, through the real endpoints. Stops when `done`
+    /// (checked before each round).
     @discardableResult
     static func driveAgent(
         _ h: ControlHarness, agent: String, seconds: Double = 10, decide: (QuickTest) -> (String, String?) = { _ in ("completed", nil) },
@@ -33,6 +34,8 @@ import Testing
         var handled: Set<String> = []
         var tests: [QuickTest] = []
         try waitUntil(seconds) {
+            // Checked first, so a command queued since the last round is left alone once `done`.
+            if try done() { return true }
             for command in try h.store.quickTests.commands(agentID: agent, status: "queued")
             where !handled.contains(command.id) {
                 handled.insert(command.id)
