@@ -7,6 +7,8 @@ public enum Routes {
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
         ModelsRoutes.register(in: &router, context: context)
+        QuickTestRoutes.register(in: &router, context: context)
+        CampaignRoutes.register(in: &router, context: context)
         return router
     }
 }
