@@ -8,6 +8,9 @@ public enum Routes {
         EventRoutes.register(in: &router, context: context)
         ResultsRoutes.register(in: &router, context: context)
         AgentRoutes.register(in: &router, context: context)
+        ModelsRoutes.register(in: &router, context: context)
+        QuickTestRoutes.register(in: &router, context: context)
+        CampaignRoutes.register(in: &router, context: context)
         return router
     }
 }

@@ -1,0 +1,85 @@
+import Dispatch
+import KittAPI
+import KittHTTP
+import KittJSON
+import KittStore
+
+/// The real router, store and event bus in process, without sockets: API tests call handlers
+/// exactly as the server would, and wait for deferred responses.
+public final class APIHarness: @unchecked Sendable {
+    public let directory = TempDirectory("kitt-api")
+    public let store: Store
+    public let context: APIContext
+    public let router: Router
+    public let token = "test-admin-token"
+
+    public init(configure: (inout APISettings) -> Void = { _ in }) throws {
+        store = try Store(path: directory.path + "/kitt.db")
+        var settings = APISettings()
+        settings.dataDirectory = directory.path
+        settings.modelDirectory = directory.path + "/models"
+        settings.configDirectory = APIHarness.repositoryRoot + "/Config"
+        settings.publicURL = "https://localhost:8443"
+        configure(&settings)
+        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
+        router = Routes.makeRouter(context: context)
+    }
+
+    deinit { store.close() }
+
+    /// The repository root, found from this source file's path (for Config/).
+    public static var repositoryRoot: String {
+        var path = #filePath
+        for _ in 0..<3 {
+            if let slash = path.lastIndex(of: "/") { path = String(path[..<slash]) }
+        }
+        return path
+    }
+
+    /// Calls the router. `token: nil` sends no Authorization header.
+    public func call(
+        _ method: HTTPMethod, _ target: String, json: JSON? = nil, body: [UInt8]? = nil,
+        token: String? = nil, headers: [(String, String)] = []
+    ) -> TestResponse {
+        var fields = HTTPHeaders()
+        fields.add(name: "Host", value: "localhost")
+        if let token { fields.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        let payload = body ?? json?.serialized() ?? []
+        let request = HTTPRequest(method: method, target: target, headers: fields, body: payload)
+        return APIHarness.resolve(router.respond(to: request), isHead: method == .head)
+    }
+
+    /// Same as `call` with the admin token.
+    public func admin(_ method: HTTPMethod, _ target: String, json: JSON? = nil) -> TestResponse {
+        call(method, target, json: json, token: token)
+    }
+
+    /// Waits (bounded) for deferred responses; streams are not supported here.
+    static func resolve(_ response: HTTPResponse, isHead: Bool) -> TestResponse {
+        switch response.body {
+        case .bytes(let bytes):
+            return TestResponse(status: response.status.code, headers: response.headers, body: isHead ? [] : bytes)
+        case .deferred(let start):
+            let box = ResultBox()
+            let done = DispatchSemaphore(value: 0)
+            start(ResponsePromise { later in
+                box.set(later)
+                done.signal()
+            })
+            guard done.wait(timeout: .now() + 30) == .success, let later = box.get() else {
+                return TestResponse(status: 0, headers: HTTPHeaders(), body: Array("deferred response timed out".utf8))
+            }
+            return resolve(later, isHead: isHead)
+        case .stream:
+            return TestResponse(status: response.status.code, headers: response.headers, body: [])
+        }
+    }
+}
+
+private final class ResultBox: @unchecked Sendable {
+    // Written once before the semaphore is signalled, read after waiting on it.
+    private var value: HTTPResponse?
+    func set(_ response: HTTPResponse) { value = response }
+    func get() -> HTTPResponse? { value }
+}
