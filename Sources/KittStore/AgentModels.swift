@@ -62,7 +62,7 @@ public struct AgentIdentity: Sendable, Equatable {
 }
 
 /// A queued piece of work for an agent, as a heartbeat hands it out.
-public struct AgentCommand: Sendable {
+public struct HandedOutCommand: Sendable {
     public let id: String
     public let testID: String?
     public let type: String
@@ -85,7 +85,7 @@ public struct HeartbeatOutcome: Sendable {
     public let status: String
     /// The status shown before this heartbeat differs from the new one (publish `agent_status`).
     public let statusChanged: Bool
-    public let command: AgentCommand?
+    public let command: HandedOutCommand?
     public let settings: [(key: String, value: String)]
 }
 

@@ -183,7 +183,7 @@ public struct AgentRepository: Sendable {
                 [.text(agent.id), .text(engine.engine), SQLiteValue(engine.installed), SQLiteValue(engine.running),
                  .text(engine.version), .text(engine.binaryPath), .text(now)])
         }
-        var command: AgentCommand?
+        var command: HandedOutCommand?
         if let row = try connection.queryOne(
             """
             SELECT id, test_id, type, payload FROM agent_commands
@@ -194,7 +194,7 @@ public struct AgentRepository: Sendable {
                 "UPDATE agent_commands SET status = 'dispatched', dispatched_at = ? WHERE id = ?",
                 [.text(now), .text(commandID)])
             let payload = (try? JSON(parsing: Array((row.string(3) ?? "{}").utf8))) ?? .object(JSONObject())
-            command = AgentCommand(id: commandID, testID: row.string(1), type: row.string(2) ?? "", payload: payload)
+            command = HandedOutCommand(id: commandID, testID: row.string(1), type: row.string(2) ?? "", payload: payload)
         }
         let settings = try settings(connection, agentID: agent.id)
         return HeartbeatOutcome(

@@ -258,7 +258,7 @@ import Testing
         let h = try RouterHarness { $0.agentOfflineAfterSeconds = 0.3 }
         let id = h.registerAgent("gpu-1")
         #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue == "online")
-        let stream = RecordingStream()
+        let stream = AgentStatusRecorder()
         h.context.events.subscribe(stream, filter: id, lastEventID: nil)
         usleepSeconds(0.5)
         // GET computes it exactly, before any sweep.
@@ -283,7 +283,7 @@ func usleepSeconds(_ seconds: Double) {
     _ = done.wait(timeout: .now() + seconds)
 }
 
-final class RecordingStream: ResponseStream {
+final class AgentStatusRecorder: ResponseStream {
     private let lock = Mutex<[UInt8]>([])
     var text: String { String(decoding: lock.withLock { $0 }, as: UTF8.self) }
     func send(_ bytes: [UInt8]) -> Bool {
