@@ -4,16 +4,20 @@ import KittAPI
 /// monitor). Started after the server listens, stopped before it shuts down.
 final class BackgroundServices: Sendable {
     private let campaigns: CampaignRunner
+    private let offline: AgentOfflineMonitor
 
     init(context: APIContext) {
         campaigns = CampaignRunner(context: context)
+        offline = AgentOfflineMonitor(context: context)
     }
 
     func start() {
+        offline.start()
         campaigns.start()
     }
 
     func stop() {
         campaigns.stop()
+        offline.stop()
     }
 }

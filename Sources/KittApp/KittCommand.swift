@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import KittAPI
+import KittStore
 
 /// The `kitt` command line: `web`, `import`, `--version`, `help`.
 public enum KittCommand {
@@ -48,9 +49,53 @@ public enum KittCommand {
                 printError("kitt web: \(error)")
                 return 1
             }
+        case "import":
+            return importResults(rest, environment: environment)
         default:
             printError("kitt: unknown command '\(command)' (see 'kitt help')")
             return 2
+        }
+    }
+
+    static let importHelp = """
+        Usage: kitt import DIR [--data-dir DIR] [--db FILE]
+
+        Load every metrics.json under DIR into the store (files already imported are skipped).
+        """
+
+    /// `kitt import DIR`: prints what was imported and what was skipped, and why.
+    static func importResults(_ arguments: [String], environment: [String: String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(importHelp)
+            return 0
+        }
+        var iterator = ArgumentIterator(arguments)
+        var dataDirectory: String?
+        var databasePath: String?
+        do {
+            while let (flag, inline) = iterator.nextFlag() {
+                switch flag {
+                case "--data-dir": dataDirectory = try iterator.value(for: flag, inline: inline)
+                case "--db": databasePath = try iterator.value(for: flag, inline: inline)
+                default: throw UsageError("unknown option '\(flag)' (see 'kitt import --help')")
+                }
+            }
+            guard iterator.positional.count == 1, let directory = iterator.positional.first else {
+                throw UsageError("expected exactly one directory (see 'kitt import --help')")
+            }
+            let data = dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
+            try Files.makeDirectory(data)
+            let store = try Store(path: databasePath ?? data + "/kitt.db")
+            defer { store.close() }
+            let report = ResultImporter.run(directory: directory, store: store)
+            print(report.description)
+            return report.error == nil ? 0 : 1
+        } catch let error as UsageError {
+            printError("kitt import: \(error.description)")
+            return 2
+        } catch {
+            printError("kitt import: \(error)")
+            return 1
         }
     }
 

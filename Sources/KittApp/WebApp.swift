@@ -87,6 +87,9 @@ public final class WebApp: Sendable {
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
         settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        // install.sh prefers the Host header agents used to reach us; this is the fallback.
+        let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
+        settings.publicURL = "\(plain ? "http" : "https")://\(advertisedHost):\(options.port)"
         let events = EventBus()
         let context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: events)
         self.context = context

@@ -192,6 +192,14 @@ public struct QuickTestRepository: Sendable {
 
     // MARK: Reading
 
+    /// The quick test a command was queued for.
+    public func find(commandID: String) throws -> QuickTest? {
+        try database.read { conn in
+            try conn.queryOne("SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE command_id = ?", [.text(commandID)])
+                .map(QuickTestRepository.decode)
+        }
+    }
+
     public func get(id: String) throws -> QuickTest? {
         try database.read { conn in
             try conn.queryOne("SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE id = ?", [.text(id)])

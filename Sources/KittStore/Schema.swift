@@ -185,4 +185,14 @@ public enum Schema {
             );
             CREATE INDEX campaign_logs_campaign ON campaign_logs(campaign_id, id);
             """)
+
+    /// Aggregation joins runs to metrics per group: (column, id) indexes let SQLite find a
+    /// group's runs without reading their (large) documents.
+    public static let v2AggregateIndexes = Migration(
+        version: 2, name: "aggregate indexes",
+        sql: """
+            CREATE INDEX runs_model_id ON runs(model, id);
+            CREATE INDEX runs_engine_id ON runs(engine, id);
+            CREATE INDEX runs_suite_id ON runs(suite_name, id);
+            """)
 }

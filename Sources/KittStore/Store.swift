@@ -11,6 +11,7 @@ public final class Store: Sendable {
     /// Every migration, in order. Never edit one that has shipped; add a new one.
     public static let migrations: [Migration] = [
         Schema.v1ResultsAndAgents,
+        Schema.v2AggregateIndexes,
     ]
 
     public init(path: String, synchronous: Synchronous = .full) throws {

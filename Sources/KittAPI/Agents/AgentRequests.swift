@@ -96,6 +96,19 @@ enum AgentRequests {
         var document: ResultDocument?
         /// The status says the command is over (its row is marked done).
         var finished: Bool
+        /// The quick-test status the report implies (running, completed, failed), if any.
+        var testStatus: String? = nil
+        var error: String? = nil
+    }
+
+    /// KITT agents say "success", "done", "error", ...: map them onto quick-test statuses.
+    static func testStatus(for status: String?) -> String? {
+        switch status?.lowercased() {
+        case "running", "started": return "running"
+        case "completed", "complete", "done", "success", "succeeded": return "completed"
+        case "failed", "error": return "failed"
+        default: return nil
+        }
     }
 
     static let finishedStatuses: Set<String> = ["completed", "complete", "done", "success", "succeeded", "failed", "error", "cancelled"]
@@ -107,7 +120,7 @@ enum AgentRequests {
         let testID = try body.optionalString("test_id")
         let status = try body.optionalString("status")
         _ = try body.optionalString("container_id")
-        _ = try body.optionalString("error")
+        let error = try body.optionalString("error")
         var document: ResultDocument?
         if let data = body["result_data"], !data.isNull {
             guard let object = data.objectValue else {
@@ -130,6 +143,7 @@ enum AgentRequests {
         }
         return Report(
             commandID: commandID, testID: testID, document: document,
-            finished: status.map { finishedStatuses.contains($0.lowercased()) } ?? false)
+            finished: status.map { finishedStatuses.contains($0.lowercased()) } ?? false,
+            testStatus: testStatus(for: status), error: error)
     }
 }

@@ -125,6 +125,12 @@ enum AgentRoutes {
                     agentIDOrName: idOrName, document: report.document, commandID: report.commandID,
                     testID: report.testID, finished: report.finished, completion: $0)
             }) { resultID in
+                // The report also moves the quick test along (and wakes its campaign).
+                if let status = report.testStatus,
+                    let testID = try report.testID ?? report.commandID.flatMap({ try store.quickTests.find(commandID: $0)?.id })
+                {
+                    _ = try QuickTestLifecycle.setStatus(context: context, testID: testID, status: status, error: report.error)
+                }
                 var body = JSONObject([("accepted", true)])
                 if let resultID { body["result_id"] = .string(resultID) }
                 return .json(.object(body), status: .accepted)
