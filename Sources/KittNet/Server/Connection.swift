@@ -291,6 +291,14 @@ final class Connection: @unchecked Sendable {
                 }
             }
             start(promise)
+        case .stream(let start) where request.method == .head:
+            // HEAD gets the stream's head alone; the stream is never started.
+            _ = start
+            let keepAlive = request.wantsKeepAlive && !server.isShuttingDown
+            HTTPResponseSerializer.head(
+                response, version: request.version, framing: .untilClose, keepAlive: keepAlive, into: &outbound)
+            if !keepAlive { closeAfterFlush = true }
+            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
         case .stream(let start):
             var head: [UInt8] = []
             HTTPResponseSerializer.head(
