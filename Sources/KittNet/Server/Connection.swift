@@ -249,7 +249,12 @@ final class Connection: @unchecked Sendable {
                 return
             }
             guard let event else {
-                if parser.isReadingHead, headStartedAt == nil { headStartedAt = Connection.now() }
+                if !parser.isReadingHead {
+                    // Head done (or none begun): a body in progress is timed on progress, not from the head.
+                    headStartedAt = nil
+                } else if headStartedAt == nil {
+                    headStartedAt = Connection.now()
+                }
                 return
             }
             switch event {
