@@ -23,6 +23,9 @@ public final class WebApp: Sendable {
     private let log: Log
     private let background: BackgroundServices
 
+    /// Open client connections (tests watch it drop after closes and shutdown).
+    public var connectionCount: Int { server.connectionCount }
+
     public static func start(_ options: WebOptions, environment: [String: String]) throws -> WebApp {
         try WebApp(options, environment: environment)
     }

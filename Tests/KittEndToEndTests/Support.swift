@@ -1,5 +1,6 @@
 import Foundation
 import KittApp
+import KittNet
 import KittTestSupport
 import Synchronization
 
@@ -45,6 +46,13 @@ enum E2E {
             usleep(20_000)
         }
         return condition()
+    }
+
+    /// True when nothing listens on 127.0.0.1:port any more.
+    static func refusesConnections(port: Int) -> Bool {
+        guard let fd = try? Socket.connect(host: "127.0.0.1", port: port, timeout: 1) else { return true }
+        close(fd)
+        return false
     }
 
     /// A GET on an existing connection (keep-alive).
