@@ -111,7 +111,8 @@ public final class WebApp: Sendable {
         }
         port = try server.start()
         let scheme = tls == nil ? "http" : "https"
-        let shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
+        var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
+        if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
         url = "\(scheme)://\(shownHost):\(port)"
         background = BackgroundServices(context: context)
         background.start()
