@@ -1,3 +1,4 @@
+import Foundation
 import KittJSON
 import KittTestSupport
 import Testing
@@ -122,5 +123,37 @@ import Testing
         #expect(response.errorMessage?.isEmpty == false)
         _ = try client.readUntilClose(timeout: 5)
         #expect(client.peerClosed)
+    }
+
+    @Test func bodyAtTheDefault8MiBLimit_overTLS_isReadCompletely() throws {
+        let server = try E2E.server()
+        defer { server.stop() }
+        let client = try server.connect()
+        let size = 8 * 1024 * 1024
+        try client.send(BodyTests.post + "Content-Length: \(size)\r\n\r\n")
+        try client.send([UInt8](repeating: 0x62, count: size), timeout: 30)
+        try client.send(E2E.get("/api/v1/health"))
+        #expect(try client.readResponse(timeout: 10).status == 405)
+        #expect(try client.readResponse(timeout: 10).status == 200)
+    }
+
+    @Test func largePipelinedBurst_overTLS_isAnsweredCompletelyInOrder() throws {
+        let server = try E2E.server()
+        defer { server.stop() }
+        let client = try server.connect()
+        let padding = "X-Padding: " + String(repeating: "p", count: 400) + "\r\n"
+        var burst = ""
+        let count = 2000
+        for index in 0..<count {
+            let path = index % 2 == 0 ? "/api/v1/health" : "/api/v1/version"
+            burst += E2E.get(path, extra: padding + (index == count - 1 ? "Connection: close\r\n" : ""))
+        }
+        try client.send(burst, timeout: 30)
+        let text = String(decoding: try client.readUntilClose(timeout: 30), as: UTF8.self)
+        let statuses = text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1
+        #expect(statuses == count)
+        let health = text.components(separatedBy: #"{"status":"ok"}"#).count - 1
+        #expect(health == count / 2)
+        #expect(text.hasSuffix(#""name":"KITT"}"#), "\(text.suffix(200))")
     }
 }

@@ -218,4 +218,20 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.contains("cannot start"), "\(result.stderr)")
     }
+
+    @Test func ipv6Host_bannerURLHasBrackets_andCurlVerifiesIt() throws {
+        let data = TempDirectory("kitt-cli")
+        let child = try ChildProcess(
+            CommandLineTests.kitt, ["web", "--host", "::1", "--port", "0", "--data-dir", data.path],
+            environment: CommandLineTests.environment(home: data.path))
+        try #require(child.waitForOutput("Data: "), "stdout: \(child.stdout) stderr: \(child.stderr)")
+        let banner = Banner(child.stdout)
+        #expect(banner.url == "https://[::1]:\(banner.port)/api/v1/", "\(child.stdout)")
+        let ca = try #require(banner.caPath)
+        let get = try ChildProcess.run("/usr/bin/curl", ["-sS", "-g", "--cacert", ca, banner.url + "health"])
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(get.stdout == #"{"status":"ok"}"#)
+        child.signal(SIGTERM)
+        #expect(child.waitForExit(timeout: 10) == 0)
+    }
 }
