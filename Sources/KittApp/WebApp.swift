@@ -94,7 +94,8 @@ public final class WebApp: Sendable {
         let context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: events)
         self.context = context
 
-        var router = Routes.makeRouter(context: context)
+        // --legacy: the read-only v1 dashboard instead of the API (no write routes at all).
+        var router = options.legacy ? LegacyRoutes.makeRouter(context: context) : Routes.makeRouter(context: context)
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
@@ -124,7 +125,11 @@ public final class WebApp: Sendable {
     }
 
     private func printBanner(options: WebOptions) {
-        log.line("kitt \(KittVersion.current) listening on \(url)/api/v1/")
+        if options.legacy {
+            log.line("kitt \(KittVersion.current) legacy dashboard (read-only) on \(url)/")
+        } else {
+            log.line("kitt \(KittVersion.current) listening on \(url)/api/v1/")
+        }
         if let caCertificatePath, let caFingerprint {
             log.line("TLS CA certificate: \(caCertificatePath)")
             log.line("TLS CA SHA-256 fingerprint: \(caFingerprint)")

@@ -6,6 +6,9 @@ public enum Routes {
         var router = Router()
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
+        ModelsRoutes.register(in: &router, context: context)
+        QuickTestRoutes.register(in: &router, context: context)
+        CampaignRoutes.register(in: &router, context: context)
         return router
     }
 }

@@ -13,7 +13,7 @@ import Synchronization
 /// fields other threads use (`deadline`, `streamBacklog`, the close handlers) are atomics or
 /// behind a mutex.
 final class Connection: @unchecked Sendable {
-    enum State { case handshaking, open, streaming, closed }
+    enum State { case handshaking, open, streaming, lingering, closed }
 
     let id: Int
     let fd: Int32
@@ -80,10 +80,11 @@ final class Connection: @unchecked Sendable {
     /// Closes the connection now: sources are cancelled and the fd is closed once they are.
     func closeNow() {
         guard state != .closed else { return }
+        let wasLingering = state == .lingering
         state = .closed
         closed.store(true, ordering: .releasing)
         deadline.store(0, ordering: .relaxed)
-        transport.shutdown()
+        if !wasLingering { transport.shutdown() }
         if let source = readSource {
             if readSuspended { source.resume(); readSuspended = false }
             source.cancel()
@@ -116,7 +117,6 @@ final class Connection: @unchecked Sendable {
             // The client started a request and did not finish it in time.
             respondWithError(.requestTimeout, "request not received in time")
             flush()
-            if state != .closed { closeNow() }
         } else {
             closeNow()
         }
@@ -125,7 +125,7 @@ final class Connection: @unchecked Sendable {
     /// Graceful shutdown: idle connections close now; busy ones close after their answer.
     func beginShutdown() {
         switch state {
-        case .closed: return
+        case .closed, .lingering: return
         case .streaming, .handshaking: closeNow()
         case .open:
             if parser.isIdle && !awaitingResponse && outbound.count == outboundOffset {
@@ -142,6 +142,7 @@ final class Connection: @unchecked Sendable {
         switch state {
         case .closed: return
         case .handshaking: handshake(); return
+        case .lingering: discardUntilEOF(); return
         case .open, .streaming: break
         }
         if writeWantsRead {
@@ -154,7 +155,7 @@ final class Connection: @unchecked Sendable {
 
     private func onWritable() {
         switch state {
-        case .closed: return
+        case .closed, .lingering: return
         case .handshaking: handshake(); return
         case .open, .streaming: break
         }
@@ -332,6 +333,39 @@ final class Connection: @unchecked Sendable {
             started: Connection.now())
     }
 
+    // MARK: Closing after a response
+
+    /// Half-closes and discards what the client still sends for a moment before closing.
+    /// Closing at once with unread bytes in the socket makes the kernel send a reset, and the
+    /// client can lose the response we just wrote (a 413 sent without reading the body, say).
+    private func linger() {
+        guard state == .open || state == .streaming else {
+            closeNow()
+            return
+        }
+        transport.shutdown()
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+        state = .lingering
+        disarmWrite()
+        deadline.store(Connection.now() + 2_000_000_000, ordering: .relaxed)
+        resumeReading()
+    }
+
+    private func discardUntilEOF() {
+        var budget = 1 << 20
+        while budget > 0 {
+            let n = Glibc.read(fd, loop.scratch.baseAddress, loop.scratch.count)
+            if n > 0 {
+                budget -= n
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+            if n < 0 && errno == EINTR { continue }
+            break
+        }
+        closeNow()
+    }
+
     // MARK: Writing
 
     private func flush() {
@@ -364,7 +398,7 @@ final class Connection: @unchecked Sendable {
         outboundOffset = 0
         if !readWantsWrite { disarmWrite() }
         if closeAfterFlush && !awaitingResponse {
-            closeNow()
+            linger()
             return
         }
         if pausedForBackpressure {
@@ -420,7 +454,7 @@ final class Connection: @unchecked Sendable {
         switch state {
         case .closed, .streaming:
             deadline.store(0, ordering: .relaxed)
-        case .handshaking:
+        case .handshaking, .lingering:
             break
         case .open:
             if awaitingResponse {

@@ -1,0 +1,92 @@
+import KittHTTP
+import KittJSON
+import KittStore
+
+/// `kitt web --legacy`: the read-only v1 dashboard (SPEC §1). Only GET routes exist, so
+/// every write is a 404/405. Reads are quick indexed SQLite queries, done in the handler.
+public enum LegacyRoutes {
+    /// Rows shown on the HTML page at most (the JSON endpoints return everything).
+    static let pageRowLimit = 500
+
+    public static func makeRouter(context: APIContext) -> Router {
+        var router = Router()
+        let queries = context.store.legacyQueries
+        let version = context.settings.version
+        let health = HTTPResponse.json(.object(JSONObject([("status", "ok"), ("version", .string(version))])))
+
+        router.get("/") { request in
+            let model = filter(request, "model")
+            let engine = filter(request, "engine")
+            let runs = try queries.runs(model: model, engine: engine, limit: pageRowLimit)
+            let groups = try queries.groups(model: model, engine: engine)
+            let choices = try queries.distinctModelsAndEngines()
+            let html = LegacyPage.render(
+                runs: runs, total: groups.reduce(0) { $0 + $1.runs }, passed: groups.reduce(0) { $0 + $1.passed },
+                models: choices.models, engines: choices.engines,
+                selectedModel: model, selectedEngine: engine, version: version)
+            return .text(html, contentType: "text/html; charset=utf-8")
+        }
+
+        router.get("/api/results") { request in
+            let runs = try queries.runs(model: filter(request, "model"), engine: filter(request, "engine"))
+            var bytes: [UInt8] = [UInt8(ascii: "[")]
+            for (index, run) in runs.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                appendDocument(run, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+            return .jsonBytes(bytes)
+        }
+
+        router.get("/api/results/:index") { request in
+            let text = request.parameter("index")
+            guard let index = Int(text) else { throw HTTPError.badRequest("index must be an integer, got '\(text)'") }
+            guard let run = try queries.run(at: index) else { throw HTTPError.notFound("no result at index \(index)") }
+            var bytes: [UInt8] = []
+            appendDocument(run, to: &bytes)
+            return .jsonBytes(bytes)
+        }
+
+        router.get("/api/campaigns") { request in
+            let groups = try queries.groups(model: filter(request, "model"), engine: filter(request, "engine"))
+            return .json(
+                .array(
+                    groups.map { group in
+                        .object(
+                            JSONObject([
+                                ("key", .string("\(group.model)|\(group.engine)")), ("model", .string(group.model)),
+                                ("engine", .string(group.engine)), ("runs", .int(group.runs)),
+                                ("passed", .int(group.passed)),
+                                ("failed", .int(group.failed)),
+                            ]))
+                    }))
+        }
+
+        router.get("/api/health") { _ in health }
+        return router
+    }
+
+    /// A non-empty query value, else nil (an empty `?model=` from the form means "all").
+    static func filter(_ request: HTTPRequest, _ name: String) -> String? {
+        guard let value = request.queryValue(name), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// `{"id":"<id>",` + the stored document after its opening brace: the document was
+    /// validated as a JSON object when stored, so it is spliced as bytes, never re-encoded.
+    static func appendDocument(_ run: LegacyQueries.Run, to bytes: inout [UInt8]) {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let document = Array(run.document.utf8).drop(while: isSpace)
+        bytes.append(contentsOf: #"{"id":"#.utf8)
+        JSON.string(run.id).write(into: &bytes)
+        guard document.first == UInt8(ascii: "{") else {
+            bytes.append(UInt8(ascii: "}"))
+            return
+        }
+        let rest = document.dropFirst()
+        if let next = rest.first(where: { !isSpace($0) }), next != UInt8(ascii: "}") {
+            bytes.append(UInt8(ascii: ","))
+        }
+        bytes.append(contentsOf: rest.isEmpty ? [UInt8(ascii: "}")] : Array(rest))
+    }
+}
