@@ -33,7 +33,7 @@ import Testing
         let stopped = DispatchSemaphore(value: 0)
         let start = ContinuousClock.now
         DispatchQueue.global().async {
-            server.stop(gracePeriod: 3)
+            server.stop(gracePeriod: 6)
             stopped.signal()
         }
         // The listener closes right after the server starts shutting down.
@@ -44,8 +44,11 @@ import Testing
         #expect(response.headers["Connection"]?.lowercased() == "close")
         _ = try client.readUntilClose(timeout: 3)
         #expect(client.peerClosed)
-        #expect(stopped.wait(timeout: .now() + 5) == .success)
-        #expect(E2E.elapsed(since: start) < 2, "stop waited after the last request finished")
+        #expect(stopped.wait(timeout: .now() + 8) == .success)
+        // This client keeps its socket after the close: the server lingers (≤ 2 s) to let it read
+        // the answer, then closes; stop returns then, well before the 6 s grace period ends.
+        let elapsed = E2E.elapsed(since: start)
+        #expect(elapsed < 4, "stop took \(elapsed) s")
     }
 
     @Test func stop_isBoundedByTheGracePeriodWhenAClientStalls() throws {
