@@ -14,7 +14,8 @@ import Testing
         defer { server.stop() }
         let client = try server.connect()
         let body = #"{"a": "GET /api/v1/version HTTP/1.1\r\n\r\n"}"#
-        try client.send(BodyTests.post + "Content-Length: \(body.utf8.count)\r\n\r\n" + body + E2E.get("/api/v1/health"))
+        try client.send(
+            BodyTests.post + "Content-Length: \(body.utf8.count)\r\n\r\n" + body + E2E.get("/api/v1/health"))
         let first = try client.readResponse()
         #expect(first.status == 405)
         let second = try client.readResponse()

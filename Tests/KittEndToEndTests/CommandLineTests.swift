@@ -114,7 +114,8 @@ import Testing
         let token = try #require(banner.token)
         #expect(token.count >= 32)
         #expect(try String(contentsOfFile: data.path + "/auth-token", encoding: .utf8).contains(token))
-        let mode = try FileManager.default.attributesOfItem(atPath: data.path + "/auth-token")[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: data.path + "/auth-token")[.posixPermissions] as? Int
         #expect(mode == 0o600)
 
         let client = try RawClient(port: banner.port, caFile: banner.caPath)
@@ -126,7 +127,8 @@ import Testing
         try stream.send(E2E.get("/api/v1/events/stream"))
         _ = try stream.readUntil(": connected\n\n", timeout: 5)
         for name in ["ca-key.pem", "server-key.pem"] {
-            let keyMode = try FileManager.default.attributesOfItem(atPath: data.path + "/certs/" + name)[.posixPermissions]
+            let keyMode = try FileManager.default.attributesOfItem(atPath: data.path + "/certs/" + name)[
+                .posixPermissions]
             #expect(keyMode as? Int == 0o600, "\(name)")
         }
 
@@ -193,8 +195,10 @@ import Testing
         environment["KITT_AUTH_TOKEN"] = "env-token-123"
         let child = try ChildProcess(
             kitt,
-            ["web", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.path, "--db", data.path + "/other.db",
-             "--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server-key.pem"],
+            [
+                "web", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.path, "--db", data.path + "/other.db",
+                "--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server-key.pem",
+            ],
             environment: environment)
         try #require(child.waitForOutput("Data: "), "stdout: \(child.stdout) stderr: \(child.stderr)")
         let banner = Banner(child.stdout)

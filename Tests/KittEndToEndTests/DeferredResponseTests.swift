@@ -30,7 +30,9 @@ import Testing
         let client = try server.connect()
         var burst = ""
         for index in 0..<30 {
-            burst += index % 3 == 0 ? DeferredResponseTests.deferredPost() : E2E.get(index % 3 == 1 ? "/api/v1/health" : "/api/v1/version")
+            burst +=
+                index % 3 == 0
+                ? DeferredResponseTests.deferredPost() : E2E.get(index % 3 == 1 ? "/api/v1/health" : "/api/v1/version")
         }
         try client.send(burst)
         for index in 0..<30 {

@@ -9,7 +9,8 @@ import Testing
         let server = try E2E.server()
         defer { server.stop() }
         let client = try server.connect()
-        try client.send(E2E.get("/api/v1/health") + "GET /bad path HTTP/1.1\r\nHost: x\r\n\r\n" + E2E.get("/api/v1/version"))
+        try client.send(
+            E2E.get("/api/v1/health") + "GET /bad path HTTP/1.1\r\nHost: x\r\n\r\n" + E2E.get("/api/v1/version"))
         #expect(try client.readResponse().status == 200)
         #expect(try client.readResponse().status == 400)
         #expect(try client.readUntilClose(timeout: 5).isEmpty)
@@ -56,7 +57,10 @@ import Testing
     }
 
     @Test func slowBody_withSteadyProgress_isNotCutOffByTheHeaderTimeout() throws {
-        let server = try E2E.server(insecure: true) { $0.headerTimeout = 1; $0.idleTimeout = 5 }
+        let server = try E2E.server(insecure: true) {
+            $0.headerTimeout = 1
+            $0.idleTimeout = 5
+        }
         defer { server.stop() }
         let client = try server.connect()
         // The head arrives in two pieces, then the body a byte at a time.
@@ -72,7 +76,10 @@ import Testing
     }
 
     @Test func stalledBody_isTimedOut() throws {
-        let server = try E2E.server(insecure: true) { $0.headerTimeout = 1; $0.idleTimeout = 10 }
+        let server = try E2E.server(insecure: true) {
+            $0.headerTimeout = 1
+            $0.idleTimeout = 10
+        }
         defer { server.stop() }
         let client = try server.connect()
         try client.send("POST /api/v1/health HTTP/1.1\r\nHost: localhost\r\nContent-Length: 8\r\n\r\nabc")

@@ -33,7 +33,8 @@ import Testing
             "status", sources: ["t1"], data: .object(JSONObject([("status", "running"), ("test_id", "t1")])))
         let text = try client.readUntil(#"data: {"status":"running","test_id":"t1"}"# + "\n\n", timeout: 5)
         #expect(text.contains("id: \(id)\nevent: status\ndata: {\"status\":\"running\",\"test_id\":\"t1\"}\n\n"))
-        let second = bus.publish("log", sources: ["t1"], data: .object(JSONObject([("line", "hello"), ("test_id", "t1")])))
+        let second = bus.publish(
+            "log", sources: ["t1"], data: .object(JSONObject([("line", "hello"), ("test_id", "t1")])))
         let more = try client.readUntil("id: \(second)\nevent: log\n", timeout: 5)
         #expect(more.contains(#"data: {"line":"hello","test_id":"t1"}"#))
     }

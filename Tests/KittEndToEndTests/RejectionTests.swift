@@ -19,7 +19,8 @@ import Testing
         #expect(response.errorMessage?.isEmpty == false, "\(response)", sourceLocation: sourceLocation)
         #expect(response.headers["Connection"]?.lowercased() == "close", sourceLocation: sourceLocation)
         let rest = try client.readUntilClose(timeout: 5)
-        #expect(rest.isEmpty, "answered after the error: \(String(decoding: rest, as: UTF8.self))",
+        #expect(
+            rest.isEmpty, "answered after the error: \(String(decoding: rest, as: UTF8.self))",
             sourceLocation: sourceLocation)
         #expect(client.peerClosed, sourceLocation: sourceLocation)
     }
@@ -84,6 +85,7 @@ import Testing
     }
 
     @Test func badChunkSize_is400() throws {
-        try expectRejected(RejectionTests.post + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", status: 400)
+        try expectRejected(
+            RejectionTests.post + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", status: 400)
     }
 }

@@ -5,7 +5,7 @@ import KittTestSupport
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shared set-up for the end-to-end suites: a real server with short timeouts, and small
@@ -16,7 +16,8 @@ enum E2E {
     private static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// The real app over TLS (or plain HTTP with `insecure`), with timeouts short enough for tests.
-    static func server(insecure: Bool = false, _ configure: (inout WebOptions) -> Void = { _ in }) throws -> TestServer {
+    static func server(insecure: Bool = false, _ configure: (inout WebOptions) -> Void = { _ in }) throws -> TestServer
+    {
         _ = ignoreSIGPIPE
         return try TestServer.start { options in
             options.insecure = insecure

@@ -52,7 +52,10 @@ import Testing
     func clientHello(caFile: String?) throws -> [UInt8] {
         var pair: [Int32] = [0, 0]
         try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
+        defer {
+            close(pair[0])
+            close(pair[1])
+        }
         let connection = try TLSContext.client(caFile: caFile).makeConnection(fd: pair[0], serverName: "localhost")
         #expect(connection.handshake() == .wantRead)
         var buffer = [UInt8](repeating: 0, count: 16384)
@@ -70,7 +73,8 @@ import Testing
         try abandoned.send(bytes)
         let start = ContinuousClock.now
         for _ in 0..<3 {
-            #expect(try server.request("GET", "/api/v1/health", timeout: 2).status == 200, sourceLocation: sourceLocation)
+            #expect(
+                try server.request("GET", "/api/v1/health", timeout: 2).status == 200, sourceLocation: sourceLocation)
         }
         #expect(E2E.elapsed(since: start) < 1.2, sourceLocation: sourceLocation)
         _ = try abandoned.readUntilClose(timeout: 6)  // the server's flight, if any, then EOF
@@ -122,9 +126,11 @@ import Testing
         let start = ContinuousClock.now
         let post = try ChildProcess.run(
             "/usr/bin/curl",
-            ["-sS", "-v", "--cacert", ca, "-X", "POST", "--data-binary", "@" + bodyFile,
-             "-H", "Content-Type: application/json", "-w", "\n%{http_code}",
-             "https://localhost:\(server.port)/api/v1/health"] + (explicitExpect ? ["-H", "Expect: 100-continue"] : []))
+            [
+                "-sS", "-v", "--cacert", ca, "-X", "POST", "--data-binary", "@" + bodyFile,
+                "-H", "Content-Type: application/json", "-w", "\n%{http_code}",
+                "https://localhost:\(server.port)/api/v1/health",
+            ] + (explicitExpect ? ["-H", "Expect: 100-continue"] : []))
         #expect(post.status == 0, "\(post.stderr)")
         #expect(post.stderr.contains("> Expect: 100-continue"), "\(post.stderr)")
         #expect(post.stderr.contains("< HTTP/1.1 100 Continue"), "\(post.stderr)")

@@ -34,10 +34,15 @@ import Testing
         let client = try server.connect()
         let start = ContinuousClock.now
         // One byte every 100 ms keeps the socket busy but the head never completes in time.
-        let head = Array("GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8) + [UInt8](repeating: 0x61, count: 200)
+        let head =
+            Array("GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8)
+            + [UInt8](repeating: 0x61, count: 200)
         var closedAfter: Double?
         for byte in head {
-            do { try client.send([byte]) } catch { closedAfter = E2E.elapsed(since: start); break }
+            do { try client.send([byte]) } catch {
+                closedAfter = E2E.elapsed(since: start)
+                break
+            }
             if Socket.waitUntil(client.fd, events: Int16(POLLIN), timeout: 0.1) {
                 _ = try client.readUntilClose(timeout: 2)
                 closedAfter = E2E.elapsed(since: start)
@@ -49,7 +54,10 @@ import Testing
     }
 
     @Test func idleKeepAliveConnection_isClosedAfterTheIdleTimeout() throws {
-        let server = try E2E.server { $0.headerTimeout = 1; $0.idleTimeout = 2 }
+        let server = try E2E.server {
+            $0.headerTimeout = 1
+            $0.idleTimeout = 2
+        }
         defer { server.stop() }
         let client = try server.connect()
         try client.send(E2E.get("/api/v1/health"))
@@ -63,7 +71,10 @@ import Testing
     }
 
     @Test func connectionThatNeverSendsARequest_isClosedAfterTheHeaderTimeout() throws {
-        let server = try E2E.server(insecure: true) { $0.headerTimeout = 1; $0.idleTimeout = 10 }
+        let server = try E2E.server(insecure: true) {
+            $0.headerTimeout = 1
+            $0.idleTimeout = 10
+        }
         defer { server.stop() }
         let client = try server.connect()
         let start = ContinuousClock.now
