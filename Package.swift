@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
-            name: "KittEndToEndTests", dependencies: ["KittApp", "KittTestSupport"], swiftSettings: settings),
+            name: "KittEndToEndTests",
+            dependencies: ["KittApp", "KittAPI", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"], swiftSettings: settings),
     ]
 )

@@ -23,6 +23,9 @@ public final class WebApp: Sendable {
     private let log: Log
     private let background: BackgroundServices
 
+    /// Open client connections (tests watch it drop after closes and shutdown).
+    public var connectionCount: Int { server.connectionCount }
+
     public static func start(_ options: WebOptions, environment: [String: String]) throws -> WebApp {
         try WebApp(options, environment: environment)
     }
@@ -112,7 +115,8 @@ public final class WebApp: Sendable {
         }
         port = try server.start()
         let scheme = tls == nil ? "http" : "https"
-        let shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
+        var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
+        if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
         url = "\(scheme)://\(shownHost):\(port)"
         background = BackgroundServices(context: context)
         background.start()

@@ -250,7 +250,12 @@ final class Connection: @unchecked Sendable {
                 return
             }
             guard let event else {
-                if parser.isReadingHead, headStartedAt == nil { headStartedAt = Connection.now() }
+                if !parser.isReadingHead {
+                    // Head done (or none begun): a body in progress is timed on progress, not from the head.
+                    headStartedAt = nil
+                } else if headStartedAt == nil {
+                    headStartedAt = Connection.now()
+                }
                 return
             }
             switch event {
@@ -292,6 +297,14 @@ final class Connection: @unchecked Sendable {
                 }
             }
             start(promise)
+        case .stream(let start) where request.method == .head:
+            // HEAD gets the stream's head alone; the stream is never started.
+            _ = start
+            let keepAlive = request.wantsKeepAlive && !server.isShuttingDown
+            HTTPResponseSerializer.head(
+                response, version: request.version, framing: .untilClose, keepAlive: keepAlive, into: &outbound)
+            if !keepAlive { closeAfterFlush = true }
+            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
         case .stream(let start):
             var head: [UInt8] = []
             HTTPResponseSerializer.head(

@@ -150,7 +150,6 @@ public final class HTTPServer: Sendable {
             return (state.listenerSource, state.sweeper, Array(state.connections.values))
         }
         source?.cancel()
-        sweeper?.cancel()
         for connection in connections {
             connection.loop.queue.async { connection.beginShutdown() }
         }
@@ -158,6 +157,9 @@ public final class HTTPServer: Sendable {
         while connectionCount > 0 && Connection.now() < deadline {
             usleep(10_000)
         }
+        // The sweeper runs through the grace period: lingering closes and stalled requests
+        // still time out, so stop does not wait the whole period for a client that keeps its socket.
+        sweeper?.cancel()
         let remaining = state.withLock { Array($0.connections.values) }
         let group = DispatchGroup()
         for connection in remaining {
