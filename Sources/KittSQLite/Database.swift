@@ -249,16 +249,16 @@ public final class Database: Sendable {
             return state.closed
         }
         guard !alreadyClosed else { return }
-        writerQueue.sync {
-            drainPendingWrites()
-            writer.close()
-        }
+        writerQueue.sync { drainPendingWrites() }
         // Take every reader slot so no read is in flight, close, then give the slots back so
         // waiting readers wake up and see `closed`.
         for _ in readers { readerSlots.wait() }
         readerState.withLock { $0.closed = true }
         for reader in readers { reader.close() }
         for _ in readers { readerSlots.signal() }
+        // The writer closes last: the last connection to close checkpoints the WAL into the
+        // database and removes the -wal file, which a read-only reader cannot do.
+        writerQueue.sync { writer.close() }
         // Let completions already scheduled run before close returns (unless close was
         // called from one of them: that would wait for itself).
         if DispatchQueue.getSpecific(key: completionQueueKey) != true {

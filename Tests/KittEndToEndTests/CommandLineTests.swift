@@ -141,9 +141,7 @@ import Testing
         #expect(client.peerClosed && stream.peerClosed)
         // The database was closed cleanly: the last connection checkpoints and removes the WAL.
         #expect(FileManager.default.fileExists(atPath: data.path + "/kitt.db"))
-        withKnownIssue("Database.close closes the READONLY readers last; a read-only last close keeps the WAL") {
-            #expect(!FileManager.default.fileExists(atPath: data.path + "/kitt.db-wal"))
-        }
+        #expect(!FileManager.default.fileExists(atPath: data.path + "/kitt.db-wal"))
     }
 
     @Test func restart_reusesTokenAndCA_andSIGINTExits0() throws {
