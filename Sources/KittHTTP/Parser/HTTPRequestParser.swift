@@ -41,6 +41,8 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes handed to the LF search, summed over the parser's life. Tests use it to check
     /// that feeding byte by byte stays linear.
     private(set) var scannedBytes = 0
+    /// Bytes held in the internal buffer (tests check that consumed input is dropped).
+    var bufferedByteCount: Int { storage.count }
 
     /// RFC 9112 §2.2 asks servers to ignore at least one empty line before a request line
     /// (clients sometimes send CRLF after a POST body). A few, not an unbounded stream.
