@@ -140,6 +140,37 @@ struct HTTPRequestParserStreamingTests {
         #expect(parser.scannedBytes <= input.count, "the LF search never looks at a byte twice")
     }
 
+    @Test("fuzz regression: OPTIONS *, tiny limits, 6 bytes per append, each byte scanned once")
+    func fuzzRegressionScanCount() {
+        // Scripts/fuzz/corpus/regression-scan-count: the scan counter charged the whole
+        // searched range even when the LF came early, so the harness saw 'rescans'.
+        let input = bytes("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
+        let limits = HTTPLimits(maxHeadBytes: 200, maxRequestLineBytes: 60, maxBodyBytes: 100, maxHeaderCount: 4)
+        var parser = HTTPRequestParser(limits: limits)
+        let outcome = parse(input, chunkSize: 6, with: &parser)
+        #expect(outcome.sameResult(as: parse(input, limits: limits)))
+        #expect(outcome.requests.map(\.target) == ["*"])
+        #expect(parser.scannedBytes == input.count)
+    }
+
+    @Test("chunk sizes cannot overflow, even with maxBodyBytes = Int.max")
+    func chunkSizeOverflow() throws {
+        let limits = HTTPLimits(maxBodyBytes: .max)
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        #expect(parse(bytes(head + "7FFFFFFFFFFFFFFFF\r\n"), limits: limits).error == .payloadTooLarge)
+        #expect(parse(bytes(head + "10000000000000000\r\n"), limits: limits).error == .payloadTooLarge)
+        let waiting = parse(bytes(head + "7FFFFFFFFFFFFFFF\r\nabc"), limits: limits)
+        #expect(waiting.error == nil && waiting.requests.isEmpty, "Int.max itself is a legal size: keep reading")
+    }
+
+    @Test("a too-long request line is 414, unless the head limit is the tighter one: 431")
+    func requestLineLimitNaming() {
+        let line = bytes("GET /" + String(repeating: "a", count: 100))
+        #expect(parse(line, limits: HTTPLimits(maxHeadBytes: 200, maxRequestLineBytes: 50)).error == .uriTooLong)
+        #expect(parse(line, limits: HTTPLimits(maxHeadBytes: 50, maxRequestLineBytes: 49)).error == .headersTooLarge)
+        #expect(parse(line, limits: HTTPLimits(maxHeadBytes: 50, maxRequestLineBytes: 48)).error == .uriTooLong)
+    }
+
     @Test("idle and reading-head states")
     func idleAndReadingHead() throws {
         var parser = HTTPRequestParser()

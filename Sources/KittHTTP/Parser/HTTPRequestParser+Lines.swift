@@ -188,7 +188,7 @@ extension HTTPRequestParser {
         var tooLarge = false
         while i < end, let digit = ASCII.hexValue(buffer[i]) {
             // Saturate instead of overflowing: anything past the body limit is a 413 anyway.
-            if size > limits.maxBodyBytes { tooLarge = true } else { size = size << 4 | digit }
+            if size > limits.maxBodyBytes || size > Int.max >> 4 { tooLarge = true } else { size = size << 4 | digit }
             i += 1
         }
         guard i > start else { throw .badRequest("invalid chunk size") }

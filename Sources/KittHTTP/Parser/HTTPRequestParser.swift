@@ -220,7 +220,9 @@ public struct HTTPRequestParser: Sendable {
     private func lineLimitError() -> HTTPParseError {
         switch phase {
         case .requestLine:
-            limits.maxRequestLineBytes < limits.maxHeadBytes ? .uriTooLong : .headersTooLarge
+            // Whichever limit set the bound names the error.
+            Self.adding(max(0, limits.maxRequestLineBytes), 2) <= max(1, limits.maxHeadBytes)
+                ? .uriTooLong : .headersTooLarge
         case .chunkSizeLine:
             .badRequest("chunk size line too long")
         default:
