@@ -21,6 +21,8 @@ public struct WebOptions: Sendable {
     public var headerTimeout: Double = 10
     public var idleTimeout: Double = 60
     public var maxConnections = 20_000
+    /// Serial queues running connection work (0: one per core).
+    public var eventLoops = 0
     /// Print the banner and access log (tests turn it off).
     public var quiet = false
 
@@ -78,6 +80,7 @@ extension WebOptions {
             case "--header-timeout": options.headerTimeout = try number()
             case "--idle-timeout": options.idleTimeout = try number()
             case "--max-connections": options.maxConnections = try integer(1...1_000_000)
+            case "--event-loops": options.eventLoops = try integer(0...256)
             case "--quiet": try noValue(); options.quiet = true
             default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
             }
@@ -129,6 +132,7 @@ extension WebOptions {
           --header-timeout SECS       time to send a request head (default 10)
           --idle-timeout SECS         idle keep-alive connections close after (default 60)
           --max-connections N         open connections at most (default 20000)
+          --event-loops N             queues running connection work (default: one per core)
           --quiet                     no banner, no access log
           -h, --help                  show this help
         """

@@ -76,6 +76,7 @@ public final class WebApp: Sendable {
         configuration.headerTimeout = options.headerTimeout
         configuration.idleTimeout = options.idleTimeout
         configuration.maxConnections = options.maxConnections
+        configuration.loopCount = options.eventLoops
 
         let store = try Store(path: options.databasePath ?? dataDirectory + "/kitt.db")
         self.store = store

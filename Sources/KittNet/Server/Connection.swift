@@ -197,6 +197,9 @@ final class Connection: @unchecked Sendable {
                     parser.append(UnsafeRawBufferPointer(rebasing: loop.scratch[0..<count]))
                 }
                 // A streaming connection's peer has nothing to say; its bytes are dropped.
+                // A short read drained the socket: skip the read that would only say EAGAIN
+                // (the readiness source fires again when more arrives).
+                if count < loop.scratch.count && !transport.hasBufferedInput { return }
             case .wantRead:
                 return
             case .wantWrite:
@@ -368,6 +371,17 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Writing
 
+    /// Appends bytes sent to a stream; the loop flushes once per batch (EventLoop.drainStreams).
+    func appendStreamBytes(_ bytes: [UInt8]) -> Bool {
+        guard state == .streaming else { return false }
+        outbound.append(contentsOf: bytes)
+        return true
+    }
+
+    func flushStream() {
+        if state == .streaming { flush() }
+    }
+
     private func flush() {
         while outboundOffset < outbound.count, state != .closed {
             let outcome = outbound.withUnsafeBytes { all in
@@ -486,11 +500,7 @@ extension Connection: ResponseStream {
             loop.queue.async { [self] in closeNow() }
             return false
         }
-        loop.queue.async { [self] in
-            guard state == .streaming else { return }
-            outbound.append(contentsOf: bytes)
-            flush()
-        }
+        loop.enqueueStreamBytes(bytes, for: self)
         return true
     }
 

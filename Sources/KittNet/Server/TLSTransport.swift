@@ -26,6 +26,8 @@ final class TLSTransport: Transport {
 
     func shutdown() { connection.shutdown() }
 
+    var hasBufferedInput: Bool { connection.hasPendingData }
+
     private func map(_ result: TLSIOResult) -> IOOutcome {
         switch result {
         case .bytes(let count): return .bytes(count)

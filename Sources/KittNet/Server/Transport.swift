@@ -23,6 +23,8 @@ protocol Transport: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) -> IOOutcome
     /// Best effort, never blocks (TLS close_notify).
     func shutdown()
+    /// Bytes already read from the socket but not yet returned (TLS records OpenSSL holds).
+    var hasBufferedInput: Bool { get }
 }
 
 /// Plain TCP.
@@ -61,4 +63,6 @@ final class PlainTransport: Transport {
     }
 
     func shutdown() {}
+
+    var hasBufferedInput: Bool { false }
 }
