@@ -29,7 +29,9 @@ let package = Package(
             name: "KittAPI",
             dependencies: ["KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
             swiftSettings: settings),
-        .target(name: "KittApp", dependencies: ["KittAPI", "KittNet", "KittStore"], swiftSettings: settings),
+        .target(name: "KittAgent", dependencies: ["KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
+        .target(
+            name: "KittApp", dependencies: ["KittAPI", "KittAgent", "KittNet", "KittStore"], swiftSettings: settings),
         .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
 
         // Tests.
@@ -44,6 +46,8 @@ let package = Package(
         .testTarget(name: "KittStoreTests", dependencies: ["KittStore"], swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "KittEndToEndTests", dependencies: ["KittApp", "KittTestSupport"], swiftSettings: settings),
     ]
