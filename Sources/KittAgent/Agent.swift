@@ -115,23 +115,36 @@ public final class Agent: Sendable {
 
     func heartbeatLoop() {
         var backoff = Agent.backoffStart
+        var unknownInARow = 0
         while !isStopping {
             let ok: Bool
             if agentID == nil {
-                ok = register()
+                if register() {
+                    backoff = Agent.backoffStart
+                    continue  // heartbeat at once: commands may be waiting
+                }
+                ok = false
             } else {
                 switch heartbeat() {
-                case .ok: ok = true
+                case .ok:
+                    ok = true
+                    unknownInARow = 0
                 case .unknownAgent:
                     log("the server does not know this agent (404): registering again")
                     state.withLock { $0.agentID = nil }
+                    // A server that forgets the agent right after each register must not make a hot loop.
+                    if unknownInARow > 0 {
+                        pause(backoff)
+                        backoff = min(backoff * 2, Agent.backoffLimit)
+                    }
+                    unknownInARow += 1
                     continue
                 case .failed: ok = false
                 }
             }
             if ok {
                 backoff = Agent.backoffStart
-                if agentID != nil { pause(heartbeatInterval) }
+                pause(heartbeatInterval)
             } else {
                 pause(backoff)
                 backoff = min(backoff * 2, Agent.backoffLimit)
