@@ -1,15 +1,19 @@
 import KittAPI
 
-/// Long-running work beside the request path (agent offline sweeps, campaign runners, ...).
-/// Each feature registers its own; this only starts and stops them in order.
+/// Long-running work beside the request path: the campaign runner (and the agent offline
+/// monitor). Started after the server listens, stopped before it shuts down.
 final class BackgroundServices: Sendable {
-    private let context: APIContext
+    private let campaigns: CampaignRunner
 
     init(context: APIContext) {
-        self.context = context
+        campaigns = CampaignRunner(context: context)
     }
 
-    func start() {}
+    func start() {
+        campaigns.start()
+    }
 
-    func stop() {}
+    func stop() {
+        campaigns.stop()
+    }
 }

@@ -6,7 +6,11 @@ public enum Routes {
         var router = Router()
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
+        ResultsRoutes.register(in: &router, context: context)
+        AgentRoutes.register(in: &router, context: context)
         ModelsRoutes.register(in: &router, context: context)
+        QuickTestRoutes.register(in: &router, context: context)
+        CampaignRoutes.register(in: &router, context: context)
         return router
     }
 }

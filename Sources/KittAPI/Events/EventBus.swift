@@ -61,9 +61,12 @@ public final class EventBus: Sendable {
                 state.history[state.historyStart] = event
                 state.historyStart = (state.historyStart + 1) % historyLimit
             }
-            for subscriber in state.subscribers.values where EventBus.matches(event, subscriber.filter) {
-                subscriber.stream.send(frame)
+            var dropped: [Int] = []
+            for (key, subscriber) in state.subscribers where EventBus.matches(event, subscriber.filter) {
+                if !subscriber.stream.send(frame) { dropped.append(key) }
             }
+            // A stream that refused (closed, or its backlog overflowed) gets nothing more.
+            for key in dropped { state.subscribers.removeValue(forKey: key) }
             return id
         }
     }
@@ -110,7 +113,9 @@ public final class EventBus: Sendable {
     private func sendKeepalive() {
         let frame = Array(": keepalive\n\n".utf8)
         state.withLock { state in
-            for subscriber in state.subscribers.values { subscriber.stream.send(frame) }
+            var dropped: [Int] = []
+            for (key, subscriber) in state.subscribers where !subscriber.stream.send(frame) { dropped.append(key) }
+            for key in dropped { state.subscribers.removeValue(forKey: key) }
         }
     }
 

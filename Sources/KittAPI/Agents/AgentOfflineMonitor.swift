@@ -1,0 +1,56 @@
+import Dispatch
+import KittJSON
+import KittStore
+import Synchronization
+
+/// Every few seconds, marks agents whose last heartbeat is older than
+/// `settings.agentOfflineAfterSeconds` as `offline` and publishes `agent_status` for each.
+/// (GET /agents computes the same rule from last_heartbeat, so it is exact regardless.)
+public final class AgentOfflineMonitor: Sendable {
+    private let context: APIContext
+    private let interval: Double
+    private let queue = DispatchQueue(label: "kitt.agents.offline")
+    // DispatchSource is thread-safe; the Dispatch overlay does not declare it Sendable.
+    nonisolated(unsafe) private let timer: any DispatchSourceTimer
+    private let state = Atomic<Int>(0)  // 0 new, 1 running, 2 stopped
+
+    public init(context: APIContext, interval: Double? = nil) {
+        self.context = context
+        self.interval = interval ?? min(5, max(0.2, context.settings.agentOfflineAfterSeconds / 3))
+        timer = DispatchSource.makeTimerSource(queue: queue)
+    }
+
+    public func start() {
+        guard state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
+        let milliseconds = Int(interval * 1000)
+        timer.schedule(deadline: .now() + .milliseconds(milliseconds), repeating: .milliseconds(milliseconds))
+        timer.setEventHandler { [weak self] in self?.sweep() }
+        timer.resume()
+    }
+
+    public func stop() {
+        let previous = state.exchange(2, ordering: .acquiringAndReleasing)
+        if previous == 1 {
+            timer.cancel()
+            queue.sync {}  // a sweep in progress finishes before stop returns
+        }
+    }
+
+    deinit {
+        if state.load(ordering: .acquiring) == 1 { timer.cancel() }
+    }
+
+    /// One pass; returns the ids marked offline.
+    @discardableResult
+    public func sweep() -> [String] {
+        let cutoff = OfflineRule.cutoff(context.settings.agentOfflineAfterSeconds)
+        guard let marked = try? context.store.agents.markOffline(cutoff: cutoff) else { return [] }
+        for agent in marked {
+            context.events.publish(
+                "agent_status", sources: [agent.id],
+                data: .object(
+                    JSONObject([("agent_id", .string(agent.id)), ("name", .string(agent.name)), ("status", "offline")])))
+        }
+        return marked.map(\.id)
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KittJSON
+
+/// The inference engines kitt knows, with the model formats each takes and the CPU
+/// architectures it does not run on. Loaded once at startup from `Config/engines.json`
+/// (`{"engines": {"<name>": {"formats": [...], "unsupported_platforms": [...]}}}`).
+public struct EngineCatalog: Sendable {
+    public struct Engine: Sendable, Equatable {
+        public var name: String
+        public var formats: [String]
+        public var unsupportedPlatforms: [String]
+    }
+
+    /// In file order.
+    public let engines: [Engine]
+
+    public init(engines: [Engine]) {
+        self.engines = engines
+    }
+
+    public func engine(_ name: String) -> Engine? {
+        engines.first { $0.name == name }
+    }
+
+    /// The catalog in `<directory>/engines.json`; the built-in table when the file is missing or invalid.
+    public static func load(configDirectory: String) -> EngineCatalog {
+        guard !configDirectory.isEmpty,
+            let bytes = FileSystem.readFile(configDirectory + "/engines.json"),
+            let catalog = try? parse(bytes)
+        else { return builtIn }
+        return catalog
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws -> EngineCatalog {
+        let document = try JSON(parsing: bytes)
+        guard let table = document["engines"]?.objectValue else { throw CatalogError() }
+        var engines: [Engine] = []
+        for (name, value) in table {
+            let formats = value["formats"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let platforms = value["unsupported_platforms"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            engines.append(Engine(name: name, formats: formats, unsupportedPlatforms: platforms))
+        }
+        return EngineCatalog(engines: engines)
+    }
+
+    struct CatalogError: Error {}
+
+    /// The same data as the shipped `Config/engines.json`.
+    public static let builtIn = EngineCatalog(engines: [
+        Engine(name: "vllm", formats: ["safetensors", "pytorch"], unsupportedPlatforms: []),
+        Engine(name: "llama_cpp", formats: ["gguf"], unsupportedPlatforms: []),
+        Engine(name: "ollama", formats: ["gguf"], unsupportedPlatforms: []),
+        Engine(name: "exllamav2", formats: ["gptq", "exl2", "gguf"], unsupportedPlatforms: ["arm64", "aarch64"]),
+        Engine(name: "mlx", formats: ["mlx", "safetensors"], unsupportedPlatforms: []),
+    ])
+
+    /// Why `engine` cannot run a model in `formats`; nil when it can (or the format/engine is unknown).
+    public func formatProblem(engine name: String, formats: [String]) -> String? {
+        guard !formats.isEmpty, let engine = engine(name) else { return nil }
+        if formats.contains(where: engine.formats.contains) { return nil }
+        return "engine '\(name)' does not support \(formats.joined(separator: "/")) models "
+            + "(supported: \(engine.formats.joined(separator: ", "))); pass \"force\": true to run anyway"
+    }
+
+    /// Why `engine` cannot run on an agent with CPU architecture `cpuArch`; nil when it can.
+    public func platformProblem(engine name: String, cpuArch: String) -> String? {
+        guard let engine = engine(name) else { return "unknown engine '\(name)'" }
+        let arch = cpuArch.lowercased()
+        if !arch.isEmpty, engine.unsupportedPlatforms.contains(arch) {
+            return "\(name) is not supported on \(cpuArch)"
+        }
+        return nil
+    }
+}
+
+/// The format(s) of a model path: checked on disk when the path exists on this server,
+/// otherwise guessed from its name. Empty when unknown.
+public enum ModelFormat {
+    public static func detect(_ path: String) -> [String] {
+        switch FileSystem.kind(path) {
+        case .file:
+            return fromName(path)
+        case .directory:
+            var formats: [String] = []
+            for name in FileSystem.list(path) {
+                for format in fromName(name) where !formats.contains(format) { formats.append(format) }
+            }
+            return formats.sorted()
+        case .missing:
+            return fromName(path)
+        }
+    }
+
+    /// `.gguf` → gguf, `.safetensors` → safetensors, `pytorch_model.bin` / `.pt` → pytorch.
+    static func fromName(_ path: String) -> [String] {
+        let name = (path.split(separator: "/").last.map(String.init) ?? path).lowercased()
+        if name.hasSuffix(".gguf") { return ["gguf"] }
+        if name.hasSuffix(".safetensors") { return ["safetensors"] }
+        if name.hasSuffix(".pt") || (name.hasPrefix("pytorch_model") && name.hasSuffix(".bin")) {
+            return ["pytorch"]
+        }
+        return []
+    }
+}
+
+/// The few file-system questions quick tests ask.
+enum FileSystem {
+    enum Kind { case file, directory, missing }
+
+    static func kind(_ path: String) -> Kind {
+        var info = stat()
+        guard !path.isEmpty, stat(path, &info) == 0 else { return .missing }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return .directory }
+        return .file
+    }
+
+    static func list(_ directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return n == 0 ? bytes : nil }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > 1 << 20 { return nil }
+        }
+    }
+}

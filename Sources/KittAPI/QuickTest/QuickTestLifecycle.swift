@@ -1,0 +1,41 @@
+import KittHTTP
+import KittJSON
+import KittStore
+
+/// The one path every quick test status change takes (the status endpoint, the agent's
+/// results report, the campaign runner's timeout sweep): persist, publish `status`, and tell
+/// the campaign runner at once so a campaign advances without polling.
+public enum QuickTestLifecycle {
+    /// Statuses an agent (or an admin) may set.
+    public static let reportableStatuses: Set<String> = ["running", "completed", "failed"]
+
+    /// Sets the status of `testID` (`running` | `completed` | `failed`, or `cancelled` from the
+    /// server itself). Returns false when there is no such test; throws a 400 for another status.
+    @discardableResult
+    public static func setStatus(context: APIContext, testID: String, status: String, error: String?) throws -> Bool {
+        guard reportableStatuses.contains(status) || status == "cancelled" else {
+            throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status)'")
+        }
+        guard let test = try context.store.quickTests.setStatus(id: testID, status: status, error: error) else {
+            return false
+        }
+        publishStatus(context: context, test: test)
+        if test.isFinished, let campaignID = test.campaignID {
+            CampaignRunner.runner(for: context)?.testFinished(campaignID: campaignID)
+        }
+        return true
+    }
+
+    /// `status` `{status, test_id, error?}` for the test, its agent and its campaign.
+    static func publishStatus(context: APIContext, test: QuickTest) {
+        var data = JSONObject([("status", .string(test.status)), ("test_id", .string(test.id))])
+        if let error = test.error { data["error"] = .string(error) }
+        context.events.publish("status", sources: sources(of: test), data: .object(data))
+    }
+
+    static func sources(of test: QuickTest) -> [String] {
+        var sources = [test.id, test.agentID]
+        if let campaignID = test.campaignID { sources.append(campaignID) }
+        return sources
+    }
+}

@@ -1,0 +1,163 @@
+import KittHTTP
+import KittJSON
+import KittStore
+
+/// Quick tests (SPEC §5): launch one model × engine × benchmark run on an agent, follow its
+/// status and logs. `GET /quicktest/models` belongs to the models feature.
+enum QuickTestRoutes {
+    static func register(in router: inout Router, context: APIContext) {
+        let catalog = EngineCatalog.load(configDirectory: context.settings.configDirectory)
+        let base = "/api/v1/quicktest"
+
+        router.post(base) { request in try create(request, context: context, catalog: catalog) }
+
+        router.get(base) { request in
+            let page = try Page(from: request)
+            let (items, total) = try context.store.quickTests.list(
+                status: request.queryValue("status"), agentName: request.queryValue("agent_name"),
+                limit: page.size, offset: page.offset)
+            return .json(page.envelope(items: items.map(\.json), total: total))
+        }
+
+        router.get(base + "/agent-capabilities") { request in
+            try capabilities(request, context: context, catalog: catalog)
+        }
+
+        router.get(base + "/:id") { request in
+            guard let test = try context.store.quickTests.get(id: request.parameter("id")) else {
+                throw HTTPError.notFound("quick test not found")
+            }
+            return .json(test.json)
+        }
+
+        router.get(base + "/:id/logs") { request in
+            guard let lines = try context.store.quickTests.logs(testID: request.parameter("id")) else {
+                throw HTTPError.notFound("quick test not found")
+            }
+            return .json(["lines": .array(lines.map(\.json))])
+        }
+
+        router.post(base + "/:id/logs") { request in
+            let testID = request.parameter("id")
+            try requireAdminOrTestAgent(request, testID: testID, context: context)
+            let line = try request.jsonObject().requiredLine()
+            return .deferred { promise in
+                context.store.quickTests.appendLogAsync(testID: testID, line: line) { result in
+                    switch result {
+                    case .success(.some(let agentID)):
+                        publishLog(context: context, testID: testID, agentID: agentID, line: line)
+                        promise.succeed(.json(["ok": true]))
+                    case .success(.none):
+                        promise.fail(HTTPError.notFound("quick test not found"))
+                    case .failure(let error):
+                        promise.fail(error)
+                    }
+                }
+            }
+        }
+
+        router.post(base + "/:id/status") { request in
+            let testID = request.parameter("id")
+            try requireAdminOrTestAgent(request, testID: testID, context: context)
+            let body = try request.jsonObject()
+            let status = try body.requiredString("status")
+            guard QuickTestLifecycle.reportableStatuses.contains(status) else {
+                throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status)'")
+            }
+            let error = try body.optionalString("error")
+            guard try QuickTestLifecycle.setStatus(context: context, testID: testID, status: status, error: error)
+            else { throw HTTPError.notFound("quick test not found") }
+            return .json(.object(JSONObject([("ok", true), ("status", .string(status))])))
+        }
+    }
+
+    // MARK: - Handlers
+
+    static func create(_ request: HTTPRequest, context: APIContext, catalog: EngineCatalog) throws -> HTTPResponse {
+        try context.auth.requireAdmin(request)
+        let body = try request.jsonObject()
+        let agentID = try body.requiredString("agent_id")
+        let modelPath = try body.requiredString("model_path")
+        let engineName = try body.requiredString("engine_name")
+        let benchmarkName = try body.optionalString("benchmark_name")
+        let suiteName = try body.optionalString("suite_name")
+        let engineMode = try body.optionalString("engine_mode")
+        let profileID = try body.optionalString("profile_id")
+        let force = try body.optionalBool("force") ?? false
+
+        guard let agent = try context.store.quickTests.agent(id: agentID) else {
+            throw HTTPError.notFound("agent '\(agentID)' not found")
+        }
+        if !force, let problem = catalog.formatProblem(engine: engineName, formats: ModelFormat.detect(modelPath)) {
+            throw HTTPError.badRequest(problem)
+        }
+
+        var new = NewQuickTest(agentID: agent.id, agentName: agent.name, modelPath: modelPath, engineName: engineName)
+        if let benchmarkName, !benchmarkName.isEmpty { new.benchmarkName = benchmarkName }
+        if let suiteName, !suiteName.isEmpty { new.suiteName = suiteName }
+        if let engineMode, !engineMode.isEmpty { new.engineMode = engineMode }
+        new.profileID = profileID
+        let test = try context.store.quickTests.create(new)
+        QuickTestLifecycle.publishStatus(context: context, test: test)
+        return .json(
+            .object(
+                JSONObject([
+                    ("id", .string(test.id)), ("status", .string(test.status)),
+                    ("command_id", test.commandID.map(JSON.string) ?? .null),
+                ])), status: .accepted)
+    }
+
+    static func capabilities(_ request: HTTPRequest, context: APIContext, catalog: EngineCatalog) throws
+        -> HTTPResponse
+    {
+        let agents: [AgentSummary]
+        if let agentID = request.queryValue("agent_id") {
+            guard let agent = try context.store.quickTests.agent(id: agentID) else {
+                throw HTTPError.notFound("agent '\(agentID)' not found")
+            }
+            agents = [agent]
+        } else {
+            agents = try context.store.quickTests.agents()
+        }
+        var result = JSONObject()
+        for agent in agents {
+            var engines = JSONObject()
+            for engine in catalog.engines {
+                if let reason = catalog.platformProblem(engine: engine.name, cpuArch: agent.cpuArch) {
+                    engines[engine.name] = .object(JSONObject([("compatible", false), ("reason", .string(reason))]))
+                } else {
+                    engines[engine.name] = .object(JSONObject([("compatible", true)]))
+                }
+            }
+            result[agent.id] = .object(
+                JSONObject([
+                    ("name", .string(agent.name)), ("cpu_arch", .string(agent.cpuArch)), ("engines", .object(engines)),
+                ]))
+        }
+        return .json(.object(result))
+    }
+
+    /// The admin token, or the token of the agent the test belongs to (401/403 before any 404).
+    static func requireAdminOrTestAgent(_ request: HTTPRequest, testID: String, context: APIContext) throws {
+        try context.auth.requireAdminOrAgent(request) { token in
+            agentTokenMatches(token, storedHash: try context.store.quickTests.agentTokenHash(testID: testID))
+        }
+    }
+
+    /// `log` `{line, test_id}`, also on the agent's stream.
+    static func publishLog(context: APIContext, testID: String, agentID: String, line: String) {
+        context.events.publish(
+            "log", sources: [testID, agentID], data: .object(JSONObject([("line", .string(line)), ("test_id", .string(testID))])))
+    }
+}
+
+extension JSONObject {
+    /// `line`: a string (may be empty).
+    fileprivate func requiredLine() throws(HTTPError) -> String {
+        guard let value = self["line"], !value.isNull else { throw HTTPError.badRequest("'line' is required") }
+        guard let line = value.stringValue else {
+            throw HTTPError.badRequest("'line' must be a string, got \(value.typeName)")
+        }
+        return line
+    }
+}

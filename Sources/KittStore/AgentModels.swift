@@ -1,0 +1,121 @@
+import KittJSON
+
+/// What `POST /agents/register` carries (validated by the handler).
+public struct AgentRegistration: Sendable {
+    public var name: String
+    public var hostname: String
+    public var port: Int = 8090
+    public var gpuInfo: String = ""
+    public var gpuCount: Int = 0
+    public var cpuInfo: String = ""
+    public var cpuArch: String = ""
+    public var ramGB: Double = 0
+    public var environmentType: String = ""
+    public var fingerprint: String = ""
+    public var kittVersion: String = ""
+    public var capabilities: [String] = []
+    public var hardwareDetails: String = ""
+
+    public init(name: String, hostname: String) {
+        self.name = name
+        self.hostname = hostname
+    }
+}
+
+/// One engine as an agent reports it in a heartbeat.
+public struct AgentEngine: Sendable, Equatable {
+    public var engine: String
+    public var installed: Bool
+    public var running: Bool
+    public var version: String
+    public var binaryPath: String
+
+    public init(engine: String, installed: Bool = false, running: Bool = false, version: String = "", binaryPath: String = "") {
+        self.engine = engine
+        self.installed = installed
+        self.running = running
+        self.version = version
+        self.binaryPath = binaryPath
+    }
+}
+
+/// What `POST /agents/<id>/heartbeat` carries; nil fields leave the stored value alone.
+public struct AgentHeartbeat: Sendable {
+    public var status: String?
+    public var currentTask: String?
+    public var gpuUtilizationPct: Double?
+    public var gpuMemoryUsedGB: Double?
+    public var storageGBFree: Double?
+    public var uptimeS: Double?
+    public var engines: [AgentEngine] = []
+
+    public init() {}
+}
+
+/// Who an agent is, for auth and routing (carries the token hash: never serialize it).
+public struct AgentIdentity: Sendable, Equatable {
+    public let id: String
+    public let name: String
+    public let tokenHash: String?
+    public let status: String
+    public let lastHeartbeat: String?
+}
+
+/// A queued piece of work for an agent, as a heartbeat hands it out.
+public struct HandedOutCommand: Sendable {
+    public let id: String
+    public let testID: String?
+    public let type: String
+    public let payload: JSON
+
+    /// `{"command_id", "test_id", "type", "payload"}`.
+    public var json: JSON {
+        .object(
+            JSONObject([
+                ("command_id", .string(id)), ("test_id", testID.map { .string($0) } ?? .null),
+                ("type", .string(type)), ("payload", payload),
+            ]))
+    }
+}
+
+/// The outcome of a heartbeat: the canonical id, what changed, and what to answer.
+public struct HeartbeatOutcome: Sendable {
+    public let agentID: String
+    public let name: String
+    public let status: String
+    /// The status shown before this heartbeat differs from the new one (publish `agent_status`).
+    public let statusChanged: Bool
+    public let command: HandedOutCommand?
+    public let settings: [(key: String, value: String)]
+}
+
+public struct RegisterOutcome: Sendable {
+    public let agentID: String
+    public let name: String
+    public let heartbeatIntervalSeconds: Int
+}
+
+/// Per-agent settings: every value is a string; these keys and defaults always exist.
+public enum AgentSettings {
+    public static let defaults: [(key: String, value: String)] = [
+        ("model_storage_dir", "~/.kitt/models"),
+        ("model_share_source", ""),
+        ("model_share_mount", ""),
+        ("auto_cleanup", "true"),
+        ("heartbeat_interval_s", "30"),
+        ("kitt_image", ""),
+    ]
+
+    public static func isKnown(_ key: String) -> Bool { defaults.contains { $0.key == key } }
+
+    public static func json(_ settings: [(key: String, value: String)]) -> JSON {
+        .object(JSONObject(settings.map { ($0.key, JSON.string($0.value)) }))
+    }
+}
+
+public enum AgentStoreError: Error, Sendable, Equatable {
+    /// The agent (by id or name) does not exist.
+    case notFound
+    /// An agent token tried to act as (or take the name of) another agent.
+    case forbidden
+}

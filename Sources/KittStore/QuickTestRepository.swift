@@ -1,0 +1,334 @@
+import KittJSON
+import KittSQLite
+
+/// One quick test: a single model × engine × benchmark run on one agent (standalone or for a campaign).
+public struct QuickTest: Sendable, Equatable {
+    public var id: String
+    public var agentID: String
+    public var agentName: String
+    public var modelPath: String
+    public var engineName: String
+    public var benchmarkName: String
+    public var suiteName: String
+    public var engineMode: String
+    public var profileID: String?
+    public var status: String
+    public var commandID: String?
+    public var campaignID: String?
+    public var resultID: String?
+    public var error: String?
+    public var createdAt: String
+    public var startedAt: String?
+    public var completedAt: String?
+
+    public var isFinished: Bool { QuickTest.finishedStatuses.contains(status) }
+    public static let finishedStatuses: Set<String> = ["completed", "failed", "cancelled"]
+
+    /// The API representation (SPEC §5 Quick tests).
+    public var json: JSON {
+        .object(
+            JSONObject([
+                ("id", .string(id)),
+                ("agent_id", .string(agentID)),
+                ("agent_name", .string(agentName)),
+                ("model_path", .string(modelPath)),
+                ("engine_name", .string(engineName)),
+                ("benchmark_name", .string(benchmarkName)),
+                ("suite_name", .string(suiteName)),
+                ("engine_mode", .string(engineMode)),
+                ("profile_id", profileID.map(JSON.string) ?? .null),
+                ("status", .string(status)),
+                ("command_id", commandID.map(JSON.string) ?? .null),
+                ("campaign_id", campaignID.map(JSON.string) ?? .null),
+                ("result_id", resultID.map(JSON.string) ?? .null),
+                ("error", error.map(JSON.string) ?? .null),
+                ("created_at", .string(createdAt)),
+                ("started_at", startedAt.map(JSON.string) ?? .null),
+                ("completed_at", completedAt.map(JSON.string) ?? .null),
+            ]))
+    }
+}
+
+/// What a new quick test needs; the repository fills in ids, timestamps and the command.
+public struct NewQuickTest: Sendable {
+    public var agentID: String
+    public var agentName: String
+    public var modelPath: String
+    public var engineName: String
+    public var benchmarkName: String = "throughput"
+    public var suiteName: String = "quick"
+    public var engineMode: String = "docker"
+    public var profileID: String?
+    public var campaignID: String?
+
+    public init(agentID: String, agentName: String, modelPath: String, engineName: String) {
+        self.agentID = agentID
+        self.agentName = agentName
+        self.modelPath = modelPath
+        self.engineName = engineName
+    }
+}
+
+/// The few agent columns quick tests and campaigns need (the agents aggregate is elsewhere).
+public struct AgentSummary: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var cpuArch: String
+    public var tokenHash: String?
+}
+
+/// A stored log line.
+public struct LogLine: Sendable, Equatable {
+    public var line: String
+    public var createdAt: String
+
+    public var json: JSON { .object(JSONObject([("line", .string(line)), ("created_at", .string(createdAt))])) }
+}
+
+/// A queued agent command (what heartbeats hand out).
+public struct AgentCommand: Sendable, Equatable {
+    public var id: String
+    public var agentID: String
+    public var testID: String?
+    public var type: String
+    public var payload: String
+    public var status: String
+}
+
+public struct QuickTestRepository: Sendable {
+    public let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static let columns = """
+        id, agent_id, agent_name, model_path, engine_name, benchmark_name, suite_name, engine_mode,
+        profile_id, status, command_id, campaign_id, result_id, error, created_at, started_at, completed_at
+        """
+
+    static func decode(_ row: Row) -> QuickTest {
+        QuickTest(
+            id: row.string(0) ?? "", agentID: row.string(1) ?? "", agentName: row.string(2) ?? "",
+            modelPath: row.string(3) ?? "", engineName: row.string(4) ?? "", benchmarkName: row.string(5) ?? "",
+            suiteName: row.string(6) ?? "", engineMode: row.string(7) ?? "", profileID: row.string(8),
+            status: row.string(9) ?? "", commandID: row.string(10), campaignID: row.string(11),
+            resultID: row.string(12), error: row.string(13), createdAt: row.string(14) ?? "",
+            startedAt: row.string(15), completedAt: row.string(16))
+    }
+
+    // MARK: Agents (read-only view)
+
+    public func agent(id: String) throws -> AgentSummary? {
+        try database.read { conn in
+            try conn.queryOne("SELECT id, name, cpu_arch, token_hash FROM agents WHERE id = ?", [.text(id)])
+                .map(QuickTestRepository.decodeAgent)
+        }
+    }
+
+    public func agents() throws -> [AgentSummary] {
+        try database.read { conn in
+            try conn.query("SELECT id, name, cpu_arch, token_hash FROM agents ORDER BY name").map(
+                QuickTestRepository.decodeAgent)
+        }
+    }
+
+    static func decodeAgent(_ row: Row) -> AgentSummary {
+        AgentSummary(id: row.string(0) ?? "", name: row.string(1) ?? "", cpuArch: row.string(2) ?? "",
+            tokenHash: row.string(3))
+    }
+
+    /// The token hash of the agent a quick test belongs to (nil: no such test, or no token).
+    public func agentTokenHash(testID: String) throws -> String? {
+        try database.read { conn in
+            try conn.queryOne(
+                "SELECT a.token_hash FROM quick_tests q JOIN agents a ON a.id = q.agent_id WHERE q.id = ?",
+                [.text(testID)])?.string(0)
+        }
+    }
+
+    // MARK: Creating
+
+    /// Inserts the quick test and its `run_test` agent command in one transaction.
+    public func create(_ new: NewQuickTest) throws -> QuickTest {
+        try database.write { conn in try QuickTestRepository.insert(new, conn) }
+    }
+
+    static func insert(_ new: NewQuickTest, _ conn: Connection) throws -> QuickTest {
+        let now = Timestamp.now()
+        let test = QuickTest(
+            id: StoreID.make(), agentID: new.agentID, agentName: new.agentName, modelPath: new.modelPath,
+            engineName: new.engineName, benchmarkName: new.benchmarkName, suiteName: new.suiteName,
+            engineMode: new.engineMode, profileID: new.profileID, status: "queued", commandID: StoreID.make(),
+            campaignID: new.campaignID, resultID: nil, error: nil, createdAt: now, startedAt: nil, completedAt: nil)
+        let payload = JSON.object(
+            JSONObject([
+                ("model_path", .string(test.modelPath)),
+                ("engine_name", .string(test.engineName)),
+                ("benchmark_name", .string(test.benchmarkName)),
+                ("suite_name", .string(test.suiteName)),
+                ("engine_mode", .string(test.engineMode)),
+                ("profile_id", test.profileID.map(JSON.string) ?? .null),
+            ]))
+        try conn.run(
+            """
+            INSERT INTO quick_tests (id, agent_id, agent_name, model_path, engine_name, benchmark_name, suite_name,
+                engine_mode, profile_id, status, command_id, campaign_id, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+            """,
+            [
+                .text(test.id), .text(test.agentID), .text(test.agentName), .text(test.modelPath),
+                .text(test.engineName), .text(test.benchmarkName), .text(test.suiteName), .text(test.engineMode),
+                SQLiteValue(test.profileID), SQLiteValue(test.commandID), SQLiteValue(test.campaignID), .text(now),
+            ])
+        try conn.run(
+            """
+            INSERT INTO agent_commands (id, agent_id, test_id, type, payload, status, created_at)
+            VALUES (?, ?, ?, 'run_test', ?, 'queued', ?)
+            """,
+            [SQLiteValue(test.commandID), .text(test.agentID), .text(test.id), .text(payload.jsonString), .text(now)])
+        return test
+    }
+
+    // MARK: Reading
+
+    public func get(id: String) throws -> QuickTest? {
+        try database.read { conn in
+            try conn.queryOne("SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE id = ?", [.text(id)])
+                .map(QuickTestRepository.decode)
+        }
+    }
+
+    /// Newest first, optionally filtered by status and agent name; with the total before paging.
+    public func list(status: String?, agentName: String?, limit: Int, offset: Int) throws -> (
+        items: [QuickTest], total: Int
+    ) {
+        var conditions: [String] = []
+        var bindings: [SQLiteValue] = []
+        if let status {
+            conditions.append("status = ?")
+            bindings.append(.text(status))
+        }
+        if let agentName {
+            conditions.append("agent_name = ?")
+            bindings.append(.text(agentName))
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try database.read { conn in
+            let total = try conn.queryOne("SELECT COUNT(*) FROM quick_tests" + filter, bindings)?.int(0) ?? 0
+            let rows = try conn.query(
+                "SELECT \(QuickTestRepository.columns) FROM quick_tests\(filter) ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                bindings + [.integer(Int64(limit)), .integer(Int64(offset))])
+            return (rows.map(QuickTestRepository.decode), total)
+        }
+    }
+
+    /// Tests still queued or running whose start (or creation, if never started) is before `cutoff`.
+    public func unfinished(startedBefore cutoff: String) throws -> [QuickTest] {
+        try database.read { conn in
+            try conn.query(
+                """
+                SELECT \(QuickTestRepository.columns) FROM quick_tests
+                WHERE status IN ('queued', 'running') AND COALESCE(started_at, created_at) < ?
+                """, [.text(cutoff)]
+            ).map(QuickTestRepository.decode)
+        }
+    }
+
+    /// The agent commands of a test (tests and the heartbeat use these).
+    public func commands(agentID: String, status: String? = nil) throws -> [AgentCommand] {
+        try database.read { conn in
+            var sql = "SELECT id, agent_id, test_id, type, payload, status FROM agent_commands WHERE agent_id = ?"
+            var bindings: [SQLiteValue] = [.text(agentID)]
+            if let status {
+                sql += " AND status = ?"
+                bindings.append(.text(status))
+            }
+            return try conn.query(sql + " ORDER BY created_at, rowid", bindings).map { row in
+                AgentCommand(id: row.string(0) ?? "", agentID: row.string(1) ?? "", testID: row.string(2),
+                    type: row.string(3) ?? "", payload: row.string(4) ?? "{}", status: row.string(5) ?? "")
+            }
+        }
+    }
+
+    // MARK: Status and logs
+
+    /// Sets the status; `running` stamps `started_at` (once), a finished status `completed_at`.
+    /// A test that stops while its command was never handed out also retires the command.
+    /// Returns the updated test, nil when there is none.
+    public func setStatus(id: String, status: String, error: String?) throws -> QuickTest? {
+        try database.write { conn in try QuickTestRepository.setStatus(id: id, status: status, error: error, conn) }
+    }
+
+    static func setStatus(id: String, status: String, error: String?, _ conn: Connection) throws -> QuickTest? {
+        let now = Timestamp.now()
+        let finished = QuickTest.finishedStatuses.contains(status)
+        let changes = try conn.run(
+            """
+            UPDATE quick_tests SET status = ?, error = ?,
+                started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END,
+                completed_at = CASE WHEN ? THEN ? ELSE NULL END
+            WHERE id = ?
+            """,
+            [.text(status), SQLiteValue(error), .text(status), .text(now), SQLiteValue(finished), .text(now), .text(id)])
+        guard changes > 0 else { return nil }
+        if finished {
+            try conn.run(
+                "UPDATE agent_commands SET status = 'done' WHERE test_id = ? AND status = 'queued'", [.text(id)])
+        }
+        return try conn.queryOne("SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE id = ?", [.text(id)])
+            .map(QuickTestRepository.decode)
+    }
+
+    /// Links a stored result (runs.id) to the quick test it came from; false when there is no such test.
+    public func linkResult(testID: String, resultID: String) throws -> Bool {
+        try database.write { conn in
+            try conn.run("UPDATE quick_tests SET result_id = ? WHERE id = ?", [.text(resultID), .text(testID)]) > 0
+        }
+    }
+
+    /// Appends a log line; false when the test does not exist.
+    public func appendLog(testID: String, line: String) throws -> Bool {
+        try database.write { conn in
+            guard try conn.queryOne("SELECT 1 FROM quick_tests WHERE id = ?", [.text(testID)]) != nil else {
+                return false
+            }
+            try conn.run(
+                "INSERT INTO quick_test_logs (test_id, line, created_at) VALUES (?, ?, ?)",
+                [.text(testID), .text(line), .text(Timestamp.now())])
+            return true
+        }
+    }
+
+    /// `appendLog` through group commit (batched with concurrent writes; `completion` after
+    /// COMMIT) with the test's agent id, nil when the test does not exist.
+    public func appendLogAsync(
+        testID: String, line: String, completion: @escaping @Sendable (Result<String?, any Error>) -> Void
+    ) {
+        database.writeAsync(
+            { conn -> String? in
+                guard let row = try conn.queryOne("SELECT agent_id FROM quick_tests WHERE id = ?", [.text(testID)])
+                else { return nil }
+                try conn.run(
+                    "INSERT INTO quick_test_logs (test_id, line, created_at) VALUES (?, ?, ?)",
+                    [.text(testID), .text(line), .text(Timestamp.now())])
+                return row.string(0) ?? ""
+            }, completion: completion)
+    }
+
+    /// The log lines of a test in order; nil when the test does not exist.
+    public func logs(testID: String) throws -> [LogLine]? {
+        try database.read { conn in
+            guard try conn.queryOne("SELECT 1 FROM quick_tests WHERE id = ?", [.text(testID)]) != nil else {
+                return nil
+            }
+            return try conn.query(
+                "SELECT line, created_at FROM quick_test_logs WHERE test_id = ? ORDER BY id", [.text(testID)]
+            ).map { LogLine(line: $0.string(0) ?? "", createdAt: $0.string(1) ?? "") }
+        }
+    }
+}
+
+extension Store {
+    public var quickTests: QuickTestRepository { QuickTestRepository(database: database) }
+}

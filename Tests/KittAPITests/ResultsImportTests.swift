@@ -1,0 +1,64 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import KittApp
+import KittJSON
+import KittStore
+import Testing
+
+@Suite struct ResultsImportTests {
+    @Test func importsEveryMetricsJSONAndReportsSkips() throws {
+        let h = try RouterHarness()
+        let root = h.directory.appendingPathComponent("results").path
+        let files: [(String, String)] = [
+            ("run1/metrics.json", document(model: "a", day: 1)),
+            ("run2/deep/er/metrics.json", document(model: "b", day: 2)),
+            ("metrics.json", document(model: "c", day: 3)),
+            ("run3/metrics.json", document(model: "a", day: 1)),  // same bytes as run1
+            ("bad/metrics.json", "{not json"),
+            ("nomodel/metrics.json", #"{"engine": "vllm"}"#),
+            ("array/metrics.json", "[1, 2]"),
+            ("other/summary.json", document(model: "z")),  // not a metrics.json: ignored
+        ]
+        for (path, text) in files {
+            let full = root + "/" + path
+            try FileManager.default.createDirectory(
+                atPath: String(full[..<full.lastIndex(of: "/")!]), withIntermediateDirectories: true)
+            try Array(text.utf8).write(to: full)
+        }
+
+        let report = ResultImporter.run(directory: root, store: h.store)
+        #expect(report.error == nil)
+        #expect(report.imported == 3)
+        let reasons = Dictionary(uniqueKeysWithValues: report.skipped.map { ($0.path.replacing(root + "/", with: ""), $0.reason) })
+        #expect(reasons.keys.sorted() == ["array/metrics.json", "bad/metrics.json", "nomodel/metrics.json", "run3/metrics.json"])
+        #expect(reasons["run3/metrics.json"] == "already imported")
+        #expect(reasons["bad/metrics.json"]?.contains("malformed JSON") == true)
+        #expect(reasons["nomodel/metrics.json"]?.contains("'model' is required") == true)
+        #expect(report.description.hasPrefix("imported 3 result(s), skipped 4"))
+
+        // Served as the files' bytes.
+        let list = h.call(.get, "/api/v1/results")
+        #expect(list.json?["total"]?.intValue == 3)
+        let first = try #require(list.json?["items"]?.arrayValue?.first)
+        #expect(first["model"]?.stringValue == "c")
+        let id = try #require(first["id"]?.stringValue)
+        #expect(h.call(.get, "/api/v1/results/\(id)").body == Array(#"{"id":"\#(id)","#.utf8) + Array(document(model: "c", day: 3).utf8).dropFirst())
+        #expect(h.call(.get, "/api/v1/results/aggregate?metric=avg_tps").json?.arrayValue?.count == 3)
+
+        // Again: nothing new.
+        let again = ResultImporter.run(directory: root, store: h.store)
+        #expect(again.imported == 0)
+        #expect(again.skipped.filter { $0.reason == "already imported" }.count == 4)
+        #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 3)
+    }
+
+    @Test func missingDirectoryIsAnError() throws {
+        let h = try RouterHarness()
+        let report = ResultImporter.run(directory: h.directory.path + "/nope", store: h.store)
+        #expect(report.imported == 0)
+        #expect(report.error?.contains("cannot read directory") == true)
+    }
+}

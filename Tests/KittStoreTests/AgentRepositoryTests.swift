@@ -1,0 +1,178 @@
+import Dispatch
+import KittJSON
+import KittSQLite
+import KittStore
+import Synchronization
+import Testing
+
+@Suite struct AgentRepositoryTests {
+    let farFuture = "9999-01-01T00:00:00Z"
+    let farPast = "0000-01-01T00:00:00Z"
+
+    func register(_ repo: AgentRepository, _ name: String, token: String? = nil) throws -> RegisterOutcome {
+        var r = AgentRegistration(name: name, hostname: "\(name).lab")
+        r.gpuCount = 2
+        r.capabilities = ["vllm", "ollama"]
+        return try waitFor { repo.register(r, tokenAgentID: token, completion: $0) }
+    }
+
+    @Test func registerCreatesThenUpdatesByNameKeepingID() throws {
+        let t = try TempStore()
+        let first = try register(t.store.agents, "gpu-1")
+        #expect(first.heartbeatIntervalSeconds == 30)
+        let again = try register(t.store.agents, "gpu-1")
+        #expect(again.agentID == first.agentID)
+        let other = try register(t.store.agents, "gpu-2")
+        #expect(other.agentID != first.agentID)
+        let settings = try #require(try t.store.agents.settings(idOrName: first.agentID))
+        #expect(settings.map(\.key) == AgentSettings.defaults.map(\.key))
+        #expect(settings.first { $0.key == "auto_cleanup" }?.value == "true")
+        let json = try #require(try t.store.agents.get(idOrName: "gpu-1", offlineCutoff: farPast))
+        #expect(json["id"]?.stringValue == first.agentID)
+        #expect(json["capabilities"] == .array(["vllm", "ollama"]))
+        #expect(json["status"]?.stringValue == "online")
+        #expect(json["token_hash"] == nil && json["token"] == nil)
+        #expect(try t.store.agents.list(limit: 10, offset: 0, offlineCutoff: farPast).total == 2)
+    }
+
+    @Test func provisionedTokenIdentifiesAndMayTakeItsName() throws {
+        let t = try TempStore()
+        let id = try t.store.agents.provisionToken(name: "provisional-x", port: 8090, tokenHash: SHA256.hex("tok"))
+        #expect(try t.store.agents.identity(tokenHash: SHA256.hex("tok"))?.id == id)
+        #expect(try t.store.agents.identity(tokenHash: SHA256.hex("nope")) == nil)
+        let registered = try register(t.store.agents, "real-host", token: id)
+        #expect(registered.agentID == id)
+        #expect(try t.store.agents.identity(idOrName: "real-host")?.id == id)
+        // Once registered, the token cannot take another name, nor another agent's.
+        #expect(throws: AgentStoreError.forbidden) { try register(t.store.agents, "elsewhere", token: id) }
+        _ = try register(t.store.agents, "victim")
+        #expect(throws: AgentStoreError.forbidden) { try register(t.store.agents, "victim", token: id) }
+        // Rotating keeps the id and replaces the hash.
+        #expect(try t.store.agents.provisionToken(name: "real-host", port: 8090, tokenHash: SHA256.hex("new")) == id)
+        #expect(try t.store.agents.identity(tokenHash: SHA256.hex("tok")) == nil)
+    }
+
+    @Test func heartbeatUpdatesAndDispatchesOneCommandOldestFirst() throws {
+        let t = try TempStore()
+        let agent = try register(t.store.agents, "gpu-1")
+        let first = try t.store.agents.queueCommand(agentID: agent.agentID, type: "cleanup_storage", payload: ["model_path": "/m"])
+        let second = try t.store.agents.queueCommand(agentID: agent.agentID, type: "run_test", testID: "t1", payload: [:])
+        var beat = AgentHeartbeat()
+        beat.status = "busy"
+        beat.gpuUtilizationPct = 55
+        beat.engines = [AgentEngine(engine: "vllm", installed: true, running: false, version: "0.6")]
+        let h1 = try waitFor { t.store.agents.heartbeat(idOrName: "gpu-1", beat, offlineCutoff: farPast, completion: $0) }
+        #expect(h1.agentID == agent.agentID)
+        #expect(h1.command?.id == first)
+        #expect(h1.command?.payload["model_path"]?.stringValue == "/m")
+        #expect(h1.statusChanged)
+        let h2 = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, AgentHeartbeat(), offlineCutoff: farPast, completion: $0) }
+        #expect(h2.command?.id == second)
+        #expect(h2.command?.testID == "t1")
+        let h3 = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, AgentHeartbeat(), offlineCutoff: farPast, completion: $0) }
+        #expect(h3.command == nil)
+        #expect(try t.store.agents.commandStatus(id: first) == "dispatched")
+
+        beat.engines = [AgentEngine(engine: "vllm", installed: true, running: true, version: "0.7")]
+        _ = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, beat, offlineCutoff: farPast, completion: $0) }
+        let json = try #require(try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farPast))
+        #expect(json["gpu_utilization_pct"]?.doubleValue == 55)
+        #expect(json["engines"]?.arrayValue?.count == 1)
+        #expect(json["engines"]?.arrayValue?.first?["version"]?.stringValue == "0.7")
+        #expect(json["status"]?.stringValue == "busy")
+
+        #expect(throws: AgentStoreError.notFound) {
+            try waitFor { t.store.agents.heartbeat(idOrName: "nobody", AgentHeartbeat(), offlineCutoff: farPast, completion: $0) }
+        }
+    }
+
+    @Test func concurrentHeartbeatsNeverShareACommand() throws {
+        let t = try TempStore()
+        let agent = try register(t.store.agents, "gpu-1")
+        var queued: [String] = []
+        for _ in 0..<5 { queued.append(try t.store.agents.queueCommand(agentID: agent.agentID, type: "run_test", payload: [:])) }
+        let handed = Mutex<[String]>([])
+        let group = DispatchGroup()
+        let repo = t.store.agents
+        for _ in 0..<40 {
+            group.enter()
+            repo.heartbeat(idOrName: "gpu-1", AgentHeartbeat(), offlineCutoff: farPast) { result in
+                if case .success(let outcome) = result, let command = outcome.command {
+                    handed.withLock { $0.append(command.id) }
+                }
+                group.leave()
+            }
+        }
+        #expect(group.wait(timeout: .now() + 20) == .success)
+        let got = handed.withLock { $0 }
+        #expect(got.count == 5)
+        #expect(Set(got) == Set(queued))
+    }
+
+    @Test func reportStoresResultLinksQuickTestAndFinishesCommand() throws {
+        let t = try TempStore()
+        let agent = try register(t.store.agents, "gpu-1")
+        let command = try t.store.agents.queueCommand(agentID: agent.agentID, type: "run_test", testID: "qt1", payload: [:])
+        try t.store.database.write { c in
+            try c.run(
+                "INSERT INTO quick_tests (id, agent_id, model_path, engine_name, command_id, created_at) VALUES ('qt1', ?, '/m', 'vllm', ?, 'now')",
+                [.text(agent.agentID), .text(command)])
+        }
+        let document = try ResultDocument(bytes: resultJSON())
+        let resultID = try waitFor {
+            t.store.agents.report(agentIDOrName: agent.agentID, document: document, commandID: command, testID: nil, finished: true, completion: $0)
+        }
+        let id = try #require(resultID)
+        #expect(try t.store.results.get(id: id) != nil)
+        let linked = try t.store.database.read { try $0.queryOne("SELECT result_id FROM quick_tests WHERE id = 'qt1'")?.string(0) }
+        #expect(linked == id)
+        #expect(try t.store.agents.commandStatus(id: command) == "done")
+
+        let statusOnly = try waitFor {
+            t.store.agents.report(agentIDOrName: "gpu-1", document: nil, commandID: nil, testID: nil, finished: false, completion: $0)
+        }
+        #expect(statusOnly == nil)
+        #expect(throws: AgentStoreError.notFound) {
+            try waitFor { t.store.agents.report(agentIDOrName: "ghost", document: document, commandID: nil, testID: nil, finished: false, completion: $0) }
+        }
+    }
+
+    @Test func offlineIsComputedAndMarked() throws {
+        let t = try TempStore()
+        let agent = try register(t.store.agents, "gpu-1")
+        // A cutoff in the future makes every heartbeat "too old".
+        let shown = try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farFuture)
+        #expect(shown?["status"]?.stringValue == "offline")
+        let marked = try t.store.agents.markOffline(cutoff: farFuture)
+        #expect(marked.map(\.id) == [agent.agentID])
+        #expect(try t.store.agents.markOffline(cutoff: farFuture).isEmpty)  // only once
+        #expect(try t.store.agents.identity(idOrName: agent.agentID)?.status == "offline")
+        let beat = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, AgentHeartbeat(), offlineCutoff: farPast, completion: $0) }
+        #expect(beat.status == "online")
+    }
+
+    @Test func patchSettingsAndDeleteCascadeButQuickTestsStay() throws {
+        let t = try TempStore()
+        let agent = try register(t.store.agents, "gpu-1")
+        #expect(try t.store.agents.update(idOrName: agent.agentID, notes: "rack 4", tags: ["a", "b"]))
+        #expect(try !t.store.agents.update(idOrName: "ghost", notes: "x", tags: nil))
+        #expect(try t.store.agents.updateSettings(idOrName: agent.agentID, [("heartbeat_interval_s", "60")]))
+        #expect(try t.store.agents.settings(idOrName: agent.agentID)?.first { $0.key == "heartbeat_interval_s" }?.value == "60")
+        let json = try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farPast)
+        #expect(json?["notes"]?.stringValue == "rack 4")
+        #expect(json?["tags"] == .array(["a", "b"]))
+
+        _ = try t.store.agents.queueCommand(agentID: agent.agentID, type: "cleanup_storage", payload: [:])
+        try t.store.database.write { c in
+            try c.run("INSERT INTO quick_tests (id, agent_id, model_path, engine_name, created_at) VALUES ('qt1', ?, '/m', 'vllm', 'now')", [.text(agent.agentID)])
+        }
+        #expect(try t.store.agents.delete(idOrName: agent.agentID))
+        #expect(try !t.store.agents.delete(idOrName: agent.agentID))
+        let counts = try t.store.database.read { c in
+            try ["agent_settings", "agent_engines", "agent_commands", "quick_tests"].map {
+                try c.queryOne("SELECT COUNT(*) FROM \($0)")?.int(0) ?? -1
+            }
+        }
+        #expect(counts == [0, 0, 0, 1])
+    }
+}

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KittJSON
+import KittSQLite
+import KittStore
+import Testing
+
+/// A store in a fresh temp dir with one agent.
+final class ControlStoreFixture {
+    let directory: String
+    let store: Store
+    let agentID = StoreID.make()
+
+    init() throws {
+        var template = Array("/tmp/kitt-store-control-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SQLiteError(code: 1, message: "mkdtemp") }
+        directory = String(cString: made)
+        store = try Store(path: directory + "/kitt.db", synchronous: .normal)
+        let now = Timestamp.now()
+        try store.database.write { conn in
+            try conn.run(
+                "INSERT INTO agents (id, name, cpu_arch, token_hash, registered_at, updated_at) VALUES (?, 'gpu-1', 'x86_64', 'abc', ?, ?)",
+                [.text(agentID), .text(now), .text(now)])
+        }
+    }
+
+    func newTest(model: String = "/m") -> NewQuickTest {
+        NewQuickTest(agentID: agentID, agentName: "gpu-1", modelPath: model, engineName: "vllm")
+    }
+
+    deinit {
+        store.close()
+        _ = system("rm -rf '\(directory)'")
+    }
+}
+
+@Suite struct QuickTestRepositoryTests {
+    @Test func createWritesTestAndCommandTogether() throws {
+        let f = try ControlStoreFixture()
+        var new = f.newTest()
+        new.profileID = "prof"
+        let test = try f.store.quickTests.create(new)
+        #expect(test.status == "queued" && test.agentName == "gpu-1")
+        let commands = try f.store.quickTests.commands(agentID: f.agentID)
+        #expect(commands.count == 1)
+        #expect(commands[0].id == test.commandID && commands[0].testID == test.id && commands[0].type == "run_test")
+        let payload = try JSON(parsing: Array(commands[0].payload.utf8))
+        #expect(payload.objectValue?.keys == ["model_path", "engine_name", "benchmark_name", "suite_name", "engine_mode", "profile_id"])
+        #expect(payload["profile_id"]?.stringValue == "prof")
+        #expect(try f.store.quickTests.get(id: test.id) == test)
+
+        // An agent that does not exist violates the command's foreign key: neither row stays.
+        var orphan = f.newTest()
+        orphan.agentID = "ffffffffffffffff"
+        #expect(throws: SQLiteError.self) { try f.store.quickTests.create(orphan) }
+        #expect(try f.store.quickTests.list(status: nil, agentName: nil, limit: 10, offset: 0).total == 1)
+    }
+
+    @Test func statusStampsTimesAndRetiresQueuedCommand() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        let running = try #require(try f.store.quickTests.setStatus(id: test.id, status: "running", error: nil))
+        #expect(running.startedAt != nil && running.completedAt == nil)
+        #expect(try f.store.quickTests.commands(agentID: f.agentID, status: "queued").count == 1)
+        let done = try #require(try f.store.quickTests.setStatus(id: test.id, status: "failed", error: "boom"))
+        #expect(done.startedAt == running.startedAt && done.completedAt != nil && done.error == "boom")
+        #expect(try f.store.quickTests.commands(agentID: f.agentID, status: "queued").isEmpty)
+        #expect(try f.store.quickTests.setStatus(id: "ffffffffffffffff", status: "failed", error: nil) == nil)
+        #expect(try f.store.quickTests.linkResult(testID: test.id, resultID: "0123456789abcdef"))
+        #expect(try !f.store.quickTests.linkResult(testID: "ffffffffffffffff", resultID: "0123456789abcdef"))
+        #expect(try f.store.quickTests.get(id: test.id)?.resultID == "0123456789abcdef")
+    }
+
+    @Test func logsAndUnfinishedSweep() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        #expect(try f.store.quickTests.appendLog(testID: test.id, line: "one"))
+        #expect(try !f.store.quickTests.appendLog(testID: "ffffffffffffffff", line: "x"))
+        #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line) == ["one"])
+        #expect(try f.store.quickTests.logs(testID: "ffffffffffffffff") == nil)
+        #expect(try f.store.quickTests.unfinished(startedBefore: "2000-01-01T00:00:00.000000Z").isEmpty)
+        #expect(try f.store.quickTests.unfinished(startedBefore: "2999-01-01T00:00:00.000000Z").map(\.id) == [test.id])
+        _ = try f.store.quickTests.setStatus(id: test.id, status: "completed", error: nil)
+        #expect(try f.store.quickTests.unfinished(startedBefore: "2999-01-01T00:00:00.000000Z").isEmpty)
+    }
+}

@@ -1,0 +1,147 @@
+import KittJSON
+import KittSQLite
+import KittStore
+import Testing
+
+@Suite struct ResultsRepositoryTests {
+    @Test func insertKeepsBytesAndIndexesColumnsBenchmarksMetricsHardware() throws {
+        let t = try TempStore()
+        let bytes = resultJSON()
+        let id = try t.store.results.insert(try ResultDocument(bytes: bytes))
+        #expect(StoreID.isValid(id))
+
+        // Served bytes: {"id":"...", + the document after its "{", byte for byte.
+        let item = try #require(try t.store.results.get(id: id))
+        #expect(item.bytes == Array(#"{"id":"\#(id)","#.utf8) + bytes.dropFirst())
+        let parsed = try JSON(parsing: item.bytes)
+        #expect(parsed["id"]?.stringValue == id)
+        #expect(parsed["model"]?.stringValue == "llama-3-8b")
+
+        let row = try #require(
+            try t.store.database.read {
+                try $0.queryOne("SELECT model, engine, suite_name, timestamp, passed, total_benchmarks, total_time_seconds, kitt_version FROM runs WHERE id = ?", [.text(id)])
+            })
+        #expect(row.string(0) == "llama-3-8b")
+        #expect(row.string(1) == "vllm")
+        #expect(row.string(2) == "standard")
+        #expect(row.string(3) == "2026-01-01T00:00:00Z")
+        #expect(row.bool(4) == true)
+        #expect(row.int(5) == 2)
+        #expect(row.double(6) == 12.5)
+        #expect(row.string(7) == "1.2.0")
+        let counts = try t.store.database.read { c in
+            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0) WHERE run_id = ?", [.text(id)])?.int(0) ?? -1 }
+        }
+        // 2 benchmarks; numeric metrics only (avg_tps, p50_latency_ms, avg_tps): booleans and strings are not metrics.
+        #expect(counts == [2, 3, 1])
+        let version = try t.store.database.read { try $0.queryOne("SELECT test_version FROM benchmarks WHERE run_id = ? AND test_name = 'latency'", [.text(id)])?.string(0) }
+        #expect(version == "2")
+        let gpu = try t.store.database.read { try $0.queryOne("SELECT gpu_model, gpu_count, cpu_cores, ram_gb FROM hardware WHERE run_id = ?", [.text(id)]) }
+        #expect(gpu?.string(0) == "H100")
+        #expect(gpu?.int(1) == 8)
+        #expect(gpu?.int(2) == 64)
+        #expect(gpu?.double(3) == 512)
+    }
+
+    @Test func documentValidation() {
+        #expect(throws: ResultDocument.Invalid.self) { try ResultDocument(bytes: Array("[1]".utf8)) }
+        #expect(throws: ResultDocument.Invalid.self) { try ResultDocument(bytes: Array(#"{"engine":"x"}"#.utf8)) }
+        #expect(throws: ResultDocument.Invalid.self) { try ResultDocument(bytes: Array(#"{"model":1,"engine":"x"}"#.utf8)) }
+        #expect(throws: ResultDocument.Invalid.self) { try ResultDocument(bytes: Array(#"{"model":"m""#.utf8)) }
+        let lenient = try? ResultDocument(bytes: Array(#"{"model":"m","engine":"e","passed":"yes","results":"no"}"#.utf8))
+        #expect(lenient?.passed == false)
+        #expect(lenient?.benchmarks.isEmpty == true)
+        #expect(lenient?.timestamp.isEmpty == false)  // defaults to the time of storing
+    }
+
+    @Test func whitespaceAroundDocumentStillSplices() throws {
+        let t = try TempStore()
+        let bytes = Array("  \n{ \"model\" : \"m\", \"engine\":\"e\" }\n".utf8)
+        let id = try t.store.results.insert(try ResultDocument(bytes: bytes))
+        let item = try #require(try t.store.results.get(id: id))
+        let parsed = try JSON(parsing: item.bytes)
+        #expect(parsed["id"]?.stringValue == id)
+        #expect(parsed["engine"]?.stringValue == "e")
+    }
+
+    @Test func listNewestFirstWithFiltersAndPaging() throws {
+        let t = try TempStore()
+        var ids: [String] = []
+        for i in 0..<7 {
+            let doc = resultJSON(
+                model: i % 2 == 0 ? "a" : "b", engine: i < 4 ? "vllm" : "ollama", suite: "s\(i % 3)",
+                timestamp: "2026-01-0\(i + 1)T00:00:00Z")
+            ids.append(try t.store.results.insert(try ResultDocument(bytes: doc)))
+        }
+        let all = try t.store.results.list(ResultFilter(), limit: 3, offset: 0)
+        #expect(all.total == 7)
+        #expect(all.items.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [ids[6], ids[5], ids[4]])
+        let last = try t.store.results.list(ResultFilter(), limit: 3, offset: 6)
+        #expect(last.items.count == 1)
+        let beyond = try t.store.results.list(ResultFilter(), limit: 3, offset: 30)
+        #expect(beyond.total == 7 && beyond.items.isEmpty)
+
+        let modelA = try t.store.results.list(ResultFilter(model: "a"), limit: 25, offset: 0)
+        #expect(modelA.total == 4)
+        #expect(modelA.items.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [ids[6], ids[4], ids[2], ids[0]])
+        let both = try t.store.results.list(ResultFilter(model: "a", engine: "vllm"), limit: 25, offset: 0)
+        #expect(both.total == 2)
+        let suite = try t.store.results.list(ResultFilter(suiteName: "s1"), limit: 25, offset: 0)
+        #expect(suite.total == 2)
+        let none = try t.store.results.list(ResultFilter(model: "a' OR 1=1 --"), limit: 25, offset: 0)
+        #expect(none.total == 0 && none.items.isEmpty)
+    }
+
+    @Test func aggregateAveragesMetricRowsPerGroup() throws {
+        let t = try TempStore()
+        try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "a", tps: 100)))
+        try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "a", tps: 200)))
+        try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "b", engine: "ollama", tps: 10)))
+        try t.store.results.insert(try ResultDocument(bytes: Array(#"{"model":"c","engine":"ollama"}"#.utf8)))
+        let rows = try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms", "avg_tps"])
+        #expect(rows.count == 3)
+        #expect(rows[0]["model"]?.stringValue == "a")
+        #expect(rows[0]["count"]?.intValue == 2)
+        // avg_tps rows for a: 100, 300, 200, 600 → 300.
+        #expect(rows[0]["avg_tps_avg"]?.doubleValue == 300)
+        #expect(rows[0]["p50_latency_ms_avg"]?.doubleValue == 20)
+        #expect(rows[1]["avg_tps_avg"]?.doubleValue == 20)
+        #expect(rows[2]["model"]?.stringValue == "c")
+        #expect(rows[2]["count"]?.intValue == 1)
+        #expect(rows[2]["avg_tps_avg"]?.isNull == true)
+        #expect(rows[0].objectValue?.keys == ["model", "count", "avg_tps_avg", "p50_latency_ms_avg"])
+
+        let engines = try t.store.results.aggregate(groupBy: .engine, metrics: [])
+        #expect(engines.map { $0["engine"]?.stringValue ?? "" } == ["ollama", "vllm"])
+        #expect(engines.map { $0["count"]?.intValue ?? 0 } == [2, 2])
+        let suites = try t.store.results.aggregate(groupBy: .suiteName, metrics: ["avg_tps"])
+        #expect(suites.first?["suite_name"] != nil)
+    }
+
+    @Test func getManyInOrderAskedAndDeleteCascades() throws {
+        let t = try TempStore()
+        let a = try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "a")))
+        let b = try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "b")))
+        let found = try t.store.results.get(ids: [b, "ffffffffffffffff", a])
+        #expect(found.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [b, a])
+
+        let before = ResultsGeneration.current
+        #expect(try t.store.results.delete(id: a))
+        #expect(ResultsGeneration.current > before)
+        #expect(try !t.store.results.delete(id: a))
+        #expect(try t.store.results.get(id: a) == nil)
+        let leftovers = try t.store.database.read { c in
+            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0) WHERE run_id = ?", [.text(a)])?.int(0) ?? -1 }
+        }
+        #expect(leftovers == [0, 0, 0])
+    }
+
+    @Test func containsFindsExactDocument() throws {
+        let t = try TempStore()
+        let doc = try ResultDocument(bytes: resultJSON())
+        #expect(try !t.store.results.contains(doc))
+        try t.store.results.insert(doc)
+        #expect(try t.store.results.contains(doc))
+        #expect(try !t.store.results.contains(try ResultDocument(bytes: resultJSON(tps: 1))))
+    }
+}

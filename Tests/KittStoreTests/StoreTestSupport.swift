@@ -1,0 +1,67 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Dispatch
+import KittStore
+
+/// A Store in a fresh temp directory, removed (with the database) when the value dies.
+final class TempStore {
+    let directory: URL
+    let store: Store
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kitt-store-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try Store(path: directory.appendingPathComponent("kitt.db").path)
+    }
+
+    deinit {
+        store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Runs an asynchronous store call and waits (at most 10 s) for its completion.
+func waitFor<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    start { result in
+        box.set(result)
+        done.signal()
+    }
+    guard done.wait(timeout: .now() + 10) == .success, let result = box.get() else { throw TimedOut() }
+    return try result.get()
+}
+
+struct TimedOut: Error {}
+
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    // Guarded by the semaphore handoff: set once before signal, read after wait.
+    private var value: Result<T, any Error>?
+    func set(_ v: Result<T, any Error>) { value = v }
+    func get() -> Result<T, any Error>? { value }
+}
+
+/// A metrics.json document in KITT's shape.
+func resultJSON(
+    model: String = "llama-3-8b", engine: String = "vllm", suite: String = "standard",
+    timestamp: String = "2026-01-01T00:00:00Z", tps: Double = 100, extra: String = ""
+) -> [UInt8] {
+    Array(
+        """
+        {"model": "\(model)", "engine": "\(engine)", "suite_name": "\(suite)", "timestamp": "\(timestamp)",
+         "passed": true, "total_benchmarks": 2, "passed_count": 2, "failed_count": 0,
+         "total_time_seconds": 12.5, "kitt_version": "1.2.0"\(extra),
+         "results": [
+           {"test_name": "throughput", "test_version": "1.0", "run_number": 1, "passed": true,
+            "metrics": {"avg_tps": \(tps), "p50_latency_ms": 20, "ok": true, "label": "x"}, "errors": []},
+           {"test_name": "latency", "test_version": 2, "run_number": 1, "passed": true,
+            "metrics": {"avg_tps": \(tps * 3)}, "errors": []}
+         ],
+         "system_info": {"gpu": {"model": "H100", "vram_gb": 80, "count": 8}, "cpu": {"model": "EPYC", "cores": 64},
+                         "ram_gb": 512, "environment_type": "bare_metal", "fingerprint": "fp1"}}
+        """.utf8)
+}
