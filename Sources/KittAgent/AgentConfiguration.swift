@@ -90,7 +90,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// `key=value` lines; `#` comments and blank lines skipped; spaces around key and value
     /// trimmed; one pair of surrounding quotes removed. Unknown keys are warnings (a newer
     /// install.sh may write more).
-    public static func parseFile(_ text: String, path: String) throws(AgentConfigError) -> ([String: String], [String]) {
+    public static func parseFile(_ text: String, path: String) throws(AgentConfigError) -> ([String: String], [String])
+    {
         var values: [String: String] = [:]
         var warnings: [String] = []
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -117,21 +118,24 @@ public struct AgentConfiguration: Sendable, Equatable {
     static func make(from values: [String: String], hostname: String) throws(AgentConfigError) -> AgentConfiguration {
         func required(_ key: String) throws(AgentConfigError) -> String {
             guard let value = values[key], !value.isEmpty else {
-                throw AgentConfigError("missing \(key): give --\(key.replacing("_", with: "-")) or '\(key)=' in the config file")
+                throw AgentConfigError(
+                    "missing \(key): give --\(key.replacing("_", with: "-")) or '\(key)=' in the config file")
             }
             return value
         }
         func integer(_ key: String, _ range: ClosedRange<Int>) throws(AgentConfigError) -> Int? {
             guard let text = values[key] else { return nil }
             guard let value = Int(text), range.contains(value) else {
-                throw AgentConfigError("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                throw AgentConfigError(
+                    "\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
             }
             return value
         }
         func number(_ key: String, _ range: ClosedRange<Double>) throws(AgentConfigError) -> Double? {
             guard let text = values[key] else { return nil }
             guard let value = Double(text), range.contains(value) else {
-                throw AgentConfigError("\(key) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                throw AgentConfigError(
+                    "\(key) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
             }
             return value
         }
@@ -168,7 +172,10 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     static func trim(_ text: Substring) -> String {
-        String(text.drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+        String(
+            text.drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop {
+                $0 == " " || $0 == "\t" || $0 == "\r"
+            }.reversed())
     }
 
     public static let help = """

@@ -41,7 +41,9 @@ struct CommandRunner {
             if let testID { reporter.status(testID: testID, "failed", error: error) }
         }
         guard let engineURL = command.string("engine_url") ?? agent.config.engineURL else {
-            fail("no engine endpoint: start the agent with --engine-url (or engine_url= in agent.conf), or send engine_url")
+            fail(
+                "no engine endpoint: start the agent with --engine-url (or engine_url= in agent.conf), or send engine_url"
+            )
             return
         }
         guard !model.isEmpty else {
@@ -49,7 +51,9 @@ struct CommandRunner {
             return
         }
         guard AgentCommandType.benchmarks.contains(benchmark) else {
-            fail("unknown benchmark '\(benchmark)': this agent runs \(AgentCommandType.benchmarks.joined(separator: ", "))")
+            fail(
+                "unknown benchmark '\(benchmark)': this agent runs \(AgentCommandType.benchmarks.joined(separator: ", "))"
+            )
             return
         }
 
@@ -58,9 +62,13 @@ struct CommandRunner {
             latencyRequests: agent.config.latencyRequests, maxTokens: agent.config.maxTokens)
         switch benchmark {
         case "latency":
-            log("\(benchmark): \(plan.latencyRequests) streaming requests to \(engineURL) (\(engineName)), model \(model)")
+            log(
+                "\(benchmark): \(plan.latencyRequests) streaming requests to \(engineURL) (\(engineName)), model \(model)"
+            )
         default:
-            log("\(benchmark): \(plan.prompts) prompts, concurrency \(plan.concurrency), to \(engineURL) (\(engineName)), model \(model)")
+            log(
+                "\(benchmark): \(plan.prompts) prompts, concurrency \(plan.concurrency), to \(engineURL) (\(engineName)), model \(model)"
+            )
         }
 
         let engine = agent.makeEngine(engineURL)
@@ -114,6 +122,7 @@ struct CommandRunner {
     }
 
     func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(Statistics.rounded(value, places: 2))
+        value == value.rounded() && abs(value) < 1e15
+            ? String(Int(value)) : String(Statistics.rounded(value, places: 2))
     }
 }

@@ -1,7 +1,8 @@
+import KittJSON
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import KittJSON
 
 /// One GPU as nvidia-smi reports it.
 public struct GPUInfo: Sendable, Equatable {
@@ -44,10 +45,11 @@ public struct MachineFacts: Sendable, Equatable {
         var cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         if cores <= 0 { cores = max(1, countProcessors(cpuinfo: cpuinfo)) }
         let memKB = parseMemTotalKB(meminfo: meminfo) ?? 0
-        let gpus = Subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
-            timeout: nvidiaSMITimeout
-        ).flatMap { $0.status == 0 ? parseNvidiaSMI($0.output) : nil } ?? []
+        let gpus =
+            Subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+                timeout: nvidiaSMITimeout
+            ).flatMap { $0.status == 0 ? parseNvidiaSMI($0.output) : nil } ?? []
         let isContainer = access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0
         return MachineFacts(
             hostname: currentHostname(), cpuModel: parseCPUModel(cpuinfo: cpuinfo) ?? "unknown",
@@ -117,7 +119,8 @@ public struct MachineFacts: Sendable, Equatable {
     /// A stable identity for the hardware (FNV-1a over the facts that do not change).
     public var fingerprint: String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        let text = [hostname, cpuModel, cpuArch, String(cores), String(Int(ramGB.rounded()))]
+        let text =
+            [hostname, cpuModel, cpuArch, String(cores), String(Int(ramGB.rounded()))]
             + gpus.map { "\($0.name)/\($0.memoryMiB)" }
         for byte in text.joined(separator: "|").utf8 {
             hash ^= UInt64(byte)
@@ -151,7 +154,8 @@ public struct MachineFacts: Sendable, Equatable {
                     "gpu",
                     .object(
                         JSONObject([
-                            ("model", .string(gpuSummary)), ("vram_gb", .double(gpuVRAMGB)), ("count", .int(gpus.count)),
+                            ("model", .string(gpuSummary)), ("vram_gb", .double(gpuVRAMGB)),
+                            ("count", .int(gpus.count)),
                         ]))
                 ),
                 ("cpu", .object(JSONObject([("model", .string(cpuModel)), ("cores", .int(cores))]))),

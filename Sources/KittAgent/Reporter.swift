@@ -39,7 +39,8 @@ struct Reporter {
         for (key, value) in extra { body[key] = value }
         if let resultData { body["result_data"] = resultData }
         let id = agent.agentID ?? agent.config.name
-        return deliver("/agents/\(pathSegment(id))/results", .object(body), what: "\(command.type) report \(command.id)")
+        return deliver(
+            "/agents/\(pathSegment(id))/results", .object(body), what: "\(command.type) report \(command.id)")
     }
 
     @discardableResult

@@ -1,7 +1,8 @@
+import KittJSON
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import KittJSON
 
 /// Builds the KITT `metrics.json` document (SPEC Results) for one benchmark run.
 public enum ResultDocument {

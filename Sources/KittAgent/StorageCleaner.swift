@@ -55,10 +55,14 @@ public enum StorageCleaner {
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             for entry in try entries(of: path) { try remove(path + "/" + entry, freed: &freed) }
-            guard rmdir(path) == 0 else { throw CleanupError("cannot remove \(path): \(String(cString: strerror(errno)))") }
+            guard rmdir(path) == 0 else {
+                throw CleanupError("cannot remove \(path): \(String(cString: strerror(errno)))")
+            }
             return
         }
-        guard unlink(path) == 0 else { throw CleanupError("cannot remove \(path): \(String(cString: strerror(errno)))") }
+        guard unlink(path) == 0 else {
+            throw CleanupError("cannot remove \(path): \(String(cString: strerror(errno)))")
+        }
         if (info.st_mode & S_IFMT) == S_IFREG {
             freed.bytes += Int64(info.st_size)
             freed.files += 1

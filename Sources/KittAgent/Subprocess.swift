@@ -5,7 +5,8 @@
 /// Runs a program found on PATH (posix_spawnp, no shell) and collects its stdout, bounded in
 /// time and size: past the deadline the child is killed and the result is nil.
 enum Subprocess {
-    static func run(_ arguments: [String], timeout: Double, maxBytes: Int = 1 << 20) -> (status: Int32, output: String)? {
+    static func run(_ arguments: [String], timeout: Double, maxBytes: Int = 1 << 20) -> (status: Int32, output: String)?
+    {
         guard !arguments.isEmpty else { return nil }
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else { return nil }

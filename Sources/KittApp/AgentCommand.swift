@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Dispatch
 import KittAPI
 import KittAgent
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `kitt agent`: runs a KITT agent until SIGINT/SIGTERM (then exit 0).
 public enum AgentCommand {

@@ -32,8 +32,10 @@ import Testing
     @Test func flagsBeatTheFile() throws {
         let file = "server=https://a:1\ntoken=file-token\nname=from-file\nengine_url=http://e:1\n"
         let (config, _) = try parse(
-            ["--config", "/etc/kitt.conf", "--token", "flag-token", "--name=from-flag", "--ca", "/ca.pem",
-             "--storage-dir", "/models", "--heartbeat-interval", "0.5", "--throughput-prompts", "3"],
+            [
+                "--config", "/etc/kitt.conf", "--token", "flag-token", "--name=from-flag", "--ca", "/ca.pem",
+                "--storage-dir", "/models", "--heartbeat-interval", "0.5", "--throughput-prompts", "3",
+            ],
             files: ["/etc/kitt.conf": file])
         #expect(config.server == "https://a:1")
         #expect(config.token == "flag-token")
@@ -59,7 +61,9 @@ import Testing
     @Test func missingDefaultFileIsFineButMissingConfigFlagFileIsNot() throws {
         let (config, _) = try parse(["--server", "http://s:1", "--token", "t"])
         #expect(config.port == 8090)
-        #expect(throws: AgentConfigError.self) { try parse(["--config", "/nope", "--server", "http://s", "--token", "t"]) }
+        #expect(throws: AgentConfigError.self) {
+            try parse(["--config", "/nope", "--server", "http://s", "--token", "t"])
+        }
     }
 
     @Test func rejectsMistakes() {

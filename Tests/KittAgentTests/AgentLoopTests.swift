@@ -109,7 +109,9 @@ func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
 func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JSON {
     [
         "command_id": .string(id), "test_id": .string(test), "type": "run_test",
-        "payload": ["model_path": "org/m", "engine_name": "vllm", "benchmark_name": .string(benchmark), "suite_name": "quick"],
+        "payload": [
+            "model_path": "org/m", "engine_name": "vllm", "benchmark_name": .string(benchmark), "suite_name": "quick",
+        ],
     ]
 }
 
@@ -117,8 +119,10 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
     let facts = MachineFacts(
         hostname: "h", cpuModel: "c", cpuArch: "x86_64", cores: 2, ramGB: 8, gpus: [], environmentType: "native_linux")
 
-    func makeAgent(_ server: FakeServer, engine: FakeEngine = FakeEngine(), interval: Double? = 0.05,
-                   configure: (inout AgentConfiguration) -> Void = { _ in }) -> Agent {
+    func makeAgent(
+        _ server: FakeServer, engine: FakeEngine = FakeEngine(), interval: Double? = 0.05,
+        configure: (inout AgentConfiguration) -> Void = { _ in }
+    ) -> Agent {
         var config = AgentConfiguration(server: "https://s", token: "t", name: "rig")
         config.heartbeatInterval = interval
         config.engineURL = "http://engine"
@@ -126,8 +130,9 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         config.throughputConcurrency = 2
         config.latencyRequests = 3
         configure(&config)
-        return Agent(config: config, server: server, facts: facts, version: "0.9.0", home: "/tmp", log: { _ in },
-                     makeEngine: { _ in engine })
+        return Agent(
+            config: config, server: server, facts: facts, version: "0.9.0", home: "/tmp", log: { _ in },
+            makeEngine: { _ in engine })
     }
 
     @Test func registersHeartbeatsAndFollowsTheServersInterval() {
@@ -149,7 +154,8 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         let agent = makeAgent(server)
         agent.start()
         defer { agent.stop() }
-        #expect(waitUntil { server.all.contains { $0.path == "/quicktest/t1/status" && $0.body["status"] == "completed" } })
+        #expect(
+            waitUntil { server.all.contains { $0.path == "/quicktest/t1/status" && $0.body["status"] == "completed" } })
         let testCalls = server.all.filter { $0.path.hasPrefix("/quicktest/t1") || $0.path.hasSuffix("/results") }
         #expect(testCalls.first?.path == "/quicktest/t1/status")
         #expect(testCalls.first?.body["status"]?.stringValue == "running")
@@ -164,7 +170,8 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         #expect(document["results"]?.arrayValue?.first?["metrics"]?["successful_requests"]?.doubleValue == 4)
         // The result is reported before the test is marked completed (the campaign advances on it).
         let resultIndex = server.all.firstIndex { $0.path.hasSuffix("/results") } ?? -1
-        let doneIndex = server.all.firstIndex { $0.path == "/quicktest/t1/status" && $0.body["status"] == "completed" } ?? -1
+        let doneIndex =
+            server.all.firstIndex { $0.path == "/quicktest/t1/status" && $0.body["status"] == "completed" } ?? -1
         #expect(resultIndex < doneIndex)
     }
 
@@ -172,11 +179,14 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         let engine = FakeEngine(delay: 0.02)
         // The same command twice (a re-send) and a second test: two runs, never overlapping.
         let server = FakeServer(
-            FakeServer.handing([runTest("c1", test: "t1"), runTest("c1", test: "t1"), runTest("c2", test: "t2", benchmark: "latency")]))
+            FakeServer.handing([
+                runTest("c1", test: "t1"), runTest("c1", test: "t1"), runTest("c2", test: "t2", benchmark: "latency"),
+            ]))
         let agent = makeAgent(server, engine: engine) { $0.throughputConcurrency = 1 }
         agent.start()
         defer { agent.stop() }
-        #expect(waitUntil { server.all.contains { $0.path == "/quicktest/t2/status" && $0.body["status"] == "completed" } })
+        #expect(
+            waitUntil { server.all.contains { $0.path == "/quicktest/t2/status" && $0.body["status"] == "completed" } })
         #expect(engine.maxInFlight == 1)
         #expect(engine.total == 4 + 3)
         #expect(server.paths(containing: "/results").count == 2)
@@ -193,7 +203,8 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         let agent = makeAgent(server, engine: FakeEngine(fail: true))
         agent.start()
         defer { agent.stop() }
-        #expect(waitUntil { server.all.contains { $0.path == "/quicktest/t3/status" && $0.body["status"] == "failed" } })
+        #expect(
+            waitUntil { server.all.contains { $0.path == "/quicktest/t3/status" && $0.body["status"] == "failed" } })
         let reports = server.paths(containing: "/results").map(\.body)
         #expect(reports.count == 3)
         #expect(reports[0]["status"]?.stringValue == "failed")
@@ -260,7 +271,10 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         let agent = makeAgent(server)
         agent.start()
         defer { agent.stop() }
-        #expect(waitUntil(10) { server.all.contains { $0.path == "/quicktest/t1/status" && $0.body["status"] == "completed" } })
+        #expect(
+            waitUntil(10) {
+                server.all.contains { $0.path == "/quicktest/t1/status" && $0.body["status"] == "completed" }
+            })
         #expect(server.paths(containing: "/results").count == 3)
     }
 

@@ -42,7 +42,11 @@ import Testing
     @Test func nvidiaSMI() {
         let output = "NVIDIA A100-SXM4-80GB, 81920\nNVIDIA A100-SXM4-80GB, 81920\n\nbroken line\n"
         let gpus = MachineFacts.parseNvidiaSMI(output)
-        #expect(gpus == [GPUInfo(name: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920), GPUInfo(name: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920)])
+        #expect(
+            gpus == [
+                GPUInfo(name: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920),
+                GPUInfo(name: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920),
+            ])
     }
 
     @Test func registrationBodyAndSystemInfo() throws {

@@ -46,7 +46,8 @@ import Testing
         let outcome = Benchmarks.latencyOutcome(
             samples: [StreamSample(timeToFirstToken: 0.1, latency: 0.5, outputTokens: 5)], errors: [])
         let facts = MachineFacts(
-            hostname: "h", cpuModel: "c", cpuArch: "x86_64", cores: 2, ramGB: 8, gpus: [], environmentType: "native_linux")
+            hostname: "h", cpuModel: "c", cpuArch: "x86_64", cores: 2, ramGB: 8, gpus: [],
+            environmentType: "native_linux")
         let doc = ResultDocument.make(
             model: "org/m", engine: "vllm", suite: "quick", outcome: outcome, totalSeconds: 0.5, version: "0.9.0",
             facts: facts, timestamp: "2025-01-01T00:00:00Z")

@@ -40,8 +40,10 @@ import Testing
     }
 
     @Test func refusesAnythingResolvingOutside() {
-        for path in ["../outside", "org/../../outside/precious.txt", outside, outside + "/precious.txt", "link-out",
-                     "link-out/precious.txt", ".", "", "/", root, "org/.."] {
+        for path in [
+            "../outside", "org/../../outside/precious.txt", outside, outside + "/precious.txt", "link-out",
+            "link-out/precious.txt", ".", "", "/", root, "org/..",
+        ] {
             #expect(throws: CleanupError.self, "\(path)") { try StorageCleaner.clean(modelPath: path, root: root) }
         }
         #expect(exists(outside + "/precious.txt"))

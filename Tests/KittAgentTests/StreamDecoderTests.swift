@@ -1,5 +1,6 @@
-@testable import KittAgent
 import Testing
+
+@testable import KittAgent
 
 @Suite struct StreamDecoderTests {
     static let sse = "data: {\"choices\":[{\"text\":\"Hi\"}]}\n\n: comment\r\ndata: [DONE]\r\n\r\n"

@@ -1,7 +1,8 @@
+import KittNet
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import KittNet
 
 /// One connection to an engine for a streaming request: the body arrives piece by piece, so
 /// the time of the first token can be measured (kitt's `HTTPClient` returns whole responses).
