@@ -248,14 +248,19 @@ public final class Agent: Sendable {
 
     /// Queues a command unless it was seen already (a re-sent command runs once).
     func enqueue(_ command: AgentCommandItem) {
-        let added = state.withLock { s -> Bool in
-            guard !s.seen.contains(command.id) else { return false }
+        let (added, stopping) = state.withLock { s -> (Bool, Bool) in
+            guard !s.seen.contains(command.id) else { return (false, s.stopping) }
             s.seen.append(command.id)
             if s.seen.count > 1000 { s.seen.removeFirst(s.seen.count - 1000) }
-            s.queue.append(command)
-            return true
+            // Once stopping, the worker may have drained the queue already: answer here instead.
+            if !s.stopping { s.queue.append(command) }
+            return (true, s.stopping)
         }
         guard added else { return }
+        if stopping {
+            reportNotRun(command)
+            return
+        }
         log("received \(command.type) \(command.id)\(command.testID.map { " (test \($0))" } ?? "")")
         workAvailable.signal()
     }
