@@ -29,7 +29,9 @@ let package = Package(
             name: "KittAPI",
             dependencies: ["KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
             swiftSettings: settings),
-        .target(name: "KittApp", dependencies: ["KittAPI", "KittNet", "KittStore"], swiftSettings: settings),
+        .target(name: "KittAgent", dependencies: ["KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
+        .target(
+            name: "KittApp", dependencies: ["KittAPI", "KittAgent", "KittNet", "KittStore"], swiftSettings: settings),
         .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
 
         // Tests.
@@ -45,7 +47,10 @@ let package = Package(
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
+            name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
+        .testTarget(
             name: "KittEndToEndTests",
-            dependencies: ["KittApp", "KittAPI", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"], swiftSettings: settings),
+            dependencies: ["KittApp", "KittAPI", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"],
+            swiftSettings: settings),
     ]
 )

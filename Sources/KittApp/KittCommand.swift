@@ -13,6 +13,7 @@ public enum KittCommand {
         Commands:
           web          serve the KITT REST API (see 'kitt web --help')
           import DIR   load every metrics.json under DIR into the store
+          agent        run a KITT agent against a kitt server (see 'kitt agent --help')
           help         show this help
 
         Options:
@@ -34,6 +35,7 @@ public enum KittCommand {
         case "help", "--help", "-h":
             if rest.first == "web" { print(WebOptions.help) } else { print(usage) }
             return 0
+        case "agent": return AgentCommand.run(rest, environment: environment)
         case "web":
             if rest.contains("--help") || rest.contains("-h") {
                 print(WebOptions.help)

@@ -1,0 +1,87 @@
+import Dispatch
+import KittAPI
+import KittAgent
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `kitt agent`: runs a KITT agent until SIGINT/SIGTERM (then exit 0).
+public enum AgentCommand {
+    /// Parses the arguments (after the word `agent`) and the config file, runs the agent and
+    /// returns the exit code: 2 for a usage mistake, 1 when it cannot start.
+    public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(AgentConfiguration.help)
+            return 0
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let facts = MachineFacts.gather()
+        let config: AgentConfiguration
+        do {
+            let (parsed, warnings) = try AgentConfiguration.parse(
+                arguments, home: home, hostname: facts.hostname, readFile: readFile)
+            for warning in warnings { agentLog("warning: \(warning)") }
+            config = parsed
+        } catch {
+            printError("kitt agent: \(error.description)")
+            return 2
+        }
+        let server: HTTPAgentServer
+        do {
+            server = try HTTPAgentServer(baseURL: config.server, token: config.token, caFile: config.caFile)
+        } catch {
+            printError("kitt agent: \(error.description)")
+            return 1
+        }
+
+        // A write to a socket whose peer is gone must return EPIPE, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let agent = Agent(
+            config: config, server: server, facts: facts, version: KittVersion.current, home: home ?? "/tmp",
+            log: agentLog)
+        agentLog(
+            "kitt agent \(KittVersion.current) '\(config.name)' → \(config.server); \(facts.cpuModel), "
+                + "\(facts.cores) cores, \(facts.ramGB) GB RAM, GPUs: \(facts.gpuSummary)"
+                + "; engine: \(config.engineURL ?? "from each command")")
+
+        let stopped = DispatchSemaphore(value: 0)
+        let signals = DispatchQueue(label: "kitt.agent.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signals)
+            source.setEventHandler { stopped.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        agent.start()
+        stopped.wait()
+        agentLog("stopping: finishing reports to the server")
+        agent.stop()
+        agentLog("stopped")
+        _ = sources
+        return 0
+    }
+
+    /// One timestamped line on stderr (journald and agent.log both take it as is).
+    @Sendable static func agentLog(_ line: String) {
+        let text = "\(ResultDocument.isoNow()) kitt-agent: \(line)\n"
+        _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    }
+
+    static func readFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while bytes.count < 1 << 20 {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
