@@ -54,11 +54,12 @@ final class FakeOpenAIEngine: @unchecked Sendable {
 
     func stop() {
         stopped.withLock { $0 = true }
+        // The accept thread closes the fd once woken (no reuse race with other tests).
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 {

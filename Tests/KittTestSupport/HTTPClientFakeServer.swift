@@ -51,11 +51,13 @@ public final class FakeHTTPServer: Sendable {
 
     public func stop() {
         if stopped.exchange(true, ordering: .acquiringAndReleasing) { return }
+        // Only wake the accept thread: it closes the fd itself. Closing here would let the
+        // number be reused (by another test's listener) while that thread still polls it.
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while !stopped.load(ordering: .acquiring) {
             guard Socket.waitUntil(listener, events: Int16(POLLIN), timeout: 0.05) else { continue }
             guard let accepted = try? Socket.accept(listener) else { continue }

@@ -126,7 +126,11 @@ final class Connection: @unchecked Sendable {
     func beginShutdown() {
         switch state {
         case .closed, .lingering: return
-        case .streaming, .handshaking: closeNow()
+        case .handshaking:
+            // It may already carry a request (TLS 1.3 clients send it right after Finished):
+            // let the handshake finish; `drive` closes it then unless a request is being served.
+            return
+        case .streaming: closeNow()
         case .open:
             if parser.isIdle && !awaitingResponse && outbound.count == outboundOffset {
                 closeNow()
@@ -231,6 +235,12 @@ final class Connection: @unchecked Sendable {
                 closeNow()
                 return
             }
+        }
+        if server.isShuttingDown && state == .open && parser.isIdle && !awaitingResponse
+            && outbound.count == outboundOffset
+        {
+            closeNow()
+            return
         }
         if !awaitingResponse && !pausedForBackpressure && !closeAfterFlush && !peerFinished && readSuspended {
             resumeReading()
