@@ -59,17 +59,19 @@ func shell(_ command: String) -> Int32 {
     @Test func hostileNameStaysInert() throws {
         let h = try RouterHarness()
         let hostile = #"x'; touch pwned #$(touch pwned2)`touch pwned3`"\"#
-        let reply = h.call(.get, "/api/v1/agent/install.sh?name=\(PercentEncoding.encode(hostile))", token: nil)
+        let encoded = PercentEncoding.encode(hostile)
+        let reply = h.call(.get, "/api/v1/agent/install.sh?name=\(encoded)&engine_url=\(encoded)", token: nil)
         #expect(reply.status == 200)
         let script = reply.text
         #expect(InstallScriptTests.assignment("AGENT_NAME", in: script) == hostile)
+        #expect(InstallScriptTests.assignment("ENGINE_URL", in: script) == hostile)
         let dir = h.directory.appendingPathComponent("sandbox").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let full = dir + "/install.sh"
         try Array(script.utf8).write(to: full)
         #expect(shell("bash -n '\(full)'") == 0)
         // Source only the assignments, then print the name back.
-        let prefixes = ["KITT_SERVER=", "KITT_TOKEN=", "AGENT_NAME=", "AGENT_PORT=", "PACKAGE_SHA256="]
+        let prefixes = ["KITT_SERVER=", "KITT_TOKEN=", "AGENT_NAME=", "AGENT_PORT=", "PACKAGE_SHA256=", "ENGINE_URL="]
         let assignments = script.split(separator: "\n").filter { line in
             prefixes.contains { line.hasPrefix($0) }
         }.joined(separator: "\n")

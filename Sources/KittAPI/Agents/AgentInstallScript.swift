@@ -43,7 +43,8 @@ enum AgentBundleRoutes {
                 name: name ?? "provisional-" + StoreID.make(), port: port, tokenHash: SHA256.hex(token))
             let script = InstallScript.render(
                 server: serverURL(request, settings: context.settings), token: token, name: name, port: port,
-                packageSHA256: package.sha256, caCertificatePEM: context.settings.caCertificatePEM)
+                packageSHA256: package.sha256, caCertificatePEM: context.settings.caCertificatePEM,
+                engineURL: request.queryValue("engine_url"))
             var response = HTTPResponse.text(script, contentType: "text/x-shellscript; charset=utf-8")
             response.headers.add(name: "Cache-Control", value: "no-store")
             return response
@@ -118,7 +119,8 @@ enum InstallScript {
     }
 
     static func render(
-        server: String, token: String, name: String?, port: Int, packageSHA256: String, caCertificatePEM: String?
+        server: String, token: String, name: String?, port: Int, packageSHA256: String, caCertificatePEM: String?,
+        engineURL: String? = nil
     ) -> String {
         let nameLine = name.map { "AGENT_NAME=" + quote($0) } ?? #"AGENT_NAME="$(hostname)""#
         let caLine = "KITT_CA_PEM=" + quote(caCertificatePEM ?? "")
@@ -133,6 +135,7 @@ enum InstallScript {
             \(nameLine)
             AGENT_PORT=\(port)
             PACKAGE_SHA256=\(quote(packageSHA256))
+            ENGINE_URL=\(quote(engineURL ?? ""))
             \(caLine)
 
             KITT_HOME="${HOME}/.kitt"
@@ -164,6 +167,8 @@ enum InstallScript {
                 printf 'name=%s\\n' "$AGENT_NAME"
                 printf 'port=%s\\n' "$AGENT_PORT"
                 if [ -n "$KITT_CA_PEM" ]; then printf 'ca_file=%s\\n' "$KITT_HOME/ca.pem"; fi
+                # The inference engine's OpenAI-compatible endpoint (?engine_url=); edit later if needed.
+                if [ -n "$ENGINE_URL" ]; then printf 'engine_url=%s\\n' "$ENGINE_URL"; fi
             } > "$KITT_HOME/agent.conf"
             chmod 0600 "$KITT_HOME/agent.conf"
 
