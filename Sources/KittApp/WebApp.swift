@@ -164,8 +164,8 @@ public final class WebApp: Sendable {
 
     static func persistentToken(in directory: String) throws -> String {
         let path = directory + "/auth-token"
-        if let existing = Files.readText(path)?.trimmingCharacters(in: " \n\t\r"), !existing.isEmpty {
-            return existing
+        if let existing = Files.readText(path)?.split(whereSeparator: \.isWhitespace).first {
+            return String(existing)
         }
         let token = RandomToken.hex(bytes: 32)
         try Files.write(Array((token + "\n").utf8), to: path, mode: 0o600)
@@ -207,15 +207,5 @@ public enum RandomToken {
             out.append(digits[Int(byte & 0xF)])
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s.removeFirst() }
-        while let l = s.last, chars.contains(l) { s.removeLast() }
-        return String(s)
     }
 }

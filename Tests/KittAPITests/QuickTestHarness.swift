@@ -221,44 +221,7 @@ func waitUntil(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -
     return try condition()
 }
 
-/// SHA-256 for test fixtures (agents' token hashes), independent of the server's.
+/// SHA-256 hex for fixtures (agents' token hashes); KittStore's is checked against the FIPS vectors.
 func sha256Hex(_ message: [UInt8]) -> String {
-    let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-    var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    var data = message
-    let bits = UInt64(message.count) * 8
-    data.append(0x80)
-    while data.count % 64 != 56 { data.append(0) }
-    for i in (0..<8).reversed() { data.append(UInt8((bits >> (UInt64(i) * 8)) & 0xff)) }
-    func r(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
-    for chunk in stride(from: 0, to: data.count, by: 64) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            for j in 0..<4 { w[i] = w[i] << 8 | UInt32(data[chunk + i * 4 + j]) }
-        }
-        for i in 16..<64 {
-            w[i] = w[i - 16] &+ (r(w[i - 15], 7) ^ r(w[i - 15], 18) ^ w[i - 15] >> 3) &+ w[i - 7]
-                &+ (r(w[i - 2], 17) ^ r(w[i - 2], 19) ^ w[i - 2] >> 10)
-        }
-        var v = h
-        for i in 0..<64 {
-            let t1 = v[7] &+ (r(v[4], 6) ^ r(v[4], 11) ^ r(v[4], 25)) &+ (v[4] & v[5] ^ ~v[4] & v[6]) &+ k[i] &+ w[i]
-            let t2 = (r(v[0], 2) ^ r(v[0], 13) ^ r(v[0], 22)) &+ (v[0] & v[1] ^ v[0] & v[2] ^ v[1] & v[2])
-            v = [t1 &+ t2, v[0], v[1], v[2], v[3] &+ t1, v[4], v[5], v[6]]
-        }
-        for i in 0..<8 { h[i] = h[i] &+ v[i] }
-    }
-    return h.map { word in
-        let hex = String(word, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
-    }.joined()
+    SHA256.hex(message)
 }

@@ -2,9 +2,10 @@
     import Glibc
 #endif
 
-/// One connected socket, plain or TLS, used by one blocking request. Every wait is a poll()
+/// One connected socket, plain or TLS, used by one blocking request (HTTPClient, and the
+/// agent's streaming engine requests). Every wait is a poll()
 /// bounded by the request's deadline; the socket itself stays non-blocking.
-final class ClientStream {
+public final class ClientStream {
     private let fd: Int32
     private let tls: TLSConnection?
     private let deadline: Deadline
@@ -12,7 +13,7 @@ final class ClientStream {
     /// Connects (bounded by `connectTimeout`); every later wait (the https handshake with SNI
     /// and host name verification, sending, the response) shares one deadline `readTimeout`
     /// seconds after the connect.
-    init(url: URLParts, tlsContext: TLSContext?, connectTimeout: Double, readTimeout: Double) throws(ClientError) {
+    public init(url: URLParts, tlsContext: TLSContext?, connectTimeout: Double, readTimeout: Double) throws(ClientError) {
         let fd: Int32
         do {
             fd = try Socket.connect(host: url.host, port: url.port, timeout: connectTimeout)
@@ -66,7 +67,7 @@ final class ClientStream {
     }
 
     /// Sends every byte or throws.
-    func writeAll(_ bytes: [UInt8]) throws(ClientError) {
+    public func writeAll(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0
         while offset < bytes.count {
             let step = bytes.withUnsafeBytes { raw in writeSome(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
@@ -81,7 +82,7 @@ final class ClientStream {
     }
 
     /// Reads what is available, waiting for at least one byte; nil at end of stream.
-    func read(into buffer: inout [UInt8]) throws(ClientError) -> Int? {
+    public func read(into buffer: inout [UInt8]) throws(ClientError) -> Int? {
         while true {
             let step = buffer.withUnsafeMutableBytes { readSome($0) }
             switch step {
