@@ -19,20 +19,28 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The first value for `name`, or nil.
     public subscript(name: String) -> String? {
-        let key = name.lowercased()
+        let key = HTTPHeaders.lowercase(name)
         return fields.first { $0.lowercasedName == key }?.value
     }
 
     /// Every value for `name`, in order.
     public func values(for name: String) -> [String] {
-        let key = name.lowercased()
+        let key = HTTPHeaders.lowercase(name)
         return fields.filter { $0.lowercasedName == key }.map(\.value)
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
     public mutating func add(name: String, value: String) {
-        fields.append(Field(name: name, value: value, lowercasedName: name.lowercased()))
+        fields.append(Field(name: name, value: value, lowercasedName: HTTPHeaders.lowercase(name)))
+    }
+
+    /// Header names are ASCII tokens: lowercase by bytes, and not at all when already lowercase.
+    static func lowercase(_ name: String) -> String {
+        let utf8 = name.utf8
+        guard utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return name }
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() }
+        return String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Replaces every field named `name` with one field.
@@ -42,7 +50,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     public mutating func remove(name: String) {
-        let key = name.lowercased()
+        let key = HTTPHeaders.lowercase(name)
         fields.removeAll { $0.lowercasedName == key }
     }
 

@@ -53,8 +53,14 @@ public struct HTTPRequest: Sendable {
 
     /// Splits origin-form or absolute-form (`http://host/p?q`) targets into path and query.
     static func splitTarget(_ target: String) -> (path: String, query: String?) {
+        let utf8 = target.utf8
+        // Fast path (almost every request): origin-form, split at the first "?" by bytes.
+        if utf8.first == UInt8(ascii: "/") {
+            guard let mark = utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+            return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+        }
         var rest = Substring(target)
-        if !rest.hasPrefix("/"), let scheme = rest.firstRange(of: "://") {
+        if let scheme = rest.firstRange(of: "://") {
             rest = rest[scheme.upperBound...]
             if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
                 rest = rest[slash...]
