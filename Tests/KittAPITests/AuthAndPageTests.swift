@@ -1,0 +1,85 @@
+import KittAPI
+import KittHTTP
+import KittJSON
+import Testing
+
+struct AuthTests {
+    static func request(_ authorization: String?) -> HTTPRequest {
+        var headers = HTTPHeaders()
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
+        return HTTPRequest(method: .post, target: "/x", headers: headers)
+    }
+
+    static func status(_ body: () throws -> Void) -> Int {
+        do {
+            try body()
+            return 200
+        } catch let error as HTTPError {
+            return error.status.code
+        } catch {
+            return 500
+        }
+    }
+
+    @Test(arguments: [
+        (nil as String?, 401), ("Basic abc", 401), ("Bearer", 401), ("Bearer wrong", 403),
+        ("Bearer secret-token-x", 403), ("Bearer secret-token", 200), ("bearer secret-token", 200),
+    ])
+    func adminTokenRules(header: String?, expected: Int) {
+        let auth = Auth(adminToken: "secret-token")
+        #expect(Self.status { try auth.requireAdmin(Self.request(header)) } == expected)
+    }
+
+    @Test func authOffAllowsEverything() {
+        let auth = Auth(adminToken: nil)
+        #expect(Self.status { try auth.requireAdmin(Self.request(nil)) } == 200)
+    }
+
+    @Test func agentTokensAreAcceptedWhereAllowed() {
+        let auth = Auth(adminToken: "admin")
+        let isAgent: (String) -> Bool = { $0 == "agent-a" }
+        #expect(Self.status { try auth.requireAdminOrAgent(Self.request("Bearer agent-a"), isAgentToken: isAgent) } == 200)
+        #expect(Self.status { try auth.requireAdminOrAgent(Self.request("Bearer admin"), isAgentToken: isAgent) } == 200)
+        #expect(Self.status { try auth.requireAdminOrAgent(Self.request("Bearer agent-b"), isAgentToken: isAgent) } == 403)
+        #expect(Self.status { try auth.requireAdminOrAgent(Self.request(nil), isAgentToken: isAgent) } == 401)
+    }
+
+    @Test func constantTimeEqualsIsEquality() {
+        #expect(Auth.constantTimeEquals("abc", "abc"))
+        #expect(!Auth.constantTimeEquals("abc", "abd"))
+        #expect(!Auth.constantTimeEquals("abc", "abcd"))
+        #expect(!Auth.constantTimeEquals("", "a"))
+        #expect(Auth.constantTimeEquals("", ""))
+    }
+}
+
+struct PageTests {
+    static func page(_ query: String) -> Result<Page, HTTPError> {
+        Result { () throws(HTTPError) -> Page in try Page(from: HTTPRequest(method: .get, target: "/x?\(query)")) }
+    }
+
+    @Test func defaultsAndClamp() throws {
+        #expect(try Self.page("").get() == Page(number: 1, size: 25))
+        #expect(try Self.page("page=3&per_page=101").get() == Page(number: 3, size: 100))
+        #expect(try Self.page("per_page=100").get().size == 100)
+    }
+
+    @Test(arguments: ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=1.5", "per_page="])
+    func rejectsBadValues(query: String) {
+        guard case .failure(let error) = Self.page(query) else {
+            Issue.record("\(query) accepted")
+            return
+        }
+        #expect(error.status.code == 400)
+    }
+
+    @Test func envelopeCountsPages() {
+        let envelope = Page(number: 2, size: 10).envelope(items: [1, 2], total: 21)
+        #expect(envelope["total"]?.intValue == 21)
+        #expect(envelope["page"]?.intValue == 2)
+        #expect(envelope["per_page"]?.intValue == 10)
+        #expect(envelope["pages"]?.intValue == 3)
+        #expect(envelope["items"]?.arrayValue?.count == 2)
+        #expect(Page(number: 1, size: 25).envelope(items: [], total: 0)["pages"]?.intValue == 0)
+    }
+}
