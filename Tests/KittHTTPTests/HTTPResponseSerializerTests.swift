@@ -37,3 +37,14 @@ struct HTTPResponseSerializerTests {
         #expect(!ten.contains { $0.lowercased().hasPrefix("content-length:") })
     }
 }
+
+@Test func serializerNeverEmitsCRLFInsideAHeaderValue() {
+    var headers = HTTPHeaders()
+    headers.add(name: "X-Name", value: "evil\r\nSet-Cookie: a=b")
+    var buffer: [UInt8] = []
+    HTTPResponseSerializer.head(
+        HTTPResponse(status: .ok, headers: headers), framing: .contentLength(0), keepAlive: true, into: &buffer)
+    let text = String(decoding: buffer, as: UTF8.self)
+    #expect(text.contains("X-Name: evilSet-Cookie: a=b\r\n"))
+    #expect(!text.contains("\r\nSet-Cookie"))
+}

@@ -18,7 +18,14 @@ public enum HTTPResponseSerializer {
         for field in response.headers {
             switch field.lowercasedName {
             case "content-length", "connection", "date", "transfer-encoding": continue
-            default: append("\(field.name): \(field.value)\r\n", to: &buffer)
+            default:
+                // A CR or LF in a value would split the response (header injection): never emit one.
+                if field.value.utf8.contains(where: { $0 == 13 || $0 == 10 }) {
+                    let clean = String(decoding: field.value.utf8.filter { $0 != 13 && $0 != 10 }, as: UTF8.self)
+                    append("\(field.name): \(clean)\r\n", to: &buffer)
+                } else {
+                    append("\(field.name): \(field.value)\r\n", to: &buffer)
+                }
             }
         }
         switch framing {
