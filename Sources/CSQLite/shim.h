@@ -28,4 +28,18 @@ static inline int kitt_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const voi
     return sqlite3_bind_blob64(stmt, index, bytes, length, SQLITE_TRANSIENT);
 }
 
+// WAL size tracking for kitt's own checkpoint policy. sqlite3_wal_hook calls this after
+// every commit with the number of frames in the WAL (since its last restart); installing
+// it also turns off SQLite's automatic checkpoint (which is itself a wal hook).
+static int kitt_sqlite_wal_frames_hook(void *counter, sqlite3 *db, const char *name, int frames) {
+    (void)db;
+    (void)name;
+    *(int *)counter = frames;
+    return SQLITE_OK;
+}
+
+static inline void kitt_sqlite_track_wal_frames(sqlite3 *db, int *counter) {
+    sqlite3_wal_hook(db, kitt_sqlite_wal_frames_hook, counter);
+}
+
 #endif

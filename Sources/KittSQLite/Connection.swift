@@ -10,6 +10,8 @@ internal import CSQLite
 public final class Connection {
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
+    /// Written by the WAL hook (see `trackWALFrames`): frames in the WAL after the last commit.
+    private var walFrames: UnsafeMutablePointer<Int32>?
     /// Bound on cached statements, so SQL built at run time cannot grow the cache forever.
     private static let statementCacheLimit = 256
 
@@ -32,6 +34,36 @@ public final class Connection {
         statements.removeAll()  // Statement.deinit finalizes
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
+        walFrames?.deallocate()
+        walFrames = nil
+    }
+
+    // MARK: - WAL and checkpoints (the writer only)
+
+    /// Counts the frames in the WAL after each commit on this connection, and with that
+    /// turns SQLite's automatic checkpoint off: the caller checkpoints (`checkpoint()`).
+    func trackWALFrames() throws(SQLiteError) {
+        let db = try db()
+        if walFrames == nil {
+            walFrames = .allocate(capacity: 1)
+            walFrames?.initialize(to: 0)
+        }
+        kitt_sqlite_track_wal_frames(db, walFrames)
+    }
+
+    /// Frames in the WAL after the last commit (0 until the first, or without tracking).
+    var walFrameCount: Int { walFrames.map { Int($0.pointee) } ?? 0 }
+
+    /// A PASSIVE checkpoint: copies the WAL frames no reader still needs into the database
+    /// file (and syncs it), without waiting for anyone. Returns the frames in the WAL and
+    /// how many of them are now in the database file.
+    func checkpoint() throws(SQLiteError) -> (log: Int, checkpointed: Int) {
+        let db = try db()
+        var log: Int32 = 0
+        var checkpointed: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &checkpointed)
+        guard rc == SQLITE_OK else { throw SQLiteError(db: db, resultCode: rc, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        return (Int(log), Int(checkpointed))
     }
 
     private func db() throws(SQLiteError) -> OpaquePointer {

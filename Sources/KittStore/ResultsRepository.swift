@@ -89,26 +89,29 @@ public struct ResultsRepository: Sendable {
              .real(document.totalTimeSeconds), .text(document.kittVersion),
              // The parser validated the bytes as UTF-8, so this keeps them exactly.
              .text(String(decoding: document.bytes, as: UTF8.self)), .text(Timestamp.now())])
+        // Children reference the run's integer key (its rowid, the largest so far), so
+        // their rows and index entries are appended rather than put at random places.
+        let run = SQLiteValue.integer(connection.lastInsertRowID)
         for benchmark in document.benchmarks {
             try connection.run(
-                "INSERT INTO benchmarks (run_id, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
-                [.text(id), .text(benchmark.testName), .text(benchmark.testVersion),
+                "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
+                [run, .text(benchmark.testName), .text(benchmark.testVersion),
                  SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)])
             let benchmarkID = connection.lastInsertRowID
             for metric in benchmark.metrics {
                 try connection.run(
-                    "INSERT INTO metrics (run_id, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
-                    [.text(id), .integer(benchmarkID), .text(metric.name), .real(metric.value)])
+                    "INSERT INTO metrics (run, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
+                    [run, .integer(benchmarkID), .text(metric.name), .real(metric.value)])
             }
         }
         if let hardware = document.hardware {
             try connection.run(
                 """
-                INSERT INTO hardware (run_id, gpu_model, gpu_vram_gb, gpu_count, cpu_model, cpu_cores,
+                INSERT INTO hardware (run, gpu_model, gpu_vram_gb, gpu_count, cpu_model, cpu_cores,
                     ram_gb, environment_type, fingerprint)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(id), SQLiteValue(hardware.gpuModel), SQLiteValue(hardware.gpuVRAMGB),
+                [run, SQLiteValue(hardware.gpuModel), SQLiteValue(hardware.gpuVRAMGB),
                  SQLiteValue(hardware.gpuCount), SQLiteValue(hardware.cpuModel), SQLiteValue(hardware.cpuCores),
                  SQLiteValue(hardware.ramGB), SQLiteValue(hardware.environmentType),
                  SQLiteValue(hardware.fingerprint)])
@@ -190,8 +193,8 @@ public struct ResultsRepository: Sendable {
             let averages = unique.indices.map { ", AVG(CASE WHEN m.name = ?\($0 + 1) THEN m.value END)" }.joined()
             let names = unique.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
             sql = """
-                SELECT \(column), COUNT(DISTINCT r.rowid)\(averages)
-                FROM runs r LEFT JOIN metrics m ON m.run_id = r.id AND m.name IN (\(names))
+                SELECT \(column), COUNT(DISTINCT r.rid)\(averages)
+                FROM runs r LEFT JOIN metrics m ON m.run = r.rid AND m.name IN (\(names))
                 GROUP BY \(column) ORDER BY \(column)
                 """
         }

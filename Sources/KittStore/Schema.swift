@@ -195,4 +195,98 @@ public enum Schema {
             CREATE INDEX runs_engine_id ON runs(engine, id);
             CREATE INDEX runs_suite_id ON runs(suite_name, id);
             """)
+
+    /// Result storage that costs fewer random page writes per stored result (every page a
+    /// write touches is a WAL frame at COMMIT, so this is most of a durable result write).
+    /// Run ids are random, so every index keyed by one takes a random leaf page per insert.
+    /// - runs gets an integer key `rid` (its rowid, kept by VACUUM) next to the public `id`;
+    ///   benchmarks, metrics and hardware reference `runs(rid)` in a column `run` (cascades
+    ///   unchanged). A new run's rid is the largest, so its child rows and their indexes
+    ///   are appended at the end instead of at random places.
+    /// - runs (model|engine|suite_name, timestamp DESC, id) serve both the filtered list
+    ///   (ordered by timestamp) and the aggregate's scan of a group (covering: every index
+    ///   holds rid), replacing v1's (column, timestamp) and v2's (column, id) indexes.
+    /// - metrics (run, name, value) serves the aggregate's join (covering) and the cascade,
+    ///   instead of (name, run_id) + (run_id).
+    /// Per result (in a batch of 29, 60,000 stored): ~11.7 WAL frames before, ~7.6 after.
+    /// The tables are rebuilt with their rows, ids and rowids kept (children first dropped,
+    /// so dropping the old runs cascades nothing).
+    public static let v3ResultsByRowKey = Migration(
+        version: 3, name: "results keyed by run rowid, leaner indexes",
+        sql: """
+            CREATE TABLE runs_v3 (
+                rid INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                model TEXT NOT NULL,
+                engine TEXT NOT NULL,
+                suite_name TEXT NOT NULL DEFAULT '',
+                timestamp TEXT NOT NULL DEFAULT '',
+                passed INTEGER NOT NULL DEFAULT 0,
+                total_benchmarks INTEGER NOT NULL DEFAULT 0,
+                passed_count INTEGER NOT NULL DEFAULT 0,
+                failed_count INTEGER NOT NULL DEFAULT 0,
+                total_time_seconds REAL NOT NULL DEFAULT 0,
+                kitt_version TEXT NOT NULL DEFAULT '',
+                document TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            );
+            INSERT INTO runs_v3 (rid, id, model, engine, suite_name, timestamp, passed, total_benchmarks,
+                passed_count, failed_count, total_time_seconds, kitt_version, document, created_at)
+            SELECT rowid, id, model, engine, suite_name, timestamp, passed, total_benchmarks,
+                passed_count, failed_count, total_time_seconds, kitt_version, document, created_at
+            FROM runs ORDER BY rowid;
+
+            CREATE TABLE benchmarks_v3 (
+                id INTEGER PRIMARY KEY,
+                run INTEGER NOT NULL REFERENCES runs_v3(rid) ON DELETE CASCADE,
+                test_name TEXT NOT NULL DEFAULT '',
+                test_version TEXT NOT NULL DEFAULT '',
+                run_number INTEGER NOT NULL DEFAULT 0,
+                passed INTEGER NOT NULL DEFAULT 0
+            );
+            INSERT INTO benchmarks_v3 (id, run, test_name, test_version, run_number, passed)
+            SELECT b.id, r.rowid, b.test_name, b.test_version, b.run_number, b.passed
+            FROM benchmarks b JOIN runs r ON r.id = b.run_id ORDER BY b.id;
+
+            CREATE TABLE metrics_v3 (
+                id INTEGER PRIMARY KEY,
+                run INTEGER NOT NULL REFERENCES runs_v3(rid) ON DELETE CASCADE,
+                benchmark_id INTEGER NOT NULL REFERENCES benchmarks_v3(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                value REAL NOT NULL
+            );
+            INSERT INTO metrics_v3 (id, run, benchmark_id, name, value)
+            SELECT m.id, r.rowid, m.benchmark_id, m.name, m.value
+            FROM metrics m JOIN runs r ON r.id = m.run_id ORDER BY m.id;
+
+            CREATE TABLE hardware_v3 (
+                run INTEGER PRIMARY KEY REFERENCES runs_v3(rid) ON DELETE CASCADE,
+                gpu_model TEXT, gpu_vram_gb REAL, gpu_count INTEGER,
+                cpu_model TEXT, cpu_cores INTEGER, ram_gb REAL,
+                environment_type TEXT, fingerprint TEXT
+            );
+            INSERT INTO hardware_v3 (run, gpu_model, gpu_vram_gb, gpu_count, cpu_model, cpu_cores, ram_gb,
+                environment_type, fingerprint)
+            SELECT r.rowid, h.gpu_model, h.gpu_vram_gb, h.gpu_count, h.cpu_model, h.cpu_cores, h.ram_gb,
+                h.environment_type, h.fingerprint
+            FROM hardware h JOIN runs r ON r.id = h.run_id;
+
+            DROP TABLE hardware;
+            DROP TABLE metrics;
+            DROP TABLE benchmarks;
+            DROP TABLE runs;
+            -- Renaming a parent also rewrites the REFERENCES clauses of its children.
+            ALTER TABLE runs_v3 RENAME TO runs;
+            ALTER TABLE benchmarks_v3 RENAME TO benchmarks;
+            ALTER TABLE metrics_v3 RENAME TO metrics;
+            ALTER TABLE hardware_v3 RENAME TO hardware;
+
+            CREATE INDEX runs_timestamp ON runs(timestamp DESC, id);
+            CREATE INDEX runs_model_time ON runs(model, timestamp DESC, id);
+            CREATE INDEX runs_engine_time ON runs(engine, timestamp DESC, id);
+            CREATE INDEX runs_suite_time ON runs(suite_name, timestamp DESC, id);
+            CREATE INDEX benchmarks_run ON benchmarks(run);
+            CREATE INDEX metrics_run_name ON metrics(run, name, value);
+            CREATE INDEX metrics_benchmark ON metrics(benchmark_id);
+            """)
 }

@@ -12,6 +12,7 @@ public final class Store: Sendable {
     public static let migrations: [Migration] = [
         Schema.v1ResultsAndAgents,
         Schema.v2AggregateIndexes,
+        Schema.v3ResultsByRowKey,
     ]
 
     public init(path: String, synchronous: Synchronous = .full) throws {

@@ -30,13 +30,13 @@ import Testing
         #expect(row.double(6) == 12.5)
         #expect(row.string(7) == "1.2.0")
         let counts = try t.store.database.read { c in
-            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0) WHERE run_id = ?", [.text(id)])?.int(0) ?? -1 }
+            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0) WHERE run = (SELECT rid FROM runs WHERE id = ?)", [.text(id)])?.int(0) ?? -1 }
         }
         // 2 benchmarks; numeric metrics only (avg_tps, p50_latency_ms, avg_tps): booleans and strings are not metrics.
         #expect(counts == [2, 3, 1])
-        let version = try t.store.database.read { try $0.queryOne("SELECT test_version FROM benchmarks WHERE run_id = ? AND test_name = 'latency'", [.text(id)])?.string(0) }
+        let version = try t.store.database.read { try $0.queryOne("SELECT test_version FROM benchmarks WHERE run = (SELECT rid FROM runs WHERE id = ?) AND test_name = 'latency'", [.text(id)])?.string(0) }
         #expect(version == "2")
-        let gpu = try t.store.database.read { try $0.queryOne("SELECT gpu_model, gpu_count, cpu_cores, ram_gb FROM hardware WHERE run_id = ?", [.text(id)]) }
+        let gpu = try t.store.database.read { try $0.queryOne("SELECT gpu_model, gpu_count, cpu_cores, ram_gb FROM hardware WHERE run = (SELECT rid FROM runs WHERE id = ?)", [.text(id)]) }
         #expect(gpu?.string(0) == "H100")
         #expect(gpu?.int(1) == 8)
         #expect(gpu?.int(2) == 64)
@@ -125,15 +125,21 @@ import Testing
         let found = try t.store.results.get(ids: [b, "ffffffffffffffff", a])
         #expect(found.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [b, a])
 
+        let rid = try #require(try t.store.database.read { try $0.queryOne("SELECT rid FROM runs WHERE id = ?", [.text(a)])?.int(0) })
         let before = ResultsGeneration.current
         #expect(try t.store.results.delete(id: a))
         #expect(ResultsGeneration.current > before)
         #expect(try !t.store.results.delete(id: a))
         #expect(try t.store.results.get(id: a) == nil)
         let leftovers = try t.store.database.read { c in
-            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0) WHERE run_id = ?", [.text(a)])?.int(0) ?? -1 }
+            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0) WHERE run = ?", [SQLiteValue(rid)])?.int(0) ?? -1 }
         }
         #expect(leftovers == [0, 0, 0])
+        // b's rows are untouched (2 benchmarks, 3 numeric metrics, 1 hardware).
+        let kept = try t.store.database.read { c in
+            try ["benchmarks", "metrics", "hardware"].map { try c.queryOne("SELECT COUNT(*) FROM \($0)")?.int(0) ?? -1 }
+        }
+        #expect(kept == [2, 3, 1])
     }
 
     @Test func containsFindsExactDocument() throws {

@@ -1,0 +1,145 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import KittSQLite
+import Testing
+
+/// kitt's own checkpoint policy (`CheckpointPolicy`): SQLite's automatic checkpoint is off,
+/// the writer checkpoints when idle or when the WAL reaches its bound, and no committed row
+/// is ever lost or changed by it.
+@Suite(.serialized) struct CheckpointTests {
+    /// A policy that never checkpoints by itself (for the tests that drive it by hand).
+    static let manual = CheckpointPolicy(maxFrames: 1 << 30, idleDelayMilliseconds: 3_600_000)
+
+    static func payload(_ n: Int) -> SQLiteValue {
+        .text(String(repeating: String(n % 10), count: 2_000) + "#\(n)")
+    }
+
+    static func insertRows(_ db: Database, _ range: Range<Int>) throws {
+        for n in range {
+            try db.write { try $0.run("INSERT INTO t (n, body) VALUES (?, ?)", [SQLiteValue(n), payload(n)]) }
+        }
+    }
+
+    static func checkRows(_ db: Database, _ expected: Range<Int>) throws {
+        let rows = try db.read { try $0.query("SELECT n, body FROM t ORDER BY n") }
+        #expect(rows.map { $0.int(0) } == expected.map { $0 })
+        #expect(rows.allSatisfy { row in row.int(0).map { SQLiteValue.text(row.string(1) ?? "") == payload($0) } ?? false })
+    }
+
+    @Test func walGrowsPastSQLiteAutoCheckpointUntilTheWriterCheckpoints() throws {
+        let dir = try TempDirectory()
+        let path = dir.path()
+        do {
+            let db = try Database(path: path, checkpointPolicy: Self.manual)
+            defer { db.close() }
+            try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+            try Self.insertRows(db, 0..<1_200)
+            // SQLite alone would have checkpointed at 1,000 frames.
+            #expect(db.checkpointCount == 0)
+            #expect(db.uncheckpointedFrameCount > 1_000)
+            #expect(try db.checkpoint() == 0)
+            #expect(db.uncheckpointedFrameCount == 0)
+            #expect(db.checkpointCount == 1)
+            try Self.insertRows(db, 1_200..<1_300)  // the WAL restarts from its beginning
+            #expect(db.uncheckpointedFrameCount > 0)
+            #expect(db.uncheckpointedFrameCount < 1_000)
+            try Self.checkRows(db, 0..<1_300)
+        }
+        let reopened = try Database(path: path)
+        defer { reopened.close() }
+        try Self.checkRows(reopened, 0..<1_300)
+    }
+
+    @Test func theWALBoundForcesCheckpointsUnderLoad() throws {
+        let dir = try TempDirectory()
+        let path = dir.path()
+        let bound = 64
+        do {
+            // Never idle long enough: only the bound checkpoints.
+            let db = try Database(
+                path: path, checkpointPolicy: CheckpointPolicy(maxFrames: bound, idleDelayMilliseconds: 3_600_000))
+            defer { db.close() }
+            try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+            var most = 0
+            for n in 0..<600 {
+                try Self.insertRows(db, n..<(n + 1))
+                most = max(most, db.uncheckpointedFrameCount)
+            }
+            #expect(db.checkpointCount >= 600 / bound / 2)
+            #expect(most < bound)  // checkpointed right after the commit that reached it
+            try Self.checkRows(db, 0..<600)
+        }
+        let reopened = try Database(path: path)
+        defer { reopened.close() }
+        try Self.checkRows(reopened, 0..<600)
+    }
+
+    @Test func anIdleWriterCheckpoints() throws {
+        let dir = try TempDirectory()
+        let db = try Database(path: dir.path(), checkpointPolicy: CheckpointPolicy(idleDelayMilliseconds: 0))
+        defer { db.close() }
+        try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+        try Self.insertRows(db, 0..<10)
+        // Waits (bounded) for the idle check; no assertion on how long it took.
+        var waited = 0
+        while db.uncheckpointedFrameCount > 0, waited < 10_000 {
+            usleep(10_000)
+            waited += 10
+        }
+        #expect(db.uncheckpointedFrameCount == 0)
+        #expect(db.checkpointCount >= 1)
+        try Self.checkRows(db, 0..<10)
+    }
+
+    @Test func aCheckpointNeverWaitsForAReaderNorCopiesWhatItStillReads() throws {
+        try withDatabase { db, _ in
+            try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+            try Self.insertRows(db, 0..<10)
+            let (seen, left) = try db.read { c -> (Int, Int) in
+                let seen = try c.queryOne("SELECT COUNT(*) FROM t")?.int(0) ?? -1  // snapshot taken
+                try Self.insertRows(db, 10..<20)  // committed after the reader's snapshot
+                return (seen, try db.checkpoint())
+            }
+            #expect(seen == 10)
+            #expect(left > 0)  // the frames after the reader's snapshot stay in the WAL
+            #expect(try db.checkpoint() == 0)  // reader gone: everything is copied
+            try Self.checkRows(db, 0..<20)
+        }
+    }
+
+    /// What a crash (kill -9) leaves: the database file and the WAL as they are on disk.
+    /// Every committed row must be there, whether or not it was checkpointed.
+    @Test func committedRowsSurviveACrashBeforeAndAfterCheckpoints() throws {
+        let dir = try TempDirectory()
+        let db = try Database(path: dir.path(), checkpointPolicy: Self.manual)
+        defer { db.close() }
+        try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+        try Self.insertRows(db, 0..<300)
+        #expect(try db.checkpoint() == 0)
+        try Self.insertRows(db, 300..<400)  // only in the WAL
+        #expect(db.uncheckpointedFrameCount > 0)
+
+        for name in ["test.sqlite", "test.sqlite-wal"] {
+            #expect(copyFile(dir.path(name), dir.path("crash-" + name)))
+        }
+        let copy = try Database(path: dir.path("crash-test.sqlite"))
+        defer { copy.close() }
+        try Self.checkRows(copy, 0..<400)
+    }
+
+    private func copyFile(_ from: String, _ to: String) -> Bool {
+        guard let input = fopen(from, "rb"), let output = fopen(to, "wb") else { return false }
+        defer {
+            fclose(input)
+            fclose(output)
+        }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, input)
+            if n == 0 { return ferror(input) == 0 }
+            guard fwrite(buffer, 1, n, output) == n else { return false }
+        }
+    }
+}
