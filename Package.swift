@@ -18,11 +18,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // epoll/eventfd wrappers (Glibc's Swift module does not export them).
+        .systemLibrary(name: "CKittSystem"),
 
         // Libraries, in dependency order.
         .target(name: "KittJSON", swiftSettings: settings),
         .target(name: "KittHTTP", dependencies: ["KittJSON"], swiftSettings: settings),
-        .target(name: "KittNet", dependencies: ["KittHTTP", "COpenSSL"], swiftSettings: settings),
+        .target(name: "KittNet", dependencies: ["KittHTTP", "COpenSSL", "CKittSystem"], swiftSettings: settings),
         .target(name: "KittSQLite", dependencies: ["CSQLite"], swiftSettings: settings),
         .target(name: "KittStore", dependencies: ["KittSQLite", "KittJSON"], swiftSettings: settings),
         .target(

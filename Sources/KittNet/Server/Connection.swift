@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CKittSystem
 import Dispatch
 import KittHTTP
 import KittJSON
@@ -9,7 +10,7 @@ import Synchronization
 /// One client connection: reads requests as the socket becomes readable, answers them in
 /// order, and writes as the socket becomes writable. Nothing here waits on the peer.
 ///
-/// `@unchecked Sendable`: every mutable field is touched only on `loop.queue` (serial). The
+/// `@unchecked Sendable`: every mutable field is touched only on its loop's thread. The
 /// fields other threads use (`deadline`, `streamBacklog`, the close handlers) are atomics or
 /// behind a mutex.
 final class Connection: @unchecked Sendable {
@@ -24,11 +25,11 @@ final class Connection: @unchecked Sendable {
 
     private var state: State
     private var parser: HTTPRequestParser
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
+    /// Readiness interest: reading can be paused (backpressure, a pending answer), writing
+    /// is watched only while output is stuck.
     private var readSuspended = false
     private var writeArmed = false
-    private var pendingCancels = 0
+    private var registeredEvents: UInt32 = 0
     private var outbound: [UInt8] = []
     private var outboundOffset = 0
     private var awaitingResponse = false
@@ -66,18 +67,44 @@ final class Connection: @unchecked Sendable {
     // MARK: Lifecycle
 
     func start() {
-        loop.queue.async { [self] in
-            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
-            source.setEventHandler { [unowned self] in self.onReadable() }
-            source.setCancelHandler { [self] in self.sourceCancelled() }
-            pendingCancels += 1
-            readSource = source
+        loop.execute { [self] in
             setDeadline(after: server.configuration.headerTimeout)
-            source.resume()
+            registeredEvents = interest
+            loop.register(self, events: registeredEvents)
         }
     }
 
-    /// Closes the connection now: sources are cancelled and the fd is closed once they are.
+    /// What the loop should watch for, from the read/write flags.
+    private var interest: UInt32 {
+        (readSuspended ? 0 : kitt_EPOLLIN | kitt_EPOLLRDHUP) | (writeArmed ? kitt_EPOLLOUT : 0)
+    }
+
+    private func updateInterest() {
+        guard state != .closed else { return }
+        let wanted = interest
+        if wanted != registeredEvents {
+            registeredEvents = wanted
+            loop.update(self, events: wanted)
+        }
+    }
+
+    /// Readiness from the loop.
+    func handle(events: UInt32) {
+        if events & (kitt_EPOLLERR | kitt_EPOLLHUP) != 0 && readSuspended {
+            // The peer is gone while we were not reading (a pending answer, backpressure,
+            // lingering): nothing more can reach it.
+            closeNow()
+            return
+        }
+        if events & (kitt_EPOLLIN | kitt_EPOLLRDHUP | kitt_EPOLLERR | kitt_EPOLLHUP) != 0 {
+            onReadable()
+        }
+        if events & kitt_EPOLLOUT != 0 && state != .closed {
+            onWritable()
+        }
+    }
+
+    /// Closes the connection now: the loop forgets the fd, then it is closed.
     func closeNow() {
         guard state != .closed else { return }
         let wasLingering = state == .lingering
@@ -85,15 +112,8 @@ final class Connection: @unchecked Sendable {
         closed.store(true, ordering: .releasing)
         deadline.store(0, ordering: .relaxed)
         if !wasLingering { transport.shutdown() }
-        if let source = readSource {
-            if readSuspended { source.resume(); readSuspended = false }
-            source.cancel()
-        }
-        if let source = writeSource {
-            if !writeArmed { source.resume(); writeArmed = true }
-            source.cancel()
-        }
-        if pendingCancels == 0 { Glibc.close(fd) }
+        loop.unregister(self)
+        Glibc.close(fd)
         outbound = []
         parser = HTTPRequestParser(limits: server.configuration.limits)
         server.connectionClosed(self)
@@ -104,12 +124,7 @@ final class Connection: @unchecked Sendable {
         for handler in handlers { handler() }
     }
 
-    private func sourceCancelled() {
-        pendingCancels -= 1
-        if pendingCancels == 0 { Glibc.close(fd) }
-    }
-
-    /// Called by the sweeper (on our queue) when `deadline` has passed.
+    /// Called by the sweeper (through our loop) when `deadline` has passed.
     func timeoutFired() {
         let limit = deadline.load(ordering: .relaxed)
         guard state != .closed, limit != 0, limit <= Connection.now() else { return }
@@ -142,7 +157,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Readiness
 
-    private func onReadable() {
+    func onReadable() {
         switch state {
         case .closed: return
         case .handshaking: handshake(); return
@@ -157,7 +172,7 @@ final class Connection: @unchecked Sendable {
         drive()
     }
 
-    private func onWritable() {
+    func onWritable() {
         switch state {
         case .closed, .lingering: return
         case .handshaking: handshake(); return
@@ -302,7 +317,7 @@ final class Connection: @unchecked Sendable {
         case .deferred(let start):
             awaitingResponse = true
             let promise = ResponsePromise { [self] later in
-                loop.queue.async {
+                loop.execute {
                     guard self.state != .closed else { return }
                     self.awaitingResponse = false
                     self.deliver(later, to: request, started: started)
@@ -427,43 +442,35 @@ final class Connection: @unchecked Sendable {
         }
         if pausedForBackpressure {
             pausedForBackpressure = false
-            loop.queue.async { [self] in if state == .open { drive() } }
+            loop.execute { [self] in if state == .open { drive() } }
         }
     }
 
     private func armWrite() {
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
-            source.setEventHandler { [unowned self] in self.onWritable() }
-            source.setCancelHandler { [self] in self.sourceCancelled() }
-            pendingCancels += 1
-            writeSource = source
-            writeArmed = false
-        }
         if !writeArmed {
             writeArmed = true
-            writeSource?.resume()
+            updateInterest()
         }
     }
 
     private func disarmWrite() {
-        if writeArmed, let source = writeSource {
+        if writeArmed {
             writeArmed = false
-            source.suspend()
+            updateInterest()
         }
     }
 
     private func pauseReading() {
-        if !readSuspended, let source = readSource {
+        if !readSuspended {
             readSuspended = true
-            source.suspend()
+            updateInterest()
         }
     }
 
     private func resumeReading() {
-        if readSuspended, let source = readSource {
+        if readSuspended {
             readSuspended = false
-            source.resume()
+            updateInterest()
         }
     }
 
@@ -499,7 +506,7 @@ final class Connection: @unchecked Sendable {
 
 extension Connection: ResponseStream {
     func close() {
-        loop.queue.async { [self] in closeNow() }
+        loop.execute { [self] in closeNow() }
     }
 
     func send(_ bytes: [UInt8]) -> Bool {
@@ -507,7 +514,7 @@ extension Connection: ResponseStream {
         let backlog = streamBacklog.add(bytes.count, ordering: .relaxed).newValue
         if backlog > server.configuration.maxStreamBacklogBytes {
             // Too slow a reader: drop it rather than buffer without bound or slow publishers.
-            loop.queue.async { [self] in closeNow() }
+            loop.execute { [self] in closeNow() }
             return false
         }
         loop.enqueueStreamBytes(bytes, for: self)

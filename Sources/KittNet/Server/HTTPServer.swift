@@ -7,7 +7,7 @@ import Synchronization
 
 /// The HTTP/1.1 (+TLS) server: a listening socket, a few event loops, and the connections.
 ///
-/// Accepting runs on its own queue; each connection belongs to one event loop. A sweeper
+/// Accepting runs on its own queue; each connection belongs to one event loop (epoll on its own queue). A sweeper
 /// timer enforces header, idle and handshake deadlines without a timer per connection.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
@@ -65,6 +65,7 @@ public final class HTTPServer: Sendable {
             $0.sweeper = sweeper
             $0.boundPort = port
         }
+        for loop in loops { loop.start() }
         source.resume()
         sweeper.resume()
         return port
@@ -128,7 +129,7 @@ public final class HTTPServer: Sendable {
             }
         }
         for connection in expired {
-            connection.loop.queue.async { connection.timeoutFired() }
+            connection.loop.execute { connection.timeoutFired() }
         }
     }
 
@@ -151,7 +152,7 @@ public final class HTTPServer: Sendable {
         }
         source?.cancel()
         for connection in connections {
-            connection.loop.queue.async { connection.beginShutdown() }
+            connection.loop.execute { connection.beginShutdown() }
         }
         let deadline = Connection.now() + UInt64(gracePeriod * 1e9)
         while connectionCount > 0 && Connection.now() < deadline {
@@ -161,11 +162,10 @@ public final class HTTPServer: Sendable {
         // still time out, so stop does not wait the whole period for a client that keeps its socket.
         sweeper?.cancel()
         let remaining = state.withLock { Array($0.connections.values) }
-        let group = DispatchGroup()
         for connection in remaining {
-            connection.loop.queue.async(group: group) { connection.closeNow() }
+            connection.loop.execute { connection.closeNow() }
         }
-        group.wait()
-        for loop in loops { loop.queue.sync {} }
+        // Stopping a loop runs the tasks queued before it, then ends its thread.
+        for loop in loops { loop.stop() }
     }
 }
