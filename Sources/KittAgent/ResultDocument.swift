@@ -8,7 +8,7 @@ import KittJSON
 public enum ResultDocument {
     public static func make(
         model: String, engine: String, suite: String, outcome: BenchmarkOutcome, totalSeconds: Double,
-        version: String, facts: MachineFacts, timestamp: String = isoNow()
+        version: String, facts: MachineFacts, timestamp: String = Timestamp.now()
     ) -> JSON {
         var metrics = JSONObject()
         for (name, value) in outcome.metrics { metrics[name] = .double(value) }
@@ -26,21 +26,5 @@ public enum ResultDocument {
                 ("total_time_seconds", .double(Statistics.rounded(totalSeconds))), ("kitt_version", .string(version)),
                 ("results", [run]), ("system_info", facts.systemInfo),
             ]))
-    }
-
-    /// Now as ISO 8601 UTC with microseconds (`2025-01-31T12:00:00.123456Z`).
-    public static func isoNow() -> String {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        var seconds = spec.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(spec.tv_nsec / 1000), 6))Z"
     }
 }

@@ -1,3 +1,4 @@
+import KittJSON
 import Dispatch
 import KittAPI
 import KittAgent
@@ -66,7 +67,7 @@ public enum AgentCommand {
 
     /// One timestamped line on stderr (journald and agent.log both take it as is).
     @Sendable static func agentLog(_ line: String) {
-        let text = "\(ResultDocument.isoNow()) kitt-agent: \(line)\n"
+        let text = "\(Timestamp.now()) kitt-agent: \(line)\n"
         _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
     }
 

@@ -1,3 +1,4 @@
+import KittJSON
 import KittAgent
 import Testing
 
@@ -59,7 +60,7 @@ import Testing
         #expect(run?["test_name"]?.stringValue == "latency")
         #expect(run?["metrics"]?["ttft_ms_p50"]?.doubleValue == 100)
         #expect(doc["system_info"]?["cpu"]?["cores"]?.intValue == 2)
-        #expect(ResultDocument.isoNow().hasSuffix("Z"))
-        #expect(ResultDocument.isoNow().count == 27)
+        #expect(Timestamp.now().hasSuffix("Z"))
+        #expect(Timestamp.now().count == 27)
     }
 }

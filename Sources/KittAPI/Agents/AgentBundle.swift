@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CZlib
+import KittJSON
 import KittStore
 import Synchronization
 
