@@ -44,20 +44,7 @@ struct ModelsRig {
     }
 
     static func resolve(_ response: HTTPResponse) -> TestResponse {
-        guard case .deferred(let start) = response.body else {
-            return TestResponse(status: response.status.code, headers: response.headers, body: response.bodyBytes)
-        }
-        let slot = Slot()
-        let done = DispatchSemaphore(value: 0)
-        start(
-            ResponsePromise { later in
-                slot.set(later)
-                done.signal()
-            })
-        guard done.wait(timeout: .now() + 20) == .success, let later = slot.get() else {
-            return TestResponse(status: 0, headers: HTTPHeaders(), body: Array("deferred timed out".utf8))
-        }
-        return resolve(later)
+        APIHarness.resolve(response)
     }
 
     /// Writes a file (creating folders) under the model directory.
@@ -74,11 +61,4 @@ struct ModelsRig {
     func exists(_ relative: String) -> Bool {
         FileManager.default.fileExists(atPath: modelDirectory + "/" + relative)
     }
-}
-
-private final class Slot: @unchecked Sendable {
-    // Written once before the semaphore is signalled, read after waiting on it.
-    private var value: HTTPResponse?
-    func set(_ response: HTTPResponse) { value = response }
-    func get() -> HTTPResponse? { value }
 }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import KittTestSupport
 import Glibc
 #endif
 import Dispatch
@@ -81,16 +82,7 @@ final class ControlHarness {
     }
 
     static func resolve(_ response: HTTPResponse) -> HTTPResponse {
-        guard case .deferred(let start) = response.body else { return response }
-        let slot = Mutex<HTTPResponse?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        start(
-            ResponsePromise { value in
-                slot.withLock { $0 = value }
-                done.signal()
-            })
-        if done.wait(timeout: .now() + 10) == .timedOut { return .error(.internalServerError, "deferred timed out") }
-        return slot.withLock { $0 } ?? .error(.internalServerError, "no response")
+        APIHarness.settle(response, timeout: 10)
     }
 
     /// Inserts an agent row (the agents feature is elsewhere); returns its id.

@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import KittTestSupport
 import FoundationEssentials
 #else
 import Foundation
@@ -64,20 +65,9 @@ final class RouterHarness: Sendable {
         for (name, value) in extra { headers.add(name: name, value: value) }
         let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
         let response = router.respond(to: request)
-        switch response.body {
-        case .bytes(let bytes):
-            return Reply(status: response.status.code, headers: response.headers, body: bytes)
-        case .deferred(let start):
-            let box = ReplyBox()
-            let done = DispatchSemaphore(value: 0)
-            start(ResponsePromise { delivered in box.set(delivered); done.signal() })
-            guard done.wait(timeout: .now() + 10) == .success, let final = box.get() else {
-                return Reply(status: -1, headers: HTTPHeaders(), body: Array("timed out".utf8))
-            }
-            return Reply(status: final.status.code, headers: final.headers, body: final.bodyBytes)
-        case .stream:
-            return Reply(status: -2, headers: response.headers, body: [])
-        }
+        if case .stream = response.body { return Reply(status: -2, headers: response.headers, body: []) }
+        let final = APIHarness.settle(response, timeout: 10)
+        return Reply(status: final.status.code, headers: final.headers, body: final.bodyBytes)
     }
 
     /// Registers an agent with the admin token; returns its id.
@@ -94,13 +84,6 @@ final class RouterHarness: Sendable {
 }
 
 func quoted(_ text: String) -> String { JSON.string(text).jsonString }
-
-final class ReplyBox: @unchecked Sendable {
-    // Set once before the semaphore is signalled, read after the wait.
-    private var value: HTTPResponse?
-    func set(_ response: HTTPResponse) { value = response }
-    func get() -> HTTPResponse? { value }
-}
 
 func document(model: String = "llama-3-8b", engine: String = "vllm", suite: String = "standard", day: Int = 1, tps: Double = 100) -> String {
     """

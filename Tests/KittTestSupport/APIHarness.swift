@@ -55,25 +55,25 @@ public final class APIHarness: @unchecked Sendable {
         call(method, target, json: json, token: token)
     }
 
-    /// Waits (bounded) for deferred responses; streams are not supported here.
-    static func resolve(_ response: HTTPResponse, isHead: Bool) -> TestResponse {
-        switch response.body {
-        case .bytes(let bytes):
-            return TestResponse(status: response.status.code, headers: response.headers, body: isHead ? [] : bytes)
-        case .deferred(let start):
-            let box = ResultBox()
-            let done = DispatchSemaphore(value: 0)
-            start(ResponsePromise { later in
-                box.set(later)
-                done.signal()
-            })
-            guard done.wait(timeout: .now() + 30) == .success, let later = box.get() else {
-                return TestResponse(status: 0, headers: HTTPHeaders(), body: Array("deferred response timed out".utf8))
-            }
-            return resolve(later, isHead: isHead)
-        case .stream:
-            return TestResponse(status: response.status.code, headers: response.headers, body: [])
+    /// Waits (bounded) for a deferred response, nested ones too; other bodies come back as they are.
+    public static func settle(_ response: HTTPResponse, timeout: Double = 30) -> HTTPResponse {
+        guard case .deferred(let start) = response.body else { return response }
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        start(ResponsePromise { later in
+            box.set(later)
+            done.signal()
+        })
+        guard done.wait(timeout: .now() + timeout) == .success, let later = box.get() else {
+            return .error(.internalServerError, "deferred response timed out")
         }
+        return settle(later, timeout: timeout)
+    }
+
+    /// `settle`, as a TestResponse (HEAD: no body).
+    public static func resolve(_ response: HTTPResponse, isHead: Bool = false) -> TestResponse {
+        let final = settle(response)
+        return TestResponse(status: final.status.code, headers: final.headers, body: isHead ? [] : final.bodyBytes)
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import KittHTTP
 import KittJSON
 import KittStore
@@ -5,6 +6,9 @@ import KittStore
 /// Agents (SPEC §5): register, heartbeat, list/get/patch/delete, settings, result reports,
 /// cleanup. Writes agents make often answer after a group commit (`.deferred` +
 /// `writeAsync`), so a 2xx means durable and concurrent agents share fsyncs.
+/// Quick-test status changes that agent reports imply run here, not on the store's queues.
+private let reportQueue = DispatchQueue(label: "kitt.agents.reports")
+
 enum AgentRoutes {
     static func register(in router: inout Router, context: APIContext) {
         let store = context.store
@@ -125,15 +129,29 @@ enum AgentRoutes {
                     agentIDOrName: idOrName, document: report.document, commandID: report.commandID,
                     testID: report.testID, finished: report.finished, completion: $0)
             }) { resultID in
-                // The report also moves the quick test along (and wakes its campaign).
-                if let status = report.testStatus,
-                    let testID = try report.testID ?? report.commandID.flatMap({ try store.quickTests.find(commandID: $0)?.id })
-                {
-                    _ = try QuickTestLifecycle.setStatus(context: context, testID: testID, status: status, error: report.error)
-                }
                 var body = JSONObject([("accepted", true)])
                 if let resultID { body["result_id"] = .string(resultID) }
-                return .json(.object(body), status: .accepted)
+                let accepted = HTTPResponse.json(.object(body), status: .accepted)
+                guard let status = report.testStatus, report.testID != nil || report.commandID != nil else {
+                    return accepted
+                }
+                // The report also moves the quick test along (and wakes its campaign): a write of
+                // its own, done off the store's completion queue, answered once it is done.
+                return .deferred { promise in
+                    reportQueue.async {
+                        do {
+                            let testID = try report.testID
+                                ?? report.commandID.flatMap { try store.quickTests.find(commandID: $0)?.id }
+                            if let testID {
+                                _ = try QuickTestLifecycle.setStatus(
+                                    context: context, testID: testID, status: status, error: report.error)
+                            }
+                            promise.succeed(accepted)
+                        } catch {
+                            promise.fail(error)
+                        }
+                    }
+                }
             }
         }
 
