@@ -181,18 +181,24 @@ public struct ResultsRepository: Sendable {
     }
 
     /// `[{"<group>": value, "count": n, "<metric>_avg": x|null, ...}]`, ordered by group value:
-    /// read from the running totals (schema v4) that triggers keep in step with the result
-    /// rows, so the cost does not grow with the number of results. The average is over every
-    /// metric row of that name in the group, as `AVG` over the metrics table would give.
+    /// one query over runs LEFT JOIN metrics (AVG over every metric row of that name).
     public func aggregate(groupBy group: ResultGroup, metrics: [String]) throws -> [JSON] {
         var unique: [String] = []
         for metric in metrics where !unique.contains(metric) { unique.append(metric) }
-        let averages = unique.indices.map { index in
-            ", (SELECT t.total / t.count FROM metric_totals t WHERE t.kind = g.kind AND t.value = g.value"
-                + " AND t.name = ?\(index + 2))"
-        }.joined()
-        let sql = "SELECT g.value, g.runs\(averages) FROM result_groups g WHERE g.kind = ?1 ORDER BY g.value"
-        let bindings = [SQLiteValue.text(group.rawValue)] + unique.map { SQLiteValue.text($0) }
+        let column = "r." + group.rawValue  // from the enum, never from input
+        let sql: String
+        if unique.isEmpty {
+            sql = "SELECT \(column), COUNT(*) FROM runs r GROUP BY \(column) ORDER BY \(column)"
+        } else {
+            let averages = unique.indices.map { ", AVG(CASE WHEN m.name = ?\($0 + 1) THEN m.value END)" }.joined()
+            let names = unique.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
+            sql = """
+                SELECT \(column), COUNT(DISTINCT r.rid)\(averages)
+                FROM runs r LEFT JOIN metrics m ON m.run = r.rid AND m.name IN (\(names))
+                GROUP BY \(column) ORDER BY \(column)
+                """
+        }
+        let bindings = unique.map { SQLiteValue.text($0) }
         return try database.read { connection in
             var rows: [JSON] = []
             try connection.forEachRow(sql, bindings) { row in

@@ -13,7 +13,6 @@ public final class Store: Sendable {
         Schema.v1ResultsAndAgents,
         Schema.v2AggregateIndexes,
         Schema.v3ResultsByRowKey,
-        Schema.v4AggregateTotals,
     ]
 
     public init(path: String, synchronous: Synchronous = .full) throws {
