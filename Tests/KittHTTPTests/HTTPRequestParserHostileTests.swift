@@ -101,10 +101,10 @@ let hostileCases: [HostileCase] = [
     // Transfer-Encoding.
     HostileCase("Content-Length and Transfer-Encoding", post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .badRequest("both Content-Length and Transfer-Encoding")),
     HostileCase("Transfer-Encoding then Content-Length", post + "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n", .badRequest("both Content-Length and Transfer-Encoding")),
-    HostileCase("gzip", post + "Transfer-Encoding: gzip\r\n\r\n", .notImplemented("'gzip'")),
-    HostileCase("gzip, chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n", .notImplemented("'gzip'")),
-    HostileCase("chunked, identity", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n", .notImplemented("'identity'")),
-    HostileCase("chunked with parameters", post + "Transfer-Encoding: chunked;q=1\r\n\r\n", .notImplemented("chunked;q=1")),
+    HostileCase("gzip", post + "Transfer-Encoding: gzip\r\n\r\n", .unsupportedTransferCoding("'gzip'")),
+    HostileCase("gzip, chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferCoding("'gzip'")),
+    HostileCase("chunked, identity", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n", .unsupportedTransferCoding("'identity'")),
+    HostileCase("chunked with parameters", post + "Transfer-Encoding: chunked;q=1\r\n\r\n", .unsupportedTransferCoding("chunked;q=1")),
     HostileCase("chunked twice", post + "Transfer-Encoding: chunked, chunked\r\n\r\n", .badRequest("more than once")),
     HostileCase("empty Transfer-Encoding", post + "Transfer-Encoding: , \r\n\r\n", .badRequest("empty Transfer-Encoding")),
     HostileCase("Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .badRequest("HTTP/1.0")),
@@ -158,7 +158,7 @@ struct HTTPRequestParserHostileTests {
     func statusesAndMessages() {
         let table: [(HTTPParseError, Int)] = [
             (.badRequest("whitespace before header colon"), 400), (.uriTooLong, 414), (.headersTooLarge, 431),
-            (.payloadTooLarge, 413), (.notImplemented("unsupported transfer coding 'gzip'"), 501),
+            (.payloadTooLarge, 413), (.unsupportedTransferCoding("unsupported transfer coding 'gzip'"), 501),
             (.versionNotSupported, 505),
         ]
         for (error, code) in table {

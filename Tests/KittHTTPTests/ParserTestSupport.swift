@@ -74,13 +74,13 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 /// The error a hostile row expects. For 400 and 501 the message must contain `text`.
 enum ExpectedError: Sendable, CustomStringConvertible {
     case badRequest(String)
-    case notImplemented(String)
+    case unsupportedTransferCoding(String)
     case exactly(HTTPParseError)
 
     func matches(_ error: HTTPParseError?) -> Bool {
         switch (self, error) {
         case (.badRequest(let text), .badRequest(let message)?): message.contains(text)
-        case (.notImplemented(let text), .notImplemented(let message)?): message.contains(text)
+        case (.unsupportedTransferCoding(let text), .unsupportedTransferCoding(let message)?): message.contains(text)
         case (.exactly(let expected), let actual?): expected == actual
         default: false
         }
@@ -89,7 +89,7 @@ enum ExpectedError: Sendable, CustomStringConvertible {
     var description: String {
         switch self {
         case .badRequest(let text): "400 containing '\(text)'"
-        case .notImplemented(let text): "501 containing '\(text)'"
+        case .unsupportedTransferCoding(let text): "501 containing '\(text)'"
         case .exactly(let error): "\(error)"
         }
     }

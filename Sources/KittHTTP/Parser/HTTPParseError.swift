@@ -10,7 +10,7 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
     /// 413: the body is known to pass `maxBodyBytes` (raised before reading the rest).
     case payloadTooLarge
     /// 501: a transfer coding other than `chunked`.
-    case notImplemented(String)
+    case unsupportedTransferCoding(String)
     /// 505: an HTTP version other than 1.0 or 1.1.
     case versionNotSupported
 
@@ -20,7 +20,7 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .uriTooLong: .uriTooLong
         case .headersTooLarge: .headerFieldsTooLarge
         case .payloadTooLarge: .payloadTooLarge
-        case .notImplemented: .notImplemented
+        case .unsupportedTransferCoding: .unimplemented
         case .versionNotSupported: .versionNotSupported
         }
     }
@@ -32,7 +32,7 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .uriTooLong: "request line too long"
         case .headersTooLarge: "request header fields too large"
         case .payloadTooLarge: "request body too large"
-        case .notImplemented(let message): message
+        case .unsupportedTransferCoding(let message): message
         case .versionNotSupported: "HTTP version not supported (only HTTP/1.0 and HTTP/1.1)"
         }
     }

@@ -317,7 +317,7 @@ public struct HTTPRequestParser: Sendable {
                 throw .badRequest("both Content-Length and Transfer-Encoding are present")
             }
             if let coding = pending.unsupportedCoding {
-                throw .notImplemented("unsupported transfer coding '\(coding)' (only chunked is supported)")
+                throw .unsupportedTransferCoding("unsupported transfer coding '\(coding)' (only chunked is supported)")
             }
             if pending.codingCount == 0 { throw .badRequest("empty Transfer-Encoding") }
             if pending.chunkedCount > 1 { throw .badRequest("chunked transfer coding applied more than once") }
