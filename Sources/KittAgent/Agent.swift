@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Dispatch
 import KittJSON
 import KittNet
@@ -53,6 +56,11 @@ public final class Agent: Sendable {
         let timeout = config.engineTimeout
         self.makeEngine = makeEngine ?? { url in OpenAIEngine(baseURL: url, timeout: timeout) }
         if let fixed = config.heartbeatInterval { state.withLock { $0.interval = fixed } }
+    }
+
+    /// Where the engines' executables are looked for (the agent's PATH).
+    var searchPath: String {
+        getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
     }
 
     // MARK: Lifecycle
@@ -191,6 +199,14 @@ public final class Agent: Sendable {
         if let free = StorageCleaner.freeGB(storageDirectory) ?? StorageCleaner.freeGB(home) {
             body["storage_gb_free"] = .double(free)
         }
+        body["engines"] = .array(
+            EngineInventory.scan(path: searchPath).map { engine in
+                .object(
+                    JSONObject([
+                        ("engine", .string(engine.engine)), ("installed", .bool(engine.installed)),
+                        ("running", .bool(engine.running)), ("version", ""), ("binary_path", .string(engine.binaryPath)),
+                    ]))
+            })
         if !facts.gpus.isEmpty, let usage = GPUUsage.sample() {
             body["gpu_utilization_pct"] = .double(usage.utilizationPct)
             body["gpu_memory_used_gb"] = .double(usage.memoryUsedGB)

@@ -145,6 +145,7 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         #expect(register?["name"]?.stringValue == "rig")
         #expect(register?["hostname"]?.stringValue == "h")
         #expect(server.paths(containing: "/agents/a1/heartbeat").first?.body["status"]?.stringValue == "online")
+        #expect(server.paths(containing: "/agents/a1/heartbeat").first?.body["engines"]?.arrayValue != nil, "engines are reported")
         #expect(agent.agentID == "a1")
         #expect(waitUntil { agent.heartbeatInterval == 45 })  // register said 30, the settings say 45
     }
