@@ -217,7 +217,7 @@ final class Connection: @unchecked Sendable {
                 }
                 // A streaming connection's peer has nothing to say; its bytes are dropped.
                 // A short read drained the socket: skip the read that would only say EAGAIN
-                // (the readiness source fires again when more arrives).
+                // (level-triggered epoll reports the socket again when more arrives).
                 if count < loop.scratch.count && !transport.hasBufferedInput { return }
             case .wantRead:
                 return

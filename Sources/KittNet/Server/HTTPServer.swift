@@ -7,8 +7,9 @@ import Synchronization
 
 /// The HTTP/1.1 (+TLS) server: a listening socket, a few event loops, and the connections.
 ///
-/// Accepting runs on its own queue; each connection belongs to one event loop (epoll on its own queue). A sweeper
-/// timer enforces header, idle and handshake deadlines without a timer per connection.
+/// Accepting runs on its own queue (a DispatchSource on the listening socket); each connection
+/// belongs to one event loop (an epoll instance run by its own Dispatch queue). A sweeper timer
+/// enforces header, idle and handshake deadlines without a timer per connection.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
     let responder: @Sendable (HTTPRequest) -> HTTPResponse
