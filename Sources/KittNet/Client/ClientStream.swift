@@ -7,7 +7,9 @@
 /// bounded by the request's deadline; the socket itself stays non-blocking.
 public final class ClientStream {
     private let fd: Int32
-    private let tls: TLSConnection?
+    /// The same plain/TLS byte streams the server uses.
+    private let transport: any Transport
+    private let isTLS: Bool
     private let deadline: Deadline
 
     /// Connects (bounded by `connectTimeout`); every later wait (the https handshake with SNI
@@ -25,8 +27,9 @@ public final class ClientStream {
         }
         self.fd = fd
         self.deadline = Deadline(secondsFromNow: readTimeout)
+        self.isTLS = url.isTLS
         guard url.isTLS else {
-            tls = nil
+            transport = PlainTransport(fd: fd)
             return
         }
         guard let tlsContext else {
@@ -34,26 +37,26 @@ public final class ClientStream {
             throw .tls("no TLS client context")
         }
         do {
-            tls = try tlsContext.makeConnection(fd: fd, serverName: url.host)
+            transport = try TLSTransport(context: tlsContext, fd: fd, serverName: url.host)
         } catch {
             close(fd)
-            throw .tls(error.description)
+            throw .tls("\(error)")
         }
         try handshake()
     }
 
     deinit {
-        tls?.shutdown()
+        transport.shutdown()
         close(fd)
     }
 
     private func handshake() throws(ClientError) {
-        guard let tls else { return }
         while true {
-            switch tls.handshake() {
-            case .complete: return
+            switch transport.handshake() {
+            case .bytes: return
             case .wantRead: try wait(POLLIN, "TLS handshake")
             case .wantWrite: try wait(POLLOUT, "TLS handshake")
+            case .closed: throw .tls("peer closed the connection during the handshake")
             case .failed(let why): throw .tls(why)
             }
         }
@@ -70,13 +73,13 @@ public final class ClientStream {
     public func writeAll(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0
         while offset < bytes.count {
-            let step = bytes.withUnsafeBytes { raw in writeSome(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
+            let step = bytes.withUnsafeBytes { raw in transport.write(UnsafeRawBufferPointer(rebasing: raw[offset...])) }
             switch step {
             case .bytes(let n): offset += n
             case .wantRead: try wait(POLLIN, "sending the request")
             case .wantWrite: try wait(POLLOUT, "sending the request")
             case .closed: throw .connectFailed("peer closed the connection while the request was sent")
-            case .failed(let why): throw tls == nil ? .connectFailed(why) : .tls(why)
+            case .failed(let why): throw isTLS ? .tls(why) : .connectFailed(why)
             }
         }
     }
@@ -84,40 +87,13 @@ public final class ClientStream {
     /// Reads what is available, waiting for at least one byte; nil at end of stream.
     public func read(into buffer: inout [UInt8]) throws(ClientError) -> Int? {
         while true {
-            let step = buffer.withUnsafeMutableBytes { readSome($0) }
+            let step = buffer.withUnsafeMutableBytes { transport.read(into: $0) }
             switch step {
             case .bytes(let n) where n > 0: return n
             case .bytes, .closed: return nil
             case .wantRead: try wait(POLLIN, "waiting for the response")
             case .wantWrite: try wait(POLLOUT, "waiting for the response")
-            case .failed(let why): throw tls == nil ? .connectFailed(why) : .tls(why)
-            }
-        }
-    }
-
-    private func writeSome(_ bytes: UnsafeRawBufferPointer) -> TLSIOResult {
-        if let tls { return tls.write(bytes) }
-        while true {
-            let n = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-            if n >= 0 { return .bytes(n) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wantWrite
-            default: return .failed(SystemError("send").description)
-            }
-        }
-    }
-
-    private func readSome(_ buffer: UnsafeMutableRawBufferPointer) -> TLSIOResult {
-        if let tls { return tls.read(into: buffer) }
-        while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n > 0 { return .bytes(n) }
-            if n == 0 { return .closed }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wantRead
-            default: return .failed(SystemError("recv").description)
+            case .failed(let why): throw isTLS ? .tls(why) : .connectFailed(why)
             }
         }
     }

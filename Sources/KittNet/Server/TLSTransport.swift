@@ -1,10 +1,11 @@
 /// TLS over a non-blocking socket: OpenSSL's want-read / want-write map straight onto the
-/// connection's readiness handling.
+/// connection's readiness handling (the server's connections and kitt's own clients).
 final class TLSTransport: Transport {
     private let connection: TLSConnection
 
-    init(context: TLSContext, fd: Int32) throws {
-        connection = try context.makeConnection(fd: fd)
+    /// `serverName`: for client contexts, the name sent as SNI and verified in the certificate.
+    init(context: TLSContext, fd: Int32, serverName: String? = nil) throws {
+        connection = try context.makeConnection(fd: fd, serverName: serverName)
     }
 
     func handshake() -> IOOutcome {

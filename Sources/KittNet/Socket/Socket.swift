@@ -7,41 +7,48 @@ import Glibc
 public enum Socket {
     /// Opens a listening socket on host:port (port 0 picks a free one).
     public static func listen(host: String, port: Int, backlog: Int32 = 4096) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
-        var results: UnsafeMutablePointer<addrinfo>?
-        let lookupHost = host.isEmpty ? nil : host
-        let status = getaddrinfo(lookupHost, String(port), &hints, &results)
-        guard status == 0, let first = results else {
-            throw SystemError("getaddrinfo(\(host))", errno: EINVAL)
-        }
-        defer { freeaddrinfo(results) }
-        var lastError = SystemError("bind", errno: EADDRNOTAVAIL)
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            candidate = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            if fd < 0 { lastError = SystemError("socket"); continue }
+        try firstSocket(host: host.isEmpty ? nil : host, port: port, passive: true) { fd, info in
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            if info.pointee.ai_family == AF_INET6 {
+            if info.ai_family == AF_INET6 {
                 // "::" serves IPv4 too, as most servers do.
                 var zero: Int32 = 0
                 setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
             }
-            if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 {
-                lastError = SystemError("bind \(host):\(port)")
-                close(fd)
+            if bind(fd, info.ai_addr, info.ai_addrlen) != 0 { return SystemError("bind \(host):\(port)") }
+            if Glibc.listen(fd, backlog) != 0 { return SystemError("listen") }
+            return nil
+        }
+    }
+
+    /// Resolves host:port and tries each address in turn with a new non-blocking socket:
+    /// `attempt` returns nil when the socket is ready to use, else why not (the socket is
+    /// then closed and the next address tried). Throws the last reason when none works.
+    private static func firstSocket(
+        host: String?, port: Int, passive: Bool, _ attempt: (Int32, addrinfo) -> SystemError?
+    ) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = passive ? AI_PASSIVE | AI_NUMERICSERV : AI_NUMERICSERV
+        var results: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else {
+            throw SystemError("getaddrinfo(\(host ?? "*"))", errno: passive ? EINVAL : EHOSTUNREACH)
+        }
+        defer { freeaddrinfo(results) }
+        var lastError = SystemError(passive ? "bind" : "connect \(host ?? ""):\(port)", errno: EADDRNOTAVAIL)
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            let fd = socket(info.pointee.ai_family, flags, 0)
+            if fd < 0 {
+                lastError = SystemError("socket")
                 continue
             }
-            if Glibc.listen(fd, backlog) != 0 {
-                lastError = SystemError("listen")
-                close(fd)
-                continue
-            }
-            return fd
+            guard let failure = attempt(fd, info.pointee) else { return fd }
+            lastError = failure
+            close(fd)
         }
         throw lastError
     }
@@ -71,8 +78,7 @@ public enum Socket {
                 // accept4 is not visible to Swift without _GNU_SOURCE; two fcntls do the same.
                 _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
                 _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                var one: Int32 = 1
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                setNoDelay(fd)
                 return (fd, describe(storage))
             }
             switch errno {
@@ -85,44 +91,20 @@ public enum Socket {
 
     /// Connects a non-blocking socket to host:port, waiting up to `timeout` seconds.
     public static func connect(host: String, port: Int, timeout: Double) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var results: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else {
-            throw SystemError("getaddrinfo(\(host))", errno: EHOSTUNREACH)
-        }
-        defer { freeaddrinfo(results) }
-        var lastError = SystemError("connect \(host):\(port)", errno: ECONNREFUSED)
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            candidate = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            if fd < 0 { lastError = SystemError("socket"); continue }
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
-                setNoDelay(fd)
-                return fd
-            }
-            guard errno == EINPROGRESS else {
-                lastError = SystemError("connect \(host):\(port)")
-                close(fd)
-                continue
-            }
-            if waitUntil(fd, events: Int16(POLLOUT), timeout: timeout) {
+        try firstSocket(host: host, port: port, passive: false) { fd, info in
+            if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
+                guard errno == EINPROGRESS else { return SystemError("connect \(host):\(port)") }
+                guard waitUntil(fd, events: Int16(POLLOUT), timeout: timeout) else {
+                    return SystemError("connect \(host):\(port)", errno: ETIMEDOUT)
+                }
                 var error: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-                if error == 0 {
-                    setNoDelay(fd)
-                    return fd
-                }
-                lastError = SystemError("connect \(host):\(port)", errno: error)
-            } else {
-                lastError = SystemError("connect \(host):\(port)", errno: ETIMEDOUT)
+                if error != 0 { return SystemError("connect \(host):\(port)", errno: error) }
             }
-            close(fd)
+            setNoDelay(fd)
+            return nil
         }
-        throw lastError
     }
 
     /// poll() one fd for `events`; true when ready before the timeout. For clients only.
