@@ -13,6 +13,7 @@ public final class Store: Sendable {
         Schema.v1ResultsAndAgents,
         Schema.v2AggregateIndexes,
         Schema.v3ResultsByRowKey,
+        Schema.v4EngineProfiles,
     ]
 
     public init(path: String, synchronous: Synchronous = .full) throws {
