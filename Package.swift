@@ -45,14 +45,16 @@ let package = Package(
         .testTarget(name: "KittHTTPTests", dependencies: ["KittHTTP"], swiftSettings: settings),
         .testTarget(name: "KittNetTests", dependencies: ["KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(name: "KittSQLiteTests", dependencies: ["KittSQLite"], swiftSettings: settings),
-        .testTarget(name: "KittStoreTests", dependencies: ["KittStore"], swiftSettings: settings),
+        .testTarget(name: "KittStoreTests", dependencies: ["KittStore", "KittSQLite"], swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "KittEndToEndTests",
-            dependencies: ["KittApp", "KittAPI", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"],
+            dependencies: [
+                "KittApp", "KittAPI", "KittNet", "KittHTTP", "KittJSON", "KittStore", "KittSQLite", "KittTestSupport",
+            ],
             swiftSettings: settings),
     ]
 )

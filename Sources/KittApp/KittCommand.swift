@@ -13,6 +13,7 @@ public enum KittCommand {
         Commands:
           web          serve the KITT REST API (see 'kitt web --help')
           import DIR   load every metrics.json under DIR into the store
+          migrate FILE bring a KITT 1.x database into the store (see 'kitt migrate --help')
           agent        run a KITT agent against a kitt server (see 'kitt agent --help')
           help         show this help
 
@@ -33,7 +34,11 @@ public enum KittCommand {
             print("kitt \(KittVersion.current)")
             return 0
         case "help", "--help", "-h":
-            if rest.first == "web" { print(WebOptions.help) } else { print(usage) }
+            switch rest.first {
+            case "web": print(WebOptions.help)
+            case "migrate": print(MigrateCommand.help)
+            default: print(usage)
+            }
             return 0
         case "agent": return AgentCommand.run(rest, environment: environment)
         case "web":
@@ -53,6 +58,8 @@ public enum KittCommand {
             }
         case "import":
             return importResults(rest, environment: environment)
+        case "migrate":
+            return MigrateCommand.run(rest, environment: environment)
         default:
             printError("kitt: unknown command '\(command)' (see 'kitt help')")
             return 2

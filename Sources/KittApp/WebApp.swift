@@ -36,6 +36,8 @@ public final class WebApp: Sendable {
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
         try Files.makeDirectory(dataDirectory)
         self.dataDirectory = dataDirectory
+        // KITT 1.x's kitt.db here: say so (and name `kitt migrate`) before creating anything.
+        try KITT1Database.refuseAsStore(options.databasePath ?? dataDirectory + "/kitt.db")
 
         // Auth: flag/env token, else (secure mode) a generated token kept in the data dir.
         let token: String?

@@ -16,7 +16,10 @@ public final class Store: Sendable {
         Schema.v4EngineProfiles,
     ]
 
+    /// Throws `KITT1DatabaseError` when `path` is a KITT 1.x database: migrating it in place
+    /// would fail on KITT's tables (and change its file); `kitt migrate` reads it instead.
     public init(path: String, synchronous: Synchronous = .full) throws {
+        try KITT1Database.refuseAsStore(path)
         database = try Database(path: path, readerCount: 4, synchronous: synchronous)
         try database.migrate(Store.migrations)
     }
