@@ -123,7 +123,7 @@ public enum KITT1Migration {
         if KITT1Database.sameFile(source, destinationPath) {
             throw KITT1MigrationRefusal(
                 "\(source) is the store kitt would write to; move KITT's database aside first: "
-                    + "mv \(source) \(source).kitt1 && kitt migrate \(source).kitt1")
+                    + "mv \(source) \(source).kitt1 && kitt migrate \(source).kitt1 --db \(source)")
         }
     }
 
