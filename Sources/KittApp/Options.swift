@@ -26,6 +26,15 @@ public struct WebOptions: Sendable {
     /// Print the banner and access log (tests turn it off).
     public var quiet = false
 
+    // KITT 1.x's `kitt web` flags (SPEC §7.1), so its service files keep working.
+    /// `--results-dir`: with `--legacy`, the dashboard reads the metrics.json files there;
+    /// without it, they are imported into the store in the background at start.
+    public var resultsDirectory: String?
+    /// `--debug`: verbose log (settings in force at start, results-dir scans); beats `--quiet`.
+    public var debug = false
+    /// `--tls-ca`: the CA that issued `--tls-cert`, embedded in install.sh as agents' trust anchor.
+    public var tlsCA: String?
+
     public init() {}
 }
 
@@ -82,6 +91,10 @@ extension WebOptions {
             case "--max-connections": options.maxConnections = try integer(1...1_000_000)
             case "--event-loops": options.eventLoops = try integer(0...256)
             case "--quiet": try noValue(); options.quiet = true
+            // KITT 1.x's flags.
+            case "--results-dir": options.resultsDirectory = try value()
+            case "--debug": try noValue(); options.debug = true
+            case "--tls-ca": options.tlsCA = try value()
             default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
             }
         }
@@ -90,6 +103,9 @@ extension WebOptions {
         }
         if (options.tlsCertificate == nil) != (options.tlsKey == nil) {
             throw UsageError("--tls-cert and --tls-key go together")
+        }
+        if options.tlsCA != nil && options.tlsCertificate == nil {
+            throw UsageError("--tls-ca names the CA of --tls-cert; without --tls-cert kitt serves its own CA")
         }
         if options.authToken == nil, let token = environment["KITT_AUTH_TOKEN"], !token.isEmpty {
             options.authToken = token
@@ -134,6 +150,11 @@ extension WebOptions {
           --max-connections N         open connections at most (default 20000)
           --event-loops N             queues running connection work (default: one per core)
           --quiet                     no banner, no access log
+          --results-dir DIR           KITT's results directory: with --legacy the dashboard reads every
+                                      metrics.json under DIR (kitt-results/**, karr-*/...) directly;
+                                      without --legacy they are imported into the store at start
+          --tls-ca FILE               the CA that issued --tls-cert: install.sh makes agents trust it
+          --debug                     verbose log (settings in force, results-dir scans)
           -h, --help                  show this help
         """
 }

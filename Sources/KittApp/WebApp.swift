@@ -22,6 +22,8 @@ public final class WebApp: Sendable {
     private let store: Store?
     private let log: Log
     private let background: BackgroundServices
+    /// `--results-dir` without `--legacy`: the background import at start.
+    private let resultsImport: DispatchGroup?
 
     /// Open client connections (tests watch it drop after closes and shutdown).
     public var connectionCount: Int { server.connectionCount }
@@ -31,6 +33,9 @@ public final class WebApp: Sendable {
     }
 
     private init(_ options: WebOptions, environment: [String: String]) throws {
+        var options = options
+        if options.debug { options.quiet = false }
+        try WebApp.checkResultsDirectory(options)
         let log = Log(enabled: !options.quiet)
         self.log = log
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
@@ -92,7 +97,7 @@ public final class WebApp: Sendable {
         settings.sseKeepaliveSeconds = options.sseKeepalive
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
-        settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        settings.caCertificatePEM = try WebApp.givenTrustAnchor(options) ?? caPath.flatMap(Files.readText)
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
         settings.publicURL = "\(plain ? "http" : "https")://\(advertisedHost):\(options.port)"
@@ -101,7 +106,10 @@ public final class WebApp: Sendable {
         self.context = context
 
         // --legacy: the read-only v1 dashboard instead of the API (no write routes at all).
-        var router = options.legacy ? LegacyRoutes.makeRouter(context: context) : Routes.makeRouter(context: context)
+        let resultsDirectory = try WebApp.legacyResultsDirectory(options, log: log)
+        var router =
+            options.legacy
+            ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory) : Routes.makeRouter(context: context)
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
@@ -123,10 +131,15 @@ public final class WebApp: Sendable {
         url = "\(scheme)://\(shownHost):\(port)"
         background = BackgroundServices(context: context)
         background.start()
+        resultsImport = WebApp.importResultsDirectory(options, store: store, log: log)
         events.startKeepalive(every: options.sseKeepalive)
 
         if !options.quiet {
             printBanner(options: options)
+        }
+        if options.debug {
+            for line in WebApp.debugLines(options, dataDirectory: dataDirectory, settings: settings) { log.line(line) }
+            log.flush()
         }
     }
 
@@ -158,6 +171,7 @@ public final class WebApp: Sendable {
     /// (bounded), then close the database.
     public func stop(gracePeriod: Double = 5) {
         background.stop()
+        _ = resultsImport?.wait(timeout: .now() + gracePeriod)
         context?.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
         store?.close()
