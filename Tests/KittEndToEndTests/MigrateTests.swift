@@ -80,6 +80,13 @@ import Testing
             #expect(beat.json?["settings"]?["heartbeat_interval_s"]?.stringValue == "20")
             #expect(beat.json?["settings"]?["model_storage_dir"]?.stringValue == "/data/models")
         }
+        // A KITT agent restarting registers again with its token: same agent, KITT's interval.
+        let register = try server.request(
+            "POST", "/api/v1/agents/register", json: ["name": "gpu-a100-1", "hostname": "gpu-a100-1.lab"],
+            token: Self.a100Token)
+        #expect(register.status == 201 || register.status == 200, "\(register)")
+        #expect(register.json?["agent_id"]?.stringValue == "bca7aedd37e845bc")
+        #expect(register.json?["heartbeat_interval_s"]?.intValue == 20)
         let otherAgent = try server.request(
             "POST", "/api/v1/agents/gpu-h100-2/heartbeat", json: ["status": "online"], token: Self.a100Token)
         #expect(otherAgent.status == 403)

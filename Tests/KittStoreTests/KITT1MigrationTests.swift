@@ -165,6 +165,32 @@ import Testing
         #expect(report.notes.contains { $0.contains("result 8dcfbf503bb8494e was not brought") })
     }
 
+    @Test func agentEngines_keepOneRowPerEngine_preferringRunningThenInstalled() throws {
+        let temp = try TempStore()
+        let source = try Self.kittCopy(
+            in: temp.directory,
+            sql: """
+                INSERT INTO agent_engines (agent_id, engine, mode, version, binary_path, status, last_checked) VALUES
+                    ('bca7aedd37e845bc', 'vllm', 'docker', '0.6.0', '', 'installed', '2026-12-01T22:51:03'),
+                    ('bca7aedd37e845bc', 'vllm', 'native', '0.6.1', '/usr/bin/vllm', 'running', '2026-12-01T22:51:04'),
+                    ('bca7aedd37e845bc', 'llama_cpp', 'native', '', '', 'not_installed', '');
+                """)
+        let report = try Self.run(source, temp)
+        let engines = try #require(report.table("agent_engines"))
+        #expect(engines.found == 3 && engines.brought == 2)
+        #expect(engines.skipped.map(\.row) == ["gpu-a100-1 vllm (docker)"])
+        let rows = try Self.read(
+            temp.store,
+            """
+            SELECT engine, CAST(installed AS TEXT), CAST(running AS TEXT), version, binary_path, updated_at
+            FROM agent_engines ORDER BY engine
+            """
+        ) { row in (0..<6).map { row.string($0) } }
+        #expect(rows.count == 2)
+        #expect(rows.first?.prefix(3) == ["llama_cpp", "0", "0"])
+        #expect(rows.last == ["vllm", "1", "1", "0.6.1", "/usr/bin/vllm", "2026-12-01T22:51:04.000000Z"])
+    }
+
     @Test func refuses_otherSchemas_otherFiles_pendingWAL_andItsOwnStore() throws {
         let temp = try TempStore()
         let destination = temp.directory.path + "/kitt.db"
