@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import KittJSON
 import KittSQLite
 
 /// A database file written by KITT 1.x (the Python server), recognised and read without
