@@ -96,7 +96,7 @@ public enum KITT1Migration {
         case .absent:
             throw KITT1MigrationRefusal("\(source): no such file (or it is empty)")
         case .unreadable(let why):
-            throw KITT1MigrationRefusal("\(source) is not a SQLite database KITT wrote: \(why)")
+            throw KITT1MigrationRefusal("\(source) cannot be read, or is not a SQLite database: \(why)")
         case .otherSQLite, .kitt1(version: nil):
             throw KITT1MigrationRefusal("\(source) is a SQLite database but not KITT's (no schema_version table)")
         case .kitt:
