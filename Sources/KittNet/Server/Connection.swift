@@ -363,7 +363,7 @@ final class Connection: @unchecked Sendable {
                 response, version: request.version, framing: .untilClose, keepAlive: keepAlive, into: &outbound)
             if !keepAlive { closeAfterFlush = true }
             server.logAccess(request, status: response.status.code, bytes: 0, started: started)
-        case .stream:
+        case .stream(let start):
             guard server.streamStarting(for: peer) else {
                 respondWithError(
                     .tooManyRequests,
@@ -372,12 +372,13 @@ final class Connection: @unchecked Sendable {
                 return
             }
             holdsStreamSlot = true
-            startStream(response, to: request, started: started)
+            startStream(response, start, to: request, started: started)
         }
     }
 
-    private func startStream(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64) {
-        guard case .stream(let start) = response.body else { return }
+    private func startStream(
+        _ response: HTTPResponse, _ start: @Sendable (any ResponseStream) -> Void, to request: HTTPRequest, started: UInt64
+    ) {
         var head: [UInt8] = []
         HTTPResponseSerializer.head(
             response, version: request.version, framing: .untilClose, keepAlive: false, into: &head)
