@@ -27,8 +27,9 @@ public struct WebOptions: Sendable {
     public var quiet = false
 
     // Hostile clients (SPEC §7.2).
-    /// Open connections / event streams one client address may hold.
-    public var maxConnectionsPerIP = 256
+    /// Open connections / event streams one client address may hold. Connections: nil is the
+    /// default, 256 but never more than half of `maxConnections` (perAddressConnectionCap).
+    public var maxConnectionsPerIP: Int?
     public var maxSSEPerIP = 64
     /// A request body must arrive in full within this many seconds.
     public var bodyTimeout: Double = 60
@@ -131,6 +132,13 @@ extension WebOptions {
         return options
     }
 
+    /// The per-address connection cap in force. Left to its default it is at most half of
+    /// `--max-connections`, so one address can never fill the server; given explicitly it is
+    /// honoured (a benchmark from one address needs that) and WebApp warns when it can.
+    public var perAddressConnectionCap: Int {
+        maxConnectionsPerIP ?? min(256, max(1, maxConnections / 2))
+    }
+
     public static let help = """
         Usage: kitt web [options]
 
@@ -161,8 +169,8 @@ extension WebOptions {
           --idle-timeout SECS         idle keep-alive connections close after (default 60)
           --max-connections N         open connections at most (default 20000)
           --event-loops N             queues running connection work (default: one per core)
-          --max-connections-per-ip N  connections one client address may hold (default 256;
-                                      at most half of --max-connections); more get 503
+          --max-connections-per-ip N  connections one client address may hold (default 256, or
+                                      half of --max-connections if that is less); more get 503
           --max-sse-per-ip N          event streams one client address may hold (default 64); more get 429
           --body-timeout SECS         a request body must arrive in full within (default 60 → 408)
           --allowed-host NAME         with auth off, also accept this Host name (repeatable; IP

@@ -85,14 +85,13 @@ public final class WebApp: Sendable {
         configuration.idleTimeout = options.idleTimeout
         configuration.maxConnections = options.maxConnections
         configuration.loopCount = options.eventLoops
-        configuration.maxConnectionsPerAddress = options.maxConnectionsPerIP
+        configuration.maxConnectionsPerAddress = options.perAddressConnectionCap
         configuration.maxStreamsPerAddress = options.maxSSEPerIP
         configuration.bodyTimeout = options.bodyTimeout
-        if configuration.effectiveMaxConnectionsPerAddress < options.maxConnectionsPerIP {
+        if options.perAddressConnectionCap >= options.maxConnections {
             warnings.append(
-                "note: --max-connections-per-ip \(options.maxConnectionsPerIP) lowered to "
-                    + "\(configuration.effectiveMaxConnectionsPerAddress) (half of --max-connections), "
-                    + "so one address never fills the server")
+                "WARNING: --max-connections-per-ip \(options.perAddressConnectionCap) is not below --max-connections "
+                    + "\(options.maxConnections): one client address can fill the server")
         }
         self.startupWarnings = warnings
 

@@ -38,6 +38,16 @@ import Testing
         #expect(try client.readResponse().status == 201)
     }
 
+    @Test func webHelp_listsTheHostileClientFlags() throws {
+        let kitt = CommandLineTests.kitt
+        try #require(FileManager.default.isExecutableFile(atPath: kitt), "build kitt first: swift build")
+        let home = TempDirectory("kitt-cli-home")
+        let result = try ChildProcess.run(kitt, ["web", "--help"], environment: CommandLineTests.environment(home: home.path))
+        for flag in ["--auth-token-file", "--max-connections-per-ip", "--max-sse-per-ip", "--body-timeout", "--allowed-host"] {
+            #expect(result.stdout.contains(flag), "help lacks \(flag)")
+        }
+    }
+
     @Test func authTokenFile_missing_exits1NamingTheFile() throws {
         let kitt = CommandLineTests.kitt
         try #require(FileManager.default.isExecutableFile(atPath: kitt), "build kitt first: swift build")

@@ -80,6 +80,7 @@ import Testing
     @Test func oneAddressCannotFillMaxConnections_withDefaultPerAddressCaps() throws {
         let server = try E2E.server { $0.maxConnections = 50 }
         defer { server.stop() }
+        #expect(server.app.startupWarnings.allSatisfy { !$0.contains("can fill the server") })
         var streams: [RawClient] = []
         var refusedCount = 0
         for _ in 0..<30 {
@@ -99,6 +100,24 @@ import Testing
         let stranger = try server.connect(source: FairConnectionTests.other)
         try stranger.send(E2E.get("/api/v1/health"))
         #expect(try stranger.readResponse().status == 200)
+    }
+
+    /// An operator who sets the cap explicitly (a benchmark from one address) gets it, with a warning.
+    @Test func explicitPerAddressCap_isHonoured_withAWarningWhenItCanFillTheServer() throws {
+        let server = try E2E.server {
+            $0.maxConnections = 4
+            $0.maxConnectionsPerIP = 4
+        }
+        defer { server.stop() }
+        #expect(server.app.startupWarnings.contains { $0.contains("one client address can fill the server") })
+        var held: [RawClient] = []
+        for _ in 0..<4 {
+            let client = try server.connect()
+            try client.send(E2E.get("/api/v1/health"))
+            #expect(try client.readResponse().status == 200)
+            held.append(client)
+        }
+        #expect(server.app.connectionCount == 4)
     }
 
     @Test func bodyTrickledSlowerThanBodyTimeout_is408_andAPromptBodyStillWorks() throws {

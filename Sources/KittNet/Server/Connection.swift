@@ -393,7 +393,7 @@ final class Connection: @unchecked Sendable {
 
     /// The answer of a connection accepted past its address's cap (HTTPServer.admit).
     private func refuseOverCap() {
-        let cap = server.configuration.effectiveMaxConnectionsPerAddress
+        let cap = server.configuration.maxConnectionsPerAddress
         respondWithError(
             .serviceUnavailable, "too many connections from \(peer) (at most \(cap))", retryAfter: 5)
     }

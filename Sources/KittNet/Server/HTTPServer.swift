@@ -139,7 +139,7 @@ public final class HTTPServer: Sendable {
 
     /// Under the address's cap: admitted. Over it: answered 503 (a few at a time), else nil (closed).
     private func admit(_ peer: String) -> Connection.Admission? {
-        if admittedPerAddress.acquire(peer, limit: configuration.effectiveMaxConnectionsPerAddress) {
+        if admittedPerAddress.acquire(peer, limit: configuration.maxConnectionsPerAddress) {
             return .admitted
         }
         if refusingPerAddress.acquire(peer, limit: HTTPServer.refusalsPerAddress) { return .refused }
