@@ -15,11 +15,23 @@ extension Files {
         }
         let permissions = info.st_mode & 0o777
         guard permissions & 0o077 != 0 else { return nil }
+        // Never lock others out of a directory that is not kitt's alone (`--data-dir /tmp`, or
+        // `/` run as root): leave it and say why. kitt's own files in it are 0600 regardless.
+        if info.st_mode & S_ISVTX != 0 || info.st_uid != geteuid() || realPath(path) == "/" {
+            return "WARNING: data dir \(path) (\(octal(permissions))) is shared with other users and was left as it is; "
+                + "give kitt a directory of its own"
+        }
         guard chmod(path, 0o700) == 0 else {
             throw FileError(
                 "data dir \(path) is \(octal(permissions)) and cannot be tightened to 0700: \(String(cString: strerror(errno)))")
         }
         return "WARNING: data dir \(path) was \(octal(permissions)) (open to other users); tightened to 0700"
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Permission bits as `0755`.

@@ -57,6 +57,18 @@ import Testing
         #expect(warning?.contains("was 0755") == true && warning?.contains("tightened to 0700") == true)
     }
 
+    @Test func sharedStickyDataDir_isLeftAlone_withAWarning() throws {
+        // `--data-dir /tmp` must not lock every other user out of /tmp.
+        let shared = TempDirectory("kitt-shared")
+        chmod(shared.path, 0o1777)
+        let server = try E2E.server { $0.dataDirectory = shared.path }
+        defer { server.stop() }
+        var info = stat()
+        #expect(stat(shared.path, &info) == 0 && info.st_mode & 0o7777 == 0o1777)
+        #expect(server.app.startupWarnings.contains { $0.contains("shared with other users") })
+        #expect(FileSafetyTests.mode(shared.path + "/kitt.db") == 0o600)
+    }
+
     @Test func authTokenFile_providesTheAdminToken() throws {
         let secrets = TempDirectory("kitt-secret")
         let file = secrets.path + "/token"
