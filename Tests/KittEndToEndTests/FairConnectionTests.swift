@@ -1,6 +1,7 @@
 import Foundation
 import KittJSON
 import KittTestSupport
+import Synchronization
 import Testing
 
 /// Connection fairness (SPEC §7.2) over TLS through the real server: per-address caps on
@@ -102,6 +103,51 @@ import Testing
         let stranger = try server.connect(source: FairConnectionTests.other)
         try stranger.send(E2E.get("/api/v1/health"))
         #expect(try stranger.readResponse().status == 200)
+    }
+
+    /// Connections opened and closed from several threads at once land on both event loops;
+    /// afterwards the address can hold exactly its cap again — no slot leaked, none given back twice.
+    @Test func perAddressAccounting_isExactAfterConcurrentChurn() throws {
+        let cap = 6
+        let server = try E2E.server {
+            $0.maxConnectionsPerIP = cap
+            $0.eventLoops = 2
+        }
+        defer { server.stop() }
+        let statuses = Mutex<[Int: Int]>([:])
+        let group = DispatchGroup()
+        for worker in 0..<4 {
+            group.enter()
+            DispatchQueue(label: "churn-\(worker)").async {
+                defer { group.leave() }
+                for round in 0..<25 {
+                    // Some hang up before asking anything, some after; some keep a stream open briefly.
+                    guard let client = try? server.connect() else { continue }
+                    if round % 5 == 0 { continue }
+                    let path = round % 3 == 0 ? "/api/v1/events/stream" : "/api/v1/health"
+                    guard (try? client.send(E2E.get(path))) != nil else { continue }
+                    let status = path.hasSuffix("stream")
+                        ? ((try? client.readUntil("\r\n", timeout: 5)).map { $0.contains(" 200 ") ? 200 : 503 } ?? 0)
+                        : ((try? client.readResponse(timeout: 5).status) ?? 0)
+                    statuses.withLock { $0[status, default: 0] += 1 }
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        let seen = statuses.withLock { $0 }
+        #expect((seen[200] ?? 0) > 0, "\(seen)")
+        #expect(E2E.eventually { server.app.connectionCount == 0 })
+
+        var held: [RawClient] = []
+        for _ in 0..<cap {
+            let client = try server.connect()
+            try client.send(E2E.get("/api/v1/health"))
+            #expect(try client.readResponse().status == 200)
+            held.append(client)
+        }
+        let over = try server.connect()
+        try over.send(E2E.get("/api/v1/health"))
+        #expect(try over.readResponse().status == 503)
     }
 
     /// An operator who sets the cap explicitly (a benchmark from one address) gets it, with a warning.
