@@ -27,8 +27,4 @@ final class AddressCounter: Sendable {
             counts[address] = held > 1 ? held - 1 : nil
         }
     }
-
-    func count(for address: String) -> Int {
-        counts.withLock { $0[address, default: 0] }
-    }
 }
