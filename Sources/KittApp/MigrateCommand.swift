@@ -44,7 +44,7 @@ enum MigrateCommand {
             let destination = databasePath ?? data + "/kitt.db"
             // Refuse before creating anything, so a wrong FILE leaves no empty store behind.
             try KITT1Migration.checkSource(source, destinationPath: destination)
-            try Files.makeDirectory(data)
+            if let warning = try Files.makePrivateDirectory(data) { printError(warning) }
             let store = try Store(path: destination)
             defer { store.close() }
             let report = try KITT1Migration.run(source: source, into: store, destinationPath: destination)
