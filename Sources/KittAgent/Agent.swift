@@ -252,7 +252,11 @@ public final class Agent: Sendable {
                     changes.append("heartbeat interval \(Int(clamped)) s")
                 }
             }
-            if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory {
+            if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory,
+                let problem = StoragePolicy.problem(with: storage, home: home)
+            {
+                changes.append("model storage \(storage) refused: \(problem)")
+            } else if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory {
                 if s.settingsStorageDirectory != nil || config.storageDirectory == nil {
                     changes.append("model storage \(storage)")
                 }

@@ -34,14 +34,14 @@ import Testing
         let (config, _) = try parse(
             [
                 "--config", "/etc/kitt.conf", "--token", "flag-token", "--name=from-flag", "--ca", "/ca.pem",
-                "--storage-dir", "/models", "--heartbeat-interval", "0.5", "--throughput-prompts", "3",
+                "--storage-dir", "/data/models", "--heartbeat-interval", "0.5", "--throughput-prompts", "3",
             ],
             files: ["/etc/kitt.conf": file])
         #expect(config.server == "https://a:1")
         #expect(config.token == "flag-token")
         #expect(config.name == "from-flag")
         #expect(config.caFile == "/ca.pem")
-        #expect(config.storageDirectory == "/models")
+        #expect(config.storageDirectory == "/data/models")
         #expect(config.engineURL == "http://e:1")
         #expect(config.heartbeatInterval == 0.5)
         #expect(config.throughputPrompts == 3)

@@ -119,10 +119,11 @@ import Testing
                 [.text(agent.agentID), .text(command)])
         }
         let document = try ResultDocument(bytes: resultJSON())
-        let resultID = try waitFor {
+        let outcome = try waitFor {
             t.store.agents.report(agentIDOrName: agent.agentID, document: document, commandID: command, testID: nil, finished: true, completion: $0)
         }
-        let id = try #require(resultID)
+        #expect(outcome.testID == "qt1")
+        let id = try #require(outcome.resultID)
         #expect(try t.store.results.get(id: id) != nil)
         let linked = try t.store.database.read { try $0.queryOne("SELECT result_id FROM quick_tests WHERE id = 'qt1'")?.string(0) }
         #expect(linked == id)
@@ -131,7 +132,7 @@ import Testing
         let statusOnly = try waitFor {
             t.store.agents.report(agentIDOrName: "gpu-1", document: nil, commandID: nil, testID: nil, finished: false, completion: $0)
         }
-        #expect(statusOnly == nil)
+        #expect(statusOnly == ReportOutcome(resultID: nil, testID: nil))
         #expect(throws: AgentStoreError.notFound) {
             try waitFor { t.store.agents.report(agentIDOrName: "ghost", document: document, commandID: nil, testID: nil, finished: false, completion: $0) }
         }
