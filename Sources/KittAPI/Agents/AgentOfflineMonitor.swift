@@ -16,7 +16,8 @@ public final class AgentOfflineMonitor: Sendable {
 
     public init(context: APIContext, interval: Double? = nil) {
         self.context = context
-        self.interval = interval ?? min(5, max(0.2, context.settings.agentOfflineAfterSeconds / 3))
+        let shortest = min(context.settings.agentOfflineAfterSeconds, context.settings.provisionExpirySeconds)
+        self.interval = interval ?? min(5, max(0.2, shortest / 3))
         timer = DispatchSource.makeTimerSource(queue: queue)
     }
 
