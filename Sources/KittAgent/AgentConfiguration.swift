@@ -96,7 +96,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     {
         var values: [String: String] = [:]
         var warnings: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too, so CRLF files read line by line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (number, rawLine) in lines.enumerated() {
             let line = trim(rawLine)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if let control = line.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {

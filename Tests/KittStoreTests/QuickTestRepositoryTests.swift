@@ -84,4 +84,33 @@ final class ControlStoreFixture {
         _ = try f.store.quickTests.setStatus(id: test.id, status: "completed", error: nil)
         #expect(try f.store.quickTests.unfinished(startedBefore: "2999-01-01T00:00:00.000000Z").isEmpty)
     }
+
+    @Test func logKeepsTheNewestLinesUpToTheCap() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        let other = try f.store.quickTests.create(f.newTest())
+        for i in 1...8 { #expect(try f.store.quickTests.appendLog(testID: test.id, line: "line \(i)", maxLines: 5)) }
+        #expect(try f.store.quickTests.appendLog(testID: other.id, line: "other", maxLines: 5))
+        // The oldest go, the newest five stay in order; another test's log is untouched.
+        #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line) == (4...8).map { "line \($0)" })
+        #expect(try f.store.quickTests.logs(testID: other.id)?.map(\.line) == ["other"])
+        let count = try f.store.database.read {
+            try $0.queryOne("SELECT log_count FROM quick_tests WHERE id = ?", [.text(test.id)])?.int(0)
+        }
+        #expect(count == 5)
+        #expect(QuickTestRepository.maxLogLines == 10_000)
+    }
+
+    @Test func agentScopedStatusAndLogTouchOnlyThatAgentsTest() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        #expect(try f.store.quickTests.setStatus(id: test.id, status: "failed", error: "x", agentID: "someone-else") == nil)
+        #expect(try f.store.quickTests.get(id: test.id)?.status == "queued")
+        let appended = try waitFor {
+            f.store.quickTests.appendLogAsync(testID: test.id, line: "forged", agentID: "someone-else", completion: $0)
+        }
+        #expect(appended == nil)
+        #expect(try f.store.quickTests.logs(testID: test.id)?.isEmpty == true)
+        #expect(try f.store.quickTests.setStatus(id: test.id, status: "running", error: nil, agentID: test.agentID)?.status == "running")
+    }
 }
