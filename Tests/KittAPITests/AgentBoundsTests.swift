@@ -70,6 +70,17 @@ import Testing
         #expect(EventBus().historyByteCount == 0)
     }
 
+    @Test func replayFitsTheSubscriberBacklog() throws {
+        let bus = EventBus(historyBytes: 1 << 20, replayBytes: 40 * 1024)
+        let line = String(repeating: "L", count: 16 * 1024)
+        let ids = (0..<20).map { _ in bus.publish("log", sources: ["t"], data: ["line": .string(line)]) }
+        #expect(bus.history.count == 20)
+        let stream = RecordingStream()
+        bus.subscribe(stream, filter: nil, lastEventID: 0)
+        // Two 16 KiB frames fit in 40 KiB: the newest two, in order.
+        #expect(stream.frames.map(\.id) == Array(ids.suffix(2)))
+    }
+
     @Test func fieldLimitsOnRegisterHeartbeatAndLogs() throws {
         let h = try ControlHarness()
         defer { h.close() }

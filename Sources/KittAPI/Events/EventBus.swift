@@ -57,10 +57,15 @@ public final class EventBus: Sendable {
     private let historyLimit: Int
     private let historyByteLimit: Int
 
-    /// `historyLimit`: events kept at most; `historyBytes`: their total cost at most.
-    public init(historyLimit: Int = 65_536, historyBytes: Int = 8 << 20) {
+    private let replayByteLimit: Int
+
+    /// `historyLimit`: events kept at most; `historyBytes`: their total cost at most;
+    /// `replayBytes`: frames one `Last-Event-ID` replay sends at most (below a connection's
+    /// 1 MiB stream backlog, so a reconnecting subscriber is not dropped by its own replay).
+    public init(historyLimit: Int = 65_536, historyBytes: Int = 8 << 20, replayBytes: Int = 512 << 10) {
         self.historyLimit = max(1, historyLimit)
         self.historyByteLimit = max(1, historyBytes)
+        self.replayByteLimit = max(0, replayBytes)
     }
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
@@ -113,9 +118,16 @@ public final class EventBus: Sendable {
     public func subscribe(_ stream: any ResponseStream, filter: String?, lastEventID: Int?) {
         let id = state.withLock { state -> Int in
             if let lastEventID {
-                for event in state.retained where event.id > lastEventID && EventBus.matches(event, filter) {
-                    stream.send(event.frame)
+                // The newest missed events that fit the replay budget, oldest first: more than
+                // a subscriber's backlog holds would only get it dropped, and again on reconnect.
+                var replay: [Event] = []
+                var bytes = 0
+                for event in state.retained.reversed() where event.id > lastEventID && EventBus.matches(event, filter) {
+                    bytes += event.frame.count
+                    if bytes > replayByteLimit { break }
+                    replay.append(event)
                 }
+                for event in replay.reversed() { stream.send(event.frame) }
             }
             state.nextSubscriberID += 1
             state.subscribers[state.nextSubscriberID] = Subscriber(stream: stream, filter: filter)
