@@ -62,14 +62,16 @@ public struct AgentRepository: Sendable {
 
     /// Gives the agent called `name` a new token (creating a `provisioned` agent if there is
     /// none), so only the holder of the new token can act as it. Returns the agent id.
-    /// Callers decide who may rotate an existing agent's token (SPEC §7.2: the admin).
+    /// `rotate` false (no admin token, SPEC §7.2): an agent called `name` that exists by the
+    /// time of the write is `.forbidden`, so two racing fetches cannot both get a token.
     @discardableResult
-    public func provisionToken(name: String, port: Int, tokenHash: String) throws -> String {
+    public func provisionToken(name: String, port: Int, tokenHash: String, rotate: Bool = true) throws -> String {
         try database.write { connection in
             let now = Timestamp.now()
             if let row = try connection.queryOne("SELECT id FROM agents WHERE name = ?", [.text(name)]),
                 let id = row.string(0)
             {
+                guard rotate else { throw AgentStoreError.forbidden }
                 try connection.run(
                     "UPDATE agents SET token_hash = ?, updated_at = ? WHERE id = ?", [.text(tokenHash), .text(now), .text(id)])
                 return id

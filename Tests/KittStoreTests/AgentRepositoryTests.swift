@@ -50,6 +50,41 @@ import Testing
         // Rotating keeps the id and replaces the hash.
         #expect(try t.store.agents.provisionToken(name: "real-host", port: 8090, tokenHash: SHA256.hex("new")) == id)
         #expect(try t.store.agents.identity(tokenHash: SHA256.hex("tok")) == nil)
+        // Without the admin's say-so an existing name is never rotated (two racing fetches).
+        #expect(throws: AgentStoreError.forbidden) {
+            try t.store.agents.provisionToken(name: "real-host", port: 8090, tokenHash: SHA256.hex("x"), rotate: false)
+        }
+        #expect(try t.store.agents.identity(tokenHash: SHA256.hex("new"))?.id == id)
+    }
+
+    @Test func installTokensBindOnceAndExpireWithUnregisteredAgents() throws {
+        let t = try TempStore()
+        let repo = t.store.agents
+        try repo.recordInstallToken(hash: SHA256.hex("install"), port: 8090)
+        #expect(try repo.installTokenIsPending(hash: SHA256.hex("install"), createdAfter: "2000-01-01T00:00:00.000000Z"))
+        #expect(try !repo.installTokenIsPending(hash: SHA256.hex("install"), createdAfter: "2999-01-01T00:00:00.000000Z"))
+        #expect(try repo.unregisteredCount() == 1)
+        let r = AgentRegistration(name: "host-1", hostname: "host-1")
+        let outcome = try waitFor {
+            repo.register(r, tokenAgentID: nil, installTokenHash: SHA256.hex("install"),
+                installTokenCutoff: "2000-01-01T00:00:00.000000Z", completion: $0)
+        }
+        #expect(try repo.identity(tokenHash: SHA256.hex("install"))?.id == outcome.agentID)
+        #expect(try repo.unregisteredCount() == 0)
+        // Bound once: the same hash cannot create a second agent.
+        #expect(throws: AgentStoreError.forbidden) {
+            try waitFor {
+                repo.register(AgentRegistration(name: "host-2", hostname: "h"), tokenAgentID: nil,
+                    installTokenHash: SHA256.hex("install"), installTokenCutoff: "2000-01-01T00:00:00.000000Z", completion: $0)
+            }
+        }
+        // Expiry: provisioned-only agents and old tokens go; registered agents stay.
+        try repo.provisionToken(name: "ghost", port: 8090, tokenHash: SHA256.hex("ghost"))
+        try repo.recordInstallToken(hash: SHA256.hex("old"), port: 8090)
+        let removed = try repo.removeUnregistered(before: "2999-01-01T00:00:00.000000Z")
+        #expect(removed.map(\.name) == ["ghost"])
+        #expect(try repo.unregisteredCount() == 0)
+        #expect(try repo.identity(idOrName: "host-1") != nil)
     }
 
     @Test func heartbeatUpdatesAndDispatchesOneCommandOldestFirst() throws {

@@ -10,7 +10,7 @@ enum AgentBundleRoutes {
 
         router.get("/api/v1/agent/install.sh") { request in
             let query = try InstallQuery(request)
-            let isAdmin = try InstallQuery.isAdmin(request, auth: context.auth)
+            let isAdmin = InstallQuery.isAdmin(request, auth: context.auth)
             if let name = query.name, try store.agents.identity(name: name) != nil, !isAdmin {
                 // Rotating an existing agent's token (provisioned or registered) would let anyone
                 // who can reach this URL lock that agent out and act as it (SPEC §7.2).
@@ -29,7 +29,14 @@ enum AgentBundleRoutes {
             // A fresh token: only its hash is stored; the plaintext exists only in this script.
             let token = AgentToken.make()
             if let name = query.name {
-                try store.agents.provisionToken(name: name, port: query.port, tokenHash: agentTokenHash(token))
+                do {
+                    try store.agents.provisionToken(
+                        name: name, port: query.port, tokenHash: agentTokenHash(token), rotate: isAdmin)
+                } catch AgentStoreError.forbidden {
+                    // Created by a concurrent fetch since the check above: same answer as then.
+                    try InstallQuery.requireAdminToRotate(request, name: name, auth: context.auth)
+                    throw HTTPError.forbidden("agent '\(name)' exists: rotating its token needs the admin token")
+                }
             } else {
                 // No agent row yet: the token waits (hashed, expiring) until the agent registers
                 // under its host name and becomes that agent's token.
