@@ -243,4 +243,26 @@ import Testing
         #expect(try Self.register(server, "late-host", token: nameless).status == 403)
         #expect(try server.request("GET", "/api/v1/agents/\(kept.id)", token: nil).status == 200)
     }
+
+    // MARK: The agent side
+
+    @Test func agentRefusesASmuggledConfigAndAnUnsafeStorageDir() throws {
+        let cli = CommandLineTests()
+        let home = TempDirectory("kitt-agent-conf")
+        let conf = home.path + "/agent.conf"
+        let base = "server=https://kitt.lab:8080\ntoken=t\nname=rig\n"
+        let cases: [([String], String?, String)] = [
+            (["--config", conf], base + "server=https://evil.example\n", "'server' is given twice"),
+            (["--config", conf], base + "engine_url=http://e\u{1B}]0;x\n", "control character"),
+            (["--config", conf, "--storage-dir", "/"], base, "storage_dir"),
+            (["--config", conf, "--storage-dir", "/etc/kitt"], base, "storage_dir"),
+            (["--config", conf], base + "storage_dir=/opt/../usr\n", "storage_dir"),
+        ]
+        for (arguments, file, message) in cases {
+            if let file { try file.write(toFile: conf, atomically: true, encoding: .utf8) }
+            let result = try cli.run(["agent"] + arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
 }
