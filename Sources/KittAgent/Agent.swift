@@ -23,6 +23,8 @@ public final class Agent: Sendable {
         var agentID: String?
         var interval: Double = 30
         var settingsStorageDirectory: String?
+        /// The last server `model_storage_dir` refused by `StoragePolicy` (logged once).
+        var refusedStorageDirectory: String?
         var queue: [AgentCommandItem] = []
         var seen: [String] = []
         var currentTestID: String?
@@ -255,7 +257,9 @@ public final class Agent: Sendable {
             if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory,
                 let problem = StoragePolicy.problem(with: storage, home: home)
             {
-                changes.append("model storage \(storage) refused: \(problem)")
+                // Never clean out a directory the policy forbids; say so once per new value.
+                if storage != s.refusedStorageDirectory { changes.append("model storage refused: \(problem)") }
+                s.refusedStorageDirectory = storage
             } else if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory {
                 if s.settingsStorageDirectory != nil || config.storageDirectory == nil {
                     changes.append("model storage \(storage)")

@@ -303,4 +303,28 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         #expect(!FileManager.default.fileExists(atPath: temp + "/models/a"))
         #expect(FileManager.default.fileExists(atPath: temp + "/keep/x"))
     }
+
+    @Test func serverStorageSettingOutsideTheAllowedRootsIsRefused() {
+        // First heartbeats say "/" (refused, logged once), later ones a directory under the home.
+        let server = FakeServer { path, body, count throws(ClientError) in
+            if path.hasSuffix("/heartbeat") {
+                let dir = count < 4 ? "/" : "/tmp/kitt-models"
+                return ServerReply(
+                    status: 200, json: ["ack": true, "agent_id": "a1", "commands": [], "settings": ["model_storage_dir": .string(dir)]])
+            }
+            return try FakeServer.normal(path, body, count)
+        }
+        let lines = Mutex<[String]>([])
+        var config = AgentConfiguration(server: "https://s", token: "t", name: "rig")
+        config.heartbeatInterval = 0.05
+        let agent = Agent(
+            config: config, server: server, facts: facts, version: "0.9.0", home: "/tmp",
+            log: { line in lines.withLock { $0.append(line) } }, makeEngine: { _ in FakeEngine() })
+        agent.start()
+        defer { agent.stop() }
+        #expect(waitUntil { agent.storageDirectory == "/tmp/kitt-models" })
+        let refusals = lines.withLock { $0 }.filter { $0.contains("model storage refused") }
+        #expect(refusals.count == 1, "\(refusals)")
+        #expect(refusals.first?.contains("root directory") == true)
+    }
 }
