@@ -7,7 +7,7 @@ Over one keep-alive TLS connection (plain HTTP without --ca): registers an agent
 quick test, then sends N over-limit heartbeats (4 MiB `status`/`current_task`, expected 400),
 N at-limit heartbeats (32-char status changing each time so each is published, 4 KiB
 current_task, 8 engines with 4 KiB strings) and N log lines of 16 KiB (each stored and
-published). Prints key=value lines: kitt's VmRSS (kB) after each phase and the status counts.
+published), then reads the log back. Prints key=value lines: kitt's VmRSS (kB) after each phase and the status counts.
 """
 import argparse
 import http.client
@@ -82,6 +82,15 @@ def main():
     elapsed = time.monotonic() - start
     print(f"log_lines={a.lines} statuses={codes} seconds={elapsed:.1f}")
     print(f"rss_after_logs_kb={rss_kb(a.pid)}")
+
+    conn.request("GET", f"/api/v1/quicktest/{test}/logs", headers=headers)
+    r = conn.getresponse()
+    body = r.read()
+    kept = len(json.loads(body)["lines"]) if r.status == 200 else -1
+    print(f"logs_get_status={r.status}")
+    print(f"lines_kept={kept}")
+    print(f"bytes={len(body)}")
+    print(f"rss_after_logs_get_kb={rss_kb(a.pid)}")
 
 
 if __name__ == "__main__":

@@ -292,14 +292,23 @@ public struct QuickTestRepository: Sendable {
         }
     }
 
-    /// Log lines kept per test (SPEC §7.2): past it the oldest line goes for each new one,
-    /// so the end of a run (where its error is) is always there.
-    public static let maxLogLines = 10_000
+    /// What one test's log keeps at most (SPEC §7.2: 10,000 lines; and 4 MiB of text, so that
+    /// `GET /quicktest/<id>/logs`, which anyone may call, stays a few MiB). Past either, each
+    /// new line drops the oldest ones, so the end of a run (where its error is) is always there.
+    public struct LogLimit: Sendable {
+        public var lines: Int
+        public var bytes: Int
+        public init(lines: Int = 10_000, bytes: Int = 4 << 20) {
+            self.lines = lines
+            self.bytes = bytes
+        }
+        public static let standard = LogLimit()
+    }
 
     /// Appends a log line; false when the test does not exist.
-    public func appendLog(testID: String, line: String, maxLines: Int = QuickTestRepository.maxLogLines) throws -> Bool {
+    public func appendLog(testID: String, line: String, limit: LogLimit = .standard) throws -> Bool {
         try database.write { conn in
-            try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: nil, maxLines: maxLines) != nil
+            try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: nil, limit: limit) != nil
         }
     }
 
@@ -307,35 +316,49 @@ public struct QuickTestRepository: Sendable {
     /// COMMIT) with the test's agent id, nil when the test does not exist — or, with
     /// `agentID` (an agent's own token), when it is not that agent's test.
     public func appendLogAsync(
-        testID: String, line: String, agentID: String? = nil, maxLines: Int = QuickTestRepository.maxLogLines,
+        testID: String, line: String, agentID: String? = nil, limit: LogLimit = .standard,
         completion: @escaping @Sendable (Result<String?, any Error>) -> Void
     ) {
         database.writeAsync(
             { conn -> String? in
-                try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: agentID, maxLines: maxLines)
+                try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: agentID, limit: limit)
             }, completion: completion)
     }
 
-    static func appendLog(_ conn: Connection, testID: String, line: String, agentID: String?, maxLines: Int) throws
+    static func appendLog(_ conn: Connection, testID: String, line: String, agentID: String?, limit: LogLimit) throws
         -> String?
     {
-        guard let row = try conn.queryOne("SELECT agent_id, log_count FROM quick_tests WHERE id = ?", [.text(testID)]),
+        guard
+            let row = try conn.queryOne(
+                "SELECT agent_id, log_count, log_bytes FROM quick_tests WHERE id = ?", [.text(testID)]),
             let owner = row.string(0)
         else { return nil }
         if let agentID, agentID != owner { return nil }
         try conn.run(
             "INSERT INTO quick_test_logs (test_id, line, created_at) VALUES (?, ?, ?)",
             [.text(testID), .text(line), .text(Timestamp.now())])
-        let count = row.int(1) ?? 0
-        if count >= maxLines {
-            // Full: the oldest lines make room (an index range; log_count stays at the cap).
+        var count = (row.int(1) ?? 0) + 1
+        var bytes = (row.int(2) ?? 0) + line.utf8.count
+        // Over a limit: the oldest lines go (an index range from the start; the new line stays).
+        while count > 1, count > limit.lines || bytes > limit.bytes {
+            let oldest = try conn.query(
+                "SELECT id, length(CAST(line AS BLOB)) FROM quick_test_logs WHERE test_id = ? ORDER BY id LIMIT 32",
+                [.text(testID)])
+            var dropped: [Int64] = []
+            for old in oldest where count > 1 && (count > limit.lines || bytes > limit.bytes) {
+                guard let id = old.int64(0) else { continue }
+                dropped.append(id)
+                count -= 1
+                bytes -= old.int(1) ?? 0
+            }
+            guard !dropped.isEmpty else { break }
             try conn.run(
-                "DELETE FROM quick_test_logs WHERE id IN (SELECT id FROM quick_test_logs WHERE test_id = ? ORDER BY id LIMIT ?)",
-                [.text(testID), SQLiteValue(count + 1 - maxLines)])
-            try conn.run("UPDATE quick_tests SET log_count = ? WHERE id = ?", [SQLiteValue(maxLines), .text(testID)])
-        } else {
-            try conn.run("UPDATE quick_tests SET log_count = log_count + 1 WHERE id = ?", [.text(testID)])
+                "DELETE FROM quick_test_logs WHERE id IN (\(dropped.map { _ in "?" }.joined(separator: ",")))",
+                dropped.map { .integer($0) })
         }
+        try conn.run(
+            "UPDATE quick_tests SET log_count = ?, log_bytes = ? WHERE id = ?",
+            [SQLiteValue(count), SQLiteValue(max(0, bytes)), .text(testID)])
         return owner
     }
 

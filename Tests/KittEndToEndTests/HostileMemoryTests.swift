@@ -88,6 +88,12 @@ import Testing
                 client, "/api/v1/quicktest/\(testID)/logs", Self.json(["line": .string(line)]), token: admin, port: port)
             #expect(reply.status == 200)
         }
+        // Reading the log back (anyone may) answers at most the 4 MiB each test keeps: 256 lines.
+        try client.send("GET /api/v1/quicktest/\(testID)/logs HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let logs = try client.readResponse(timeout: 30)
+        #expect(logs.status == 200)
+        #expect(logs.json?["lines"]?.arrayValue?.count == 256)
+        #expect(logs.body.count < 5 << 20)
         let after = try #require(Self.rssMiB(pid))
         print("HostileMemoryTests: kitt RSS before \(Int(before)) MiB, after \(Int(after)) MiB")
         #expect(after < 150, "RSS \(after) MiB (before: \(before) MiB)")
