@@ -42,15 +42,16 @@ public final class EventBus: Sendable {
 
     private struct State {
         var nextEventID = 1
-        /// Oldest first from `historyHead`; slots before it are dropped and compacted lazily.
-        var history: [Event] = []
+        /// Oldest first from `historyHead`; slots before it are emptied at once (their bytes
+        /// freed) and compacted away lazily.
+        var history: [Event?] = []
         var historyHead = 0
         var historyBytes = 0
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
         var keepalive: KeepaliveTimer?
 
-        var retained: ArraySlice<Event> { history[historyHead...] }
+        var retained: [Event] { history[historyHead...].compactMap { $0 } }
     }
 
     private let state = Mutex(State())
@@ -104,7 +105,8 @@ public final class EventBus: Sendable {
         while state.history.count - state.historyHead > 1,
             state.historyBytes > historyByteLimit || state.history.count - state.historyHead > historyLimit
         {
-            state.historyBytes -= state.history[state.historyHead].cost
+            state.historyBytes -= state.history[state.historyHead]?.cost ?? 0
+            state.history[state.historyHead] = nil
             state.historyHead += 1
         }
         // Compact once the dropped prefix is as long as what is kept (amortized O(1)).
