@@ -123,6 +123,8 @@ public enum AgentStoreError: Error, Sendable, Equatable {
     case forbidden
     /// A report named a quick test or command that is not the reporting agent's (or none).
     case unknownWork(field: String, value: String)
+    /// A name equal to an existing agent's id (it would shadow that agent in id-or-name lookups).
+    case nameIsAnID
     /// A heartbeat would keep more engines for the agent than `AgentHeartbeat.maxEngines`.
     case tooManyEngines
 }

@@ -68,6 +68,9 @@ public struct AgentRepository: Sendable {
     public func provisionToken(name: String, port: Int, tokenHash: String, rotate: Bool = true) throws -> String {
         try database.write { connection in
             let now = Timestamp.now()
+            if try connection.queryOne("SELECT 1 FROM agents WHERE id = ?", [.text(name)]) != nil {
+                throw AgentStoreError.nameIsAnID
+            }
             if let row = try connection.queryOne("SELECT id FROM agents WHERE name = ?", [.text(name)]),
                 let id = row.string(0)
             {
@@ -157,6 +160,10 @@ public struct AgentRepository: Sendable {
         installTokenCutoff: String = ""
     ) throws -> RegisterOutcome {
         let existing = try connection.queryOne("SELECT id FROM agents WHERE name = ?", [.text(r.name)])?.string(0)
+        // Ids of any shape (KITT 1.x used UUIDs) are never names: lookups by id come first.
+        if try connection.queryOne("SELECT 1 FROM agents WHERE id = ?", [.text(r.name)]) != nil {
+            throw AgentStoreError.nameIsAnID
+        }
         let now = Timestamp.now()
         let id: String
         if let installTokenHash {

@@ -142,4 +142,21 @@ import Testing
             .post, "/api/v1/agents/\(id)/results", json: ["status": "failed", "error": .string(over4K)], token: .raw("agent-one"))
         #expect(report.status == 400)
     }
+
+    @Test func aNameNeverShadowsAnID() throws {
+        let h = try ControlHarness()
+        defer { h.close() }
+        // A KITT 1.x agent keeps its UUID id; no name may equal it (nor any 16-hex id shape).
+        let uuid = "5f0c2b9e-7d1a-4c3e-9b8f-2a6d4e1c0b7a"
+        try h.store.database.write { conn in
+            try conn.run(
+                "INSERT INTO agents (id, name, registered_at, updated_at) VALUES (?, 'old-rig', 'now', 'now')",
+                [.text(uuid)])
+        }
+        let reply = h.call(.post, "/api/v1/agents/register", json: ["name": .string(uuid), "hostname": "h"])
+        #expect(reply.status == 400)
+        #expect(reply.error?.contains("id") == true)
+        #expect(h.call(.get, "/api/v1/agent/install.sh?name=\(uuid)", token: .none).status == 400)
+        #expect(h.call(.get, "/api/v1/agents/\(uuid)").json["name"]?.stringValue == "old-rig")
+    }
 }

@@ -32,6 +32,8 @@ enum AgentBundleRoutes {
                 do {
                     try store.agents.provisionToken(
                         name: name, port: query.port, tokenHash: agentTokenHash(token), rotate: isAdmin)
+                } catch AgentStoreError.nameIsAnID {
+                    throw HTTPError.badRequest("'name' is another agent's id")
                 } catch AgentStoreError.forbidden {
                     // Created by a concurrent fetch since the check above: same answer as then.
                     try InstallQuery.requireAdminToRotate(request, name: name, auth: context.auth)

@@ -1,4 +1,5 @@
 import KittHTTP
+import KittStore
 
 /// Bounds on what agents send (SPEC §7.2): every string an agent can make the server keep
 /// or publish has a byte limit, so no agent can grow resident memory without bound.
@@ -32,14 +33,9 @@ enum AgentLimits {
         guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw HTTPError.badRequest("'\(field)' must not contain control characters")
         }
-        guard !looksLikeID(name) else {
+        guard !StoreID.isValid(name) else {
             throw HTTPError.badRequest("'\(field)' must not be 16 lowercase hex characters (that is the form of an agent id)")
         }
-    }
-
-    /// 16 characters of `[0-9a-f]`, as `StoreID.make()` produces.
-    static func looksLikeID(_ text: String) -> Bool {
-        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// The heartbeat `status`: `[a-z_]{1,32}`, never a status the server keeps for itself.

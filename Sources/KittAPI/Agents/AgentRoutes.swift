@@ -206,6 +206,8 @@ extension HTTPResponse {
                     promise.fail(HTTPError.forbidden("this token belongs to another agent (or the name is another agent's)"))
                 } catch AgentStoreError.unknownWork(let field, let value) {
                     promise.fail(HTTPError.notFound("\(field) '\(value)' is not a quick test or command of this agent"))
+                } catch AgentStoreError.nameIsAnID {
+                    promise.fail(HTTPError.badRequest("'name' is another agent's id"))
                 } catch AgentStoreError.tooManyEngines {
                     promise.fail(HTTPError.badRequest("'engines': an agent keeps at most \(AgentHeartbeat.maxEngines) engines"))
                 } catch {
