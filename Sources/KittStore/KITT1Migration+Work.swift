@@ -142,6 +142,17 @@ extension KITT1Migration {
                 report.update("quick_tests") { $0.brought += 1 }
             }
             try copyLogs(logs, table: "quick_test_logs", owner: "test_id", brought: brought, now: now, db, &report)
+            // The per-test log counters the log limits trim by (every KITT line is kept).
+            for id in brought {
+                try db.run(
+                    """
+                    UPDATE quick_tests SET
+                        log_count = (SELECT COUNT(*) FROM quick_test_logs WHERE test_id = ?1),
+                        log_bytes = (SELECT COALESCE(SUM(length(CAST(line AS BLOB))), 0) FROM quick_test_logs
+                                     WHERE test_id = ?1)
+                    WHERE id = ?1
+                    """, [.text(id)])
+            }
         }
     }
 

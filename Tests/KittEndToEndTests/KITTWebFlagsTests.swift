@@ -79,10 +79,11 @@ import Testing
             defer { server.stop() }
             let client = try RawClient(port: server.port, caFile: certs + "/ca.pem")
             try client.send(E2E.get("/api/v1/agent/install.sh?name=gpu-ca-\(withCA)"))
-            let script = try client.readResponse()
+            // install.sh packs the agent bundle on first use: seconds on a loaded machine.
+            let script = try client.readResponse(timeout: 90)
             #expect(script.status == 200)
             #expect(script.text.contains(caBody) == withCA, "with --tls-ca: \(withCA)")
-            #expect(script.text.contains("https://") , "\(script.text.prefix(400))")
+            #expect(script.text.contains("https://"), "\(script.text.prefix(400))")
         }
     }
 

@@ -76,6 +76,9 @@ import Testing
         #expect(test.status == "completed" && test.agentName == "gpu-a100-1" && test.commandID == "7915c06aaae74186")
         #expect(test.profileID == nil && test.error == nil && test.engineMode == "docker")
         #expect(try temp.store.quickTests.logs(testID: Self.quickTest)?.map(\.line) == ["starting vllm"])
+        let counters = try Self.read(temp.store, "SELECT log_count, log_bytes FROM quick_tests WHERE id = ?",
+                                     [.text(Self.quickTest)]) { [$0.int(0), $0.int(1)] }
+        #expect(counters == [[1, "starting vllm".utf8.count]])
 
         // Results under KITT's run ids, documents exactly as KITT kept them.
         let kittRuns = try Connection.withImmutableFile(source) {
