@@ -12,10 +12,13 @@ public struct Router: Sendable {
     private var root = Node()
     /// Receives errors that were not `HTTPError`s (they become a bare 500), for logging.
     public var onUnexpectedError: (@Sendable (HTTPRequest, any Error) -> Void)?
+    /// Every (method, pattern) added, in order: the route table (the API fuzzer walks it).
+    public private(set) var declaredRoutes: [(method: HTTPMethod, pattern: String)] = []
 
     public init() {}
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        declaredRoutes.append((method, pattern))
         let segments = Router.split(pattern)
         root.insert(segments: segments[...], method: method, handler: handler)
     }
