@@ -105,6 +105,16 @@ final class FuzzWorld: @unchecked Sendable {
         routes = router.declaredRoutes
         legacyRoutes = legacyRouter.declaredRoutes
         seed()
+        atexit { FuzzWorld.shared.removeDirectory() }
+    }
+
+    /// The store lives in /dev/shm (fast writes): it goes when the run ends.
+    func removeDirectory() {
+        store.close()
+        for name in ["models/org/tiny-model/config.json", "kitt.db", "kitt.db-wal", "kitt.db-shm"] {
+            unlink(directory + "/" + name)
+        }
+        for name in ["models/org/tiny-model", "models/org", "models", ""] { rmdir(directory + "/" + name) }
     }
 
     /// The repository root (the harness is run from it, or found from this file's path).
@@ -244,7 +254,7 @@ final class FuzzWorld: @unchecked Sendable {
         case 0: break
         case 1: body = input.rawBytes()
         default:
-            var generator = JSONGenerator(world: self)
+            let generator = JSONGenerator(world: self)
             generator.object(&input, into: &body, depth: 0)
         }
         return (HTTPRequest(method: method, target: target, headers: headers, body: body), legacy)
