@@ -9,13 +9,7 @@ enum AgentBundleRoutes {
         let store = context.store
 
         router.get("/api/v1/agent/install.sh") { request in
-            var port = 8090
-            if let text = request.queryValue("port") {
-                guard let value = Int(text), (1...65535).contains(value) else {
-                    throw HTTPError.badRequest("port must be an integer from 1 to 65535")
-                }
-                port = value
-            }
+            let port = try request.queryInteger("port", in: 1...65535) ?? 8090
             let name = request.queryValue("name").flatMap { $0.isEmpty ? nil : $0 }
             if let name {
                 guard name.utf8.count <= 255 else { throw HTTPError.badRequest("name is longer than 255 bytes") }
