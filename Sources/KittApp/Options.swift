@@ -25,6 +25,9 @@ public struct WebOptions: Sendable {
     public var eventLoops = 0
     /// Print the banner and access log (tests turn it off).
     public var quiet = false
+    // Operations (issue 12).
+    /// Bearer token `GET /metrics` requires (nil: open).
+    public var metricsToken: String?
 
     public init() {}
 }
@@ -82,6 +85,7 @@ extension WebOptions {
             case "--max-connections": options.maxConnections = try integer(1...1_000_000)
             case "--event-loops": options.eventLoops = try integer(0...256)
             case "--quiet": try noValue(); options.quiet = true
+            case "--metrics-token": options.metricsToken = try value()
             default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
             }
         }
@@ -134,6 +138,7 @@ extension WebOptions {
           --max-connections N         open connections at most (default 20000)
           --event-loops N             queues running connection work (default: one per core)
           --quiet                     no banner, no access log
+          --metrics-token TOKEN       require this bearer token on GET /metrics (default: open)
           -h, --help                  show this help
         """
 }

@@ -91,6 +91,7 @@ public final class WebApp: Sendable {
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
         settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        settings.metricsToken = options.metricsToken
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
         settings.publicURL = "\(plain ? "http" : "https")://\(advertisedHost):\(options.port)"
@@ -110,10 +111,12 @@ public final class WebApp: Sendable {
                 log.line("\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) \(micros)us")
             }
         }
+        configuration.routePatterns = router.patterns
         let frozen = router
         server = HTTPServer(configuration: configuration, accessLog: accessLog) { request in
             frozen.respond(to: request)
         }
+        context.metrics.attach(server)
         port = try server.start()
         let scheme = tls == nil ? "http" : "https"
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host

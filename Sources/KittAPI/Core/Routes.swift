@@ -11,6 +11,7 @@ public enum Routes {
         ModelsRoutes.register(in: &router, context: context)
         QuickTestRoutes.register(in: &router, context: context)
         CampaignRoutes.register(in: &router, context: context)
+        MetricsRoutes.register(in: &router, context: context)
         return router
     }
 }

@@ -128,6 +128,7 @@ final class Connection: @unchecked Sendable {
     func timeoutFired() {
         let limit = deadline.load(ordering: .relaxed)
         guard state != .closed, limit != 0, limit <= Connection.now() else { return }
+        if state == .handshaking { server.metrics.recordHandshake(loop: loop.index, succeeded: false) }
         if state == .open, !parser.isIdle, !awaitingResponse, outbound.count == outboundOffset {
             // The client started a request and did not finish it in time.
             respondWithError(.requestTimeout, "request not received in time")
@@ -188,6 +189,7 @@ final class Connection: @unchecked Sendable {
     private func handshake() {
         switch transport.handshake() {
         case .bytes:
+            server.metrics.recordHandshake(loop: loop.index, succeeded: true)
             state = .open
             disarmWrite()
             setDeadline(after: server.configuration.headerTimeout)
@@ -195,7 +197,9 @@ final class Connection: @unchecked Sendable {
             drive()
         case .wantRead: disarmWrite()
         case .wantWrite: armWrite()
-        case .closed, .failed: closeNow()
+        case .closed, .failed:
+            server.metrics.recordHandshake(loop: loop.index, succeeded: false)
+            closeNow()
         }
     }
 
@@ -293,6 +297,7 @@ final class Connection: @unchecked Sendable {
                 headStartedAt = nil
                 servedRequests += 1
                 request.remoteAddress = peer
+                request.requestID = RequestID.assign(incoming: request.headers["X-Request-Id"], server: server, loop: loop)
                 dispatch(request)
             }
         }
@@ -301,10 +306,13 @@ final class Connection: @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest) {
         let started = Connection.now()
         let response = server.responder(request)
-        deliver(response, to: request, started: started)
+        deliver(response, to: request, started: started, route: response.matchedRoute)
     }
 
-    private func deliver(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64) {
+    /// `route`: the matched pattern, from the first response (a deferred one's later answer has none).
+    private func deliver(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64, route: Int?) {
+        var response = response
+        if !request.requestID.isEmpty { response.headers.set(name: "X-Request-Id", value: request.requestID) }
         switch response.body {
         case .bytes(let body):
             let keepAlive = request.wantsKeepAlive && !server.isShuttingDown
@@ -313,14 +321,15 @@ final class Connection: @unchecked Sendable {
                 into: &outbound)
             if request.method != .head { outbound.append(contentsOf: body) }
             if !keepAlive { closeAfterFlush = true }
-            server.logAccess(request, status: response.status.code, bytes: body.count, started: started)
+            server.logAccess(
+                request, route: route, status: response.status.code, bytes: body.count, started: started, loop: loop.index)
         case .deferred(let start):
             awaitingResponse = true
             let promise = ResponsePromise { [self] later in
                 loop.execute {
                     guard self.state != .closed else { return }
                     self.awaitingResponse = false
-                    self.deliver(later, to: request, started: started)
+                    self.deliver(later, to: request, started: started, route: route)
                     self.drive()
                 }
             }
@@ -332,7 +341,8 @@ final class Connection: @unchecked Sendable {
             HTTPResponseSerializer.head(
                 response, version: request.version, framing: .untilClose, keepAlive: keepAlive, into: &outbound)
             if !keepAlive { closeAfterFlush = true }
-            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
+            server.logAccess(
+                request, route: route, status: response.status.code, bytes: 0, started: started, loop: loop.index)
         case .stream(let start):
             var head: [UInt8] = []
             HTTPResponseSerializer.head(
@@ -341,7 +351,8 @@ final class Connection: @unchecked Sendable {
             streamBacklog.add(head.count, ordering: .relaxed)
             state = .streaming
             deadline.store(0, ordering: .relaxed)
-            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
+            server.logAccess(
+                request, route: route, status: response.status.code, bytes: 0, started: started, loop: loop.index)
             flush()
             if state == .streaming { start(self) }
         }
@@ -356,9 +367,9 @@ final class Connection: @unchecked Sendable {
         outbound.append(contentsOf: body)
         closeAfterFlush = true
         pauseReading()
-        server.logAccess(
-            HTTPRequest(method: HTTPMethod("-"), target: "-"), status: status.code, bytes: body.count,
-            started: Connection.now())
+        var rejected = HTTPRequest(method: HTTPMethod("-"), target: "-")
+        rejected.remoteAddress = peer
+        server.logAccess(rejected, route: nil, status: status.code, bytes: body.count, started: Connection.now(), loop: loop.index)
     }
 
     // MARK: Closing after a response
@@ -514,6 +525,7 @@ extension Connection: ResponseStream {
         let backlog = streamBacklog.add(bytes.count, ordering: .relaxed).newValue
         if backlog > server.configuration.maxStreamBacklogBytes {
             // Too slow a reader: drop it rather than buffer without bound or slow publishers.
+            server.metrics.streamDrops.add(1, ordering: .relaxed)
             loop.execute { [self] in closeNow() }
             return false
         }
