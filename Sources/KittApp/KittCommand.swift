@@ -14,6 +14,7 @@ public enum KittCommand {
           web          serve the KITT REST API (see 'kitt web --help')
           import DIR   load every metrics.json under DIR into the store
           agent        run a KITT agent against a kitt server (see 'kitt agent --help')
+          openapi      print the API's OpenAPI 3.1 document (--markdown: the endpoint reference)
           help         show this help
 
         Options:
@@ -53,6 +54,8 @@ public enum KittCommand {
             }
         case "import":
             return importResults(rest, environment: environment)
+        case "openapi":
+            return OperationsCommands.openAPI(rest)
         default:
             printError("kitt: unknown command '\(command)' (see 'kitt help')")
             return 2

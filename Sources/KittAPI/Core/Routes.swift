@@ -12,6 +12,7 @@ public enum Routes {
         QuickTestRoutes.register(in: &router, context: context)
         CampaignRoutes.register(in: &router, context: context)
         MetricsRoutes.register(in: &router, context: context)
+        ReferenceRoutes.register(in: &router, context: context)
         return router
     }
 }

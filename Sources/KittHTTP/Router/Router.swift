@@ -175,4 +175,9 @@ public struct Router: Sendable {
 public struct RouteEntry: Sendable, Hashable {
     public let method: HTTPMethod
     public let pattern: String
+
+    public init(method: HTTPMethod, pattern: String) {
+        self.method = method
+        self.pattern = pattern
+    }
 }
