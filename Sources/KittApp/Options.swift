@@ -23,8 +23,12 @@ public struct WebOptions: Sendable {
     public var maxConnections = 20_000
     /// Serial queues running connection work (0: one per core).
     public var eventLoops = 0
-    /// Print the banner and access log (tests turn it off).
+    /// `--quiet`: no access log (the banner, lifecycle lines and errors stay).
     public var quiet = false
+    /// Whether anything goes to stdout at all (tests turn it off; not a flag).
+    public var logEnabled = true
+    /// `--log-format text|json`.
+    public var logFormat: Log.Format = .text
     // Operations (issue 12).
     /// Bearer token `GET /metrics` requires (nil: open).
     public var metricsToken: String?
@@ -86,6 +90,12 @@ extension WebOptions {
             case "--event-loops": options.eventLoops = try integer(0...256)
             case "--quiet": try noValue(); options.quiet = true
             case "--metrics-token": options.metricsToken = try value()
+            case "--log-format":
+                let text = try value()
+                guard let format = Log.Format(rawValue: text) else {
+                    throw UsageError("--log-format is text or json, got '\(text)'")
+                }
+                options.logFormat = format
             default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
             }
         }
@@ -137,7 +147,8 @@ extension WebOptions {
           --idle-timeout SECS         idle keep-alive connections close after (default 60)
           --max-connections N         open connections at most (default 20000)
           --event-loops N             queues running connection work (default: one per core)
-          --quiet                     no banner, no access log
+          --quiet                     no access log (the banner, lifecycle lines and errors stay)
+          --log-format text|json      log lines as text (default) or JSON objects, one per line
           --metrics-token TOKEN       require this bearer token on GET /metrics (default: open)
           -h, --help                  show this help
         """

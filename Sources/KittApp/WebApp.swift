@@ -31,7 +31,7 @@ public final class WebApp: Sendable {
     }
 
     private init(_ options: WebOptions, environment: [String: String]) throws {
-        let log = Log(enabled: !options.quiet)
+        let log = Log(enabled: options.logEnabled, access: !options.quiet, format: options.logFormat)
         self.log = log
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
         try Files.makeDirectory(dataDirectory)
@@ -105,12 +105,8 @@ public final class WebApp: Sendable {
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
         var accessLog: (@Sendable (AccessRecord) -> Void)?
-        if !options.quiet {
-            accessLog = { record in
-                let micros = Int(record.durationSeconds * 1_000_000)
-                log.line("\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) \(micros)us")
-            }
-        }
+        if log.accessEnabled { accessLog = { @Sendable record in log.access(record) } }
+        LifecycleLog.attach(to: events, log: log)
         configuration.routePatterns = router.patterns
         let frozen = router
         server = HTTPServer(configuration: configuration, accessLog: accessLog) { request in
@@ -126,16 +122,14 @@ public final class WebApp: Sendable {
         background.start()
         events.startKeepalive(every: options.sseKeepalive)
 
-        if !options.quiet {
-            printBanner(options: options)
-        }
+        printBanner(options: options)
     }
 
     private func printBanner(options: WebOptions) {
-        if options.legacy {
-            log.line("kitt \(KittVersion.current) legacy dashboard (read-only) on \(url)/")
-        } else {
-            log.line("kitt \(KittVersion.current) listening on \(url)/api/v1/")
+        for line in Banner.addressLines(
+            host: options.host, port: port, url: url, legacy: options.legacy, hostName: Files.hostName())
+        {
+            log.line(line)
         }
         if let caCertificatePath, let caFingerprint {
             log.line("TLS CA certificate: \(caCertificatePath)")
