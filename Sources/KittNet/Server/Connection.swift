@@ -40,6 +40,8 @@ final class Connection: @unchecked Sendable {
     private var pausedForBackpressure = false
     private var servedRequests = 0
     private var headStartedAt: UInt64?
+    /// Whether the first bytes of a TLS connection were checked for plain HTTP.
+    private var probedForPlainHTTP = false
     private var lastProgressAt: UInt64 = 0
 
     /// Monotonic nanoseconds after which the server's sweeper times this connection out; 0: none.
@@ -187,6 +189,15 @@ final class Connection: @unchecked Sendable {
     }
 
     private func handshake() {
+        if !probedForPlainHTTP {
+            switch PlainHTTPProbe.inspect(fd: fd) {
+            case .noData: break
+            case .tls: probedForPlainHTTP = true
+            case .plainHTTP:
+                rejectPlainHTTP()
+                return
+            }
+        }
         switch transport.handshake() {
         case .bytes:
             server.metrics.recordHandshake(loop: loop.index, succeeded: true)
@@ -370,6 +381,24 @@ final class Connection: @unchecked Sendable {
         var rejected = HTTPRequest(method: HTTPMethod("-"), target: "-")
         rejected.remoteAddress = peer
         server.logAccess(rejected, route: nil, status: status.code, bytes: body.count, started: Connection.now(), loop: loop.index)
+    }
+
+    /// Plain HTTP on the TLS port: a plain-text 400 written straight to the socket (no TLS
+    /// session exists), then the usual lingering close.
+    private func rejectPlainHTTP() {
+        probedForPlainHTTP = true
+        let response = PlainHTTPProbe.response(port: server.port)
+        _ = response.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        server.metrics.recordHandshake(loop: loop.index, succeeded: false)
+        var request = HTTPRequest(method: HTTPMethod("-"), target: "-")
+        request.remoteAddress = peer
+        server.logAccess(request, route: nil, status: 400, bytes: response.count, started: Connection.now(), loop: loop.index)
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+        state = .lingering
+        disarmWrite()
+        deadline.store(Connection.now() + 2_000_000_000, ordering: .relaxed)
+        resumeReading()
+        discardUntilEOF()
     }
 
     // MARK: Closing after a response
