@@ -22,6 +22,9 @@ public enum KittCommand {
           -h, --help   show this help
         """
 
+    /// The subcommands, for "did you mean" (keep in step with `usage` and `run`).
+    static let commands = ["web", "import", "agent", "openapi", "help", "version", "--version", "--help"]
+
     /// Runs the command line; returns the process exit code (`web` only returns on shutdown).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
         guard let command = arguments.first else {
@@ -57,7 +60,8 @@ public enum KittCommand {
         case "openapi":
             return OperationsCommands.openAPI(rest)
         default:
-            printError("kitt: unknown command '\(command)' (see 'kitt help')")
+            let hint = Suggestion.hint(for: command, in: KittCommand.commands)
+            printError("kitt: unknown command '\(command)' (see 'kitt help')\(hint)")
             return 2
         }
     }

@@ -36,6 +36,11 @@ public struct WebOptions: Sendable {
     public init() {}
 }
 
+/// `1000000000`, not `1000000000.0`; `0.001` as is.
+func plain(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+}
+
 /// A command-line mistake: one line on stderr and exit code 2.
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
@@ -52,14 +57,15 @@ extension WebOptions {
             func number(_ range: ClosedRange<Double> = 0.001...1e9) throws -> Double {
                 let text = try value()
                 guard let parsed = Double(text), range.contains(parsed) else {
-                    throw UsageError("\(flag) needs a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                    throw UsageError(
+                        "\(flag) needs a number from \(plain(range.lowerBound)) to \(plain(range.upperBound)), got '\(text)'")
                 }
                 return parsed
             }
             func integer(_ range: ClosedRange<Int>) throws -> Int {
                 let text = try value()
                 guard let parsed = Int(text), range.contains(parsed) else {
-                    throw UsageError("\(flag) needs an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                    throw UsageError("\(flag) needs an integer in \(range.lowerBound)-\(range.upperBound), got '\(text)'")
                 }
                 return parsed
             }
@@ -96,7 +102,9 @@ extension WebOptions {
                     throw UsageError("--log-format is text or json, got '\(text)'")
                 }
                 options.logFormat = format
-            default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
+            default:
+                let hint = Suggestion.hint(for: flag, in: Suggestion.flags(in: WebOptions.help))
+                throw UsageError("unknown option '\(flag)' (see 'kitt web --help')\(hint)")
             }
         }
         if let extra = iterator.positional.first {
