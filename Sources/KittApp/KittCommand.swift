@@ -15,6 +15,8 @@ public enum KittCommand {
           import DIR   load every metrics.json under DIR into the store
           agent        run a KITT agent against a kitt server (see 'kitt agent --help')
           openapi      print the API's OpenAPI 3.1 document (--markdown: the endpoint reference)
+          backup FILE  copy the live database to FILE (safe while the server runs)
+          restore FILE replace the database with a backup (the server must be stopped)
           help         show this help
 
         Options:
@@ -23,7 +25,7 @@ public enum KittCommand {
         """
 
     /// The subcommands, for "did you mean" (keep in step with `usage` and `run`).
-    static let commands = ["web", "import", "agent", "openapi", "help", "version", "--version", "--help"]
+    static let commands = ["web", "import", "agent", "openapi", "backup", "restore", "help", "version", "--version", "--help"]
 
     /// Runs the command line; returns the process exit code (`web` only returns on shutdown).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -59,6 +61,10 @@ public enum KittCommand {
             return importResults(rest, environment: environment)
         case "openapi":
             return OperationsCommands.openAPI(rest)
+        case "backup":
+            return BackupCommands.backup(rest, environment: environment)
+        case "restore":
+            return BackupCommands.restore(rest, environment: environment)
         default:
             let hint = Suggestion.hint(for: command, in: KittCommand.commands)
             printError("kitt: unknown command '\(command)' (see 'kitt help')\(hint)")

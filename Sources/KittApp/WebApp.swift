@@ -22,6 +22,7 @@ public final class WebApp: Sendable {
     private let store: Store?
     private let log: Log
     private let background: BackgroundServices
+    private let lock: InstanceLock
 
     /// Open client connections (tests watch it drop after closes and shutdown).
     public var connectionCount: Int { server.connectionCount }
@@ -78,7 +79,17 @@ public final class WebApp: Sendable {
         configuration.maxConnections = options.maxConnections
         configuration.loopCount = options.eventLoops
 
-        let store = try Store(path: options.databasePath ?? dataDirectory + "/kitt.db")
+        let databasePath = options.databasePath ?? dataDirectory + "/kitt.db"
+        // One server per database; `kitt restore` checks this lock too.
+        let lock = try InstanceLock.acquire(databasePath: databasePath)
+        self.lock = lock
+        let store: Store
+        do {
+            store = try Store(path: databasePath)
+        } catch {
+            lock.release()
+            throw error
+        }
         self.store = store
 
         var settings = APISettings()
@@ -156,6 +167,7 @@ public final class WebApp: Sendable {
         context?.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
         store?.close()
+        lock.release()
         log.flush()
     }
 
