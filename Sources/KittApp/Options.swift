@@ -36,6 +36,29 @@ public struct WebOptions: Sendable {
     public init() {}
 }
 
+extension WebOptions {
+    /// Prepends the options of `--config FILE` (if given) so the command line's own flags,
+    /// parsed after them, win.
+    static func withConfigFile(_ arguments: [String]) throws -> [String] {
+        var path: String?
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--config" {
+                guard index + 1 < arguments.count else { throw UsageError("--config needs a value") }
+                path = arguments[index + 1]
+                index += 1
+            } else if word.hasPrefix("--config=") {
+                path = String(word.dropFirst("--config=".count))
+            }
+            index += 1
+        }
+        guard let path else { return arguments }
+        guard let text = Files.readText(path) else { throw UsageError("--config: cannot read \(path)") }
+        return try ConfigFile.arguments(text, path: path, help: WebOptions.help) + arguments
+    }
+}
+
 /// `1000000000`, not `1000000000.0`; `0.001` as is.
 func plain(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
@@ -51,7 +74,7 @@ extension WebOptions {
     /// Parses `kitt web` arguments (after the word `web`), then fills gaps from the environment.
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> WebOptions {
         var options = WebOptions()
-        var iterator = ArgumentIterator(arguments)
+        var iterator = ArgumentIterator(try withConfigFile(arguments))
         while let (flag, inlineValue) = iterator.nextFlag() {
             func value() throws -> String { try iterator.value(for: flag, inline: inlineValue) }
             func number(_ range: ClosedRange<Double> = 0.001...1e9) throws -> Double {
@@ -95,6 +118,7 @@ extension WebOptions {
             case "--max-connections": options.maxConnections = try integer(1...1_000_000)
             case "--event-loops": options.eventLoops = try integer(0...256)
             case "--quiet": try noValue(); options.quiet = true
+            case "--config": _ = try value()  // already read (withConfigFile)
             case "--metrics-token": options.metricsToken = try value()
             case "--log-format":
                 let text = try value()
@@ -158,6 +182,8 @@ extension WebOptions {
           --quiet                     no access log (the banner, lifecycle lines and errors stay)
           --log-format text|json      log lines as text (default) or JSON objects, one per line
           --metrics-token TOKEN       require this bearer token on GET /metrics (default: open)
+          --config FILE               read options from FILE: 'key = value' per line, key = a flag
+                                      without '--' (true/false for switches); flags given here win
           -h, --help                  show this help
         """
 }

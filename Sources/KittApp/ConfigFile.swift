@@ -1,0 +1,68 @@
+/// `kitt web --config FILE`: the same options as the flags, one `key = value` per line (`key`
+/// is the flag without `--`; `#` starts a comment; a switch takes `true` or `false`). The file
+/// becomes arguments placed before the command line's, so flags on the command line win.
+enum ConfigFile {
+    /// Flags of `help` and whether each takes a value (`--port PORT`) or is a switch (`--quiet`).
+    static func flags(in help: String) -> [String: Bool] {
+        var flags: [String: Bool] = [:]
+        for line in help.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            for (index, word) in words.enumerated() where word.hasPrefix("--") {
+                let next = index + 1 < words.count ? words[index + 1] : ""
+                let takesValue = next.first.map { $0.isUppercase } == true || next.contains("|")
+                flags[String(word), default: false] = flags[String(word), default: false] || takesValue
+            }
+        }
+        return flags
+    }
+
+    /// The arguments `text` (the file at `path`) stands for; errors name the file and line.
+    static func arguments(_ text: String, path: String, help: String) throws -> [String] {
+        let known = flags(in: help)
+        var arguments: [String] = []
+        var seen: [String: Int] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            var line = Substring(raw)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            line = line.trimmingSpaces()
+            guard !line.isEmpty else { continue }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw UsageError("\(path):\(number): expected 'key = value', got '\(line)'")
+            }
+            let key = String(line[..<equals].trimmingSpaces())
+            var value = String(line[line.index(after: equals)...].trimmingSpaces())
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            let flag = "--" + key
+            guard let takesValue = known[flag], !["--config", "--help"].contains(flag) else {
+                let keys = known.keys.map { String($0.dropFirst(2)) }
+                throw UsageError("\(path):\(number): unknown key '\(key)'\(Suggestion.hint(for: key, in: keys))")
+            }
+            if let earlier = seen[key] {
+                throw UsageError("\(path):\(number): '\(key)' is already set on line \(earlier)")
+            }
+            seen[key] = number
+            if takesValue {
+                arguments += [flag, value]
+            } else {
+                switch value {
+                case "true", "yes", "on": arguments.append(flag)
+                case "false", "no", "off": break
+                default: throw UsageError("\(path):\(number): '\(key)' is true or false, got '\(value)'")
+                }
+            }
+        }
+        return arguments
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" || first == "\r" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
+        return text
+    }
+}
