@@ -17,6 +17,7 @@ public enum KittCommand {
           openapi      print the API's OpenAPI 3.1 document (--markdown: the endpoint reference)
           backup FILE  copy the live database to FILE (safe while the server runs)
           restore FILE replace the database with a backup (the server must be stopped)
+          completion   print a shell completion script (bash or zsh)
           help         show this help
 
         Options:
@@ -25,7 +26,7 @@ public enum KittCommand {
         """
 
     /// The subcommands, for "did you mean" (keep in step with `usage` and `run`).
-    static let commands = ["web", "import", "agent", "openapi", "backup", "restore", "help", "version", "--version", "--help"]
+    static let commands = ["web", "import", "agent", "openapi", "backup", "restore", "completion", "help", "version", "--version", "--help"]
 
     /// Runs the command line; returns the process exit code (`web` only returns on shutdown).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -61,6 +62,8 @@ public enum KittCommand {
             return importResults(rest, environment: environment)
         case "openapi":
             return OperationsCommands.openAPI(rest)
+        case "completion":
+            return Completion.run(rest)
         case "backup":
             return BackupCommands.backup(rest, environment: environment)
         case "restore":
