@@ -16,9 +16,22 @@ enum ConfigFile {
         return flags
     }
 
+    /// Flags whose help line says "repeatable": the file may set them on several lines.
+    static func repeatable(in help: String) -> Set<String> {
+        var flags: Set<String> = []
+        var previous: String?
+        for line in help.split(separator: "\n") {
+            let flag = line.split(separator: " ").first { $0.hasPrefix("--") }.map(String.init)
+            if line.contains("repeatable"), let owner = flag ?? previous { flags.insert(owner) }
+            if let flag { previous = flag }
+        }
+        return flags
+    }
+
     /// The arguments `text` (the file at `path`) stands for; errors name the file and line.
     static func arguments(_ text: String, path: String, help: String) throws -> [String] {
         let known = flags(in: help)
+        let repeatable = repeatable(in: help)
         var arguments: [String] = []
         var seen: [String: Int] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -40,7 +53,7 @@ enum ConfigFile {
                 let keys = known.keys.map { String($0.dropFirst(2)) }
                 throw UsageError("\(path):\(number): unknown key '\(key)'\(Suggestion.hint(for: key, in: keys))")
             }
-            if let earlier = seen[key] {
+            if let earlier = seen[key], !repeatable.contains(flag) {
                 throw UsageError("\(path):\(number): '\(key)' is already set on line \(earlier)")
             }
             seen[key] = number

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import KittNet
 import Synchronization
 
 /// "Is a server using this database?": `kitt web` holds an exclusive flock on `<db>.lock` (with
@@ -17,7 +16,10 @@ final class InstanceLock: Sendable {
     static func acquire(databasePath: String) throws -> InstanceLock {
         let path = InstanceLock.path(for: databasePath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError("open \(path)") }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw CommandError("cannot open the database \(databasePath): cannot create \(path): \(reason)")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Files.readText(path)?.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? "?"
             close(fd)

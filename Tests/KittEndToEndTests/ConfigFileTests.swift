@@ -68,3 +68,12 @@ import Testing
         #expect(throws: (any Error).self) { try WebOptions.parse(["--config", "/nonexistent/kitt.conf"], environment: [:]) }
     }
 }
+
+extension ConfigFileTests {
+    @Test func repeatableFlags_mayRepeat() throws {
+        let (directory, path) = try write("allowed-host = a.lab\nallowed-host = b.lab\n")
+        _ = directory
+        let options = try WebOptions.parse(["--config", path], environment: [:])
+        #expect(options.allowedHosts == ["a.lab", "b.lab"])
+    }
+}
