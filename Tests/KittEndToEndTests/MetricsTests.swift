@@ -89,6 +89,25 @@ import Testing
         #expect(after["kitt_http_requests_total|code=200,method=GET,route=/metrics"] == 1)
     }
 
+    static let hasPromtool = ExternalTools.has("promtool")
+
+    /// promtool (Debian: prometheus) is stricter than the client parser: it also lints names,
+    /// units, HELP texts and histogram shapes.
+    @Test(.enabled(if: MetricsTests.hasPromtool, "promtool is not installed (Debian: prometheus; .ci/run installs it)"))
+    func metrics_passPromtoolCheck() throws {
+        let server = try E2E.server()
+        defer { server.stop() }
+        #expect(try server.request("GET", "/api/v1/health").status == 200)
+        #expect(try server.request("GET", "/nowhere").status == 404)
+        let response = try server.request("GET", "/metrics", token: nil)
+        let directory = TempDirectory("kitt-promtool")
+        let file = directory.path + "/metrics.txt"
+        try response.text.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try ChildProcess.run("/bin/sh", ["-c", "promtool check metrics < \"$1\"", "sh", file])
+        #expect(result.status == 0, "promtool: \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.isEmpty && result.stderr.isEmpty, "promtool lint: \(result.stdout) \(result.stderr)")
+    }
+
     @Test func metricsToken_isRequiredWhenConfigured() throws {
         let server = try E2E.server { $0.metricsToken = "scrape-secret" }
         defer { server.stop() }

@@ -44,7 +44,8 @@ public struct Router: Sendable {
     public enum Resolution {
         /// `route`: the index of the matched pattern in `patterns`.
         case found(Handler, parameters: [String: String], route: Int)
-        case methodNotAllowed(allowed: [HTTPMethod])
+        /// `route`: the path's pattern (the path exists, the method does not).
+        case methodNotAllowed(allowed: [HTTPMethod], route: Int?)
         case notFound
         case badPath
     }
@@ -66,7 +67,7 @@ public struct Router: Sendable {
         }
         var allowed = Array(node.handlers.keys)
         if node.handlers[.get] != nil { allowed.append(.head) }
-        return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
+        return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue }, route: node.handlers.first?.value.index)
     }
 
     /// Routes and runs the handler; every failure becomes a JSON error response. The response
@@ -87,11 +88,13 @@ public struct Router: Sendable {
             }
             response.matchedRoute = route
             return response
-        case .methodNotAllowed(let allowed):
+        case .methodNotAllowed(let allowed, let route):
             var headers = HTTPHeaders()
             headers.add(name: "Allow", value: allowed.map(\.rawValue).joined(separator: ", "))
-            return HTTPError(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)", headers: headers)
+            var response = HTTPError(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)", headers: headers)
                 .response
+            response.matchedRoute = route
+            return response
         case .notFound:
             return HTTPError.notFound("no route for \(request.method) \(request.path)").response
         case .badPath:
