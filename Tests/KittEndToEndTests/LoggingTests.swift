@@ -60,6 +60,22 @@ import Testing
         #expect(!child.stdout.contains("GET /api/v1/health"), "\(child.stdout)")
     }
 
+    @Test func agentGoingOffline_isLogged() throws {
+        let data = TempDirectory("kitt-log")
+        let (child, banner) = try cli.startWeb(["--agent-offline-after", "1"], dataDir: data.path)
+        defer { child.signal(SIGTERM); _ = child.waitForExit(timeout: 10) }
+        let register = try RawClient(port: banner.port, caFile: banner.caPath)
+        let body = #"{"name":"fading-agent","hostname":"h3"}"#
+        try register.send(
+            "POST /api/v1/agents/register HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(banner.token ?? "")\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        let agentID = try #require(try register.readResponse().json?["agent_id"]?.stringValue)
+        #expect(child.waitForOutput("agent fading-agent (\(agentID)) online"), "\(child.stdout)")
+        #expect(child.waitForOutput("agent fading-agent (\(agentID)) offline", timeout: 15), "\(child.stdout)")
+        let line = try #require(child.stdout.split(separator: "\n").first { $0.hasSuffix("(\(agentID)) offline") })
+        #expect(line.wholeMatch(of: #/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z agent fading-agent \([0-9a-f]{16}\) offline/#) != nil, "\(line)")
+    }
+
     @Test func jsonFormat_writesOneObjectPerLine_withAccessAndLifecycleFields() throws {
         let data = TempDirectory("kitt-log")
         let (child, _) = try cli.startWeb(["--log-format", "json"], dataDir: data.path)

@@ -118,6 +118,20 @@ import Testing
         #expect(allowed.text.contains("# TYPE kitt_http_requests_total counter"))
     }
 
+    @Test func sseSubscribers_areCounted() throws {
+        let server = try E2E.server()
+        defer { server.stop() }
+        do {
+            let stream = try server.connect()  // closed at the end of this scope
+            try stream.send(E2E.get("/api/v1/events/stream"))
+            _ = try stream.readUntil(": connected\n\n", timeout: 5)
+            let open = try server.request("GET", "/metrics", token: nil).text
+            #expect(open.contains("\nkitt_sse_subscribers 1\n"), "\(open)")
+            #expect(open.contains("kitt_http_requests_total{route=\"/api/v1/events/stream\",method=\"GET\",code=\"200\"} 1"))
+        }
+        #expect(E2E.eventually { (try? server.request("GET", "/metrics", token: nil).text.contains("\nkitt_sse_subscribers 0\n")) == true })
+    }
+
     @Test func metrics_areOpenByDefault() throws {
         let server = try E2E.server()
         defer { server.stop() }
