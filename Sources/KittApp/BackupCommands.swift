@@ -76,6 +76,12 @@ enum BackupCommands {
             _ = try OnlineBackup.copy(from: target.file, to: staged, sourceReadOnly: true)
             var kept: String?
             if Files.exists(target.databasePath) {
+                // Root restoring for a server that runs as its own user: the copy gets the owner
+                // of the database it replaces, or that server could not open it.
+                var previous = stat()
+                if stat(target.databasePath, &previous) == 0, getuid() == 0 {
+                    chown(staged, previous.st_uid, previous.st_gid)
+                }
                 let aside = "\(target.databasePath).pre-restore-\(time(nil))"
                 for suffix in ["", "-wal", "-shm"] where Files.exists(target.databasePath + suffix) {
                     guard rename(target.databasePath + suffix, aside + suffix) == 0 else {
