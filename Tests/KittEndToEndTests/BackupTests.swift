@@ -114,7 +114,15 @@ import Testing
         let corrupt = try cli.run(["restore", garbage, "--data-dir", data.path])
         #expect(corrupt.status == 1, "\(corrupt.stdout)")
 
+        // As root, the restored file keeps the replaced database's owner (a service user's).
+        let asRoot = getuid() == 0
+        if asRoot { chown(data.path + "/kitt.db", 65534, 65534) }
         let restored = try cli.run(["restore", copy, "--data-dir", data.path])
+        if asRoot {
+            let owner = try FileManager.default.attributesOfItem(atPath: data.path + "/kitt.db")[.ownerAccountID] as? Int
+            #expect(owner == 65534)
+            chown(data.path + "/kitt.db", 0, 0)
+        }
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(restored.stdout.contains("kept as \(data.path)/kitt.db.pre-restore-"), "\(restored.stdout)")
 
