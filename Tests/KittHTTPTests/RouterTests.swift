@@ -149,4 +149,14 @@ struct HTTPRequestTests {
         #expect(router.routes.contains(RouteEntry(method: .delete, pattern: "/api/v1/models/*repo_id")))
         #expect(Set(router.patterns).count == router.patterns.count)
     }
+
+    /// A route registered again (the web UI's `/` over the API's index) replaces the handler
+    /// and stays one entry in the registry.
+    @Test func registeringARouteAgain_replacesItsHandler() {
+        var router = Router()
+        router.get("/") { _ in .text("api index") }
+        router.get("/") { _ in .text("web ui") }
+        #expect(router.routes == [RouteEntry(method: .get, pattern: "/")])
+        #expect(String(decoding: router.respond(to: HTTPRequest(method: .get, target: "/")).bodyBytes, as: UTF8.self) == "web ui")
+    }
 }

@@ -3,9 +3,11 @@ import KittJSON
 
 /// The OpenAPI 3.1 document of `APIReference.declarations`.
 public enum OpenAPIDocument {
-    public static func make(version: String = KittVersion.current) -> JSON {
+    public static func make(
+        version: String = KittVersion.current, declarations: [RouteDeclaration] = APIReference.declarations
+    ) -> JSON {
         var paths: [(String, [(String, JSON)])] = []
-        for declaration in APIReference.declarations {
+        for declaration in declarations {
             let operation = (declaration.method.rawValue.lowercased(), self.operation(declaration))
             if let index = paths.firstIndex(where: { $0.0 == declaration.openAPIPath }) {
                 paths[index].1.append(operation)
@@ -14,7 +16,7 @@ public enum OpenAPIDocument {
             }
         }
         var tags: [String] = []
-        for declaration in APIReference.declarations where !tags.contains(declaration.tag) { tags.append(declaration.tag) }
+        for declaration in declarations where !tags.contains(declaration.tag) { tags.append(declaration.tag) }
         let schemas = (APIReference.components + [APIReference.indexSchema]).map { ($0.0, $0.1.json) }
         return .object(
             JSONObject([

@@ -31,7 +31,9 @@ public struct Router: Sendable {
             index = patterns.count
             patterns.append(normalized)
         }
-        routes.append(RouteEntry(method: method, pattern: normalized))
+        // Registering a (method, pattern) again replaces its handler (the web UI's `/` over the API's).
+        let entry = RouteEntry(method: method, pattern: normalized)
+        if !routes.contains(entry) { routes.append(entry) }
         root.insert(segments: segments[...], method: method, route: Route(handler: handler, index: index))
     }
 
