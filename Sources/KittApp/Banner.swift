@@ -13,7 +13,7 @@ enum Banner {
         }
         let path = legacy ? "/" : "/api/v1/"
         var lines = [
-            "kitt \(versionText) \(legacy ? "legacy dashboard (read-only) " : "")listening on \(bound) (\(reach))",
+            "kitt \(KittVersion.current) \(legacy ? "legacy dashboard (read-only) " : "")listening on \(bound) (\(reach))",
             "URL: \(url)\(path)",
         ]
         if host == "0.0.0.0" || host == "::" {
@@ -22,6 +22,4 @@ enum Banner {
         }
         return lines
     }
-
-    static var versionText: String { KittVersion.current }
 }

@@ -61,7 +61,7 @@ public enum KittCommand {
         case "import":
             return importResults(rest, environment: environment)
         case "openapi":
-            return OperationsCommands.openAPI(rest)
+            return OpenAPICommand.run(rest)
         case "completion":
             return Completion.run(rest)
         case "backup":

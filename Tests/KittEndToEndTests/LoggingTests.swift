@@ -1,4 +1,5 @@
 import Foundation
+import KittAPI
 import KittJSON
 @testable import KittApp
 import KittTestSupport
@@ -123,5 +124,22 @@ import Testing
         #expect(LifecycleLog.describe("status", ["status": "running", "campaign_id": "c1"]) == "campaign c1 running")
         #expect(LifecycleLog.describe("campaign_created", ["campaign_id": "c1", "name": "nightly"]) == "campaign c1 created (nightly)")
         #expect(LifecycleLog.describe("log", ["line": "x", "test_id": "abc"]) == nil)
+    }
+}
+
+/// The banner's first lines for each kind of bound address.
+@Suite struct BannerTests {
+    @Test func wildcardAddresses_sayEveryInterface_andGiveAURLForOtherMachines() {
+        let v4 = Banner.addressLines(host: "0.0.0.0", port: 8080, url: "https://localhost:8080", legacy: false, hostName: "gpu-lab")
+        #expect(v4 == [
+            "kitt \(KittVersion.current) listening on 0.0.0.0:8080 (every IPv4 interface)",
+            "URL: https://localhost:8080/api/v1/",
+            "From other machines: https://gpu-lab:8080/api/v1/",
+        ])
+        let v6 = Banner.addressLines(host: "::", port: 9000, url: "http://localhost:9000", legacy: true, hostName: "h")
+        #expect(v6.first == "kitt \(KittVersion.current) legacy dashboard (read-only) listening on [::]:9000 (every interface)")
+        #expect(v6.last == "From other machines: http://h:9000/")
+        let one = Banner.addressLines(host: "10.1.2.3", port: 1, url: "https://10.1.2.3:1", legacy: false, hostName: "h")
+        #expect(one == ["kitt \(KittVersion.current) listening on 10.1.2.3:1 (this address only)", "URL: https://10.1.2.3:1/api/v1/"])
     }
 }

@@ -1,8 +1,8 @@
 import KittAPI
 import KittJSON
 
-/// Subcommands for operators (issue 12): the API reference, ...
-enum OperationsCommands {
+/// `kitt openapi [--markdown]`: the API reference, generated from the route declarations.
+enum OpenAPICommand {
     static let openAPIHelp = """
         Usage: kitt openapi [--markdown]
 
@@ -10,7 +10,7 @@ enum OperationsCommands {
         --markdown the endpoint reference kept in docs/API.md.
         """
 
-    static func openAPI(_ arguments: [String]) -> Int32 {
+    static func run(_ arguments: [String]) -> Int32 {
         switch arguments {
         case []:
             print(OpenAPIDocument.make().jsonString)
