@@ -37,7 +37,7 @@ enum ConfigFile {
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
             var line = Substring(raw)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            line = ConfigFile.strippingComment(line)
             line = line.trimmingSpaces()
             guard !line.isEmpty else { continue }
             guard let equals = line.firstIndex(of: "=") else {
@@ -68,6 +68,19 @@ enum ConfigFile {
             }
         }
         return arguments
+    }
+}
+
+extension ConfigFile {
+    /// `#` starts a comment at the start of a line or after a space, so a value may contain one
+    /// (`auth-token = a#b`).
+    static func strippingComment(_ line: Substring) -> Substring {
+        var previous: Character = " "
+        for index in line.indices {
+            if line[index] == "#", previous == " " || previous == "\t" { return line[..<index] }
+            previous = line[index]
+        }
+        return line
     }
 }
 

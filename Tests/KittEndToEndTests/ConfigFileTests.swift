@@ -23,7 +23,7 @@ import Testing
             quiet = false
             data-dir = "/srv/kitt data"
             log-format = json
-            metrics-token = scrape
+            metrics-token = scr#ape   # a '#' inside a value stays
             sse-keepalive = 5
             """)
         _ = directory
@@ -34,7 +34,7 @@ import Testing
         #expect(!options.quiet)
         #expect(options.dataDirectory == "/srv/kitt data")
         #expect(options.logFormat == .json)
-        #expect(options.metricsToken == "scrape")
+        #expect(options.metricsToken == "scr#ape")
         #expect(options.sseKeepalive == 5)
         let equalsForm = try WebOptions.parse(["--config=\(path)"], environment: [:])
         #expect(equalsForm.port == 9000)
