@@ -29,6 +29,15 @@ import Testing
         #expect(notADatabase.stderr.contains(garbage) && notADatabase.stderr.contains("not a SQLite database"), "\(notADatabase.stderr)")
     }
 
+    @Test func secondServerOnTheSameDatabase_isRefusedNamingThePid() throws {
+        let data = TempDirectory("kitt-errors")
+        let (first, _) = try cli.startWeb([], dataDir: data.path)
+        defer { first.signal(SIGTERM); _ = first.waitForExit(timeout: 10) }
+        let second = try cli.run(["web", "--data-dir", data.path, "--host", "127.0.0.1", "--port", "0"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("a kitt server (pid \(first.process.processIdentifier)) is using \(data.path)/kitt.db"), "\(second.stderr)")
+    }
+
     @Test func unresolvableHost_givesGetaddrinfosReason_notErrno() {
         let error = AddressError(host: "nowhere.invalid", port: 8080, code: EAI_NONAME, systemErrno: ENOENT)
         #expect(error.description == "cannot resolve 'nowhere.invalid' (port 8080): \(String(cString: gai_strerror(EAI_NONAME)))")
