@@ -50,4 +50,23 @@ import Testing
             #expect(response.json?["health"]?.stringValue == "/api/v1/health", "\(target)")
         }
     }
+
+    /// The declared auth is the auth the handlers enforce: without a token, exactly the routes
+    /// declared admin or agent answer 401 (auth is checked before existence, SPEC §3).
+    @Test func declaredAccess_matchesWhatTheHandlersEnforce() throws {
+        let harness = try APIHarness()
+        // Streams never end, and the agent bundle routes (all open) take seconds to build it.
+        for declaration in APIReference.declarations
+        where declaration.answer.mediaType != "text/event-stream" && declaration.tag != "Agent bundle" {
+            let path = "/" + declaration.pattern.split(separator: "/").map { segment in
+                segment.hasPrefix(":") ? "0123456789abcdef" : segment.hasPrefix("*") ? "org/model" : String(segment)
+            }.joined(separator: "/")
+            let body: JSON? = declaration.body == nil ? nil : [:]
+            let response = harness.call(declaration.method, path, json: body)
+            let protected = declaration.access == .admin || declaration.access == .agent
+            #expect(
+                (response.status == 401) == protected,
+                "\(declaration.method.rawValue) \(declaration.pattern) is declared '\(declaration.access.rawValue)' but answered \(response)")
+        }
+    }
 }
