@@ -25,9 +25,7 @@ extension WebApp {
         let verbose = options.debug
         let directory = LegacyResultsDirectory(root: root, log: { line in if verbose { log.line("debug: " + line) } })
         let loaded = directory.load()
-        if !options.quiet {
-            log.line("Results: \(loaded.results) from \(root) (read directly; \(loaded.skipped) file(s) left out)")
-        }
+        log.line("Results: \(loaded.results) from \(root) (read directly; \(loaded.skipped) file(s) left out)")
         return directory
     }
 
@@ -38,10 +36,8 @@ extension WebApp {
     static func importResultsDirectory(_ options: WebOptions, store: Store, log: Log) -> DispatchGroup? {
         guard !options.legacy, let root = options.resultsDirectory else { return nil }
         let group = DispatchGroup()
-        let quiet = options.quiet
         DispatchQueue(label: "kitt.results-dir.import").async(group: group) {
             let report = ResultImporter.run(directory: root, store: store)
-            guard !quiet else { return }
             log.line("Results from \(root): " + (report.description.split(separator: "\n").first.map(String.init) ?? ""))
             if let error = report.error { printError("kitt web: --results-dir \(root): \(error)") }
         }

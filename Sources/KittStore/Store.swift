@@ -21,8 +21,18 @@ public final class Store: Sendable {
     /// would fail on KITT's tables (and change its file); `kitt migrate` reads it instead.
     public init(path: String, synchronous: Synchronous = .full) throws {
         try KITT1Database.refuseAsStore(path)
-        database = try Database(path: path, readerCount: 4, synchronous: synchronous)
-        try database.migrate(Store.migrations)
+        do {
+            database = try Database(path: path, readerCount: 4, synchronous: synchronous)
+        } catch {
+            throw StoreOpenError(path: path, underlying: error)
+        }
+        do {
+            try database.migrate(Store.migrations)
+        } catch let error as SQLiteError {
+            // "file is not a database" only surfaces at the first statement.
+            database.close()
+            throw StoreOpenError(path: path, underlying: error)
+        }
     }
 
     public func close() {
