@@ -232,10 +232,7 @@ public struct AgentRepository: Sendable {
                     [.text(commandID), .text(agent.id)])
             }
             return resultID
-        }, completion: { result in
-            if case .success(.some) = result { ResultsRepository.didCommit() }
-            completion(result)
-        })
+        }, completion: completion)
     }
 
     /// Queues a command for the agent (the next heartbeat hands it out). Returns its id.

@@ -12,12 +12,14 @@ public struct Router: Sendable {
     private var root = Node()
     /// Receives errors that were not `HTTPError`s (they become a bare 500), for logging.
     public var onUnexpectedError: (@Sendable (HTTPRequest, any Error) -> Void)?
+    /// Applied to every handler added from now on (e.g. to run it off the event loop).
+    public var wrapHandler: (@Sendable (@escaping Handler) -> Handler)?
 
     public init() {}
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
         let segments = Router.split(pattern)
-        root.insert(segments: segments[...], method: method, handler: handler)
+        root.insert(segments: segments[...], method: method, handler: wrapHandler.map { $0(handler) } ?? handler)
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.get, pattern, handler) }
