@@ -115,12 +115,16 @@ public final class Database: Sendable {
         let fail: @Sendable (any Error) -> Void
     }
 
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let configureSQLite: Void = { _ = kitt_sqlite_disable_memstatus() }()
+
     /// Opens (creating if needed) the database at `path`.
     public init(
         path: String, readerCount: Int = 4, synchronous: Synchronous = .full,
         checkpointPolicy: CheckpointPolicy = CheckpointPolicy()
     ) throws {
         precondition(readerCount >= 1, "a Database needs at least one reader connection")
+        _ = Database.configureSQLite
         let writer = try Connection(
             path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
         try writer.execute("PRAGMA busy_timeout = 5000")

@@ -50,6 +50,8 @@ enum ResultListChunks {
         {
             return ChunkKey(ts: .text(timestamp), id: anchor)
         }
+        // Else the chunk keys of the oldest timestamp newer than the run's: the last in list
+        // order (largest id) of those.
         if let row = try c.queryOne(
             "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts > ? ORDER BY ts, id DESC LIMIT 1",
             [.text(list.kind), .text(list.value), .text(timestamp)])
@@ -57,6 +59,24 @@ enum ResultListChunks {
             return ChunkKey(ts: row[0], id: row.string(1) ?? "")
         }
         return .head
+    }
+
+    /// The first chunk key of `list` after the head (a run's key), or nil when it has none.
+    static func newestKey(_ c: Connection, _ list: ResultList) throws -> ChunkKey? {
+        // Every text sorts before the head's BLOB: `ts < x''` keeps the runs' keys.
+        try c.queryOne(
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id LIMIT 1",
+            [.text(list.kind), .text(list.value)]
+        ).map { ChunkKey(ts: $0[0], id: $0.string(1) ?? "") }
+    }
+
+    /// Whether the run (timestamp, id) comes before `key` in list order (always, for nil):
+    /// then it is in the head chunk.
+    static func isBefore(_ timestamp: String, _ id: String, _ key: ChunkKey?) -> Bool {
+        guard let key, case .text(let ts) = key.ts else { return true }
+        // SQLite compares TEXT with memcmp (BINARY collation): compare the UTF-8 bytes.
+        if timestamp.utf8.elementsEqual(ts.utf8) { return id.utf8.lexicographicallyPrecedes(key.id.utf8) }
+        return ts.utf8.lexicographicallyPrecedes(timestamp.utf8)
     }
 
     /// Runs `body` on the rows of `list` from the start of chunk `from` (inclusive), after

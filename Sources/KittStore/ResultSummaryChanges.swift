@@ -93,10 +93,21 @@ final class ResultSummaryChanges: CommitAccumulator {
             }
         }
         // Chunks are found with the boundaries as they are before this flush; splits last.
+        // Most runs (agents' reports) are newer than every chunk key of their lists: they
+        // belong to the head chunk, which one look at the newest key per list tells.
         var chunks: [ResultList: [ChunkKey: Int]] = [:]
+        var newestKeys: [ResultList: ChunkKey?] = [:]
         for (run, delta) in listed {
             for list in ResultList.lists(model: run.model, engine: run.engine, suiteName: run.suiteName) {
-                let chunk = try ResultListChunks.chunk(c, list, timestamp: run.timestamp, id: run.id)
+                let newest: ChunkKey?
+                if let known = newestKeys[list] {
+                    newest = known
+                } else {
+                    newest = try ResultListChunks.newestKey(c, list)
+                    newestKeys[list] = newest
+                }
+                let chunk = try ResultListChunks.isBefore(run.timestamp, run.id, newest)
+                    ? .head : ResultListChunks.chunk(c, list, timestamp: run.timestamp, id: run.id)
                 chunks[list, default: [:]][chunk, default: 0] += delta
             }
         }

@@ -14,7 +14,8 @@ extension Schema {
     /// - `run_chunks`: the list order (timestamp DESC, id) cut into chunks of about 1,000
     ///   runs, per list filter (`kind` '' with value '' for no filter, or one column and its
     ///   value). A chunk is named by its first key (`ts`, `id`) and holds `count` runs, up to
-    ///   the next chunk's key. Finding page N walks the chunk counts, then skips at most one
+    ///   the next chunk's key; the primary key is in list order, so walking the chunks and
+    ///   finding a run's chunk are index scans. Finding page N walks the chunk counts, then skips at most one
     ///   chunk inside the index. A chunk whose `ts` is the empty BLOB sorts before every
     ///   text timestamp: it starts the list, holding runs newer than every other chunk key.
     /// - `results_changes`: one row counting committed changes to results, so response
@@ -49,7 +50,7 @@ extension Schema {
                 ts NOT NULL,
                 id TEXT NOT NULL,
                 count INTEGER NOT NULL,
-                PRIMARY KEY (kind, value, ts, id)
+                PRIMARY KEY (kind, value, ts DESC, id)
             ) WITHOUT ROWID;
             CREATE TABLE results_changes (
                 one INTEGER PRIMARY KEY CHECK (one = 1),

@@ -171,6 +171,26 @@ import Testing
         #expect(leftovers == [0, 0, 0, 0])
     }
 
+    /// Walking the chunks and finding a run's chunk are index scans (no sort), so their
+    /// cost is the rows they return.
+    @Test func chunkQueriesFollowThePrimaryKey() throws {
+        let t = try TempStore()
+        for sql in [
+            "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id",
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts > ? ORDER BY ts, id DESC LIMIT 1",
+            "SELECT id FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id <= ? ORDER BY id DESC LIMIT 1",
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id LIMIT 1",
+        ] {
+            let count = sql.filter { $0 == "?" }.count
+            let plan = try t.store.database.read { c in
+                try c.query("EXPLAIN QUERY PLAN " + sql, Array(repeating: SQLiteValue.text("x"), count: count))
+                    .compactMap { $0.string("detail") }.joined(separator: "\n")
+            }
+            #expect(plan.contains("SEARCH run_chunks USING PRIMARY KEY"), "\(sql)\n\(plan)")
+            #expect(!plan.contains("TEMP B-TREE"), "\(sql)\n\(plan)")
+        }
+    }
+
     @Test func migrationBackfillsTheSummariesOfExistingResults() throws {
         // A v4 database with results, then opened by this kitt (v5 backfills).
         let t = try TempStore()
