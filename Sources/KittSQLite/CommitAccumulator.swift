@@ -14,6 +14,12 @@ public protocol CommitAccumulator: AnyObject {
     func absorb(_ other: any CommitAccumulator)
     /// Writes what was accumulated, inside the transaction, on the writer.
     func flush(into connection: Connection) throws
+    /// Called on the writer after the transaction committed (counters for metrics). Optional.
+    func didCommit()
+}
+
+extension CommitAccumulator {
+    public func didCommit() {}
 }
 
 /// The accumulators of one transaction or one savepoint scope, in order of first use.

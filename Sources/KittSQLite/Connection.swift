@@ -163,13 +163,13 @@ public final class Connection {
         if keep { accumulatorScopes[accumulatorScopes.count - 1].absorb(inner) }
     }
 
-    /// Flushes every accumulator of the transaction (before COMMIT) and forgets them.
-    func flushAccumulators() throws {
-        let scopes = accumulatorScopes
+    /// Flushes every accumulator of the transaction (before COMMIT), forgets them and
+    /// returns them (for `didCommit` once COMMIT has succeeded).
+    func flushAccumulators() throws -> [any CommitAccumulator] {
+        let flushed = accumulatorScopes.flatMap { $0.items.map(\.value) }
         accumulatorScopes = []
-        for scope in scopes {
-            for (_, accumulator) in scope.items { try accumulator.flush(into: self) }
-        }
+        for accumulator in flushed { try accumulator.flush(into: self) }
+        return flushed
     }
 
     /// Forgets the transaction's accumulators (it rolled back).

@@ -76,6 +76,8 @@ public final class Database: Sendable {
     private let readerState: Mutex<ReaderState>
     private let writeState = Mutex(WriteState())
     private let batches = Atomic<Int>(0)
+    private let commits = Atomic<Int>(0)
+    private let commitNanoseconds = Atomic<Int>(0)
     private let checkpoints = Atomic<Int>(0)
     private let checkpointPolicy: CheckpointPolicy
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
@@ -238,19 +240,35 @@ public final class Database: Sendable {
             let connection = writer.connection
             try connection.run("BEGIN IMMEDIATE")
             let value: T
+            let flushed: [any CommitAccumulator]
             do {
                 value = try body(connection)
-                try connection.flushAccumulators()
-                try connection.run("COMMIT")
+                flushed = try connection.flushAccumulators()
+                try timedCommit(connection)
             } catch {
                 connection.discardAccumulators()
                 // Some errors (disk full, I/O) make SQLite roll back by itself.
                 if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
                 throw error
             }
+            for accumulator in flushed { accumulator.didCommit() }
             didCommit()
             return value
         }
+    }
+
+    /// COMMIT, timed (the fsync of the WAL under `.full`): see `commitStatistics`.
+    private func timedCommit(_ connection: Connection) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try connection.run("COMMIT")
+        commitNanoseconds.add(Int(DispatchTime.now().uptimeNanoseconds &- start), ordering: .relaxed)
+        commits.add(1, ordering: .relaxed)
+    }
+
+    /// Transactions committed by this `Database` and the time their COMMITs took in total
+    /// (for metrics: the mean is the durable-commit latency).
+    public var commitStatistics: (commits: Int, totalSeconds: Double) {
+        (commits.load(ordering: .relaxed), Double(commitNanoseconds.load(ordering: .relaxed)) / 1e9)
     }
 
     /// Group commit. Enqueues `body`; the writer runs every pending `writeAsync` body in ONE
@@ -314,6 +332,7 @@ public final class Database: Sendable {
         var deliveries: [@Sendable ((any Error)?) -> Void] = []
         deliveries.reserveCapacity(batch.count)
         var batchError: (any Error)?
+        var flushed: [any CommitAccumulator] = []
         if writer.isOpen {
             let connection = writer.connection
             do { try connection.run("BEGIN IMMEDIATE") } catch { batchError = error }
@@ -327,8 +346,8 @@ public final class Database: Sendable {
             }
             if batchError == nil {
                 do {
-                    try connection.flushAccumulators()
-                    try connection.run("COMMIT")
+                    flushed = try connection.flushAccumulators()
+                    try timedCommit(connection)
                 } catch { batchError = error }
             }
             if batchError != nil {
@@ -339,7 +358,10 @@ public final class Database: Sendable {
             batchError = SQLiteError.databaseClosed
             deliveries = batch.map { item in { error in item.fail(error ?? SQLiteError.databaseClosed) } }
         }
-        if batchError == nil { batches.add(1, ordering: .relaxed) }
+        if batchError == nil {
+            batches.add(1, ordering: .relaxed)
+            for accumulator in flushed { accumulator.didCommit() }
+        }
 
         // Deliver after COMMIT, off the writer queue, holding nothing.
         let outcome = batchError

@@ -1,4 +1,5 @@
 import KittSQLite
+import Synchronization
 
 /// The changes one write transaction makes to the result summaries of schema v5, gathered
 /// in memory as runs are stored or deleted and written once before COMMIT
@@ -114,4 +115,14 @@ final class ResultSummaryChanges: CommitAccumulator {
         try ResultListChunks.apply(c, chunks)
         try c.run("UPDATE results_changes SET changes = changes + 1")
     }
+
+    func didCommit() {
+        let stored = listed.reduce(0) { $0 + ($1.delta > 0 ? 1 : 0) }
+        ResultSummaryChanges.stored.add(stored, ordering: .relaxed)
+        ResultSummaryChanges.deleted.add(listed.count - stored, ordering: .relaxed)
+    }
+
+    /// Results this process stored and deleted (committed), for metrics.
+    static let stored = Atomic<Int>(0)
+    static let deleted = Atomic<Int>(0)
 }

@@ -183,6 +183,11 @@ public struct ResultsRepository: Sendable {
         return true
     }
 
+    /// Results stored and deleted by this process since it started (committed), for metrics.
+    public static var committedChanges: (stored: Int, deleted: Int) {
+        (ResultSummaryChanges.stored.load(ordering: .relaxed), ResultSummaryChanges.deleted.load(ordering: .relaxed))
+    }
+
     // MARK: Reading
 
     /// Runs `body` with one consistent snapshot of the results on one of the store's reader

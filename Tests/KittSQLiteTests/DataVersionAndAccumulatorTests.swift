@@ -56,9 +56,12 @@ import Testing
             #expect(row?.int(0) == 16)
             #expect(row?.int(2) == 16)
             #expect(row?.int(1) ?? 0 <= 2, "one flush per batch")  // the gate's batch may run alone
-            // A synchronous write flushes too.
+            // A synchronous write flushes too, and both paths time their COMMITs.
+            let commitsBefore = db.commitStatistics.commits
             try db.write { c in c.accumulator(RowCounter.self).added = 5 }
             #expect(try db.read { try $0.queryOne("SELECT rows FROM totals")?.int(0) } == 21)
+            #expect(db.commitStatistics.commits == commitsBefore + 1)
+            #expect(db.commitStatistics.totalSeconds > 0)
         }
     }
 

@@ -127,8 +127,10 @@ import Testing
 
         let rid = try #require(try t.store.database.read { try $0.queryOne("SELECT rid FROM runs WHERE id = ?", [.text(a)])?.int(0) })
         let before = try t.store.results.changeCount()
+        let deletedBefore = ResultsRepository.committedChanges.deleted
         #expect(try t.store.results.delete(id: a))
         #expect(try t.store.results.changeCount() > before)
+        #expect(ResultsRepository.committedChanges.deleted > deletedBefore)
         #expect(try !t.store.results.delete(id: a))
         #expect(try t.store.results.get(id: a) == nil)
         let leftovers = try t.store.database.read { c in
