@@ -26,11 +26,14 @@ public struct ImportProgress: Sendable {
     public var filesTotal: Int
     public var imported: Int
     public var elapsedSeconds: Double
+    /// Still walking the directory to count the files (`filesTotal` so far).
+    public var counting = false
 
     public var rate: Double { elapsedSeconds > 0 ? Double(filesDone) / elapsedSeconds : 0 }
 
     /// `120000/1000000 files (12%), 21034 files/s, ETA 42s`.
     public var line: String {
+        if counting { return "counting files: \(filesTotal) so far" }
         let percent = filesTotal > 0 ? filesDone * 100 / filesTotal : 100
         let eta = rate > 0 ? Int((Double(filesTotal - filesDone) / rate).rounded(.up)) : 0
         return "\(filesDone)/\(filesTotal) files (\(percent)%), \(Int(rate)) files/s, ETA \(eta)s"
@@ -61,13 +64,20 @@ public enum ResultImporter {
         }
         closedir(handle)
 
+        let start = now()
+        var lastProgress = start
         var total = 0
         walk(directory) { _ in
             total += 1
+            if total % 1024 == 0, now() - lastProgress >= seconds {
+                lastProgress = now()
+                onProgress(ImportProgress(
+                    filesDone: 0, filesTotal: total, imported: 0, elapsedSeconds: lastProgress - start, counting: true))
+            }
             return true
         }
-        let start = now()
-        var lastProgress = start
+        // The rate and ETA are of the import itself, after counting.
+        let importStart = now()
         var done = 0
         let writer = BatchWriter(store: store)
         var batch: [ResultDocument] = []
@@ -86,7 +96,7 @@ public enum ResultImporter {
             if time - lastProgress >= seconds {
                 lastProgress = time
                 onProgress(ImportProgress(
-                    filesDone: done, filesTotal: total, imported: writer.outcome.imported, elapsedSeconds: time - start))
+                    filesDone: done, filesTotal: total, imported: writer.outcome.imported, elapsedSeconds: time - importStart))
             }
             return writer.outcome.error == nil
         }
@@ -95,7 +105,8 @@ public enum ResultImporter {
         report.imported = outcome.imported
         report.alreadyImported = outcome.alreadyImported
         report.error = outcome.error
-        onProgress(ImportProgress(filesDone: done, filesTotal: total, imported: outcome.imported, elapsedSeconds: now() - start))
+        onProgress(ImportProgress(
+            filesDone: done, filesTotal: total, imported: outcome.imported, elapsedSeconds: now() - importStart))
         return report
     }
 
