@@ -26,14 +26,14 @@ public struct ImportProgress: Sendable {
     public var filesTotal: Int
     public var imported: Int
     public var elapsedSeconds: Double
-    /// Still walking the directory to count the files (`filesTotal` so far).
+    /// The files are still being counted: `filesTotal` is a lower bound, no ETA yet.
     public var counting = false
 
     public var rate: Double { elapsedSeconds > 0 ? Double(filesDone) / elapsedSeconds : 0 }
 
     /// `120000/1000000 files (12%), 21034 files/s, ETA 42s`.
     public var line: String {
-        if counting { return "counting files: \(filesTotal) so far" }
+        if counting { return "\(filesDone) files (still counting: \(filesTotal)+), \(Int(rate)) files/s" }
         let percent = filesTotal > 0 ? filesDone * 100 / filesTotal : 100
         let eta = rate > 0 ? Int((Double(filesTotal - filesDone) / rate).rounded(.up)) : 0
         return "\(filesDone)/\(filesTotal) files (\(percent)%), \(Int(rate)) files/s, ETA \(eta)s"
@@ -44,8 +44,8 @@ public struct ImportProgress: Sendable {
 /// store, as sent. A file whose exact document is already stored is skipped, so importing
 /// the same directory twice adds nothing.
 ///
-/// Built for a million files: the directory is walked as a stream (one pass to count for the
-/// progress line, one to import; no list of paths or documents is kept), files are parsed
+/// Built for a million files: the directory is walked as a stream (no list of paths or
+/// documents is kept; another thread counts the files for the ETA meanwhile), files are parsed
 /// while the previous batch is being written (one transaction per batch, duplicates checked
 /// inside it), and memory stays at a couple of batches whatever the number of files.
 public enum ResultImporter {
@@ -64,20 +64,11 @@ public enum ResultImporter {
         }
         closedir(handle)
 
-        let start = now()
-        var lastProgress = start
-        var total = 0
-        walk(directory) { _ in
-            total += 1
-            if total % 1024 == 0, now() - lastProgress >= seconds {
-                lastProgress = now()
-                onProgress(ImportProgress(
-                    filesDone: 0, filesTotal: total, imported: 0, elapsedSeconds: lastProgress - start, counting: true))
-            }
-            return true
-        }
-        // The rate and ETA are of the import itself, after counting.
+        // Counting (for the ETA) walks the tree on another thread while the import walks it:
+        // on a million directories a walk takes minutes, so it must not come first.
+        let counter = FileCounter(directory)
         let importStart = now()
+        var lastProgress = importStart
         var done = 0
         let writer = BatchWriter(store: store)
         var batch: [ResultDocument] = []
@@ -95,8 +86,10 @@ public enum ResultImporter {
             let time = now()
             if time - lastProgress >= seconds {
                 lastProgress = time
+                let (counted, finished) = counter.state
                 onProgress(ImportProgress(
-                    filesDone: done, filesTotal: total, imported: writer.outcome.imported, elapsedSeconds: time - importStart))
+                    filesDone: done, filesTotal: max(counted, done), imported: writer.outcome.imported,
+                    elapsedSeconds: time - importStart, counting: !finished))
             }
             return writer.outcome.error == nil
         }
@@ -105,8 +98,9 @@ public enum ResultImporter {
         report.imported = outcome.imported
         report.alreadyImported = outcome.alreadyImported
         report.error = outcome.error
+        counter.stop()
         onProgress(ImportProgress(
-            filesDone: done, filesTotal: total, imported: outcome.imported, elapsedSeconds: now() - importStart))
+            filesDone: done, filesTotal: done, imported: outcome.imported, elapsedSeconds: now() - importStart))
         return report
     }
 
@@ -154,7 +148,7 @@ public enum ResultImporter {
     /// Calls `visit` with every `metrics.json` below `directory`, each directory's entries in
     /// name order (symbolic links are not followed). `visit` returns false to stop.
     @discardableResult
-    private static func walk(_ directory: String, depth: Int = 0, _ visit: (String) -> Bool) -> Bool {
+    fileprivate static func walk(_ directory: String, depth: Int = 0, _ visit: (String) -> Bool) -> Bool {
         guard depth < 64, let handle = opendir(directory) else { return true }
         var files: [String] = []
         var directories: [String] = []
@@ -187,6 +181,31 @@ public enum ResultImporter {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
+}
+
+/// Counts the `metrics.json` files under a directory on its own thread, for the ETA.
+private final class FileCounter: Sendable {
+    private let counted = Atomic<Int>(0)
+    private let finished = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+
+    init(_ directory: String) {
+        DispatchQueue(label: "kitt.import.count").async { [self] in
+            ResultImporter.walk(directory) { _ in
+                counted.add(1, ordering: .relaxed)
+                return !stopping.load(ordering: .relaxed)
+            }
+            finished.store(true, ordering: .releasing)
+        }
+    }
+
+    var state: (counted: Int, finished: Bool) {
+        let done = finished.load(ordering: .acquiring)
+        return (counted.load(ordering: .relaxed), done)
+    }
+
+    /// Ends the count early (the import is done).
+    func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
 /// Writes batches on its own queue while the caller parses the next one; at most two batches
