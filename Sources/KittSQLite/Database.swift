@@ -261,7 +261,7 @@ public final class Database: Sendable {
     private func timedCommit(_ connection: Connection) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         try connection.run("COMMIT")
-        commitNanoseconds.add(Int(DispatchTime.now().uptimeNanoseconds &- start), ordering: .relaxed)
+        commitNanoseconds.add(Int(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds &- start), ordering: .relaxed)
         commits.add(1, ordering: .relaxed)
     }
 

@@ -9,7 +9,9 @@ extension Schema {
     /// - `result_groups`: runs per (group column, value); `kind` is `model`, `engine` or
     ///   `suite_name`. The aggregate's counts and the single-filter list totals.
     /// - `metric_totals`: count and sum of every metric per (group column, value, metric
-    ///   name): the aggregate's averages (sum / count = AVG over those metric rows).
+    ///   name): the aggregate's averages (sum / count = AVG over those metric rows). `total`
+    ///   may be NULL: metrics can be ±1e308, a sum can reach +inf and -inf, and SQLite stores
+    ///   their NaN as NULL (the average is then null); a write must never fail on it.
     /// - `result_sets`: runs per (model, engine, suite_name): list totals for combined filters.
     /// - `run_chunks`: the list order (timestamp DESC, id) cut into chunks of about 1,000
     ///   runs, per list filter (`kind` '' with value '' for no filter, or one column and its
@@ -34,7 +36,7 @@ extension Schema {
                 value TEXT NOT NULL,
                 name TEXT NOT NULL,
                 count INTEGER NOT NULL,
-                total REAL NOT NULL,
+                total REAL,
                 PRIMARY KEY (kind, value, name)
             ) WITHOUT ROWID;
             CREATE TABLE result_sets (
