@@ -18,10 +18,14 @@ public final class WebApp: Sendable {
     public let caFingerprint: String?
     public let dataDirectory: String
     public let context: APIContext?
+    /// Security warnings found at start (a loose data dir, a readable token file); printed
+    /// on stderr unless quiet.
+    public let startupWarnings: [String]
     private let server: HTTPServer
     private let store: Store?
     private let log: Log
     private let background: BackgroundServices
+    private let lock: InstanceLock
 
     /// Open client connections (tests watch it drop after closes and shutdown).
     public var connectionCount: Int { server.connectionCount }
@@ -31,16 +35,21 @@ public final class WebApp: Sendable {
     }
 
     private init(_ options: WebOptions, environment: [String: String]) throws {
-        let log = Log(enabled: !options.quiet)
+        let log = Log(enabled: options.logEnabled, access: !options.quiet, format: options.logFormat)
         self.log = log
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-        try Files.makeDirectory(dataDirectory)
+        var warnings: [String] = []
+        if let warning = try Files.makePrivateDirectory(dataDirectory) { warnings.append(warning) }
         self.dataDirectory = dataDirectory
 
-        // Auth: flag/env token, else (secure mode) a generated token kept in the data dir.
+        // Auth: flag/env token (or token file), else (secure mode) a generated token kept in the data dir.
         let token: String?
         if let given = options.authToken {
             token = given
+        } else if let file = options.authTokenFile {
+            let (fromFile, warning) = try AuthTokenFile.read(file)
+            if let warning { warnings.append(warning) }
+            token = fromFile
         } else if options.insecure || options.legacy {
             token = nil
         } else {
@@ -77,8 +86,27 @@ public final class WebApp: Sendable {
         configuration.idleTimeout = options.idleTimeout
         configuration.maxConnections = options.maxConnections
         configuration.loopCount = options.eventLoops
+        configuration.maxConnectionsPerAddress = options.perAddressConnectionCap
+        configuration.maxStreamsPerAddress = options.maxSSEPerIP
+        configuration.bodyTimeout = options.bodyTimeout
+        if options.perAddressConnectionCap >= options.maxConnections {
+            warnings.append(
+                "WARNING: --max-connections-per-ip \(options.perAddressConnectionCap) is not below --max-connections "
+                    + "\(options.maxConnections): one client address can fill the server")
+        }
+        self.startupWarnings = warnings
 
-        let store = try Store(path: options.databasePath ?? dataDirectory + "/kitt.db")
+        let databasePath = options.databasePath ?? dataDirectory + "/kitt.db"
+        // One server per database; `kitt restore` checks this lock too.
+        let lock = try InstanceLock.acquire(databasePath: databasePath)
+        self.lock = lock
+        let store: Store
+        do {
+            store = try Store(path: databasePath)
+        } catch {
+            lock.release()
+            throw error
+        }
         self.store = store
 
         var settings = APISettings()
@@ -87,10 +115,12 @@ public final class WebApp: Sendable {
         settings.devonURL = options.devonURL
         settings.devonAPIKey = options.devonAPIKey
         settings.agentOfflineAfterSeconds = options.agentOfflineAfter
+        settings.provisionExpirySeconds = options.provisionExpiry
         settings.sseKeepaliveSeconds = options.sseKeepalive
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
         settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        settings.metricsToken = options.metricsToken
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
         settings.publicURL = "\(plain ? "http" : "https")://\(advertisedHost):\(options.port)"
@@ -104,16 +134,18 @@ public final class WebApp: Sendable {
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
         var accessLog: (@Sendable (AccessRecord) -> Void)?
-        if !options.quiet {
-            accessLog = { record in
-                let micros = Int(record.durationSeconds * 1_000_000)
-                log.line("\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) \(micros)us")
-            }
-        }
+        if log.accessEnabled { accessLog = { @Sendable record in log.access(record) } }
+        LifecycleLog.attach(to: events, log: log)
+        configuration.routePatterns = router.patterns
         let frozen = router
+        // Auth off: browsers must not be able to reach the API across sites (AuthOffGuard).
+        let browserGuard = token == nil
+            ? AuthOffGuard(hostName: Files.hostName(), allowedHosts: options.allowedHosts) : nil
         server = HTTPServer(configuration: configuration, accessLog: accessLog) { request in
-            frozen.respond(to: request)
+            if let rejection = browserGuard?.rejection(for: request) { return rejection.response }
+            return frozen.respond(to: request)
         }
+        context.metrics.attach(server)
         port = try server.start()
         let scheme = tls == nil ? "http" : "https"
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
@@ -123,16 +155,15 @@ public final class WebApp: Sendable {
         background.start()
         events.startKeepalive(every: options.sseKeepalive)
 
-        if !options.quiet {
-            printBanner(options: options)
-        }
+        printBanner(options: options)
     }
 
     private func printBanner(options: WebOptions) {
-        if options.legacy {
-            log.line("kitt \(KittVersion.current) legacy dashboard (read-only) on \(url)/")
-        } else {
-            log.line("kitt \(KittVersion.current) listening on \(url)/api/v1/")
+        for warning in startupWarnings { printError(warning) }
+        for line in Banner.addressLines(
+            host: options.host, port: port, url: url, legacy: options.legacy, hostName: Files.hostName())
+        {
+            log.line(line)
         }
         if let caCertificatePath, let caFingerprint {
             log.line("TLS CA certificate: \(caCertificatePath)")
@@ -143,9 +174,11 @@ public final class WebApp: Sendable {
             printError("WARNING: --insecure: serving plain HTTP; tokens and results cross the network unencrypted.")
             if token == nil {
                 printError("WARNING: --insecure without --auth-token: authentication is OFF; anyone can write.")
+                printError("  (browsers are kept out: writes need Content-Type: application/json and the Host must be")
+                printError("  an IP address, localhost or this machine's name; --allowed-host NAME adds a name)")
             }
         }
-        if let token, options.authToken == nil, !options.insecure {
+        if let token, options.authToken == nil, options.authTokenFile == nil, !options.insecure {
             log.line("Auth token (kept in \(dataDirectory)/auth-token): \(token)")
         }
         log.line("Data: \(dataDirectory)")
@@ -159,6 +192,7 @@ public final class WebApp: Sendable {
         context?.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
         store?.close()
+        lock.release()
         log.flush()
     }
 

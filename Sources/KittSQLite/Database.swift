@@ -76,9 +76,9 @@ public final class Database: Sendable {
     private let readerState: Mutex<ReaderState>
     private let writeState = Mutex(WriteState())
     private let batches = Atomic<Int>(0)
-    private let commits = Atomic<Int>(0)
-    private let commitNanoseconds = Atomic<Int>(0)
     private let checkpoints = Atomic<Int>(0)
+    /// Durations of group-commit COMMITs (for metrics).
+    public let commitLatency = CommitLatency()
     private let checkpointPolicy: CheckpointPolicy
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
     private let walState = WALState()
@@ -127,6 +127,7 @@ public final class Database: Sendable {
     ) throws {
         precondition(readerCount >= 1, "a Database needs at least one reader connection")
         _ = Database.configureSQLite
+        PrivateFiles.prepareDatabase(at: path)
         let writer = try Connection(
             path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
         try writer.execute("PRAGMA busy_timeout = 5000")
@@ -145,6 +146,8 @@ public final class Database: Sendable {
         // and 64 MB measured the same, so this is headroom for larger stores, not a gain seen.
         try writer.execute("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
         try writer.trackWALFrames()
+        // WAL mode has created -wal/-shm by now; tighten any left from a looser older version.
+        PrivateFiles.prepareDatabase(at: path)
 
         // Readers open after the writer has switched the file to WAL. READONLY: a read
         // closure cannot write by mistake (and bypass the single-writer discipline).
@@ -244,7 +247,7 @@ public final class Database: Sendable {
             do {
                 value = try body(connection)
                 flushed = try connection.flushAccumulators()
-                try timedCommit(connection)
+                try commitLatency.measure { try connection.run("COMMIT") }
             } catch {
                 connection.discardAccumulators()
                 // Some errors (disk full, I/O) make SQLite roll back by itself.
@@ -255,20 +258,6 @@ public final class Database: Sendable {
             didCommit()
             return value
         }
-    }
-
-    /// COMMIT, timed (the fsync of the WAL under `.full`): see `commitStatistics`.
-    private func timedCommit(_ connection: Connection) throws {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try connection.run("COMMIT")
-        commitNanoseconds.add(Int(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds &- start), ordering: .relaxed)
-        commits.add(1, ordering: .relaxed)
-    }
-
-    /// Transactions committed by this `Database` and the time their COMMITs took in total
-    /// (for metrics: the mean is the durable-commit latency).
-    public var commitStatistics: (commits: Int, totalSeconds: Double) {
-        (commits.load(ordering: .relaxed), Double(commitNanoseconds.load(ordering: .relaxed)) / 1e9)
     }
 
     /// Group commit. Enqueues `body`; the writer runs every pending `writeAsync` body in ONE
@@ -347,7 +336,7 @@ public final class Database: Sendable {
             if batchError == nil {
                 do {
                     flushed = try connection.flushAccumulators()
-                    try timedCommit(connection)
+                    try commitLatency.measure { try connection.run("COMMIT") }
                 } catch { batchError = error }
             }
             if batchError != nil {

@@ -21,17 +21,28 @@ public final class Store: Sendable {
         Schema.v3ResultsByRowKey,
         Schema.v4EngineProfiles,
         Schema.v5ResultSummaries,
+        Schema.v7AgentBounds,
     ]
 
     /// At least as many readers as the server has event loops (one per core by default).
     public static let defaultReaderCount = max(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     public init(path: String, synchronous: Synchronous = .full, readerCount: Int = Store.defaultReaderCount) throws {
-        database = try Database(path: path, readerCount: readerCount, synchronous: synchronous)
+        do {
+            database = try Database(path: path, readerCount: readerCount, synchronous: synchronous)
+        } catch {
+            throw StoreOpenError(path: path, underlying: error)
+        }
         // Synchronous writes and reads wait here: a few more workers than readers so a
         // waiting write does not hold back every read.
         workers = WorkerPool(label: "kitt.store.work", count: readerCount + 2)
-        try database.migrate(Store.migrations)
+        do {
+            try database.migrate(Store.migrations)
+        } catch let error as SQLiteError {
+            // "file is not a database" only surfaces at the first statement.
+            database.close()
+            throw StoreOpenError(path: path, underlying: error)
+        }
     }
 
     public func close() {

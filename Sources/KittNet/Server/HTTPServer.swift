@@ -15,6 +15,10 @@ public final class HTTPServer: Sendable {
     let responder: @Sendable (HTTPRequest) -> HTTPResponse
     private let accessLog: (@Sendable (AccessRecord) -> Void)?
     private let loops: [EventLoop]
+    /// Request, connection and TLS counters (per loop; see ServerMetrics).
+    public let metrics: ServerMetrics
+    /// A random prefix so request ids differ across restarts.
+    let requestIDPrefix = RequestID.processPrefix()
     private let acceptQueue = DispatchQueue(label: "kitt.accept")
 
     private struct State: @unchecked Sendable {
@@ -30,6 +34,13 @@ public final class HTTPServer: Sendable {
     private let state = Mutex(State())
     private let shuttingDown = Atomic<Bool>(false)
     private let openConnections = Atomic<Int>(0)
+    /// Per client address: admitted connections, connections being refused, event streams.
+    private let admittedPerAddress = AddressCounter()
+    private let refusingPerAddress = AddressCounter()
+    private let streamsPerAddress = AddressCounter()
+    /// Connections past an address's cap that are still answered (503) rather than reset;
+    /// beyond this many at once the address's extra connections are closed at accept.
+    static let refusalsPerAddress = 8
 
     public init(
         configuration: ServerConfiguration,
@@ -41,7 +52,10 @@ public final class HTTPServer: Sendable {
         self.accessLog = accessLog
         let count = configuration.loopCount > 0 ? configuration.loopCount : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         self.loops = (0..<count).map { EventLoop(index: $0) }
+        self.metrics = ServerMetrics(loopCount: count, routePatterns: configuration.routePatterns)
     }
+
+    public var isTLS: Bool { configuration.tls != nil }
 
     public var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
@@ -87,13 +101,20 @@ public final class HTTPServer: Sendable {
                 return
             }
             guard let (fd, peer) = accepted else { return }
+            metrics.accepted.add(1, ordering: .relaxed)
             if openConnections.load(ordering: .relaxed) >= configuration.maxConnections {
+                metrics.rejectedAtCapacity.add(1, ordering: .relaxed)
+                Glibc.close(fd)
+                continue
+            }
+            guard let admission = admit(peer) else {
                 Glibc.close(fd)
                 continue
             }
             let transport: any Transport
             if let tls = configuration.tls {
                 guard let secure = try? TLSTransport(context: tls, fd: fd) else {
+                    release(admission, of: peer)
                     Glibc.close(fd)
                     continue
                 }
@@ -106,7 +127,7 @@ public final class HTTPServer: Sendable {
                 state.nextLoop = (state.nextLoop + 1) % loops.count
                 let connection = Connection(
                     id: state.nextID, fd: fd, peer: peer, loop: loops[state.nextLoop], server: self,
-                    transport: transport, secure: configuration.tls != nil)
+                    transport: transport, secure: configuration.tls != nil, admission: admission)
                 state.connections[state.nextID] = connection
                 return connection
             }
@@ -117,8 +138,36 @@ public final class HTTPServer: Sendable {
 
     func connectionClosed(_ connection: Connection) {
         let removed = state.withLock { $0.connections.removeValue(forKey: connection.id) != nil }
-        if removed { openConnections.subtract(1, ordering: .relaxed) }
+        if removed {
+            openConnections.subtract(1, ordering: .relaxed)
+            release(connection.admission, of: connection.peer)
+        }
     }
+
+    // MARK: Per-address fairness (accept/close and stream start/end only, never per request)
+
+    /// Under the address's cap: admitted. Over it: answered 503 (a few at a time), else nil (closed).
+    private func admit(_ peer: String) -> Connection.Admission? {
+        if admittedPerAddress.acquire(peer, limit: configuration.maxConnectionsPerAddress) {
+            return .admitted
+        }
+        if refusingPerAddress.acquire(peer, limit: HTTPServer.refusalsPerAddress) { return .refused }
+        return nil
+    }
+
+    private func release(_ admission: Connection.Admission, of peer: String) {
+        switch admission {
+        case .admitted: admittedPerAddress.release(peer)
+        case .refused: refusingPerAddress.release(peer)
+        }
+    }
+
+    /// An event stream may start for `peer` (counted until `streamEnded`).
+    func streamStarting(for peer: String) -> Bool {
+        streamsPerAddress.acquire(peer, limit: configuration.maxStreamsPerAddress)
+    }
+
+    func streamEnded(for peer: String) { streamsPerAddress.release(peer) }
 
     /// Times out connections whose deadline passed; the check itself reads one atomic each.
     private func sweep() {
@@ -134,13 +183,18 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    func logAccess(_ request: HTTPRequest, status: Int, bytes: Int, started: UInt64) {
+    /// On the connection's loop, once per answer: metrics, then the access log.
+    func logAccess(_ request: HTTPRequest, route: Int?, status: Int, bytes: Int, started: UInt64, loop: Int) {
+        let nanoseconds = Connection.now() &- started
+        metrics.recordRequest(loop: loop, route: route, method: request.method, status: status, nanoseconds: nanoseconds)
         guard let accessLog else { return }
-        let seconds = Double(Connection.now() &- started) / 1e9
+        let label = route.flatMap { $0 >= 0 && $0 < metrics.routes.count ? metrics.routes[$0] : nil }
         accessLog(
             AccessRecord(
-                method: request.method.rawValue, path: request.path, status: status, bytes: bytes,
-                durationSeconds: seconds, peer: request.remoteAddress))
+                method: request.method.rawValue, path: request.path, target: request.target, status: status,
+                bytes: bytes, durationSeconds: Double(nanoseconds) / 1e9, peer: request.remoteAddress,
+                userAgent: request.headers["User-Agent"], requestID: request.requestID,
+                route: label ?? ServerMetrics.unmatchedRoute, loggedAt: RequestID.wallClock()))
     }
 
     /// Graceful shutdown: stop accepting, close idle and streaming connections, let requests in
