@@ -66,7 +66,7 @@ import Testing
             ("broken/metrics.json", "{\"model\": "),
             ("notes/readme.txt", "not a result"),
         ])
-        let first = try kittImport(["--data-dir", data.path, files.path])
+        let first = try kittImport(["--data-dir", data.path + "/kitt", files.path])
         #expect(first.status == 1)
         #expect(first.stdout == "imported 2 result(s), skipped 1 already imported, 1 invalid\n")
         let complaints = first.stderr.split(separator: "\n").filter { $0.hasPrefix("invalid ") }
@@ -76,19 +76,19 @@ import Testing
         // Not a terminal: plain progress lines, the last one for the whole directory.
         #expect(first.stderr.contains("importing: 4/4 files (100%)"), "\(first.stderr)")
 
-        let again = try kittImport(["--data-dir", data.path, files.path])
+        let again = try kittImport(["--data-dir", data.path + "/kitt", files.path])
         #expect(again.status == 1)
         #expect(again.stdout == "imported 0 result(s), skipped 3 already imported, 1 invalid\n")
 
         let clean = try Self.tree([("x/metrics.json", Self.metrics(model: "m3", second: 5))])
-        let ok = try kittImport(["--data-dir", data.path, clean.path])
+        let ok = try kittImport(["--data-dir", data.path + "/kitt", clean.path])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout == "imported 1 result(s), skipped 0 already imported, 0 invalid\n")
     }
 
     @Test func aMissingDirectoryIsOneErrorLineAndNoSummary() throws {
         let data = TempDirectory("kitt-import-data")
-        let result = try kittImport(["--data-dir", data.path, data.path + "/nope"])
+        let result = try kittImport(["--data-dir", data.path + "/kitt", data.path + "/nope"])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty, "no 'imported 0' line: \(result.stdout)")
         let lines = result.stderr.split(separator: "\n")
