@@ -38,7 +38,7 @@ extension WebApp {
         let group = DispatchGroup()
         DispatchQueue(label: "kitt.results-dir.import").async(group: group) {
             let report = ResultImporter.run(directory: root, store: store)
-            log.line("Results from \(root): " + (report.description.split(separator: "\n").first.map(String.init) ?? ""))
+            log.line("Results from \(root): \(report.summary)")
             if let error = report.error { printError("kitt web: --results-dir \(root): \(error)") }
         }
         return group

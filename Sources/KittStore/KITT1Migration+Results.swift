@@ -63,7 +63,6 @@ extension KITT1Migration {
                     report.update("runs") { $0.brought += 1 }
                 }
             }
-            ResultsRepository.didCommit()
         }
         report.update("runs") { table in
             if alreadyHere > 0 { table.skippedInBulk.append((alreadyHere, "already in kitt")) }

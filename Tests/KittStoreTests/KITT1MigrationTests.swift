@@ -91,8 +91,11 @@ import Testing
             }
             #expect(stored == [document], "\(id)")
         }
+        // The running summaries (what aggregates read) include the migrated runs.
         let aggregate = try temp.store.results.aggregate(groupBy: .model, metrics: ["avg_tps"])
-        #expect(aggregate.contains { $0["model"]?.stringValue == "Qwen2.5-7B" })
+        #expect(aggregate.rows.reduce(0) { $0 + $1.count } == 11)
+        let qwen = aggregate.rows.first { $0.value == "Qwen2.5-7B" }
+        #expect(qwen?.count == 1 && (qwen?.averages.first ?? nil) == 129.5)
 
         let profiles = try Self.read(temp.store, "SELECT name, engine, mode, runtime_config FROM engine_profiles") {
             [$0.string(0), $0.string(1), $0.string(2), $0.string(3)]

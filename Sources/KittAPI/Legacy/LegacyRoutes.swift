@@ -3,8 +3,8 @@ import KittJSON
 import KittStore
 
 /// `kitt web --legacy`: the read-only v1 dashboard (SPEC §1). Only GET routes exist, so
-/// every write is a 404/405. Reads are quick indexed SQLite queries (the store) or in-memory
-/// filters (a results directory, `LegacyResultsDirectory`), done in the handler.
+/// every write is a 404/405. Reads are indexed SQLite queries (the store) or in-memory filters
+/// (a results directory, `LegacyResultsDirectory`), run off the event loop.
 public enum LegacyRoutes {
     /// Rows shown on the HTML page at most (the JSON endpoints return everything).
     static let pageRowLimit = 500
@@ -12,6 +12,7 @@ public enum LegacyRoutes {
     /// `source`: where the runs come from (default: the store's).
     public static func makeRouter(context: APIContext, source: (any LegacyResultSource)? = nil) -> Router {
         var router = Router()
+        router.wrapHandler = OffLoop.wrapper(context.store)
         let queries: any LegacyResultSource = source ?? context.store.legacyQueries
         let version = context.settings.version
         let health = HTTPResponse.json(.object(JSONObject([("status", "ok"), ("version", .string(version))])))
