@@ -11,6 +11,9 @@ public enum Routes {
         ModelsRoutes.register(in: &router, context: context)
         QuickTestRoutes.register(in: &router, context: context)
         CampaignRoutes.register(in: &router, context: context)
+        AgentTokenRoutes.register(in: &router, context: context)
+        EngineRoutes.register(in: &router, context: context)
+        DevonRoutes.register(in: &router, context: context)
         return router
     }
 }
