@@ -86,7 +86,7 @@ public enum KittCommand {
                 throw UsageError("expected exactly one directory (see 'kitt import --help')")
             }
             let data = dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-            try Files.makeDirectory(data)
+            if let warning = try Files.makePrivateDirectory(data) { printError(warning) }
             let store = try Store(path: databasePath ?? data + "/kitt.db")
             defer { store.close() }
             let report = ResultImporter.run(directory: directory, store: store)

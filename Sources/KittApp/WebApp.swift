@@ -18,6 +18,9 @@ public final class WebApp: Sendable {
     public let caFingerprint: String?
     public let dataDirectory: String
     public let context: APIContext?
+    /// Security warnings found at start (a loose data dir, a readable token file); printed
+    /// on stderr unless quiet.
+    public let startupWarnings: [String]
     private let server: HTTPServer
     private let store: Store?
     private let log: Log
@@ -34,13 +37,18 @@ public final class WebApp: Sendable {
         let log = Log(enabled: !options.quiet)
         self.log = log
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-        try Files.makeDirectory(dataDirectory)
+        var warnings: [String] = []
+        if let warning = try Files.makePrivateDirectory(dataDirectory) { warnings.append(warning) }
         self.dataDirectory = dataDirectory
 
-        // Auth: flag/env token, else (secure mode) a generated token kept in the data dir.
+        // Auth: flag/env token (or token file), else (secure mode) a generated token kept in the data dir.
         let token: String?
         if let given = options.authToken {
             token = given
+        } else if let file = options.authTokenFile {
+            let (fromFile, warning) = try AuthTokenFile.read(file)
+            if let warning { warnings.append(warning) }
+            token = fromFile
         } else if options.insecure || options.legacy {
             token = nil
         } else {
@@ -77,6 +85,15 @@ public final class WebApp: Sendable {
         configuration.idleTimeout = options.idleTimeout
         configuration.maxConnections = options.maxConnections
         configuration.loopCount = options.eventLoops
+        configuration.maxConnectionsPerAddress = options.perAddressConnectionCap
+        configuration.maxStreamsPerAddress = options.maxSSEPerIP
+        configuration.bodyTimeout = options.bodyTimeout
+        if options.perAddressConnectionCap >= options.maxConnections {
+            warnings.append(
+                "WARNING: --max-connections-per-ip \(options.perAddressConnectionCap) is not below --max-connections "
+                    + "\(options.maxConnections): one client address can fill the server")
+        }
+        self.startupWarnings = warnings
 
         let store = try Store(path: options.databasePath ?? dataDirectory + "/kitt.db")
         self.store = store
@@ -111,8 +128,12 @@ public final class WebApp: Sendable {
             }
         }
         let frozen = router
+        // Auth off: browsers must not be able to reach the API across sites (AuthOffGuard).
+        let browserGuard = token == nil
+            ? AuthOffGuard(hostName: Files.hostName(), allowedHosts: options.allowedHosts) : nil
         server = HTTPServer(configuration: configuration, accessLog: accessLog) { request in
-            frozen.respond(to: request)
+            if let rejection = browserGuard?.rejection(for: request) { return rejection.response }
+            return frozen.respond(to: request)
         }
         port = try server.start()
         let scheme = tls == nil ? "http" : "https"
@@ -129,6 +150,7 @@ public final class WebApp: Sendable {
     }
 
     private func printBanner(options: WebOptions) {
+        for warning in startupWarnings { printError(warning) }
         if options.legacy {
             log.line("kitt \(KittVersion.current) legacy dashboard (read-only) on \(url)/")
         } else {
@@ -143,9 +165,11 @@ public final class WebApp: Sendable {
             printError("WARNING: --insecure: serving plain HTTP; tokens and results cross the network unencrypted.")
             if token == nil {
                 printError("WARNING: --insecure without --auth-token: authentication is OFF; anyone can write.")
+                printError("  (browsers are kept out: writes need Content-Type: application/json and the Host must be")
+                printError("  an IP address, localhost or this machine's name; --allowed-host NAME adds a name)")
             }
         }
-        if let token, options.authToken == nil, !options.insecure {
+        if let token, options.authToken == nil, options.authTokenFile == nil, !options.insecure {
             log.line("Auth token (kept in \(dataDirectory)/auth-token): \(token)")
         }
         log.line("Data: \(dataDirectory)")

@@ -115,6 +115,7 @@ public final class Database: Sendable {
         checkpointPolicy: CheckpointPolicy = CheckpointPolicy()
     ) throws {
         precondition(readerCount >= 1, "a Database needs at least one reader connection")
+        PrivateFiles.prepareDatabase(at: path)
         let writer = try Connection(
             path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
         try writer.execute("PRAGMA busy_timeout = 5000")
@@ -133,6 +134,8 @@ public final class Database: Sendable {
         // and 64 MB measured the same, so this is headroom for larger stores, not a gain seen.
         try writer.execute("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
         try writer.trackWALFrames()
+        // WAL mode has created -wal/-shm by now; tighten any left from a looser older version.
+        PrivateFiles.prepareDatabase(at: path)
 
         // Readers open after the writer has switched the file to WAL. READONLY: a read
         // closure cannot write by mistake (and bypass the single-writer discipline).

@@ -17,9 +17,12 @@ public final class RawClient {
     private var pending: [UInt8] = []
     public private(set) var peerClosed = false
 
-    /// Connects to 127.0.0.1:port; with `caFile`, speaks TLS to `serverName`.
-    public init(port: Int, caFile: String? = nil, serverName: String = "localhost", timeout: Double = 10) throws {
-        fd = try Socket.connect(host: "127.0.0.1", port: port, timeout: timeout)
+    /// Connects to 127.0.0.1:port (from `source`, another loopback address, when given); with
+    /// `caFile`, speaks TLS to `serverName`.
+    public init(
+        port: Int, caFile: String? = nil, serverName: String = "localhost", timeout: Double = 10, source: String? = nil
+    ) throws {
+        fd = try Socket.connect(host: "127.0.0.1", port: port, timeout: timeout, source: source)
         if let caFile {
             let context = try TLSContext.client(caFile: caFile)
             let connection = try context.makeConnection(fd: fd, serverName: serverName)

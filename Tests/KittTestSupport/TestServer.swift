@@ -45,8 +45,8 @@ public final class TestServer: @unchecked Sendable {
     }
 
     /// A new connection to the server (TLS when the server speaks it).
-    public func connect(serverName: String = "localhost") throws -> RawClient {
-        try RawClient(port: port, caFile: caFile, serverName: serverName)
+    public func connect(serverName: String = "localhost", source: String? = nil) throws -> RawClient {
+        try RawClient(port: port, caFile: caFile, serverName: serverName, source: source)
     }
 
     /// One request on a new connection. `token: .admin` (default) sends the admin token.

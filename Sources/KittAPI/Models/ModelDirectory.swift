@@ -10,7 +10,8 @@ import Synchronization
 /// The local model directory: Devon's `manifest.json`, a scan for model files, and deleting
 /// one model's files. Nothing outside the directory is ever read through a repo id, and
 /// nothing outside it is ever deleted: repo ids are validated, targets are resolved with
-/// realpath() and must lie strictly inside the directory, and the removal itself walks
+/// realpath() (all but a symlink model itself, which is removed as a link) and must lie
+/// strictly inside the directory, and the removal itself walks
 /// from the directory with `openat(O_NOFOLLOW)`, so a symlink swapped in meanwhile is
 /// refused rather than followed.
 public struct ModelDirectory: Sendable {
@@ -195,7 +196,7 @@ public struct ModelDirectory: Sendable {
         for candidate in candidates {
             var info = stat()
             guard lstat(candidate, &info) == 0 else { continue }
-            guard let real = ModelDirectory.realPath(candidate), real.hasPrefix(rootReal + "/") else {
+            guard let real = ModelDirectory.entryPath(candidate), real.hasPrefix(rootReal + "/") else {
                 throw HTTPError.badRequest("model path is outside the model directory")
             }
             let relative = String(real.dropFirst(rootReal.count + 1))
@@ -291,6 +292,20 @@ public struct ModelDirectory: Sendable {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+
+    /// The canonical path of the entry `path` names *without following its last component*:
+    /// a model that is a symlink resolves to the link, so deleting it unlinks the link and
+    /// never touches what it points to (inside the model dir or out of it).
+    static func entryPath(_ path: String) -> String? {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return realPath(String(trimmed)) }
+        let name = trimmed[trimmed.index(after: slash)...]
+        if name.isEmpty || name == "." || name == ".." { return realPath(String(trimmed)) }
+        let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+        guard let parentReal = realPath(parent) else { return nil }
+        return (parentReal == "/" ? "" : parentReal) + "/" + name
     }
 
     static func readFile(_ path: String, limit: Int) -> [UInt8]? {

@@ -15,11 +15,15 @@ import Synchronization
 /// behind a mutex.
 final class Connection: @unchecked Sendable {
     enum State { case handshaking, open, streaming, lingering, closed }
+    /// Whether the client's address was under its connection cap at accept; a refused
+    /// connection answers its first request 503 and closes (HTTPServer.admit).
+    enum Admission { case admitted, refused }
 
     let id: Int
     let fd: Int32
     let peer: String
     let loop: EventLoop
+    let admission: Admission
     private let server: HTTPServer
     private let transport: any Transport
 
@@ -40,6 +44,10 @@ final class Connection: @unchecked Sendable {
     private var pausedForBackpressure = false
     private var servedRequests = 0
     private var headStartedAt: UInt64?
+    /// When the body of the request being read began (the total body deadline counts from it).
+    private var bodyStartedAt: UInt64?
+    /// This connection counts against its address's event-stream cap until it closes.
+    private var holdsStreamSlot = false
     private var lastProgressAt: UInt64 = 0
 
     /// Monotonic nanoseconds after which the server's sweeper times this connection out; 0: none.
@@ -51,8 +59,12 @@ final class Connection: @unchecked Sendable {
 
     private static let backpressureBytes = 1 << 20
 
-    init(id: Int, fd: Int32, peer: String, loop: EventLoop, server: HTTPServer, transport: any Transport, secure: Bool) {
+    init(
+        id: Int, fd: Int32, peer: String, loop: EventLoop, server: HTTPServer, transport: any Transport, secure: Bool,
+        admission: Admission = .admitted
+    ) {
         self.id = id
+        self.admission = admission
         self.fd = fd
         self.peer = peer
         self.loop = loop
@@ -117,6 +129,10 @@ final class Connection: @unchecked Sendable {
         outbound = []
         parser = HTTPRequestParser(limits: server.configuration.limits)
         server.connectionClosed(self)
+        if holdsStreamSlot {
+            holdsStreamSlot = false
+            server.streamEnded(for: peer)
+        }
         let handlers = closeHandlers.withLock { handlers -> [@Sendable () -> Void] in
             defer { handlers = [] }
             return handlers
@@ -130,7 +146,8 @@ final class Connection: @unchecked Sendable {
         guard state != .closed, limit != 0, limit <= Connection.now() else { return }
         if state == .open, !parser.isIdle, !awaitingResponse, outbound.count == outboundOffset {
             // The client started a request and did not finish it in time.
-            respondWithError(.requestTimeout, "request not received in time")
+            let message = bodyStartedAt == nil ? "request not received in time" : "request body not received in time"
+            respondWithError(.requestTimeout, message)
             flush()
         } else {
             closeNow()
@@ -279,18 +296,27 @@ final class Connection: @unchecked Sendable {
             }
             guard let event else {
                 if !parser.isReadingHead {
-                    // Head done (or none begun): a body in progress is timed on progress, not from the head.
+                    // Head done (or none begun): a body in progress is timed on progress and in total.
                     headStartedAt = nil
+                    if parser.isIdle {
+                        bodyStartedAt = nil
+                    } else if bodyStartedAt == nil {
+                        bodyStartedAt = Connection.now()
+                    }
                 } else if headStartedAt == nil {
                     headStartedAt = Connection.now()
                 }
                 return
             }
             switch event {
+            case .expectContinue where admission == .refused:
+                refuseOverCap()
+                return
             case .expectContinue:
                 outbound.append(contentsOf: HTTPResponseSerializer.continueHead)
             case .request(var request):
                 headStartedAt = nil
+                bodyStartedAt = nil
                 servedRequests += 1
                 request.remoteAddress = peer
                 dispatch(request)
@@ -299,6 +325,10 @@ final class Connection: @unchecked Sendable {
     }
 
     private func dispatch(_ request: HTTPRequest) {
+        if admission == .refused {
+            refuseOverCap()
+            return
+        }
         let started = Connection.now()
         let response = server.responder(request)
         deliver(response, to: request, started: started)
@@ -334,24 +364,46 @@ final class Connection: @unchecked Sendable {
             if !keepAlive { closeAfterFlush = true }
             server.logAccess(request, status: response.status.code, bytes: 0, started: started)
         case .stream(let start):
-            var head: [UInt8] = []
-            HTTPResponseSerializer.head(
-                response, version: request.version, framing: .untilClose, keepAlive: false, into: &head)
-            outbound.append(contentsOf: head)
-            streamBacklog.add(head.count, ordering: .relaxed)
-            state = .streaming
-            deadline.store(0, ordering: .relaxed)
-            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
-            flush()
-            if state == .streaming { start(self) }
+            guard server.streamStarting(for: peer) else {
+                respondWithError(
+                    .tooManyRequests,
+                    "too many event streams from \(peer) (at most \(server.configuration.maxStreamsPerAddress))",
+                    retryAfter: 10)
+                return
+            }
+            holdsStreamSlot = true
+            startStream(response, start, to: request, started: started)
         }
     }
 
-    private func respondWithError(_ status: HTTPStatus, _ message: String) {
+    private func startStream(
+        _ response: HTTPResponse, _ start: @Sendable (any ResponseStream) -> Void, to request: HTTPRequest, started: UInt64
+    ) {
+        var head: [UInt8] = []
+        HTTPResponseSerializer.head(
+            response, version: request.version, framing: .untilClose, keepAlive: false, into: &head)
+        outbound.append(contentsOf: head)
+        streamBacklog.add(head.count, ordering: .relaxed)
+        state = .streaming
+        deadline.store(0, ordering: .relaxed)
+        server.logAccess(request, status: response.status.code, bytes: 0, started: started)
+        flush()
+        if state == .streaming { start(self) }
+    }
+
+    /// The answer of a connection accepted past its address's cap (HTTPServer.admit).
+    private func refuseOverCap() {
+        let cap = server.configuration.maxConnectionsPerAddress
+        respondWithError(
+            .serviceUnavailable, "too many connections from \(peer) (at most \(cap))", retryAfter: 5)
+    }
+
+    private func respondWithError(_ status: HTTPStatus, _ message: String, retryAfter seconds: Int? = nil) {
         var body: [UInt8] = []
         JSON.object(["error": .string(message)]).write(into: &body)
         var response = HTTPResponse.jsonBytes(body, status: status)
         response.headers.add(name: "Connection", value: "close")
+        if let seconds { response.headers.add(name: "Retry-After", value: String(seconds)) }
         HTTPResponseSerializer.head(response, framing: .contentLength(body.count), keepAlive: false, into: &outbound)
         outbound.append(contentsOf: body)
         closeAfterFlush = true
@@ -493,7 +545,12 @@ final class Connection: @unchecked Sendable {
             } else if let started = headStartedAt {
                 deadline.store(started + UInt64(config.headerTimeout * 1e9), ordering: .relaxed)
             } else if !parser.isIdle || outbound.count > outboundOffset {
-                deadline.store(lastProgressAt + UInt64(config.headerTimeout * 1e9), ordering: .relaxed)
+                var limit = lastProgressAt + UInt64(config.headerTimeout * 1e9)
+                if let bodyStartedAt {
+                    // A body trickled in byte by byte still has to arrive within --body-timeout.
+                    limit = min(limit, bodyStartedAt + UInt64(config.bodyTimeout * 1e9))
+                }
+                deadline.store(limit, ordering: .relaxed)
             } else if servedRequests == 0 {
                 // A fresh connection must send its first request promptly.
                 if deadline.load(ordering: .relaxed) == 0 { setDeadline(after: config.headerTimeout) }

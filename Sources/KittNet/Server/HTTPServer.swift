@@ -30,6 +30,13 @@ public final class HTTPServer: Sendable {
     private let state = Mutex(State())
     private let shuttingDown = Atomic<Bool>(false)
     private let openConnections = Atomic<Int>(0)
+    /// Per client address: admitted connections, connections being refused, event streams.
+    private let admittedPerAddress = AddressCounter()
+    private let refusingPerAddress = AddressCounter()
+    private let streamsPerAddress = AddressCounter()
+    /// Connections past an address's cap that are still answered (503) rather than reset;
+    /// beyond this many at once the address's extra connections are closed at accept.
+    static let refusalsPerAddress = 8
 
     public init(
         configuration: ServerConfiguration,
@@ -91,9 +98,14 @@ public final class HTTPServer: Sendable {
                 Glibc.close(fd)
                 continue
             }
+            guard let admission = admit(peer) else {
+                Glibc.close(fd)
+                continue
+            }
             let transport: any Transport
             if let tls = configuration.tls {
                 guard let secure = try? TLSTransport(context: tls, fd: fd) else {
+                    release(admission, of: peer)
                     Glibc.close(fd)
                     continue
                 }
@@ -106,7 +118,7 @@ public final class HTTPServer: Sendable {
                 state.nextLoop = (state.nextLoop + 1) % loops.count
                 let connection = Connection(
                     id: state.nextID, fd: fd, peer: peer, loop: loops[state.nextLoop], server: self,
-                    transport: transport, secure: configuration.tls != nil)
+                    transport: transport, secure: configuration.tls != nil, admission: admission)
                 state.connections[state.nextID] = connection
                 return connection
             }
@@ -117,8 +129,36 @@ public final class HTTPServer: Sendable {
 
     func connectionClosed(_ connection: Connection) {
         let removed = state.withLock { $0.connections.removeValue(forKey: connection.id) != nil }
-        if removed { openConnections.subtract(1, ordering: .relaxed) }
+        if removed {
+            openConnections.subtract(1, ordering: .relaxed)
+            release(connection.admission, of: connection.peer)
+        }
     }
+
+    // MARK: Per-address fairness (accept/close and stream start/end only, never per request)
+
+    /// Under the address's cap: admitted. Over it: answered 503 (a few at a time), else nil (closed).
+    private func admit(_ peer: String) -> Connection.Admission? {
+        if admittedPerAddress.acquire(peer, limit: configuration.maxConnectionsPerAddress) {
+            return .admitted
+        }
+        if refusingPerAddress.acquire(peer, limit: HTTPServer.refusalsPerAddress) { return .refused }
+        return nil
+    }
+
+    private func release(_ admission: Connection.Admission, of peer: String) {
+        switch admission {
+        case .admitted: admittedPerAddress.release(peer)
+        case .refused: refusingPerAddress.release(peer)
+        }
+    }
+
+    /// An event stream may start for `peer` (counted until `streamEnded`).
+    func streamStarting(for peer: String) -> Bool {
+        streamsPerAddress.acquire(peer, limit: configuration.maxStreamsPerAddress)
+    }
+
+    func streamEnded(for peer: String) { streamsPerAddress.release(peer) }
 
     /// Times out connections whose deadline passed; the check itself reads one atomic each.
     private func sweep() {

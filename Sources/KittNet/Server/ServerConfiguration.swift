@@ -18,6 +18,16 @@ public struct ServerConfiguration: Sendable {
     /// Serial queues that run connection work; default one per core.
     public var loopCount: Int = 0
 
+    // Fairness between clients (SPEC §7.2): one address cannot take the whole server.
+    /// Open connections one client address may hold; more are answered 503 and closed.
+    /// Keep it below `maxConnections` so one address holding its maximum leaves room for others.
+    public var maxConnectionsPerAddress: Int = 256
+    /// Event streams one client address may hold; more are answered 429 and closed.
+    public var maxStreamsPerAddress: Int = 64
+    /// A request body must arrive in full within this many seconds of the head (408 otherwise),
+    /// however steadily its bytes trickle in.
+    public var bodyTimeout: Double = 60
+
     public init() {}
 }
 

@@ -15,7 +15,7 @@ public enum Socket {
                 var zero: Int32 = 0
                 setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
             }
-            if bind(fd, info.ai_addr, info.ai_addrlen) != 0 { return SystemError("bind \(host):\(port)") }
+            if Glibc.bind(fd, info.ai_addr, info.ai_addrlen) != 0 { return SystemError("bind \(host):\(port)") }
             if Glibc.listen(fd, backlog) != 0 { return SystemError("listen") }
             return nil
         }
@@ -89,9 +89,12 @@ public enum Socket {
         }
     }
 
-    /// Connects a non-blocking socket to host:port, waiting up to `timeout` seconds.
-    public static func connect(host: String, port: Int, timeout: Double) throws -> Int32 {
+    /// Connects a non-blocking socket to host:port, waiting up to `timeout` seconds. With
+    /// `source`, the socket is bound to that local IPv4 address first (tests use 127.0.0.2 to
+    /// be a second client address).
+    public static func connect(host: String, port: Int, timeout: Double, source: String? = nil) throws -> Int32 {
         try firstSocket(host: host, port: port, passive: false) { fd, info in
+            if let source, let failure = bindSource(fd, toIPv4: source) { return failure }
             if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
                 guard errno == EINPROGRESS else { return SystemError("connect \(host):\(port)") }
                 guard waitUntil(fd, events: Int16(POLLOUT), timeout: timeout) else {
@@ -105,6 +108,18 @@ public enum Socket {
             setNoDelay(fd)
             return nil
         }
+    }
+
+    private static func bindSource(_ fd: Int32, toIPv4 address: String) -> SystemError? {
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        guard inet_pton(AF_INET, address, &local.sin_addr) == 1 else { return SystemError("bind \(address)", errno: EINVAL) }
+        let result = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result == 0 ? nil : SystemError("bind \(address)")
     }
 
     /// poll() one fd for `events`; true when ready before the timeout. For clients only.

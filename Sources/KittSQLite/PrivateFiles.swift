@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The database and its `-wal`/`-shm` files are readable by their owner only (SPEC §7.2):
+/// results, agents and token hashes are nobody else's business on a shared machine.
+enum PrivateFiles {
+    static let mode: mode_t = 0o600
+
+    /// Creates the database file 0600 when it does not exist (SQLite then gives its `-wal` and
+    /// `-shm` files the database's mode) and tightens the three files when they exist looser.
+    static func prepareDatabase(at path: String) {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
+        if fd >= 0 { close(fd) }
+        for file in [path, path + "-wal", path + "-shm"] { tighten(file) }
+    }
+
+    /// chmod 0600 when group or others have any access; a missing file is left alone.
+    static func tighten(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return }
+        _ = chmod(path, mode)
+    }
+}
