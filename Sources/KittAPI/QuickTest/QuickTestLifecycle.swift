@@ -11,13 +11,20 @@ public enum QuickTestLifecycle {
 
     /// Sets the status of `testID` (`running` | `completed` | `failed`, or `cancelled` from the
     /// server itself). Publishes `status` only when the status really changed (one state change,
-    /// one event: SPEC §7.1). Returns false when there is no such test; throws a 400 for another status.
+    /// one event: SPEC §7.1). Returns false when there is no such test — or, with `agentID` (the
+    /// caller used that agent's token), when it is another agent's: then nothing changes and
+    /// nothing is published. Throws a 400 for another status.
     @discardableResult
-    public static func setStatus(context: APIContext, testID: String, status: String, error: String?) throws -> Bool {
+    public static func setStatus(
+        context: APIContext, testID: String, status: String, error: String?, agentID: String? = nil
+    ) throws -> Bool {
         guard reportableStatuses.contains(status) || status == "cancelled" else {
             throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status)'")
         }
-        guard let transition = try context.store.quickTests.transition(id: testID, to: status, error: error) else {
+        guard
+            let transition = try context.store.quickTests.transition(
+                id: testID, to: status, error: error, agentID: agentID)
+        else {
             return false
         }
         let test = transition.test
