@@ -14,6 +14,8 @@ public enum Routes {
         AgentTokenRoutes.register(in: &router, context: context)
         EngineRoutes.register(in: &router, context: context)
         DevonRoutes.register(in: &router, context: context)
+        MetricsRoutes.register(in: &router, context: context)
+        ReferenceRoutes.register(in: &router, context: context)
         return router
     }
 }
