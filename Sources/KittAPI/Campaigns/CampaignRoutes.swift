@@ -16,7 +16,7 @@ enum CampaignRoutes {
             let description = try body.optionalString("description") ?? ""
             let agentIDOrName = try body.optionalString("agent_id")
             let config = try CampaignConfig.validate(try body.optionalObject("config") ?? JSONObject())
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 let agentID = try agentIDOrName.map { try AgentLookup.resolve($0, context).id }
                 let campaign = try context.store.campaigns.create(
                     name: name, description: description, agentID: agentID, config: config.storedText)
@@ -32,7 +32,7 @@ enum CampaignRoutes {
         router.get(base) { request in
             let page = try Page(from: request)
             let status = request.queryValue("status")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 let (items, total) = try context.store.campaigns.list(status: status, limit: page.size, offset: page.offset)
                 return .json(page.envelope(items: items.map { $0.json(includeConfig: false) }, total: total))
             }
@@ -40,13 +40,13 @@ enum CampaignRoutes {
 
         router.get(base + "/:id") { request in
             let id = request.parameter("id")
-            return StoreWork.deferred { .json(try campaign(id, context).json(includeConfig: true)) }
+            return StoreWork.deferred(context.store) { .json(try campaign(id, context).json(includeConfig: true)) }
         }
 
         router.delete(base + "/:id") { request in
             try context.auth.requireAdmin(request)
             let id = request.parameter("id")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 guard let stop = try context.store.campaigns.delete(id: id) else {
                     throw HTTPError.notFound("campaign not found")
                 }
@@ -58,13 +58,13 @@ enum CampaignRoutes {
         router.post(base + "/:id/launch") { request in
             try context.auth.requireAdmin(request)
             let id = request.parameter("id")
-            return StoreWork.deferred { try launch(id, context) }
+            return StoreWork.deferred(context.store) { try launch(id, context) }
         }
 
         router.post(base + "/:id/cancel") { request in
             try context.auth.requireAdmin(request)
             let id = request.parameter("id")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 switch try context.store.campaigns.cancel(id: id, line: "Campaign cancelled") {
                 case .notFound:
                     throw HTTPError.notFound("campaign not found")
@@ -91,7 +91,7 @@ enum CampaignRoutes {
             let config = try CampaignConfig.validate(wrapped ?? body)
             let agentIDOrName = wrapped == nil ? nil : try body.optionalString("agent_id")
             let id = request.parameter("id")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 let agentID = try agentIDOrName.map { try AgentLookup.resolve($0, context).id }
                 switch try context.store.campaigns.updateConfig(id: id, config: config.storedText, agentID: agentID) {
                 case .notFound: throw HTTPError.notFound("campaign not found")
@@ -104,7 +104,7 @@ enum CampaignRoutes {
 
         router.get(base + "/:id/logs") { request in
             let id = request.parameter("id")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 guard let lines = try context.store.campaigns.logs(campaignID: id) else {
                     throw HTTPError.notFound("campaign not found")
                 }

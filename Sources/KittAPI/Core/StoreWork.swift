@@ -1,17 +1,15 @@
-import Dispatch
 import KittHTTP
+import KittStore
 
 /// Handler work that reads or writes the store, taken off the event loop: the handler
-/// returns a deferred response at once and `work` runs on a private queue (never the
-/// cooperative pool). Thrown errors are answered as the router would (HTTPError → its
-/// status, anything else → 500). For writes agents make at a high rate prefer the store's
-/// `writeAsync` (group commit); this is for admin and UI endpoints.
+/// returns a deferred response at once and `work` runs on the store's worker pool (never the
+/// cooperative pool). Thrown errors are answered as the router would (HTTPError → its status,
+/// anything else → 500). Lets a route be registered among the loop-safe ones; for writes agents
+/// make at a high rate prefer the store's `writeAsync` (group commit).
 enum StoreWork {
-    static let queue = DispatchQueue(label: "kitt.api.store-work", attributes: .concurrent)
-
-    static func deferred(_ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
+    static func deferred(_ store: Store, _ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
         .deferred { promise in
-            queue.async {
+            store.workers.submit {
                 do {
                     promise.succeed(try work())
                 } catch {

@@ -26,27 +26,27 @@ enum EngineRoutes {
 
         router.get(base + "/profiles") { request in
             let engine = request.queryValue("engine")
-            return StoreWork.deferred { .json(["profiles": .array(try profiles.list(engine: engine).map(\.json))]) }
+            return StoreWork.deferred(context.store) { .json(["profiles": .array(try profiles.list(engine: engine).map(\.json))]) }
         }
 
         router.post(base + "/profiles") { request in
             try context.auth.requireAdmin(request)
             let fields = try EngineRequests.profileFields(try request.jsonObject(), creating: true)
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 try answeringConflicts { .json(try profiles.create(fields).json, status: .created) }
             }
         }
 
         router.get(base + "/profiles/:id") { request in
             let id = request.parameter("id")
-            return StoreWork.deferred { .json(try profile(profiles.get(id: id)).json) }
+            return StoreWork.deferred(context.store) { .json(try profile(profiles.get(id: id)).json) }
         }
 
         router.put(base + "/profiles/:id") { request in
             try context.auth.requireAdmin(request)
             let fields = try EngineRequests.profileFields(try request.jsonObject(), creating: false)
             let id = request.parameter("id")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 try answeringConflicts { .json(try profile(profiles.update(id: id, fields)).json) }
             }
         }
@@ -54,14 +54,14 @@ enum EngineRoutes {
         router.delete(base + "/profiles/:id") { request in
             try context.auth.requireAdmin(request)
             let id = request.parameter("id")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 guard try profiles.delete(id: id) else { throw HTTPError.notFound("engine profile not found") }
                 return .json(["deleted": true])
             }
         }
 
         router.get(base + "/status") { _ in
-            StoreWork.deferred { .json(statusMatrix(try context.store.agents.reportedEngines())) }
+            StoreWork.deferred(context.store) { .json(statusMatrix(try context.store.agents.reportedEngines())) }
         }
 
         router.get(base + "/registry") { _ in .json(catalog.registryJSON) }
@@ -71,7 +71,7 @@ enum EngineRoutes {
                 try context.auth.requireAdmin(request)
                 let payload = try EngineRequests.commandPayload(try request.jsonObject())
                 let idOrName = request.parameter("id")
-                return StoreWork.deferred {
+                return StoreWork.deferred(context.store) {
                     let agent = try AgentLookup.resolve(idOrName, context)
                     let commandID = try context.store.agents.queueCommand(
                         agentID: agent.id, type: action.commandType, payload: payload)

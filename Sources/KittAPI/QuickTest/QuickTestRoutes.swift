@@ -21,7 +21,7 @@ enum QuickTestRoutes {
 
         router.get(base + "/agent-capabilities") { request in
             let agentIDOrName = request.queryValue("agent_id")
-            return StoreWork.deferred { try capabilities(agentIDOrName, context: context, catalog: catalog) }
+            return StoreWork.deferred(context.store) { try capabilities(agentIDOrName, context: context, catalog: catalog) }
         }
 
         // → `{"<engine>": {"formats": [...], "modes": [...], "default_mode"}}` (Config/engines.json).
@@ -30,7 +30,7 @@ enum QuickTestRoutes {
         // → `{"profiles": [profile, ...]}` (the engine profiles of /engines/profiles).
         router.get(base + "/engine-profiles") { request in
             let engine = request.queryValue("engine")
-            return StoreWork.deferred {
+            return StoreWork.deferred(context.store) {
                 .json(["profiles": .array(try context.store.engineProfiles.list(engine: engine).map(\.json))])
             }
         }
@@ -102,7 +102,7 @@ enum QuickTestRoutes {
         let profileID = try body.optionalString("profile_id")
         let force = try body.optionalBool("force") ?? false
 
-        return StoreWork.deferred {
+        return StoreWork.deferred(context.store) {
             let agent = try AgentLookup.resolve(agentIDOrName, context)
             // Looks at the model path on disk: off the event loop too.
             if !force, let problem = catalog.formatProblem(engine: engineName, formats: ModelFormat.detect(modelPath)) {
