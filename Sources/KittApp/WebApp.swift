@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import Dispatch
 import KittAPI
 import KittHTTP
@@ -108,7 +109,7 @@ public final class WebApp: Sendable {
         settings.sseKeepaliveSeconds = options.sseKeepalive
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
-        settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        settings.caCertificatePEM = caPath.flatMap { Files.readText($0) }
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
         settings.publicURL = "\(plain ? "http" : "https")://\(advertisedHost):\(options.port)"
@@ -192,8 +193,8 @@ public final class WebApp: Sendable {
         if let existing = Files.readText(path)?.split(whereSeparator: \.isWhitespace).first {
             return String(existing)
         }
-        let token = RandomToken.hex(bytes: 32)
-        try Files.write(Array((token + "\n").utf8), to: path, mode: 0o600)
+        let token = SecureRandom.hex(bytes: 32)
+        try Files.writeAtomically(Array((token + "\n").utf8), to: path, mode: 0o600)
         return token
     }
 }
@@ -220,17 +221,3 @@ enum ConfigDirectory {
     }
 }
 
-public enum RandomToken {
-    /// Hex of `bytes` random bytes from the system CSPRNG (getrandom).
-    public static func hex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}

@@ -6,6 +6,7 @@ import Dispatch
 import KittAPI
 import KittHTTP
 import KittJSON
+import KittNet
 import KittStore
 import Synchronization
 

@@ -1,3 +1,4 @@
+import KittBase
 import KittHTTP
 
 /// `GET /events/stream[/<source_id>]`: Server-Sent Events (SPEC §5 Events).
@@ -5,7 +6,7 @@ enum EventRoutes {
     static func register(in router: inout Router, context: APIContext) {
         let handler: Handler = { request in
             let filter = request.pathParameters["source_id"]
-            let lastEventID = request.headers["Last-Event-ID"].flatMap { Int($0.trimmingCharacters(in: " ")) }
+            let lastEventID = request.headers["Last-Event-ID"].flatMap { Int($0.trimmed(" ")) }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/event-stream")
             headers.add(name: "Cache-Control", value: "no-cache")

@@ -1,3 +1,4 @@
+import KittBase
 /// Parses HTTP/1.1 responses for kitt's own clients (Devon, the agent, tests): status line,
 /// headers, then a Content-Length, chunked, or until-close body. Bounded by `maxBytes`.
 public struct HTTPResponseParser: Sendable {
@@ -61,7 +62,7 @@ public struct HTTPResponseParser: Sendable {
             guard let colon = line.firstIndex(of: ":") else { throw .malformed("bad header line") }
             headers.add(
                 name: String(line[..<colon]),
-                value: String(line[line.index(after: colon)...].trimmingASCIISpaces()))
+                value: String(line[line.index(after: colon)...].trimmed()))
         }
         let parsed = Head(status: status, reason: parts.count > 2 ? String(parts[2]) : "", headers: headers)
         head = parsed
@@ -114,7 +115,7 @@ public struct HTTPResponseParser: Sendable {
             guard let lineEnd = find([13, 10], in: body, from: index) else { return nil }
             let sizeText = String(decoding: body[index..<lineEnd], as: UTF8.self)
                 .split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(), radix: 16), size >= 0 else {
+            guard let size = Int(sizeText.trimmed(), radix: 16), size >= 0 else {
                 throw .malformed("bad chunk size")
             }
             index = lineEnd + 2
@@ -147,11 +148,5 @@ public struct HTTPResponseParser: Sendable {
             i += 1
         }
         return nil
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters() -> String {
-        String(Substring(self).trimmingASCIISpaces())
     }
 }

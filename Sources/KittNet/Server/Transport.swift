@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 
 /// What a non-blocking read or write did.
 enum IOOutcome: Equatable {

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// Small file helpers over Glibc (kitt's libraries avoid full Foundation).
+/// Small file helpers over Glibc (kitt's libraries avoid full Foundation). Every whole-file
+/// read and every atomic write in kitt goes through here.
 public enum Files {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
@@ -23,40 +24,37 @@ public enum Files {
         }
     }
 
-    public static func read(_ path: String) -> [UInt8]? {
+    /// The whole file, or nil when it cannot be opened or read, or holds more than `limit` bytes.
+    public static func read(_ path: String, limit: Int = Int.max) -> [UInt8]? {
+        guard let bytes = readPrefix(path, maxBytes: limit == Int.max ? limit : limit + 1),
+            bytes.count <= limit
+        else { return nil }
+        return bytes
+    }
+
+    /// At most the first `maxBytes` bytes (procfs files report size 0, so this reads until EOF
+    /// or the cap); nil when the file cannot be opened or read.
+    public static func readPrefix(_ path: String, maxBytes: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while result.count < maxBytes {
+            let wanted = min(chunk.count, maxBytes - result.count)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, wanted) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
             if n == 0 { break }
             result.append(contentsOf: chunk[0..<n])
         }
         return result
     }
 
-    public static func readText(_ path: String) -> String? {
-        read(path).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// Writes atomically (temp file + rename) with the given permissions.
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
-        let temporary = path + ".tmp\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw FileError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; close(fd); throw FileError("write \(path) failed") }
-            offset += n
-        }
-        fchmod(fd, mode)
-        fsync(fd)
-        close(fd)
-        guard rename(temporary, path) == 0 else { throw FileError("cannot rename into \(path)") }
+    public static func readText(_ path: String, limit: Int = Int.max) -> String? {
+        read(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
     }
 
     public static func hostName() -> String {
