@@ -18,12 +18,12 @@ public final class WebApp: Sendable {
     public let caCertificatePath: String?
     public let caFingerprint: String?
     public let dataDirectory: String
-    public let context: APIContext?
+    public let context: APIContext
     /// Security warnings found at start (a loose data dir, a readable token file); printed
     /// on stderr unless quiet.
     public let startupWarnings: [String]
     private let server: HTTPServer
-    private let store: Store?
+    private let store: Store
     private let log: Log
     private let background: BackgroundServices
 
@@ -137,7 +137,12 @@ public final class WebApp: Sendable {
             if let rejection = browserGuard?.rejection(for: request) { return rejection.response }
             return frozen.respond(to: request)
         }
-        port = try server.start()
+        do {
+            port = try server.start()
+        } catch {
+            store.close()  // nothing else will: stop() is never called on an app that did not start
+            throw error
+        }
         let scheme = tls == nil ? "http" : "https"
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
@@ -182,9 +187,9 @@ public final class WebApp: Sendable {
     /// (bounded), then close the database.
     public func stop(gracePeriod: Double = 5) {
         background.stop()
-        context?.events.closeAll()
+        context.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
-        store?.close()
+        store.close()
         log.flush()
     }
 

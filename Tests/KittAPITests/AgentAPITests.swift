@@ -218,7 +218,7 @@ import Testing
         #expect(served.body == Array(#"{"id":"\#(resultID)","#.utf8) + Array(doc.utf8).dropFirst())
         let link = try h.store.database.read { try $0.queryOne("SELECT result_id FROM quick_tests WHERE id = 'qt-1'")?.string(0) }
         #expect(link == resultID)
-        #expect(try h.store.agents.commandStatus(id: command) == "done")
+        #expect(try h.store.quickTests.commands(agentID: id).first { $0.id == command }?.status == "done")
 
         // Linked by test_id as well.
         try h.store.database.write { c in

@@ -107,7 +107,7 @@ import Testing
         #expect(h2.command?.testID == "t1")
         let h3 = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, AgentHeartbeat(), offlineCutoff: farPast, completion: $0) }
         #expect(h3.command == nil)
-        #expect(try t.store.agents.commandStatus(id: first) == "dispatched")
+        #expect(try t.store.quickTests.commands(agentID: agent.agentID).first { $0.id == first }?.status == "dispatched")
 
         beat.engines = [AgentEngine(engine: "vllm", installed: true, running: true, version: "0.7")]
         _ = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, beat, offlineCutoff: farPast, completion: $0) }
@@ -163,7 +163,7 @@ import Testing
         #expect(try t.store.results.get(id: id) != nil)
         let linked = try t.store.database.read { try $0.queryOne("SELECT result_id FROM quick_tests WHERE id = 'qt1'")?.string(0) }
         #expect(linked == id)
-        #expect(try t.store.agents.commandStatus(id: command) == "done")
+        #expect(try t.store.quickTests.commands(agentID: agent.agentID).map(\.status) == ["done"])
 
         let statusOnly = try waitFor {
             t.store.agents.report(agentIDOrName: "gpu-1", document: nil, commandID: nil, testID: nil, finished: false, completion: $0)

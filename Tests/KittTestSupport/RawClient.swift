@@ -53,7 +53,7 @@ public final class RawClient {
         let deadline = Date().addingTimeInterval(timeout)
         var offset = 0
         while offset < bytes.count {
-            let outcome: TLSIOResult = bytes[offset...].withUnsafeBytes { raw in
+            let outcome: IOResult = bytes[offset...].withUnsafeBytes { raw in
                 if let tls { return tls.write(raw) }
                 let n = Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
                 if n >= 0 { return .bytes(n) }
@@ -74,7 +74,7 @@ public final class RawClient {
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let outcome: TLSIOResult = buffer.withUnsafeMutableBytes { raw in
+            let outcome: IOResult = buffer.withUnsafeMutableBytes { raw in
                 if let tls { return tls.read(into: raw) }
                 let n = Glibc.read(fd, raw.baseAddress, raw.count)
                 if n > 0 { return .bytes(n) }

@@ -24,6 +24,9 @@ public struct ChunkedBodyDecoder: Sendable {
     }
 
     private(set) var state = State.sizeStart
+    /// Bytes looked at one by one (sizes, extensions, CRLFs, trailers): the fuzzer checks
+    /// that, with the bulk-copied data, this never exceeds the input.
+    private(set) var scannedBytes = 0
     private var trailerBytes = 0
     private let maxBodyBytes: Int
     private let maxLineBytes: Int
@@ -49,11 +52,13 @@ public struct ChunkedBodyDecoder: Sendable {
                 let taken = min(remaining, input.count - i)
                 body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<(i + taken)]))
                 if body.count > maxBodyBytes { throw .tooLarge }
+                scannedBytes += taken
                 i += taken
                 state = taken == remaining ? .dataCR : .data(remaining: remaining - taken)
                 continue
             }
             if state == .done { return i }
+            scannedBytes += 1
             try step(input[i])
             i += 1
         }

@@ -49,6 +49,9 @@ public struct HTTPResponseParser: Sendable {
     /// Bytes after a complete response (the next pipelined response).
     private var trailing: [UInt8] = []
     private var failure: Failure?
+    /// Bytes of the head looked at by the end search, plus what the chunked decoder looked
+    /// at: the fuzzer checks this never exceeds the input (no rescans).
+    private(set) var scannedBytes = 0
     private let maxBytes: Int
     private let maxHeadBytes: Int
     private let isHeadRequest: Bool
@@ -135,6 +138,8 @@ public struct HTTPResponseParser: Sendable {
                 i += taken
                 state = taken == remaining ? .done : .length(remaining: remaining - taken)
             case .chunked(var decoder):
+                let before = decoder.scannedBytes
+                defer { scannedBytes += decoder.scannedBytes - before }
                 i += try decoder.feed(UnsafeRawBufferPointer(rebasing: input[i...]), into: &body)
                 state = decoder.isDone ? .done : .chunked(decoder)
             case .untilClose:
@@ -156,6 +161,7 @@ public struct HTTPResponseParser: Sendable {
         while i < input.count {
             let byte = input[i]
             i += 1
+            scannedBytes += 1
             // The running match of CR LF CR LF: a CR restarts it at 1 (or continues at 3).
             switch (headEndMatched, byte) {
             case (0, ASCII.cr), (2, ASCII.cr): headEndMatched += 1
