@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "KittHTTP", dependencies: ["KittBase", "KittJSON"], swiftSettings: settings),
         .target(
             name: "KittNet", dependencies: ["KittBase", "KittHTTP", "COpenSSL", "CKittSystem"], swiftSettings: settings),
-        .target(name: "KittSQLite", dependencies: ["CSQLite"], swiftSettings: settings),
+        .target(name: "KittSQLite", dependencies: ["CSQLite", "KittBase"], swiftSettings: settings),
         .target(name: "KittStore", dependencies: ["KittBase", "KittSQLite", "KittJSON"], swiftSettings: settings),
         .target(
             name: "KittAPI",

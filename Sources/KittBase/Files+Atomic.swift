@@ -45,13 +45,17 @@ extension Files {
     }
 
     /// fsync of the folder holding `path`, which makes a rename or a new name in it durable.
-    /// EINVAL means the file system cannot sync directories (nothing more can be done there).
-    static func syncDirectory(containing path: String) throws(SystemError) {
+    public static func syncDirectory(containing path: String) throws(SystemError) {
         let slash = path.lastIndex(of: "/")
-        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open(\(folder))") }
+        try syncFile(slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
+    }
+
+    /// fsync of a file or folder already written by someone else (SQLite, a rename). EINVAL
+    /// means the file system cannot sync that kind of file (nothing more can be done there).
+    public static func syncFile(_ path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open(\(path))") }
         defer { close(fd) }
-        guard fsync(fd) == 0 || errno == EINVAL else { throw SystemError("fsync(\(folder))") }
+        guard fsync(fd) == 0 || errno == EINVAL else { throw SystemError("fsync(\(path))") }
     }
 }
