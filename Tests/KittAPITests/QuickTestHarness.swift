@@ -21,13 +21,16 @@ final class ControlHarness {
     let token = "admin-token-for-tests"
     let settings: APISettings
 
+    /// The temp dir this harness made (removed with it), nil when it was given one.
+    private var ownDirectory: TempDirectory?
+
     init(timeout: Double = 1800, directory: String? = nil) throws {
         if let directory {
             self.directory = directory
         } else {
-            var template = Array("/tmp/kitt-control-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
-            self.directory = String(cString: made)
+            let made = TempDirectory("kitt-control")
+            ownDirectory = made
+            self.directory = made.path
         }
         databasePath = self.directory + "/kitt.db"
         var settings = APISettings()
@@ -50,7 +53,7 @@ final class ControlHarness {
 
     func close() {
         store.close()
-        _ = system("rm -rf '\(directory)'")
+        ownDirectory = nil
     }
 
     struct Reply {
@@ -214,7 +217,7 @@ func waitUntil(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -
     return try condition()
 }
 
-/// SHA-256 hex for fixtures (agents' token hashes); KittStore's is checked against the FIPS vectors.
+/// SHA-256 hex for fixtures (agents' token hashes); KittNet's is checked against the FIPS vectors.
 func sha256Hex(_ message: [UInt8]) -> String {
     SHA256.hex(message)
 }

@@ -39,10 +39,10 @@ public final class APIHarness: @unchecked Sendable {
     /// Calls the router. `token: nil` sends no Authorization header.
     public func call(
         _ method: HTTPMethod, _ target: String, json: JSON? = nil, body: [UInt8]? = nil,
-        token: String? = nil, headers: [(String, String)] = []
+        token: String? = nil, headers: [(String, String)] = [], host: String = "localhost"
     ) -> TestResponse {
         var fields = HTTPHeaders()
-        fields.add(name: "Host", value: "localhost")
+        fields.add(name: "Host", value: host)
         if let token { fields.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { fields.add(name: name, value: value) }
         let payload = body ?? json?.serialized() ?? []
