@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import KittAPI
+@testable import KittAPI
 import KittJSON
 import KittStore
 import Testing
@@ -275,7 +275,7 @@ import Testing
         #expect(cancelled.json["status"]?.stringValue == "cancelled")
         // The agent finishes the running test anyway: nothing more is queued.
         #expect(h.call(.post, "/api/v1/quicktest/\(second)/status", json: ["status": "completed"]).status == 200)
-        usleep(200_000)
+        runner.waitForQueuedSteps()  // the runner has seen that completion
         #expect(try h.store.quickTests.commands(agentID: agent).count == 2)
         let final = CampaignAPITests.campaign(h, id)
         #expect(final["status"]?.stringValue == "cancelled")
@@ -289,7 +289,7 @@ import Testing
         #expect(h.call(.post, "/api/v1/campaigns/\(id2)/cancel").status == 200)
         #expect(try h.store.quickTests.get(id: queued)?.status == "cancelled")
         #expect(try h.store.quickTests.commands(agentID: agent, status: "queued").isEmpty)
-        usleep(100_000)
+        runner.waitForQueuedSteps()
         #expect(try h.store.quickTests.commands(agentID: agent).count == 3)
     }
 
@@ -313,7 +313,7 @@ import Testing
         runner = CampaignRunner(context: h.context)
         runner.start()
         defer { runner.stop() }
-        usleep(100_000)
+        runner.waitForQueuedSteps()  // start() queued the resume of every active campaign
         #expect(try h.store.quickTests.commands(agentID: agent).count == 2)  // still waiting for run 2
         #expect(CampaignAPITests.campaign(h, id)["current_test_id"]?.stringValue == second)
 
@@ -351,7 +351,8 @@ import Testing
         let config = CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]], benchmarks: ["b1", "b2"])
         // Launched before any runner exists: stays queued until one starts.
         let id = try CampaignAPITests.launch(h, agent: agent, config: config)
-        usleep(50_000)
+        // No runner is registered for this context, so nothing can have picked it up.
+        #expect(CampaignRunner.runner(for: h.context) == nil)
         #expect(CampaignAPITests.campaign(h, id)["status"]?.stringValue == "queued")
         let runner = CampaignRunner(context: h.context)
         runner.start()
