@@ -18,18 +18,7 @@ public func fuzzHTTPResponseParser(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     let control = data[0]
     let input = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
     let tiny = control & 0x40 != 0
-    var splits: [Int] = []
-    var state = UInt32(control) | 0x9E37_0000
-    for _ in 0..<max(1, input.count) {
-        if control & 0x80 != 0 {
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            splits.append(Int(state % 64) + 1)
-        } else {
-            splits.append(Int(control & 0x3F) + 1)
-        }
-    }
+    let splits = fuzzSplits(control: control, count: input.count)
     let whole = FuzzResponse.run(input, tiny: tiny, splits: [max(1, input.count)])
     let split = FuzzResponse.run(input, tiny: tiny, splits: splits)
     if whole != split {

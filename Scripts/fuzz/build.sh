@@ -17,7 +17,8 @@ done
 # ld.gold warns "Cannot export local symbol '__asan_check_...'" for every ASan thunk: harmless noise.
 build() {
     swiftc "${flags[@]}" -module-name KittHTTPFuzz -I "$out" \
-        $(find Sources/KittHTTP -name '*.swift' | sort) "$1" "$out/KittBase.o" "$out/KittJSON.o" \
+        $(find Sources/KittHTTP -name '*.swift' | sort) "$1" Scripts/fuzz/FuzzSplits.swift \
+        "$out/KittBase.o" "$out/KittJSON.o" \
         -o "$out/$2" 2> >(grep -v 'Cannot export local symbol' >&2)
     echo "built $out/$2"
 }
