@@ -1,5 +1,4 @@
 import COpenSSL
-import FoundationEssentials
 import KittBase
 import Glibc
 
@@ -281,8 +280,7 @@ public enum CertificateAuthority {
     /// `mkdir -p`, then mode 0700 on the final directory.
     private static func makePrivateDirectory(_ path: String) throws(TLSError) {
         do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try Files.makeDirectory(path, mode: 0o700)
         } catch {
             throw TLSError(operation: "mkdir(\(path))", stack: ["\(error)"])
         }
