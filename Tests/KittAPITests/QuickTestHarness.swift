@@ -10,51 +10,34 @@ import KittNet
 import KittStore
 import Synchronization
 
-/// In-process harness for the quick test, campaign and event tests: a store in a temp dir,
-/// an APIContext and the real router, called without a socket.
+/// The quick test, campaign and event tests' view of `APIHarness` (same temp dir, store and
+/// router): `synchronous=NORMAL`, the built-in engine catalog, `reopen` for restarts, and
+/// replies whose JSON is never optional.
 final class ControlHarness {
-    let directory: String
-    let databasePath: String
-    private(set) var store: Store
-    private(set) var context: APIContext
-    private(set) var router: Router
-    let token = "admin-token-for-tests"
-    let settings: APISettings
+    let api: APIHarness
+    var directory: String { api.directory.path }
+    var databasePath: String { api.databasePath }
+    var store: Store { api.store }
+    var context: APIContext { api.context }
+    var router: Router { api.router }
+    var token: String { api.token }
+    var settings: APISettings { api.settings }
 
-    /// The temp dir this harness made (removed with it), nil when it was given one.
-    private var ownDirectory: TempDirectory?
-
-    init(timeout: Double = 1800, directory: String? = nil) throws {
-        if let directory {
-            self.directory = directory
-        } else {
-            let made = TempDirectory("kitt-control")
-            ownDirectory = made
-            self.directory = made.path
+    init(timeout: Double = 1800) throws {
+        api = try APIHarness(token: "admin-token-for-tests", synchronous: .normal) { settings in
+            // What these tests were written against: APISettings' defaults but the timeout.
+            let defaults = APISettings()
+            settings.modelDirectory = defaults.modelDirectory
+            settings.configDirectory = defaults.configDirectory
+            settings.publicURL = defaults.publicURL
+            settings.quickTestTimeoutSeconds = timeout
         }
-        databasePath = self.directory + "/kitt.db"
-        var settings = APISettings()
-        settings.dataDirectory = self.directory
-        settings.quickTestTimeoutSeconds = timeout
-        self.settings = settings
-        store = try Store(path: databasePath, synchronous: .normal)
-        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
     }
 
-    /// Closes the store and opens the same file again with a fresh context, bus and router
-    /// (what a server restart looks like to the control plane).
-    func reopen() throws {
-        store.close()
-        store = try Store(path: databasePath, synchronous: .normal)
-        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
-    }
+    /// Closes the store and opens the same file again (what a server restart looks like).
+    func reopen() throws { try api.reopen() }
 
-    func close() {
-        store.close()
-        ownDirectory = nil
-    }
+    func close() { store.close() }
 
     struct Reply {
         let status: Int
