@@ -107,12 +107,12 @@ import Testing
             .post, "/api/v1/agents/\(id)/heartbeat", json: ["status": "busy", "engines": [["engine": "one-more"]]],
             token: .raw("agent-one"))
         #expect(overflow.status == 400)
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json["engines"]?.arrayValue?.count == 64)
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json["status"]?.stringValue != "busy")
+        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["engines"]?.arrayValue?.count == 64)
+        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue != "busy")
 
         let test = try #require(
             h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(id), "model_path": "m", "engine_name": "vllm"])
-                .json["id"]?.stringValue)
+                .json?["id"]?.stringValue)
         let at16K = String(repeating: "l", count: 16 * 1024)
         #expect(h.call(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K)], token: .raw("agent-one")).status == 200)
         let long = h.call(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K + "l")], token: .raw("agent-one"))
@@ -140,6 +140,6 @@ import Testing
         #expect(reply.status == 400)
         #expect(reply.error?.contains("id") == true)
         #expect(h.call(.get, "/api/v1/agent/install.sh?name=\(uuid)", token: .none).status == 400)
-        #expect(h.call(.get, "/api/v1/agents/\(uuid)").json["name"]?.stringValue == "old-rig")
+        #expect(h.call(.get, "/api/v1/agents/\(uuid)").json?["name"]?.stringValue == "old-rig")
     }
 }

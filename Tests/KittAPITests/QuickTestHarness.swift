@@ -39,37 +39,24 @@ final class ControlHarness {
 
     func close() { store.close() }
 
-    struct Reply {
-        let status: Int
-        let json: JSON
-        let response: HTTPResponse
-        var error: String? { json["error"]?.stringValue }
-    }
+    typealias Reply = TestResponse
 
     enum Token { case admin, none, raw(String) }
 
-    /// Calls the router; deferred responses are awaited (with a deadline).
+    /// Calls the router (JSON bodies get JSON's Content-Type); deferred responses are awaited.
     func call(_ method: HTTPMethod, _ target: String, json: JSON? = nil, body: String? = nil, token: Token = .admin)
         -> Reply
     {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "localhost")
-        switch token {
-        case .admin: headers.add(name: "Authorization", value: "Bearer \(self.token)")
-        case .raw(let value): headers.add(name: "Authorization", value: "Bearer \(value)")
-        case .none: break
-        }
         var bytes: [UInt8] = []
         if let json { bytes = json.serialized() } else if let body { bytes = Array(body.utf8) }
-        if !bytes.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
-        let request = HTTPRequest(method: method, target: target, headers: headers, body: bytes)
-        let response = ControlHarness.resolve(router.respond(to: request))
-        let parsed = (try? JSON(parsing: response.bodyBytes)) ?? .null
-        return Reply(status: Int(response.status.code), json: parsed, response: response)
-    }
-
-    static func resolve(_ response: HTTPResponse) -> HTTPResponse {
-        APIHarness.settle(response, timeout: 10)
+        let bearer: String?
+        switch token {
+        case .admin: bearer = self.token
+        case .raw(let value): bearer = value
+        case .none: bearer = nil
+        }
+        return api.call(
+            method, target, body: bytes, token: bearer, headers: bytes.isEmpty ? [] : [("Content-Type", "application/json")])
     }
 
     /// Inserts an agent row (the agents feature is elsewhere); returns its id.
