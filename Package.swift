@@ -25,10 +25,12 @@ let package = Package(
         // hex, trimming, SystemError (Glibc only). SHA-256 lives in KittNet, which owns OpenSSL.
         .target(name: "KittBase", swiftSettings: settings),
         .target(name: "KittJSON", swiftSettings: settings),
+        .target(name: "KittThreads", swiftSettings: settings),
         .target(name: "KittHTTP", dependencies: ["KittBase", "KittJSON"], swiftSettings: settings),
         .target(
-            name: "KittNet", dependencies: ["KittBase", "KittHTTP", "COpenSSL", "CKittSystem"], swiftSettings: settings),
-        .target(name: "KittSQLite", dependencies: ["CSQLite", "KittBase"], swiftSettings: settings),
+            name: "KittNet", dependencies: ["KittBase", "KittHTTP", "KittThreads", "COpenSSL", "CKittSystem"],
+            swiftSettings: settings),
+        .target(name: "KittSQLite", dependencies: ["CSQLite", "KittBase", "KittThreads"], swiftSettings: settings),
         .target(name: "KittStore", dependencies: ["KittBase", "KittSQLite", "KittJSON"], swiftSettings: settings),
         .target(
             name: "KittAPI",

@@ -32,13 +32,34 @@ public enum Files {
         return bytes
     }
 
-    /// At most the first `maxBytes` bytes (procfs files report size 0, so this reads until EOF
-    /// or the cap); nil when the file cannot be opened or read.
+    /// At most the first `maxBytes` bytes; nil when the file cannot be opened or read. A file
+    /// whose size is known is read straight into an array of that size (for many small files a
+    /// scratch buffer per file cost more than the read); procfs files report size 0, and a file
+    /// may grow while read, so it then reads on in chunks until EOF or the cap.
     public static func readPrefix(_ path: String, maxBytes: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var result: [UInt8] = []
+        var info = stat()
+        let size = fstat(fd, &info) == 0 && info.st_size > 0 ? Int(info.st_size) : 0
+        // One byte past the size shows whether the file grew; never more than 1 GiB up front.
+        let capacity = min(maxBytes, min(size, 1 << 30) + 1)
+        var failed = false
+        var result = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            count = 0
+            while count < capacity {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    return
+                }
+                if n == 0 { return }
+                count += n
+            }
+        }
+        if failed { return nil }
+        if result.count < capacity { return result }  // EOF before the buffer filled
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while result.count < maxBytes {
             let wanted = min(chunk.count, maxBytes - result.count)

@@ -11,8 +11,8 @@ import KittStore
 import Synchronization
 
 /// The quick test, campaign and event tests' view of `APIHarness` (same temp dir, store and
-/// router): `synchronous=NORMAL`, the built-in engine catalog, `reopen` for restarts, and
-/// replies whose JSON is never optional.
+/// router, and the same reply type): `synchronous=NORMAL`, the built-in engine catalog, `reopen`
+/// for restarts, and tokens named as `.admin`, `.none` or `.raw`.
 final class ControlHarness {
     let api: APIHarness
     var directory: String { api.directory.path }
