@@ -30,8 +30,8 @@ import Testing
 
         let created = h.call(.post, "/api/v1/campaigns/", json: ["name": "nightly", "agent_id": "gpu-a100-1", "config": sent])
         #expect(created.status == 201, "\(created.json)")
-        let id = try #require(created.json["id"]?.stringValue)
-        let stored = h.call(.get, "/api/v1/campaigns/\(id)").json["config"]
+        let id = try #require(created.json?["id"]?.stringValue)
+        let stored = h.call(.get, "/api/v1/campaigns/\(id)").json?["config"]
         #expect(stored == sent)
         // Same keys in the same order, nothing written in.
         #expect(stored?.jsonString == sent.jsonString)
@@ -43,9 +43,9 @@ import Testing
         var edited = try #require(sent.objectValue)
         edited["suite_name"] = "standard"
         #expect(h.call(.put, "/api/v1/campaigns/\(id)/config", json: .object(edited)).status == 200)
-        #expect(h.call(.get, "/api/v1/campaigns/\(id)").json["config"]?.jsonString == JSON.object(edited).jsonString)
+        #expect(h.call(.get, "/api/v1/campaigns/\(id)").json?["config"]?.jsonString == JSON.object(edited).jsonString)
         #expect(h.call(.put, "/api/v1/campaigns/\(id)/config", json: ["config": sent]).status == 200)
-        #expect(h.call(.get, "/api/v1/campaigns/\(id)").json["config"]?.jsonString == sent.jsonString)
+        #expect(h.call(.get, "/api/v1/campaigns/\(id)").json?["config"]?.jsonString == sent.jsonString)
         // Still validated as SPEC §5.
         let bad = h.call(.put, "/api/v1/campaigns/\(id)/config", json: ["config": ["engines": [["suite": "x"]]]])
         #expect(bad.status == 400 && bad.error?.contains("engines[0].name") == true)
@@ -59,7 +59,7 @@ import Testing
         #expect(tests.count == 4)
         #expect(tests.allSatisfy { $0.benchmarkName == "throughput" && $0.suiteName == "quick" })
         #expect(tests.map(\.engineMode) == ["docker", "docker", "docker", "docker"])
-        #expect(h.call(.get, "/api/v1/campaigns/\(id)").json["config"]?.jsonString == sent.jsonString)
+        #expect(h.call(.get, "/api/v1/campaigns/\(id)").json?["config"]?.jsonString == sent.jsonString)
     }
 
     @Test func heartbeatMarksTheQuickTestDispatchedOnce() throws {
@@ -69,17 +69,17 @@ import Testing
         let events = h.subscribe(source: agent)
         let queued = h.call(.post, "/api/v1/quicktest/", json: ["agent_id": "gpu-1", "model_path": "m", "engine_name": "vllm"])
         #expect(queued.status == 202)
-        let id = try #require(queued.json["id"]?.stringValue)
-        #expect(h.call(.get, "/api/v1/quicktest/\(id)").json["status"]?.stringValue == "queued")
+        let id = try #require(queued.json?["id"]?.stringValue)
+        #expect(h.call(.get, "/api/v1/quicktest/\(id)").json?["status"]?.stringValue == "queued")
 
         let beat = h.call(.post, "/api/v1/agents/gpu-1/heartbeat", json: [:], token: .raw("agent-token-1"))
         #expect(beat.status == 200)
-        #expect(beat.json["commands"]?.arrayValue?.first?["test_id"]?.stringValue == id)
-        #expect(h.call(.get, "/api/v1/quicktest/\(id)").json["status"]?.stringValue == "dispatched")
-        #expect(h.call(.get, "/api/v1/quicktest/?status=dispatched").json["total"]?.intValue == 1)
+        #expect(beat.json?["commands"]?.arrayValue?.first?["test_id"]?.stringValue == id)
+        #expect(h.call(.get, "/api/v1/quicktest/\(id)").json?["status"]?.stringValue == "dispatched")
+        #expect(h.call(.get, "/api/v1/quicktest/?status=dispatched").json?["total"]?.intValue == 1)
         // A second heartbeat hands out nothing and changes nothing.
         #expect(h.call(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: .raw("agent-token-1"))
-            .json["commands"]?.arrayValue?.isEmpty == true)
+            .json?["commands"]?.arrayValue?.isEmpty == true)
 
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "running"], token: .raw("agent-token-1")).status == 200)
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "completed"], token: .raw("agent-token-1")).status == 200)
@@ -99,7 +99,7 @@ import Testing
         // The agent takes the first run's command and then goes silent: the test is dispatched,
         // times out, and the campaign moves on to the second run.
         try waitUntil { try h.store.quickTests.commands(agentID: agent, status: "queued").count == 1 }
-        #expect(h.call(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:]).json["commands"]?.arrayValue?.count == 1)
+        #expect(h.call(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:]).json?["commands"]?.arrayValue?.count == 1)
         let first = try #require(try h.store.quickTests.commands(agentID: agent).first?.testID)
         #expect(try h.store.quickTests.get(id: first)?.status == "dispatched")
         #expect(waitUntil(5) { CampaignAPITests.campaign(h, id)["status"]?.stringValue == "completed" })
@@ -112,8 +112,8 @@ import Testing
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1", token: "agent-token-1")
         let queued = h.call(.post, "/api/v1/quicktest/", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
-        let id = try #require(queued.json["id"]?.stringValue)
-        let command = try #require(queued.json["command_id"]?.stringValue)
+        let id = try #require(queued.json?["id"]?.stringValue)
+        let command = try #require(queued.json?["command_id"]?.stringValue)
         let events = h.subscribe(source: id)
         let token = ControlHarness.Token.raw("agent-token-1")
         #expect(h.call(.post, "/api/v1/agents/gpu-1/results", json: ["command_id": .string(command), "status": "running"], token: token).status == 202)
@@ -128,7 +128,7 @@ import Testing
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "completed"], token: token).status == 200)
         // A late `running` does not bring a finished test back.
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "running"], token: token).status == 200)
-        #expect(h.call(.get, "/api/v1/quicktest/\(id)").json["status"]?.stringValue == "completed")
+        #expect(h.call(.get, "/api/v1/quicktest/\(id)").json?["status"]?.stringValue == "completed")
         let statuses = events.frames.filter { $0.type == "status" }.map { $0.data["status"]?.stringValue ?? "" }
         #expect(statuses == ["running", "completed"])
     }
@@ -145,29 +145,29 @@ import Testing
 
         let test = h.call(.post, "/api/v1/quicktest/", json: ["agent_id": "gpu-a100-1", "model_path": "m", "engine_name": "vllm"])
         #expect(test.status == 202, "\(test.json)")
-        let testID = try #require(test.json["id"]?.stringValue)
-        #expect(h.call(.get, "/api/v1/quicktest/\(testID)").json["agent_id"]?.stringValue == agent)
+        let testID = try #require(test.json?["id"]?.stringValue)
+        #expect(h.call(.get, "/api/v1/quicktest/\(testID)").json?["agent_id"]?.stringValue == agent)
         let byID = h.call(.post, "/api/v1/quicktest/", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
-        let byIDTest = try #require(byID.json["id"]?.stringValue)
-        #expect(h.call(.get, "/api/v1/quicktest/\(byIDTest)").json["agent_name"]?.stringValue == "gpu-a100-1")
+        let byIDTest = try #require(byID.json?["id"]?.stringValue)
+        #expect(h.call(.get, "/api/v1/quicktest/\(byIDTest)").json?["agent_name"]?.stringValue == "gpu-a100-1")
         #expect(h.call(.post, "/api/v1/quicktest/", json: ["agent_id": "nobody", "model_path": "m", "engine_name": "vllm"]).status == 404)
 
         let campaign = h.call(.post, "/api/v1/campaigns/", json: ["name": "c", "agent_id": "gpu-a100-1"])
         #expect(campaign.status == 201)
-        let campaignID = try #require(campaign.json["id"]?.stringValue)
-        #expect(h.call(.get, "/api/v1/campaigns/\(campaignID)").json["agent_id"]?.stringValue == agent)
+        let campaignID = try #require(campaign.json?["id"]?.stringValue)
+        #expect(h.call(.get, "/api/v1/campaigns/\(campaignID)").json?["agent_id"]?.stringValue == agent)
         #expect(h.call(.post, "/api/v1/campaigns/", json: ["name": "c", "agent_id": "nobody"]).status == 404)
         let moved = h.call(.put, "/api/v1/campaigns/\(campaignID)/config", json: ["config": [:], "agent_id": "other-box"])
         #expect(moved.status == 404)  // "other-box" is no name any more: the row is called <agent's id>
         #expect(h.call(.put, "/api/v1/campaigns/\(campaignID)/config", json: ["config": [:], "agent_id": .string(other)]).status == 200)
-        #expect(h.call(.get, "/api/v1/campaigns/\(campaignID)").json["agent_id"]?.stringValue == other)
+        #expect(h.call(.get, "/api/v1/campaigns/\(campaignID)").json?["agent_id"]?.stringValue == other)
 
         let capabilities = h.call(.get, "/api/v1/quicktest/agent-capabilities?agent_id=gpu-a100-1")
         #expect(capabilities.status == 200)
-        #expect(capabilities.json[agent]?["engines"]?["exllamav2"]?["compatible"]?.boolValue == false)
+        #expect(capabilities.json?[agent]?["engines"]?["exllamav2"]?["compatible"]?.boolValue == false)
         // The id wins over the other row's name (which is that same id).
         let idWins = h.call(.get, "/api/v1/quicktest/agent-capabilities?agent_id=\(agent)")
-        #expect(idWins.json.objectValue?.keys == [agent])
+        #expect(idWins.json?.objectValue?.keys == [agent])
 
         #expect(h.call(.get, "/api/v1/agents/gpu-a100-1/settings").status == 200)
         #expect(h.call(.post, "/api/v1/agents/gpu-a100-1/cleanup", json: [:]).status == 202)

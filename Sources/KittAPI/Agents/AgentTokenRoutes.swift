@@ -15,7 +15,7 @@ enum AgentTokenRoutes {
             let idOrName = request.parameter("id")
             let token = AgentToken.make()
             return .committed({
-                context.store.agents.rotateToken(idOrName: idOrName, tokenHash: SHA256.hex(token), completion: $0)
+                context.store.agents.rotateToken(idOrName: idOrName, tokenHash: agentTokenHash(token), completion: $0)
             }) { agent in
                 guard agent != nil else { throw HTTPError.notFound("agent not found") }
                 return .json(
