@@ -1,3 +1,5 @@
+import KittBase
+import KittNet
 import KittStore
 
 /// `kitt migrate FILE [--data-dir DIR] [--db FILE]`: brings a KITT 1.x database into kitt's
@@ -47,7 +49,8 @@ enum MigrateCommand {
             if let warning = try Files.makePrivateDirectory(data) { printError(warning) }
             let store = try Store(path: destination)
             defer { store.close() }
-            let report = try KITT1Migration.run(source: source, into: store, destinationPath: destination)
+            let report = try KITT1Migration.run(
+                source: source, into: store, destinationPath: destination, hashToken: { SHA256.hex($0) })
             print(report.description)
             return 0
         } catch let error as UsageError {

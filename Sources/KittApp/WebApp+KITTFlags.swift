@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import KittAPI
+import KittBase
 import KittStore
 
 /// KITT 1.x's `kitt web` flags (SPEC §7.1): `--tls-ca`, `--results-dir`, `--debug`.

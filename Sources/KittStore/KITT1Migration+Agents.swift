@@ -4,7 +4,9 @@ import KittSQLite
 extension KITT1Migration {
     /// Agents with their token hashes (KITT also stored the lowercase hex SHA-256 of the
     /// token, so installed agents keep authenticating), their settings and engines.
-    static func migrateAgents(_ reader: KITT1Reader, _ store: Store, _ report: inout KITT1MigrationReport) throws {
+    static func migrateAgents(
+        _ reader: KITT1Reader, _ store: Store, hashToken: (String) -> String, _ report: inout KITT1MigrationReport
+    ) throws {
         let agents = try reader.rows("agents")
         let settings = try reader.rows("agent_settings")
         let engines = try reader.rows("agent_engines")
@@ -32,7 +34,7 @@ extension KITT1Migration {
                     }
                     continue
                 }
-                let tokenHash = tokenHash(agent)
+                let tokenHash = tokenHash(agent, hashToken: hashToken)
                 if tokenHash == nil {
                     report.notes.append(
                         "agent \(name): KITT had no token for it; it can act only with the admin token until "
@@ -65,13 +67,13 @@ extension KITT1Migration {
 
     /// KITT's `token_hash` (lowercase hex SHA-256, as kitt keeps it); an old KITT that kept
     /// only the plain `token` gets it hashed here. nil: the agent had no token.
-    static func tokenHash(_ agent: KITT1Row) -> String? {
+    static func tokenHash(_ agent: KITT1Row, hashToken: (String) -> String) -> String? {
         if let hash = agent.optionalText("token_hash")?.lowercased(), hash.utf8.count == 64,
             hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
         {
             return hash
         }
-        if let token = agent.optionalText("token") { return SHA256.hex(token) }
+        if let token = agent.optionalText("token") { return hashToken(token) }
         return nil
     }
 

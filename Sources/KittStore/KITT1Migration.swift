@@ -71,7 +71,10 @@ public enum KITT1Migration {
     /// Runs per transaction while copying results.
     static let resultBatchSize = 200
 
-    public static func run(source: String, into store: Store, destinationPath: String) throws -> KITT1MigrationReport {
+    /// `hashToken`: the store's agent-token hash (SHA-256 hex), for an old KITT's plain tokens.
+    public static func run(
+        source: String, into store: Store, destinationPath: String, hashToken: (String) -> String
+    ) throws -> KITT1MigrationReport {
         try checkSource(source, destinationPath: destinationPath)
         var report = KITT1MigrationReport()
         report.source = source
@@ -79,7 +82,7 @@ public enum KITT1Migration {
         report.schemaVersion = KITT1Database.supportedSchemaVersion
         try Connection.withImmutableFile(source) { kitt in
             let reader = KITT1Reader(connection: kitt)
-            try migrateAgents(reader, store, &report)
+            try migrateAgents(reader, store, hashToken: hashToken, &report)
             try migrateEngineProfiles(reader, store, &report)
             let runIDs = try migrateResults(reader, store, &report)
             try migrateCampaigns(reader, store, &report)

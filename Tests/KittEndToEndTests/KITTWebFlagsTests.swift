@@ -44,7 +44,7 @@ import Testing
         let page = try server.request("GET", "/", token: nil)
         #expect(page.status == 200 && page.text.contains("Qwen2.5-7B") && !page.text.contains("not-a-result"))
         // Read, not imported: the store holds nothing.
-        #expect(try server.app.context?.store.legacyQueries.count() == 0)
+        #expect(try server.app.context.store.legacyQueries.count() == 0)
     }
 
     @Test func resultsDirWithoutLegacy_importsTheFilesIntoTheStoreAtStart() throws {

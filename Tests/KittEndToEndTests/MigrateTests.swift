@@ -1,5 +1,6 @@
 import Foundation
 import KittJSON
+import KittNet
 import KittSQLite
 import KittStore
 import KittTestSupport

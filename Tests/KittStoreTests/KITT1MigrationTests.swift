@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import KittNet
 import KittSQLite
 import KittStore
 import Testing
@@ -30,7 +31,9 @@ import Testing
     }
 
     static func run(_ source: String, _ temp: TempStore) throws -> KITT1MigrationReport {
-        try KITT1Migration.run(source: source, into: temp.store, destinationPath: temp.directory.path + "/kitt.db")
+        try KITT1Migration.run(
+            source: source, into: temp.store, destinationPath: temp.directory.path + "/kitt.db",
+            hashToken: { SHA256.hex($0) })
     }
 
     static func read<T>(_ store: Store, _ sql: String, _ bindings: [SQLiteValue] = [], _ value: (Row) -> T) throws -> [T] {

@@ -71,6 +71,10 @@ public final class CampaignRunner: Sendable {
 
     private var isRunning: Bool { state.withLock { $0.running } }
 
+    /// Returns once every step queued before the call has run (tests: a test status change
+    /// has been acted on, so "nothing more was queued" is an observation, not a guess).
+    func waitForQueuedSteps() { queue.sync {} }
+
     /// A campaign was launched: run its first step.
     func wake(campaignID: String) {
         queue.async { self.advance(campaignID) }
@@ -111,7 +115,7 @@ public final class CampaignRunner: Sendable {
             return
         }
         let runs = config.runs
-        guard let agentID, let agent = try context.store.quickTests.agent(id: agentID) else {
+        guard let agentID, let agent = try context.store.quickTests.agent(idOrName: agentID) else {
             try finish(campaign, status: "failed", error: "nothing can run: the campaign's agent does not exist")
             return
         }

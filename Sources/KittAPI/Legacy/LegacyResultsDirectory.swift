@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import KittBase
 import KittJSON
 import KittStore
 import Synchronization
@@ -165,7 +166,7 @@ public final class LegacyResultsDirectory: LegacyResultSource {
     }
 
     private func read(_ relative: String, size: Int, modified: Int) -> FileEntry {
-        guard size <= maxBytes, let bytes = ModelDirectory.readFile(root + "/" + relative, limit: maxBytes) else {
+        guard size <= maxBytes, let bytes = Files.read(root + "/" + relative, limit: maxBytes) else {
             return FileEntry(size: size, modified: modified, run: nil, reason: "unreadable or too large")
         }
         do {
@@ -177,7 +178,7 @@ public final class LegacyResultsDirectory: LegacyResultSource {
                 document: String(decoding: document.bytes, as: UTF8.self))
             return FileEntry(size: size, modified: modified, run: run, reason: nil)
         } catch {
-            return FileEntry(size: size, modified: modified, run: nil, reason: error.message)
+            return FileEntry(size: size, modified: modified, run: nil, reason: "\(error)")
         }
     }
 
