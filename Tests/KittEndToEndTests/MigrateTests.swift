@@ -118,6 +118,12 @@ import Testing
         #expect(nightly.json?["config"] == (try JSON(parsing: Array(config.utf8))))
         #expect(nightly.json?["config"]?["disk"]?["min_free_gb"]?.intValue == 50)
 
+        // The engine profile, through KITT's engines API.
+        let profiles = try server.request("GET", "/api/v1/engines/profiles?engine=vllm")
+        let profile = profiles.json?["profiles"]?.arrayValue?.first
+        #expect(profile?["name"]?.stringValue == "vllm-fp8" && profile?["id"]?.stringValue == "b09a2132f241455b", "\(profiles)")
+        #expect(profile?["runtime_config"]?["kv_cache_dtype"]?.stringValue == "fp8")
+
         // The quick test and its log line.
         let test = try server.request("GET", "/api/v1/quicktest/4d0c8fb43169457c")
         #expect(test.json?["status"]?.stringValue == "completed" && test.json?["agent_name"]?.stringValue == "gpu-a100-1")
