@@ -73,43 +73,19 @@ final class ResultSummaryChanges: CommitAccumulator {
                 }
             }
         }
-        for (key, delta) in groups where delta != 0 {
-            let runs = try c.queryOne(
-                """
-                INSERT INTO result_groups (kind, value, runs) VALUES (?, ?, ?)
-                ON CONFLICT (kind, value) DO UPDATE SET runs = runs + excluded.runs RETURNING runs
-                """, [.text(key.kind), .text(key.value), SQLiteValue(delta)])?.int(0) ?? 0
-            if runs <= 0 {
-                try c.run("DELETE FROM result_groups WHERE kind = ? AND value = ?", [.text(key.kind), .text(key.value)])
-            }
-        }
-        for (key, delta) in metrics where delta.count != 0 {
-            let count = try c.queryOne(
-                """
-                INSERT INTO metric_totals (kind, value, name, count, total) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (kind, value, name) DO UPDATE
-                    SET count = count + excluded.count, total = total + excluded.total RETURNING count
-                """,
-                [.text(key.kind), .text(key.value), .text(key.name), SQLiteValue(delta.count), .real(delta.total)]
-            )?.int(0) ?? 0
-            if count <= 0 {
-                try c.run(
-                    "DELETE FROM metric_totals WHERE kind = ? AND value = ? AND name = ?",
-                    [.text(key.kind), .text(key.value), .text(key.name)])
-            }
-        }
-        for (key, delta) in sets where delta.runs != 0 {
-            let runs = try c.queryOne(
-                """
-                INSERT INTO result_sets (model, engine, suite_name, runs) VALUES (?, ?, ?, ?)
-                ON CONFLICT (model, engine, suite_name) DO UPDATE SET runs = runs + excluded.runs RETURNING runs
-                """, [.text(key.model), .text(key.engine), .text(key.suiteName), SQLiteValue(delta.runs)])?.int(0) ?? 0
-            if runs <= 0 {
-                try c.run(
-                    "DELETE FROM result_sets WHERE model = ? AND engine = ? AND suite_name = ?",
-                    [.text(key.model), .text(key.engine), .text(key.suiteName)])
-            }
-        }
+        try SummaryUpsert.groups.apply(
+            c, groups.filter { $0.value != 0 }.map { [.text($0.key.kind), .text($0.key.value), SQLiteValue($0.value)] })
+        try SummaryUpsert.metrics.apply(
+            c,
+            metrics.filter { $0.value.count != 0 }.map {
+                [.text($0.key.kind), .text($0.key.value), .text($0.key.name), SQLiteValue($0.value.count),
+                 .real($0.value.total)]
+            })
+        try SummaryUpsert.sets.apply(
+            c,
+            sets.filter { $0.value.runs != 0 }.map {
+                [.text($0.key.model), .text($0.key.engine), .text($0.key.suiteName), SQLiteValue($0.value.runs)]
+            })
         // Chunks are found with the boundaries as they are before this flush; splits last.
         // Most runs (agents' reports) are newer than every chunk key of their lists: they
         // belong to the head chunk, which one look at the newest key per list tells.
