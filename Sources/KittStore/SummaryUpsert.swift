@@ -32,18 +32,22 @@ struct SummaryUpsert {
     static let metrics = SummaryUpsert(table: "metric_totals", keys: ["kind", "value", "name"], sums: ["count", "total"])
     static let sets = SummaryUpsert(table: "result_sets", keys: ["model", "engine", "suite_name"], sums: ["runs"])
 
+    static let chunks = SummaryUpsert(table: "run_chunks", keys: ["kind", "value", "ts", "id"], sums: ["count"])
+
     /// `rows` are each the key values then the deltas, in the column order of `init`.
-    func apply(_ c: Connection, _ rows: [[SQLiteValue]]) throws {
-        var emptied: [[SQLiteValue]] = []
+    /// Returns every row's key and its count after the change (the emptied ones are deleted).
+    @discardableResult
+    func apply(_ c: Connection, _ rows: [[SQLiteValue]]) throws -> [(key: [SQLiteValue], count: Int)] {
+        var changed: [(key: [SQLiteValue], count: Int)] = []
         var start = 0
         while start < rows.count {
             let end = min(rows.count, start + Self.rowsPerStatement)
-            for row in try c.query(upserts[end - start - 1], rows[start..<end].flatMap { $0 })
-            where (row.int(keys.count) ?? 0) <= 0 {
-                emptied.append((0..<keys.count).map { row[$0] })
+            for row in try c.query(upserts[end - start - 1], rows[start..<end].flatMap { $0 }) {
+                changed.append(((0..<keys.count).map { row[$0] }, row.int(keys.count) ?? 0))
             }
             start = end
         }
-        for key in emptied { try c.run(delete, key) }
+        for (key, count) in changed where count <= 0 { try c.run(delete, key) }
+        return changed
     }
 }
