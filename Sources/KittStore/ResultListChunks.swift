@@ -163,7 +163,7 @@ enum ResultListChunks {
         }
         // An emptied chunk is deleted: its range joins the chunk before it (or the head,
         // which is implicit). Splitting one chunk leaves the others' ranges as they are.
-        for (key, count) in try SummaryUpsert.chunks.apply(c, rows) where count > 2 * capacity {
+        for (key, count) in try SummaryUpsert.chunks.apply(c, rows, countsOfGrowths: true) where count > 2 * capacity {
             guard case .text(let kind) = key[0], case .text(let value) = key[1], case .text(let id) = key[3] else {
                 continue
             }
