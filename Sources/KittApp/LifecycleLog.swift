@@ -21,6 +21,8 @@ enum LifecycleLog {
             return "agent \(field("name")) (\(field("agent_id"))) \(field("status"))"
         case "status" where data["test_id"] != nil:
             return "quick test \(field("test_id")) \(field("status"))\(error)"
+        case "status" where data["command_id"] != nil:
+            return "agent \(field("agent_id")) command \(field("command_id")) (\(field("type"))) \(field("status"))\(error)"
         case "status" where data["campaign_id"] != nil:
             return "campaign \(field("campaign_id")) \(field("status"))\(error)"
         case "campaign_created":

@@ -136,9 +136,29 @@ public struct ReportOutcome: Sendable, Equatable {
     public var resultID: String?
     /// The quick test the report is about (given, or found by its command id).
     public var testID: String?
+    /// The command this report finished when it belongs to no quick test (an engine command or
+    /// a cleanup): the route publishes its outcome, since no test status change will.
+    public var finishedCommand: FinishedCommand?
 
-    public init(resultID: String?, testID: String?) {
+    public init(resultID: String?, testID: String?, finishedCommand: FinishedCommand? = nil) {
         self.resultID = resultID
         self.testID = testID
+        self.finishedCommand = finishedCommand
+    }
+}
+
+/// A command without a quick test, as a report left it.
+public struct FinishedCommand: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    public var agentID: String
+    /// `done` or `failed`.
+    public var status: String
+
+    public init(id: String, type: String, agentID: String, status: String) {
+        self.id = id
+        self.type = type
+        self.agentID = agentID
+        self.status = status
     }
 }

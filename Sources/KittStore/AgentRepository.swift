@@ -295,7 +295,7 @@ public struct AgentRepository: Sendable {
     /// named must be this agent's, else `.unknownWork` and nothing is written.
     public func report(
         agentIDOrName: String, document: ResultDocument?, commandID: String?, testID: String?, finished: Bool,
-        scoped: Bool = false, completion: @escaping Completion<ReportOutcome>
+        failed: Bool = false, scoped: Bool = false, completion: @escaping Completion<ReportOutcome>
     ) {
         database.writeAsync({ connection -> ReportOutcome in
             guard let agent = try AgentRepository.identity(connection, idOrName: agentIDOrName) else {
@@ -315,17 +315,26 @@ public struct AgentRepository: Sendable {
                         [.text(id), .text(key), .text(key)])
                 }
             }
+            var finishedCommand: FinishedCommand?
             if let commandID, document != nil || finished {
-                try connection.run(
-                    "UPDATE agent_commands SET status = 'done' WHERE id = ? AND agent_id = ?",
-                    [.text(commandID), .text(agent.id)])
+                let status = failed ? "failed" : "done"
+                // Only a command still open changes (and is reported once): a repeated report
+                // finds it finished already.
+                let row = try connection.queryOne(
+                    """
+                    UPDATE agent_commands SET status = ? WHERE id = ? AND agent_id = ? AND status IN ('queued', 'dispatched')
+                    RETURNING type, test_id
+                    """, [.text(status), .text(commandID), .text(agent.id)])
+                if let row, row.string(1) == nil, let type = row.string(0) {
+                    finishedCommand = FinishedCommand(id: commandID, type: type, agentID: agent.id, status: status)
+                }
             }
             var reportedTest = testID
             if reportedTest == nil, let commandID {
                 reportedTest = try connection.queryOne(
                     "SELECT id FROM quick_tests WHERE command_id = ?", [.text(commandID)])?.string(0)
             }
-            return ReportOutcome(resultID: resultID, testID: reportedTest)
+            return ReportOutcome(resultID: resultID, testID: reportedTest, finishedCommand: finishedCommand)
         }, completion: completion)
     }
 

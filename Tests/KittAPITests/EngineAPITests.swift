@@ -139,14 +139,28 @@ import Testing
         ])
         #expect(delivered[0]["payload"]?["runtime_config"] == .object(JSONObject()))
 
-        // The outcome is reported like a test's: the command is done.
-        let report = h.call(
-            .post, "/api/v1/agents/\(agent)/results",
-            json: ["command_id": .string(queued[0]), "status": "failed", "error": "no install command"],
-            token: .raw("agent-token-1"))
+        // The outcome is reported like a test's: the command is finished (failed here, done for
+        // a success) and one `status` event on the agent's stream says so, with the error.
+        let failedReport: JSON = ["command_id": .string(queued[0]), "status": "failed", "error": "no install command"]
+        let report = h.call(.post, "/api/v1/agents/\(agent)/results", json: failedReport, token: .raw("agent-token-1"))
         #expect(report.status == 202)
-        #expect(try h.store.quickTests.commands(agentID: agent).first { $0.id == queued[0] }?.status == "done")
-        #expect(try h.store.quickTests.commands(agentID: agent).first { $0.id == queued[1] }?.status == "dispatched")
+        let succeeded = h.call(
+            .post, "/api/v1/agents/\(agent)/results", json: ["command_id": .string(queued[2]), "status": "success"],
+            token: .raw("agent-token-1"))
+        #expect(succeeded.status == 202)
+        // Reported again: nothing changes and nothing more is published.
+        #expect(h.call(.post, "/api/v1/agents/\(agent)/results", json: failedReport, token: .raw("agent-token-1")).status == 202)
+        let commands = try h.store.quickTests.commands(agentID: agent)
+        #expect(commands.first { $0.id == queued[0] }?.status == "failed")
+        #expect(commands.first { $0.id == queued[1] }?.status == "dispatched")
+        #expect(commands.first { $0.id == queued[2] }?.status == "done")
+        let outcomes = h.context.events.history.filter { $0.type == "status" && $0.data["command_id"] != nil }
+        #expect(outcomes.map(\.data) == [
+            ["status": "failed", "command_id": .string(queued[0]), "type": "install_engine", "agent_id": .string(agent),
+             "error": "no install command"],
+            ["status": "completed", "command_id": .string(queued[2]), "type": "stop_engine", "agent_id": .string(agent)],
+        ])
+        #expect(outcomes.allSatisfy { $0.sources.contains(agent) })
     }
 
     @Test func rotateTokenReplacesTheAgentTokenAtOnce() throws {

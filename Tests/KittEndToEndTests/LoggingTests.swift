@@ -123,6 +123,11 @@ import Testing
                 == "quick test abc failed: engine crashed")
         #expect(LifecycleLog.describe("status", ["status": "running", "campaign_id": "c1"]) == "campaign c1 running")
         #expect(LifecycleLog.describe("campaign_created", ["campaign_id": "c1", "name": "nightly"]) == "campaign c1 created (nightly)")
+        #expect(
+            LifecycleLog.describe(
+                "status",
+                ["status": "failed", "command_id": "c9", "type": "install_engine", "agent_id": "a1", "error": "no command"])
+                == "agent a1 command c9 (install_engine) failed: no command")
         #expect(LifecycleLog.describe("log", ["line": "x", "test_id": "abc"]) == nil)
     }
 }

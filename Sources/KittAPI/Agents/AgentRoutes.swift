@@ -138,8 +138,12 @@ enum AgentRoutes {
             return .committed({
                 store.agents.report(
                     agentIDOrName: idOrName, document: report.document, commandID: report.commandID,
-                    testID: report.testID, finished: report.finished, scoped: owner != nil, completion: $0)
+                    testID: report.testID, finished: report.finished, failed: report.testStatus == "failed",
+                    scoped: owner != nil, completion: $0)
             }) { outcome in
+                if let command = outcome.finishedCommand, outcome.testID == nil {
+                    CommandOutcome.publish(command, error: report.error, events: context.events)
+                }
                 var body = JSONObject([("accepted", true)])
                 if let resultID = outcome.resultID { body["result_id"] = .string(resultID) }
                 let accepted = HTTPResponse.json(.object(body), status: .accepted)
