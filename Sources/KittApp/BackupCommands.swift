@@ -29,23 +29,8 @@ enum BackupCommands {
 
     /// FILE plus `--data-dir` / `--db`, as `kitt import` takes them.
     static func parse(_ arguments: [String], command: String, environment: [String: String]) throws -> Target {
-        var iterator = ArgumentIterator(arguments)
-        var dataDirectory: String?
-        var databasePath: String?
-        while let (flag, inline) = iterator.nextFlag() {
-            switch flag {
-            case "--data-dir": dataDirectory = try iterator.value(for: flag, inline: inline)
-            case "--db": databasePath = try iterator.value(for: flag, inline: inline)
-            default:
-                let hint = Suggestion.hint(for: flag, in: ["--data-dir", "--db", "--help"])
-                throw UsageError("unknown option '\(flag)' (see 'kitt \(command) --help')\(hint)")
-            }
-        }
-        guard iterator.positional.count == 1, let file = iterator.positional.first else {
-            throw UsageError("expected exactly one FILE (see 'kitt \(command) --help')")
-        }
-        let data = dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-        return Target(file: file, databasePath: databasePath ?? data + "/kitt.db")
+        let parsed = try StoreCommandArguments.parse(arguments, command: command, operand: "FILE", environment: environment)
+        return Target(file: parsed.operand, databasePath: parsed.databasePath)
     }
 
     static func backup(_ arguments: [String], environment: [String: String]) -> Int32 {

@@ -98,23 +98,12 @@ public enum KittCommand {
             print(importHelp)
             return 0
         }
-        var iterator = ArgumentIterator(arguments)
-        var dataDirectory: String?
-        var databasePath: String?
         do {
-            while let (flag, inline) = iterator.nextFlag() {
-                switch flag {
-                case "--data-dir": dataDirectory = try iterator.value(for: flag, inline: inline)
-                case "--db": databasePath = try iterator.value(for: flag, inline: inline)
-                default: throw UsageError("unknown option '\(flag)' (see 'kitt import --help')")
-                }
-            }
-            guard iterator.positional.count == 1, let directory = iterator.positional.first else {
-                throw UsageError("expected exactly one directory (see 'kitt import --help')")
-            }
-            let data = dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-            if let warning = try Files.makePrivateDirectory(data) { printError(warning) }
-            let store = try Store(path: databasePath ?? data + "/kitt.db")
+            let arguments = try StoreCommandArguments.parse(
+                arguments, command: "import", operand: "directory", environment: environment)
+            let directory = arguments.operand
+            if let warning = try Files.makePrivateDirectory(arguments.dataDirectory) { printError(warning) }
+            let store = try Store(path: arguments.databasePath)
             defer { store.close() }
             let progress = ImportProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)
             let report = ResultImporter.run(

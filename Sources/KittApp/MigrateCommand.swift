@@ -28,22 +28,12 @@ enum MigrateCommand {
             print(help)
             return 0
         }
-        var iterator = ArgumentIterator(arguments)
-        var dataDirectory: String?
-        var databasePath: String?
         do {
-            while let (flag, inline) = iterator.nextFlag() {
-                switch flag {
-                case "--data-dir": dataDirectory = try iterator.value(for: flag, inline: inline)
-                case "--db": databasePath = try iterator.value(for: flag, inline: inline)
-                default: throw UsageError("unknown option '\(flag)' (see 'kitt migrate --help')")
-                }
-            }
-            guard iterator.positional.count == 1, let source = iterator.positional.first else {
-                throw UsageError("expected exactly one KITT database file (see 'kitt migrate --help')")
-            }
-            let data = dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-            let destination = databasePath ?? data + "/kitt.db"
+            let arguments = try StoreCommandArguments.parse(
+                arguments, command: "migrate", operand: "KITT database file", environment: environment)
+            let source = arguments.operand
+            let data = arguments.dataDirectory
+            let destination = arguments.databasePath
             // Refuse before creating anything, so a wrong FILE leaves no empty store behind.
             try KITT1Migration.checkSource(source, destinationPath: destination)
             if let warning = try Files.makePrivateDirectory(data) { printError(warning) }
