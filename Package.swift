@@ -31,9 +31,11 @@ let package = Package(
             name: "KittAPI",
             dependencies: ["KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
             swiftSettings: settings),
+        .target(
+            name: "KittWeb", dependencies: ["KittAPI", "KittHTTP", "KittStore", "KittJSON"], swiftSettings: settings),
         .target(name: "KittAgent", dependencies: ["KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
         .target(
-            name: "KittApp", dependencies: ["KittAPI", "KittAgent", "KittNet", "KittStore"], swiftSettings: settings),
+            name: "KittApp", dependencies: ["KittAPI", "KittWeb", "KittAgent", "KittNet", "KittStore"], swiftSettings: settings),
         .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
 
         // Tests.
@@ -48,6 +50,8 @@ let package = Package(
         .testTarget(name: "KittStoreTests", dependencies: ["KittStore"], swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "KittWebTests", dependencies: ["KittWeb", "KittStore", "KittHTTP", "KittJSON"], swiftSettings: settings),
         .testTarget(
             name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(

@@ -6,7 +6,11 @@ import Glibc
 public enum StoreID {
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
+        return hex64(generator.next())
+    }
+
+    /// `value` as 16 lowercase hex digits.
+    public static func hex64(_ value: UInt64) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 16)
         for i in 0..<16 {
