@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
-            name: "KittWebTests", dependencies: ["KittWeb", "KittStore", "KittHTTP", "KittJSON"], swiftSettings: settings),
+            name: "KittWebTests", dependencies: ["KittWeb", "KittAPI", "KittStore", "KittSQLite", "KittHTTP", "KittJSON", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(

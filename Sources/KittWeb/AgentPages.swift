@@ -151,7 +151,7 @@ enum AgentPages {
                 el("dl", .class("facts")) {
                     for (label, key) in facts {
                         el("dt") { label }
-                        el("dd") { UI.string(agent[key]) }
+                        el("dd") { UI.string(agent[key]).isEmpty ? "—" : UI.string(agent[key]) }
                     }
                     el("dt") { "GPU" }
                     el("dd") { gpu(json) }

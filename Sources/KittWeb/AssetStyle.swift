@@ -35,6 +35,7 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 .page-head h1 { margin-bottom: .5rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin-bottom: 1rem; }
+.panel > h2:first-child, .panel > h1:first-child { margin-top: 0; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1rem; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
 @media (max-width: 760px) { .cols { grid-template-columns: 1fr; } }

@@ -235,7 +235,18 @@ enum CampaignPages {
         let api = "/ui/api/v1/campaigns/" + Query.segment(id)
         let runs = answers[2].items.filter { $0["campaign_id"]?.stringValue == id }
         let lines = answers[1].object?["lines"]?.arrayValue ?? []
-        return UI.pageHead(UI.string(campaign["name"])) {
+        // The head is a live region too: the actions follow the status (no Cancel once it is done).
+        return el("div", .id("campaign-head"), Attribute("data-live-region", "")) {
+            UI.pageHead(UI.string(campaign["name"])) {
+                actions(api: api, id: id, status: status, viewer: viewer)
+            }
+        }
+        + UI.signInNotice(viewer, doing: "launch, cancel, edit or delete this campaign")
+        + body(campaign, id: id, status: status, runs: runs, lines: lines)
+    }
+
+    @HTMLBuilder
+    static func actions(api: String, id: String, status: String, viewer: Viewer) -> HTML {
             if viewer.canWrite {
                 if status == "draft" || status == "failed" {
                     el("button", .type("button"), Attribute("data-action", api + "/launch"), Attribute("data-then", "reload"),
@@ -253,9 +264,10 @@ enum CampaignPages {
                     Attribute("data-then", "/campaigns"), Attribute("data-confirm", "Delete this campaign?"),
                     Attribute("data-output", "campaign-output")) { "Delete" }
             }
-        }
-        + UI.signInNotice(viewer, doing: "launch, cancel, edit or delete this campaign")
-        + el("p", .class("error-box"), .id("campaign-output"), Attribute("role", "alert"), .flag("hidden"))
+    }
+
+    static func body(_ campaign: JSONObject, id: String, status: String, runs: [JSON], lines: [JSON]) -> HTML {
+        el("p", .class("error-box"), .id("campaign-output"), Attribute("role", "alert"), .flag("hidden"))
         + el("section", .class("panel"), .id("campaign-progress"), Attribute("data-live-region", "")) {
             el("h2") { "Progress " ; UI.status(status) }
             progress(campaign)

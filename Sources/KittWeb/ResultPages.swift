@@ -69,6 +69,12 @@ enum ResultPages {
         UI.string(result["model"]) + " / " + UI.string(result["engine"])
     }
 
+    /// A chart label: the model's last path component, the engine and a short id.
+    static func shortTitle(_ result: JSON) -> String {
+        let model = UI.string(result["model"]).split(separator: "/").last.map(String.init) ?? ""
+        return model + " / " + UI.string(result["engine"]) + " · " + String(UI.string(result["id"]).prefix(4))
+    }
+
     static func table(_ answer: APIBridge.Answer, selectable: Bool) -> HTML {
         if let _ = answer.error { return UI.failure(answer) }
         let results = answer.items
@@ -198,7 +204,7 @@ enum ResultPages {
             return head + UI.empty("Pick 2 to 8 results on the results page to compare them.", action: ("/results", "Pick results"))
         }
         guard answer.ok, let results = answer.json?.arrayValue else { return head + UI.failure(answer) }
-        let labels = results.map { title($0) + " · " + String(UI.string($0["id"]).prefix(6)) }
+        let labels = results.map { shortTitle($0) }
         let perResult = results.map { Dictionary(metrics(of: $0), uniquingKeysWith: { a, _ in a }) }
         var names: [String] = []
         for result in results { for (name, _) in metrics(of: result) where !names.contains(name) { names.append(name) } }

@@ -95,11 +95,13 @@ def shoot(name):
     if not args.screenshots:
         return
     for width, suffix in [(1280, "wide"), (390, "phone")]:
-        driver.set_window_size(width, 900)
+        metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(max(height, 700), 4000))
+        metrics["height"] = min(max(height, 700), 4000)
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         driver.save_screenshot(os.path.join(args.screenshots, f"{name}-{suffix}.png"))
-    driver.set_window_size(1280, 900)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def fake_agent_run(agent_id, command, metrics):
