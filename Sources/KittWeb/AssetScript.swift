@@ -156,6 +156,17 @@ enum AssetScript {
     }).finally(function () { if (button) button.disabled = false; });
   });
 
+  // An error goes away as soon as its field is changed.
+  function clearFieldError(ev) {
+    var el = ev.target;
+    if (!el.form || !el.id) return;
+    var p = document.getElementById(el.id + "-error");
+    if (p) { p.textContent = ""; p.hidden = true; }
+    el.removeAttribute("aria-invalid");
+  }
+  document.addEventListener("input", clearFieldError);
+  document.addEventListener("change", clearFieldError);
+
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest && ev.target.closest("button[data-action]");
     if (b) {
@@ -163,9 +174,13 @@ enum AssetScript {
       if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;
       var out = b.dataset.output ? document.getElementById(b.dataset.output) : null;
       b.disabled = true;
-      send(b.dataset.method || "POST", b.dataset.action, b.dataset.method === "DELETE" ? undefined : {})
+      var label = b.textContent;
+      if (b.dataset.busy) b.textContent = b.dataset.busy;
+      var body = b.dataset.method === "DELETE" ? undefined : (b.dataset.body ? JSON.parse(b.dataset.body) : {});
+      send(b.dataset.method || "POST", b.dataset.action, body)
         .then(function (r) {
           b.disabled = false;
+          b.textContent = label;
           if (!r.ok) {
             if (out) { out.textContent = (r.data && r.data.error) || ("HTTP " + r.status); out.hidden = false; }
             return;

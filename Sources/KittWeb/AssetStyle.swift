@@ -70,7 +70,7 @@ progress { width: 100%; height: .8rem; accent-color: var(--accent); }
 button.danger { background: transparent; color: var(--bad); border-color: var(--bad); }
 button:disabled { opacity: .6; cursor: progress; }
 form.stack { display: grid; gap: .9rem; max-width: 720px; }
-.field { display: grid; gap: .25rem; }
+.field { display: grid; gap: .25rem; align-content: start; }
 .field label, fieldset legend { font-weight: 600; }
 .hint { color: var(--muted); font-size: .85rem; }
 input[type=text], input[type=password], input[type=number], input[type=search], select, textarea {

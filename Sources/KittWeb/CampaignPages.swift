@@ -49,7 +49,7 @@ enum CampaignPages {
             return ui.page(
                 request, title: "Campaign", section: .campaigns, live: ["status", "log"],
                 reads: [.init(get: "/api/v1/campaigns/\(id)"), .init(get: "/api/v1/campaigns/\(id)/logs"),
-                    "/api/v1/quicktest?per_page=100"]
+                    "/api/v1/quicktest?per_page=100", "/api/v1/agents?per_page=100"]
             ) { viewer, answers in
                 detail(answers, viewer: viewer)
             }
@@ -235,6 +235,7 @@ enum CampaignPages {
         let api = "/ui/api/v1/campaigns/" + Query.segment(id)
         let runs = answers[2].items.filter { $0["campaign_id"]?.stringValue == id }
         let lines = answers[1].object?["lines"]?.arrayValue ?? []
+        let agentName = answers[3].items.first { $0["id"] == campaign["agent_id"] }.map { UI.string($0["name"]) }
         // The head is a live region too: the actions follow the status (no Cancel once it is done).
         return el("div", .id("campaign-head"), Attribute("data-live-region", "")) {
             UI.pageHead(UI.string(campaign["name"])) {
@@ -242,31 +243,33 @@ enum CampaignPages {
             }
         }
         + UI.signInNotice(viewer, doing: "launch, cancel, edit or delete this campaign")
-        + body(campaign, id: id, status: status, runs: runs, lines: lines)
+        + body(campaign, id: id, status: status, runs: runs, lines: lines, agentName: agentName)
     }
 
     @HTMLBuilder
     static func actions(api: String, id: String, status: String, viewer: Viewer) -> HTML {
-            if viewer.canWrite {
-                if status == "draft" || status == "failed" {
-                    el("button", .type("button"), Attribute("data-action", api + "/launch"), Attribute("data-then", "reload"),
-                        Attribute("data-output", "campaign-output")) { "Launch" }
-                }
-                if status == "draft" {
-                    el("a", .class("button secondary"), .href("/campaigns/\(Query.segment(id))/edit")) { "Edit config" }
-                }
-                if status == "queued" || status == "running" {
-                    el("button", .type("button"), .class("danger"), Attribute("data-action", api + "/cancel"),
-                        Attribute("data-then", "reload"), Attribute("data-confirm", "Cancel this campaign?"),
-                        Attribute("data-output", "campaign-output")) { "Cancel" }
-                }
-                el("button", .type("button"), .class("danger"), Attribute("data-action", api), Attribute("data-method", "DELETE"),
-                    Attribute("data-then", "/campaigns"), Attribute("data-confirm", "Delete this campaign?"),
-                    Attribute("data-output", "campaign-output")) { "Delete" }
+        if viewer.canWrite {
+            if status == "draft" || status == "failed" {
+                el("button", .type("button"), Attribute("data-action", api + "/launch"), Attribute("data-then", "reload"),
+                    Attribute("data-output", "campaign-output")) { "Launch" }
             }
+            if status == "draft" {
+                el("a", .class("button secondary"), .href("/campaigns/\(Query.segment(id))/edit")) { "Edit config" }
+            }
+            if status == "queued" || status == "running" {
+                el("button", .type("button"), .class("danger"), Attribute("data-action", api + "/cancel"),
+                    Attribute("data-then", "reload"), Attribute("data-confirm", "Cancel this campaign?"),
+                    Attribute("data-output", "campaign-output")) { "Cancel" }
+            }
+            el("button", .type("button"), .class("danger"), Attribute("data-action", api), Attribute("data-method", "DELETE"),
+                Attribute("data-then", "/campaigns"), Attribute("data-confirm", "Delete this campaign?"),
+                Attribute("data-output", "campaign-output")) { "Delete" }
+        }
     }
 
-    static func body(_ campaign: JSONObject, id: String, status: String, runs: [JSON], lines: [JSON]) -> HTML {
+    static func body(
+        _ campaign: JSONObject, id: String, status: String, runs: [JSON], lines: [JSON], agentName: String?
+    ) -> HTML {
         el("p", .class("error-box"), .id("campaign-output"), Attribute("role", "alert"), .flag("hidden"))
         + el("section", .class("panel"), .id("campaign-progress"), Attribute("data-live-region", "")) {
             el("h2") { "Progress " ; UI.status(status) }
@@ -275,7 +278,7 @@ enum CampaignPages {
                 el("dt") { "Agent" }
                 el("dd") {
                     if let agent = campaign["agent_id"]?.stringValue {
-                        el("a", .href("/agents/" + Query.segment(agent))) { agent }
+                        el("a", .href("/agents/" + Query.segment(agent))) { agentName ?? agent }
                     } else { "none yet" }
                 }
                 el("dt") { "Created" }

@@ -1,6 +1,6 @@
 /// The page chrome: head (assets, CSRF meta), header navigation, main.
 enum Section: String, CaseIterable, Sendable {
-    case dashboard, agents, quicktests, campaigns, results
+    case dashboard, agents, quicktests, campaigns, results, models
 
     var title: String {
         switch self {
@@ -9,6 +9,7 @@ enum Section: String, CaseIterable, Sendable {
         case .quicktests: "Quick tests"
         case .campaigns: "Campaigns"
         case .results: "Results"
+        case .models: "Models"
         }
     }
 

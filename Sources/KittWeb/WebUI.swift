@@ -30,6 +30,7 @@ public struct WebUI: Sendable {
         QuickTestPages.register(in: &router, ui)
         CampaignPages.register(in: &router, ui)
         ResultPages.register(in: &router, ui)
+        ModelPages.register(in: &router, ui)
     }
 
     // MARK: Viewer and pages

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -57,7 +57,8 @@ def browser():
 
 
 driver = browser()
-wait = WebDriverWait(driver, 10, poll_frequency=0.05)
+# Live regions are swapped whole, so an element found a moment ago may be gone: retry.
+wait = WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
 
 
 def passed(name):
