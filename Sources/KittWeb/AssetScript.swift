@@ -19,11 +19,10 @@ enum AssetScript {
   }
 
   function send(method, path, body) {
-    var opts = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
-    if (body !== undefined) {
-      opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
+    // Always JSON, body or not: with auth off the server refuses other writes (no cross-site forms).
+    var opts = { method: method, headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+      credentials: "same-origin" };
+    if (body !== undefined) opts.body = JSON.stringify(body);
     return fetch(path, opts).then(function (r) {
       return r.text().then(function (text) {
         var data = null;
@@ -279,7 +278,7 @@ enum AssetScript {
   }
   function schedule() {
     if (timer) return;
-    timer = setTimeout(function () { timer = null; refresh(); }, 60);
+    timer = setTimeout(function () { timer = null; refresh(); }, 30);
   }
 
   function appendLog(data) {

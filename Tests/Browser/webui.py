@@ -155,8 +155,10 @@ try:
     agent_id = reg["agent_id"]
     card = "[data-agent='gpu-live'] .badge"
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, card) and text_of(card) == "online")
+    sent = time.monotonic()
     check(api("POST", f"/api/v1/agents/{agent_id}/heartbeat", {"status": "busy"})[0] == 200, "heartbeat")
     wait.until(lambda d: text_of(card) == "busy")
+    print(f"LATENCY agent status on the dashboard: {(time.monotonic() - sent) * 1000:.0f} ms", flush=True)
     not_reloaded()
     check("2 × NVIDIA A100" in text_of("[data-agent='gpu-live']"), "GPU shown")
     api("POST", f"/api/v1/agents/{agent_id}/heartbeat", {"status": "idle"})
@@ -181,6 +183,10 @@ try:
     for i in range(3):
         check(api("POST", f"/api/v1/quicktest/{test_id}/logs", {"line": f"step {i} of the warm-up"})[0] == 200, "log")
     wait.until(lambda d: "step 2 of the warm-up" in text_of("#log"))
+    sent = time.monotonic()
+    check(api("POST", f"/api/v1/quicktest/{test_id}/logs", {"line": "one more line"})[0] == 200, "log")
+    wait.until(lambda d: "one more line" in text_of("#log"))
+    print(f"LATENCY log line in the tail: {(time.monotonic() - sent) * 1000:.0f} ms", flush=True)
     check(api("POST", f"/api/v1/quicktest/{test_id}/status", {"status": "running"})[0] == 200, "running")
     wait.until(lambda d: text_of("#qt-status") == "running")
     not_reloaded()
