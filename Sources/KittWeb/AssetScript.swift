@@ -71,7 +71,27 @@ enum AssetScript {
     });
     Object.keys(lists).forEach(function (k) { setPath(body, k, lists[k]); });
     if (form.dataset.unwrap) body = body[form.dataset.unwrap] || {};
+    if (form.dataset.base) body = keepUnknown(JSON.parse(form.dataset.base), body);
     return body;
+  }
+
+  // Editing a stored document: keys the form does not know stay as they were, and list
+  // items named like before keep their other fields (a model's path, an engine's profile).
+  function keepUnknown(base, edited) {
+    var out = {};
+    Object.keys(base).forEach(function (k) { out[k] = base[k]; });
+    Object.keys(edited).forEach(function (k) {
+      var v = edited[k];
+      if (Array.isArray(v) && Array.isArray(base[k])) {
+        v = v.map(function (item) {
+          if (!item || typeof item !== "object" || item.name === undefined) return item;
+          var old = base[k].find(function (o) { return o && typeof o === "object" && o.name === item.name; });
+          return old || item;
+        });
+      }
+      out[k] = v;
+    });
+    return out;
   }
 
   function clearErrors(form) {
@@ -290,6 +310,7 @@ enum AssetScript {
     var line = document.createElement("span");
     line.textContent = data.line + "\n";
     log.appendChild(line);
+    while (log.childElementCount > 5000) log.removeChild(log.firstElementChild);
     log.scrollTop = log.scrollHeight;
     return true;
   }

@@ -151,6 +151,7 @@ enum CampaignPages {
         if let id {
             attributes += [Attribute("data-api", "/ui/api/v1/campaigns/\(Query.segment(id))/config"),
                 Attribute("data-method", "PUT"), Attribute("data-unwrap", "config"),
+                Attribute("data-base", existing?["config"]?.jsonString ?? "{}"),
                 Attribute("data-then", "/campaigns/\(Query.segment(id))")]
         } else {
             attributes += [Attribute("data-api", "/ui/api/v1/campaigns")]

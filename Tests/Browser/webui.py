@@ -226,6 +226,30 @@ try:
     shoot("campaign-detail")
     passed("campaign-wizard")
 
+    # 5b. Editing a draft's config in the wizard keeps what the form does not show.
+    status, draft = api("POST", "/api/v1/campaigns", {"name": "draft to edit", "agent_id": agent_id, "config": {
+        "models": [{"name": "m1", "path": "/models/m1.gguf"}], "engines": [{"name": "llama_cpp", "suite": "x"}],
+        "benchmarks": ["throughput"], "devon_managed": True}})
+    check(status == 201, f"draft: {status} {draft}")
+    before = api("GET", f"/api/v1/campaigns/{draft['id']}")[1]["config"]
+    go(f"/campaigns/{draft['id']}")
+    driver.find_element(By.LINK_TEXT, "Edit config").click()
+    wait.until(lambda d: d.current_url.endswith("/edit"))
+    driver.find_element(By.ID, "models").send_keys("\nm2")
+    driver.find_element(By.CSS_SELECTOR, "input[name='config.benchmarks'][value='latency']").click()
+    wait.until(lambda d: "= 4 runs" in text_of("[data-run-count]"))
+    driver.find_element(By.CSS_SELECTOR, "#campaign-form button[type=submit]").click()
+    wait.until(lambda d: d.current_url.rstrip("/").endswith(draft["id"]))
+    # Compared with what the API stored before the edit (SPEC 7.1 keeps a config as sent).
+    config = api("GET", f"/api/v1/campaigns/{draft['id']}")[1]["config"]
+    check(config["models"][0] == before["models"][0] and config["models"][1]["name"] == "m2", f"models: {config}")
+    check(config["engines"] == before["engines"], f"engines: {config}")
+    check(config["benchmarks"] == ["throughput", "latency"], f"benchmarks: {config}")
+    for key in before:
+        if key not in ("models", "benchmarks"):
+            check(config.get(key) == before[key], f"{key} changed: {before} → {config}")
+    passed("campaign-edit-draft")
+
     # 6. Compare the two results: one chart per metric, the best bar marked.
     go("/results")
     boxes = driver.find_elements(By.CSS_SELECTOR, "input[name=ids]")
