@@ -29,7 +29,7 @@ enum AgentPages {
         router.get("/agents/:id") { request in
             let id = Query.segment(request.parameter("id"))
             return ui.page(
-                request, title: "Agent", section: .agents, live: ["agent_status", "status"],
+                request, title: "Agent", section: .agents, detail: true, live: ["agent_status", "status"],
                 reads: [
                     .init(get: "/api/v1/agents/\(id)"), .init(get: "/api/v1/agents/\(id)/settings"),
                     .init(get: "/api/v1/quicktest?per_page=100"),

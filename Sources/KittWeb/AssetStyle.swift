@@ -88,6 +88,7 @@ fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .8r
 .check-result.bad { color: var(--bad); border-color: var(--bad); }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: 1rem; }
 .filters .field { min-width: 10rem; flex: 1 1 10rem; }
+.table-wrap + .actions { margin-top: .75rem; }
 .pager { display: flex; gap: .5rem; align-items: center; justify-content: center; margin: 1rem 0; flex-wrap: wrap; }
 pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 pre.log, pre.script { background: var(--code); color: var(--code-text); padding: .75rem; border-radius: 6px;
@@ -99,7 +100,7 @@ pre.log, pre.script { background: var(--code); color: var(--code-text); padding:
 @media (max-width: 480px) { .charts { grid-template-columns: 1fr; } }
 figure.chart { margin: 0; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
 figure.chart figcaption { font-weight: 600; margin-bottom: .25rem; overflow-wrap: anywhere; }
-svg.bars { width: 100%; height: auto; display: block; }
+svg.bars { width: 100%; max-width: 560px; height: auto; display: block; }
 svg.bars text { fill: var(--text); font-size: 12px; }
 svg.bars text.value { fill: var(--muted); }
 svg.bars rect.bar { fill: var(--accent); opacity: .55; }

@@ -36,7 +36,7 @@ enum CampaignPages {
         router.get("/campaigns/:id/edit") { request in
             let id = Query.segment(request.parameter("id"))
             return ui.page(
-                request, title: "Edit campaign", section: .campaigns,
+                request, title: "Edit campaign", section: .campaigns, detail: true,
                 reads: [.init(get: "/api/v1/campaigns/\(id)"), "/api/v1/agents?per_page=100"]
             ) { _, answers in
                 guard let campaign = answers[0].object else { return UI.failure(answers[0]) }
@@ -47,7 +47,7 @@ enum CampaignPages {
         router.get("/campaigns/:id") { request in
             let id = Query.segment(request.parameter("id"))
             return ui.page(
-                request, title: "Campaign", section: .campaigns, live: ["status", "log"],
+                request, title: "Campaign", section: .campaigns, detail: true, live: ["status", "log"],
                 reads: [.init(get: "/api/v1/campaigns/\(id)"), .init(get: "/api/v1/campaigns/\(id)/logs"),
                     "/api/v1/quicktest?per_page=100", "/api/v1/agents?per_page=100"]
             ) { viewer, answers in

@@ -1,6 +1,6 @@
 /// The page chrome: head (assets, CSRF meta), header navigation, main.
 enum Section: String, CaseIterable, Sendable {
-    case dashboard, agents, quicktests, campaigns, results, models
+    case dashboard, agents, quicktests, campaigns, results, models, profiles
 
     var title: String {
         switch self {
@@ -10,6 +10,7 @@ enum Section: String, CaseIterable, Sendable {
         case .campaigns: "Campaigns"
         case .results: "Results"
         case .models: "Models"
+        case .profiles: "Profiles"
         }
     }
 

@@ -43,7 +43,7 @@ enum QuickTestPages {
         router.get("/quicktests/:id") { request in
             let id = Query.segment(request.parameter("id"))
             return ui.page(
-                request, title: "Quick test", section: .quicktests, live: ["status", "log"],
+                request, title: "Quick test", section: .quicktests, detail: true, live: ["status", "log"],
                 reads: [.init(get: "/api/v1/quicktest/\(id)"), .init(get: "/api/v1/quicktest/\(id)/logs")]
             ) { _, answers in
                 detail(answers)

@@ -47,7 +47,7 @@ enum ResultPages {
 
         router.get("/results/:id") { request in
             let id = Query.segment(request.parameter("id"))
-            return ui.page(request, title: "Result", section: .results, reads: [.init(get: "/api/v1/results/\(id)")]) {
+            return ui.page(request, title: "Result", section: .results, detail: true, reads: [.init(get: "/api/v1/results/\(id)")]) {
                 viewer, answers in
                 detail(answers[0], viewer: viewer)
             }
@@ -252,8 +252,9 @@ enum ResultPages {
                     }
                 }
             }
-            UI.field("Metric", id: "metric", hint: "A metric name, e.g. tokens_per_second.") {
-                void("input", .type("text"), .id("metric"), .name("metric"), .value(metric))
+            UI.field("Metric", id: "metric") {
+                void("input", .type("text"), .id("metric"), .name("metric"), .value(metric),
+                    Attribute("placeholder", "a metric name, e.g. avg_tps"))
             }
             el("button", .type("submit"), .class("secondary")) { "Show" }
         }

@@ -31,6 +31,7 @@ public struct WebUI: Sendable {
         CampaignPages.register(in: &router, ui)
         ResultPages.register(in: &router, ui)
         ModelPages.register(in: &router, ui)
+        ProfilePages.register(in: &router, ui)
     }
 
     // MARK: Viewer and pages
@@ -43,8 +44,10 @@ public struct WebUI: Sendable {
     }
 
     /// A page: GETs `reads` from the API as the viewer (admin when signed in), then renders.
+    /// `detail`: the page shows the record of its first read, so a 404 there is the page's status.
     func page(
-        _ request: HTTPRequest, title: String, section: Section?, live: [String] = [], reads: [APIBridge.Read],
+        _ request: HTTPRequest, title: String, section: Section?, detail: Bool = false, live: [String] = [],
+        reads: [APIBridge.Read],
         render: @escaping @Sendable (Viewer, [APIBridge.Answer]) -> HTML
     ) -> HTTPResponse {
         let viewer = viewer(for: request)
@@ -57,7 +60,7 @@ public struct WebUI: Sendable {
                     let document = Layout.document(
                         title: title, section: section, viewer: viewer, live: live, content: content)
                     // A detail page whose record is missing answers 404 (its first read said so).
-                    let missing = answers.first?.status == 404
+                    let missing = detail && answers.first?.status == 404
                     promise.succeed(WebUI.html(document, status: missing ? .notFound : .ok))
                 }
             }

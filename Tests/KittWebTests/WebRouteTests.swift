@@ -54,7 +54,7 @@ final class WebHarness: @unchecked Sendable {
     @Test func pagesAreHTMLWithStrictHeaders() throws {
         let web = try WebHarness()
         for path in ["/", "/agents", "/agents/new", "/quicktests", "/quicktests/new", "/campaigns", "/campaigns/new",
-            "/results", "/results/compare", "/results/aggregate", "/models", "/models?q=llama", "/signin"]
+            "/results", "/results/compare", "/results/aggregate", "/models", "/models?q=llama", "/profiles", "/profiles/new", "/signin"]
         {
             let page = web.call(.get, path)
             #expect(page.status == 200, "\(path)")
