@@ -23,6 +23,8 @@ public final class Agent: Sendable {
         var agentID: String?
         var interval: Double = 30
         var settingsStorageDirectory: String?
+        /// The last server `model_storage_dir` refused by `StoragePolicy` (logged once).
+        var refusedStorageDirectory: String?
         var queue: [AgentCommandItem] = []
         var seen: [String] = []
         var currentTestID: String?
@@ -252,7 +254,13 @@ public final class Agent: Sendable {
                     changes.append("heartbeat interval \(Int(clamped)) s")
                 }
             }
-            if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory {
+            if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory,
+                let problem = StoragePolicy.problem(with: storage, home: home)
+            {
+                // Never clean out a directory the policy forbids; say so once per new value.
+                if storage != s.refusedStorageDirectory { changes.append("model storage refused: \(problem)") }
+                s.refusedStorageDirectory = storage
+            } else if let storage, !storage.isEmpty, storage != s.settingsStorageDirectory {
                 if s.settingsStorageDirectory != nil || config.storageDirectory == nil {
                     changes.append("model storage \(storage)")
                 }

@@ -84,19 +84,27 @@ public struct AgentConfiguration: Sendable, Equatable {
             }
         }
         for (key, value) in flags { values[key] = value }
-        return (try make(from: values, hostname: hostname), warnings)
+        return (try make(from: values, hostname: hostname, home: home), warnings)
     }
 
     /// `key=value` lines; `#` comments and blank lines skipped; spaces around key and value
     /// trimmed; one pair of surrounding quotes removed. Unknown keys are warnings (a newer
-    /// install.sh may write more).
+    /// install.sh may write more). A key given twice, or a control character in a line, is an
+    /// error: either would mean the file was not written as install.sh writes it (SPEC §7.2),
+    /// e.g. a second `server=` smuggled in to send the token elsewhere.
     public static func parseFile(_ text: String, path: String) throws(AgentConfigError) -> ([String: String], [String])
     {
         var values: [String: String] = [:]
         var warnings: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too, so CRLF files read line by line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (number, rawLine) in lines.enumerated() {
             let line = trim(rawLine)
             if line.isEmpty || line.hasPrefix("#") { continue }
+            if let control = line.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw AgentConfigError(
+                    "\(path):\(number + 1): control character U+\(String(control.value, radix: 16, uppercase: true)) in the line")
+            }
             guard let equals = line.firstIndex(of: "=") else {
                 throw AgentConfigError("\(path):\(number + 1): expected key=value")
             }
@@ -107,6 +115,9 @@ public struct AgentConfiguration: Sendable, Equatable {
             }
             let canonical = key == "ca" ? "ca_file" : key
             if keys.contains(canonical) {
+                guard values[canonical] == nil else {
+                    throw AgentConfigError("\(path):\(number + 1): '\(canonical)' is given twice")
+                }
                 values[canonical] = value
             } else {
                 warnings.append("\(path):\(number + 1): unknown key '\(key)' ignored")
@@ -115,7 +126,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         return (values, warnings)
     }
 
-    static func make(from values: [String: String], hostname: String) throws(AgentConfigError) -> AgentConfiguration {
+    static func make(from values: [String: String], hostname: String, home: String? = nil) throws(AgentConfigError)
+        -> AgentConfiguration
+    {
         func required(_ key: String) throws(AgentConfigError) -> String {
             guard let value = values[key], !value.isEmpty else {
                 throw AgentConfigError(
@@ -153,7 +166,12 @@ public struct AgentConfiguration: Sendable, Equatable {
             server: server, token: try required("token"), name: optional("name") ?? hostname)
         if let port = try integer("port", 1...65535) { config.port = port }
         config.caFile = optional("ca_file")
-        config.storageDirectory = optional("storage_dir")
+        if let storage = optional("storage_dir") {
+            if let problem = StoragePolicy.problem(with: storage, home: home) {
+                throw AgentConfigError("storage_dir: \(problem)")
+            }
+            config.storageDirectory = storage
+        }
         if var engine = optional("engine_url") {
             while engine.hasSuffix("/") { engine.removeLast() }
             guard engine.hasPrefix("http://") || engine.hasPrefix("https://") else {

@@ -9,10 +9,27 @@ struct Reporter {
 
     static let retryBudget = 600.0
     static let stoppingBudget = 15.0
+    /// The server's limits (SPEC §7.2): a longer error or line would be refused with a 400.
+    static let maxErrorBytes = 4096
+    static let maxLineBytes = 16 * 1024
+
+    /// `text` cut to at most `bytes` of UTF-8, on a character boundary.
+    static func clip(_ text: String, bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        var out = ""
+        var used = 0
+        for character in text {
+            let size = character.utf8.count
+            if used + size > bytes { break }
+            out.append(character)
+            used += size
+        }
+        return out
+    }
 
     func status(testID: String, _ status: String, error: String? = nil) {
         var body = JSONObject([("status", .string(status))])
-        if let error { body["error"] = .string(String(error.prefix(2000))) }
+        if let error { body["error"] = .string(Reporter.clip(error, bytes: Reporter.maxErrorBytes)) }
         deliver("/quicktest/\(pathSegment(testID))/status", .object(body), what: "status \(status) of test \(testID)")
     }
 
@@ -21,7 +38,8 @@ struct Reporter {
         guard let testID else { return }
         do {
             let reply = try agent.server.post(
-                "/quicktest/\(pathSegment(testID))/logs", .object(JSONObject([("line", .string(line))])))
+                "/quicktest/\(pathSegment(testID))/logs",
+                .object(JSONObject([("line", .string(Reporter.clip(line, bytes: Reporter.maxLineBytes)))])))
             if !(200..<300).contains(reply.status) { agent.log("log line refused: \(reply.errorText)") }
         } catch {
             agent.log("log line not sent: \(error)")
@@ -35,7 +53,7 @@ struct Reporter {
     ) -> ServerReply? {
         var body = JSONObject([("command_id", .string(command.id)), ("status", .string(status))])
         if let testID = command.testID { body["test_id"] = .string(testID) }
-        if let error { body["error"] = .string(String(error.prefix(2000))) }
+        if let error { body["error"] = .string(Reporter.clip(error, bytes: Reporter.maxErrorBytes)) }
         for (key, value) in extra { body[key] = value }
         if let resultData { body["result_data"] = resultData }
         let id = agent.agentID ?? agent.config.name

@@ -14,6 +14,8 @@ public struct WebOptions: Sendable {
     public var devonAPIKey: String?
     public var configDirectory: String?
     public var agentOfflineAfter: Double = 90
+    /// Provisioned agents and nameless install tokens that never register go after this long.
+    public var provisionExpiry: Double = 86_400
     public var sseKeepalive: Double = 15
     public var quickTestTimeout: Double = 1800
     public var maxHeadBytes = 16 * 1024
@@ -86,6 +88,7 @@ extension WebOptions {
             case "--devon-url": options.devonURL = try value()
             case "--config-dir": options.configDirectory = try value()
             case "--agent-offline-after": options.agentOfflineAfter = try number()
+            case "--provision-expiry": options.provisionExpiry = try number()
             case "--sse-keepalive": options.sseKeepalive = try number()
             case "--quicktest-timeout": options.quickTestTimeout = try number()
             case "--max-head-bytes": options.maxHeadBytes = try integer(1024...(1 << 20))
@@ -161,6 +164,7 @@ extension WebOptions {
           --devon-url URL             Devon model manager (env DEVON_URL; key in DEVON_API_KEY)
           --config-dir DIR            kitt's data files (engines.json, ...; env KITT_CONFIG_DIR)
           --agent-offline-after SECS  agents without a heartbeat this long are offline (default 90)
+          --provision-expiry SECS     provisioned agents that never register are removed (default 86400)
           --sse-keepalive SECS        keepalive comment interval on event streams (default 15)
           --quicktest-timeout SECS    a quick test running longer fails (default 1800)
           --max-head-bytes N          request line + headers limit (default 16384 → 431)

@@ -105,6 +105,7 @@ public final class WebApp: Sendable {
         settings.devonURL = options.devonURL
         settings.devonAPIKey = options.devonAPIKey
         settings.agentOfflineAfterSeconds = options.agentOfflineAfter
+        settings.provisionExpirySeconds = options.provisionExpiry
         settings.sseKeepaliveSeconds = options.sseKeepalive
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"

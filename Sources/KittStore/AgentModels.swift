@@ -49,6 +49,9 @@ public struct AgentHeartbeat: Sendable {
     public var uptimeS: Double?
     public var engines: [AgentEngine] = []
 
+    /// Engines kept per agent at most (each heartbeat may add new names; SPEC §7.2 bounds).
+    public static let maxEngines = 64
+
     public init() {}
 }
 
@@ -118,4 +121,22 @@ public enum AgentStoreError: Error, Sendable, Equatable {
     case notFound
     /// An agent token tried to act as (or take the name of) another agent.
     case forbidden
+    /// A report named a quick test or command that is not the reporting agent's (or none).
+    case unknownWork(field: String, value: String)
+    /// A name equal to an existing agent's id (it would shadow that agent in id-or-name lookups).
+    case nameIsAnID
+    /// A heartbeat would keep more engines for the agent than `AgentHeartbeat.maxEngines`.
+    case tooManyEngines
+}
+
+/// What an agent's result/status report did.
+public struct ReportOutcome: Sendable, Equatable {
+    public var resultID: String?
+    /// The quick test the report is about (given, or found by its command id).
+    public var testID: String?
+
+    public init(resultID: String?, testID: String?) {
+        self.resultID = resultID
+        self.testID = testID
+    }
 }

@@ -33,8 +33,8 @@ public struct AgentRepository: Sendable {
     public func identity(tokenHash: String) throws -> AgentIdentity? {
         try database.read { connection in
             try connection.queryOne(
-                "SELECT id, name, token_hash, status, last_heartbeat FROM agents WHERE token_hash = ?",
-                [.text(tokenHash)]
+                "SELECT id, name, token_hash, status, last_heartbeat FROM agents WHERE lower(token_hash) = ?",
+                [.text(tokenHash.lowercased())]
             ).map(AgentRepository.identity)
         }
     }
@@ -62,13 +62,19 @@ public struct AgentRepository: Sendable {
 
     /// Gives the agent called `name` a new token (creating a `provisioned` agent if there is
     /// none), so only the holder of the new token can act as it. Returns the agent id.
+    /// `rotate` false (no admin token, SPEC §7.2): an agent called `name` that exists by the
+    /// time of the write is `.forbidden`, so two racing fetches cannot both get a token.
     @discardableResult
-    public func provisionToken(name: String, port: Int, tokenHash: String) throws -> String {
+    public func provisionToken(name: String, port: Int, tokenHash: String, rotate: Bool = true) throws -> String {
         try database.write { connection in
             let now = Timestamp.now()
+            if try connection.queryOne("SELECT 1 FROM agents WHERE id = ?", [.text(name)]) != nil {
+                throw AgentStoreError.nameIsAnID
+            }
             if let row = try connection.queryOne("SELECT id FROM agents WHERE name = ?", [.text(name)]),
                 let id = row.string(0)
             {
+                guard rotate else { throw AgentStoreError.forbidden }
                 try connection.run(
                     "UPDATE agents SET token_hash = ?, updated_at = ? WHERE id = ?", [.text(tokenHash), .text(now), .text(id)])
                 return id
@@ -84,26 +90,94 @@ public struct AgentRepository: Sendable {
         }
     }
 
+    /// Records the token of a nameless install.sh (hashed). No agent row exists until it
+    /// registers; then the token becomes that agent's (`register(..., installTokenHash:)`).
+    public func recordInstallToken(hash: String, port: Int) throws {
+        try database.write { connection in
+            try connection.run(
+                "INSERT OR REPLACE INTO agent_install_tokens (token_hash, port, created_at) VALUES (?, ?, ?)",
+                [.text(hash), SQLiteValue(port), .text(Timestamp.now())])
+        }
+    }
+
+    /// True when `hash` is a nameless install.sh token created after `createdAfter`.
+    public func installTokenIsPending(hash: String, createdAfter: String) throws -> Bool {
+        try database.read { connection in
+            try connection.queryOne(
+                "SELECT 1 FROM agent_install_tokens WHERE token_hash = ? AND created_at >= ?",
+                [.text(hash.lowercased()), .text(createdAfter)]) != nil
+        }
+    }
+
+    /// Agents provisioned but never registered, plus nameless install tokens: what
+    /// unauthenticated install.sh fetches can create (the route caps it).
+    public func unregisteredCount() throws -> Int {
+        try database.read { connection in
+            let agents = try connection.queryOne("SELECT COUNT(*) FROM agents WHERE status = 'provisioned'")?.int(0) ?? 0
+            let tokens = try connection.queryOne("SELECT COUNT(*) FROM agent_install_tokens")?.int(0) ?? 0
+            return agents + tokens
+        }
+    }
+
+    /// Removes provisioned agents not provisioned again (nor edited) since `cutoff` that never
+    /// registered, and nameless install tokens older than it. Returns the removed agents.
+    public func removeUnregistered(before cutoff: String) throws -> [(id: String, name: String)] {
+        try database.write { connection in
+            let rows = try connection.query(
+                "SELECT id, name FROM agents WHERE status = 'provisioned' AND updated_at < ?", [.text(cutoff)])
+            var removed: [(id: String, name: String)] = []
+            for row in rows {
+                guard let id = row.string(0) else { continue }
+                try connection.run("DELETE FROM agents WHERE id = ?", [.text(id)])
+                removed.append((id, row.string(1) ?? ""))
+            }
+            try connection.run("DELETE FROM agent_install_tokens WHERE created_at < ?", [.text(cutoff)])
+            return removed
+        }
+    }
+
     // MARK: Register and heartbeat
 
     /// Registers (or updates, by name) an agent. With `tokenAgentID` (the request used that
     /// agent's token) the agent must be that one: a never-registered (provisioned) agent may
     /// take the name it registers with; another agent's name → `.forbidden`.
+    /// With `installTokenHash` (a nameless install.sh token, unexpired as of `installTokenCutoff`)
+    /// a new agent is created under the registered name and the token becomes its own; a name
+    /// that exists already → `.forbidden` (only the admin may hand out its token).
     public func register(
-        _ registration: AgentRegistration, tokenAgentID: String?, completion: @escaping Completion<RegisterOutcome>
+        _ registration: AgentRegistration, tokenAgentID: String?, installTokenHash: String? = nil,
+        installTokenCutoff: String = "", completion: @escaping Completion<RegisterOutcome>
     ) {
         database.writeAsync({ connection in
-            try AgentRepository.register(connection, registration, tokenAgentID: tokenAgentID)
+            try AgentRepository.register(
+                connection, registration, tokenAgentID: tokenAgentID, installTokenHash: installTokenHash,
+                installTokenCutoff: installTokenCutoff)
         }, completion: completion)
     }
 
-    static func register(_ connection: Connection, _ r: AgentRegistration, tokenAgentID: String?) throws
-        -> RegisterOutcome
-    {
+    static func register(
+        _ connection: Connection, _ r: AgentRegistration, tokenAgentID: String?, installTokenHash: String? = nil,
+        installTokenCutoff: String = ""
+    ) throws -> RegisterOutcome {
         let existing = try connection.queryOne("SELECT id FROM agents WHERE name = ?", [.text(r.name)])?.string(0)
+        // Ids of any shape (KITT 1.x used UUIDs) are never names: lookups by id come first.
+        if try connection.queryOne("SELECT 1 FROM agents WHERE id = ?", [.text(r.name)]) != nil {
+            throw AgentStoreError.nameIsAnID
+        }
         let now = Timestamp.now()
         let id: String
-        if let tokenAgentID {
+        if let installTokenHash {
+            guard existing == nil else { throw AgentStoreError.forbidden }
+            // Bound once: the pending row goes in the same transaction that creates the agent.
+            guard try connection.run(
+                "DELETE FROM agent_install_tokens WHERE token_hash = ? AND created_at >= ?",
+                [.text(installTokenHash), .text(installTokenCutoff)]) > 0
+            else { throw AgentStoreError.forbidden }
+            id = StoreID.make()
+            try connection.run(
+                "INSERT INTO agents (id, name, token_hash, registered_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(id), .text(r.name), .text(installTokenHash), .text(now), .text(now)])
+        } else if let tokenAgentID {
             if let existing {
                 guard existing == tokenAgentID else { throw AgentStoreError.forbidden }
             } else {
@@ -183,6 +257,12 @@ public struct AgentRepository: Sendable {
                 [.text(agent.id), .text(engine.engine), SQLiteValue(engine.installed), SQLiteValue(engine.running),
                  .text(engine.version), .text(engine.binaryPath), .text(now)])
         }
+        if !beat.engines.isEmpty {
+            let kept = try connection.queryOne(
+                "SELECT COUNT(*) FROM agent_engines WHERE agent_id = ?", [.text(agent.id)])?.int(0) ?? 0
+            // Thrown inside the transaction: the whole heartbeat rolls back.
+            guard kept <= AgentHeartbeat.maxEngines else { throw AgentStoreError.tooManyEngines }
+        }
         var command: HandedOutCommand?
         if let row = try connection.queryOne(
             """
@@ -206,14 +286,21 @@ public struct AgentRepository: Sendable {
 
     /// An agent's report: with `document`, stores the run, links the quick test whose id or
     /// command id is given (`UPDATE quick_tests SET result_id ...`) and marks the command done,
-    /// all in one transaction; completion after COMMIT. Returns the new result id.
+    /// all in one transaction; completion after COMMIT. Returns the new result id and the
+    /// quick test the report names (by `testID`, else by `commandID`).
+    ///
+    /// `scoped` (the caller used the agent's own token, SPEC §7.2): the test and command
+    /// named must be this agent's, else `.unknownWork` and nothing is written.
     public func report(
         agentIDOrName: String, document: ResultDocument?, commandID: String?, testID: String?, finished: Bool,
-        completion: @escaping Completion<String?>
+        scoped: Bool = false, completion: @escaping Completion<ReportOutcome>
     ) {
-        database.writeAsync({ connection -> String? in
+        database.writeAsync({ connection -> ReportOutcome in
             guard let agent = try AgentRepository.identity(connection, idOrName: agentIDOrName) else {
                 throw AgentStoreError.notFound
+            }
+            if scoped {
+                try AgentRepository.requireOwnWork(connection, agentID: agent.id, testID: testID, commandID: commandID)
             }
             var resultID: String?
             if let document {
@@ -231,11 +318,32 @@ public struct AgentRepository: Sendable {
                     "UPDATE agent_commands SET status = 'done' WHERE id = ? AND agent_id = ?",
                     [.text(commandID), .text(agent.id)])
             }
-            return resultID
+            var reportedTest = testID
+            if reportedTest == nil, let commandID {
+                reportedTest = try connection.queryOne(
+                    "SELECT id FROM quick_tests WHERE command_id = ?", [.text(commandID)])?.string(0)
+            }
+            return ReportOutcome(resultID: resultID, testID: reportedTest)
         }, completion: { result in
-            if case .success(.some) = result { ResultsRepository.didCommit() }
+            if case .success(let outcome) = result, outcome.resultID != nil { ResultsRepository.didCommit() }
             completion(result)
         })
+    }
+
+    /// The quick test `testID` and the command `commandID` (when given) belong to `agentID`;
+    /// anything else — another agent's, or nothing at all — is `.unknownWork`.
+    static func requireOwnWork(_ connection: Connection, agentID: String, testID: String?, commandID: String?) throws {
+        if let testID {
+            let owner = try connection.queryOne("SELECT agent_id FROM quick_tests WHERE id = ?", [.text(testID)])?.string(0)
+            guard owner == agentID else { throw AgentStoreError.unknownWork(field: "test_id", value: testID) }
+        }
+        if let commandID {
+            let owner =
+                try connection.queryOne("SELECT agent_id FROM agent_commands WHERE id = ?", [.text(commandID)])?.string(0)
+                ?? connection.queryOne("SELECT agent_id FROM quick_tests WHERE command_id = ?", [.text(commandID)])?
+                .string(0)
+            guard owner == agentID else { throw AgentStoreError.unknownWork(field: "command_id", value: commandID) }
+        }
     }
 
     /// Queues a command for the agent (the next heartbeat hands it out). Returns its id.

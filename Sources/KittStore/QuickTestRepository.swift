@@ -138,15 +138,6 @@ public struct QuickTestRepository: Sendable {
             tokenHash: row.string(3))
     }
 
-    /// The token hash of the agent a quick test belongs to (nil: no such test, or no token).
-    public func agentTokenHash(testID: String) throws -> String? {
-        try database.read { conn in
-            try conn.queryOne(
-                "SELECT a.token_hash FROM quick_tests q JOIN agents a ON a.id = q.agent_id WHERE q.id = ?",
-                [.text(testID)])?.string(0)
-        }
-    }
-
     // MARK: Creating
 
     /// Inserts the quick test and its `run_test` agent command in one transaction.
@@ -264,11 +255,16 @@ public struct QuickTestRepository: Sendable {
     /// Sets the status; `running` stamps `started_at` (once), a finished status `completed_at`.
     /// A test that stops while its command was never handed out also retires the command.
     /// Returns the updated test, nil when there is none.
-    public func setStatus(id: String, status: String, error: String?) throws -> QuickTest? {
-        try database.write { conn in try QuickTestRepository.setStatus(id: id, status: status, error: error, conn) }
+    /// With `agentID` (an agent's own token) only that agent's test changes (nil otherwise).
+    public func setStatus(id: String, status: String, error: String?, agentID: String? = nil) throws -> QuickTest? {
+        try database.write { conn in
+            try QuickTestRepository.setStatus(id: id, status: status, error: error, agentID: agentID, conn)
+        }
     }
 
-    static func setStatus(id: String, status: String, error: String?, _ conn: Connection) throws -> QuickTest? {
+    static func setStatus(id: String, status: String, error: String?, agentID: String? = nil, _ conn: Connection)
+        throws -> QuickTest?
+    {
         let now = Timestamp.now()
         let finished = QuickTest.finishedStatuses.contains(status)
         let changes = try conn.run(
@@ -276,9 +272,10 @@ public struct QuickTestRepository: Sendable {
             UPDATE quick_tests SET status = ?, error = ?,
                 started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END,
                 completed_at = CASE WHEN ? THEN ? ELSE NULL END
-            WHERE id = ?
+            WHERE id = ? AND (? IS NULL OR agent_id = ?)
             """,
-            [.text(status), SQLiteValue(error), .text(status), .text(now), SQLiteValue(finished), .text(now), .text(id)])
+            [.text(status), SQLiteValue(error), .text(status), .text(now), SQLiteValue(finished), .text(now), .text(id),
+             SQLiteValue(agentID), SQLiteValue(agentID)])
         guard changes > 0 else { return nil }
         if finished {
             try conn.run(
@@ -295,33 +292,74 @@ public struct QuickTestRepository: Sendable {
         }
     }
 
+    /// What one test's log keeps at most (SPEC §7.2: 10,000 lines; and 4 MiB of text, so that
+    /// `GET /quicktest/<id>/logs`, which anyone may call, stays a few MiB). Past either, each
+    /// new line drops the oldest ones, so the end of a run (where its error is) is always there.
+    public struct LogLimit: Sendable {
+        public var lines: Int
+        public var bytes: Int
+        public init(lines: Int = 10_000, bytes: Int = 4 << 20) {
+            self.lines = lines
+            self.bytes = bytes
+        }
+        public static let standard = LogLimit()
+    }
+
     /// Appends a log line; false when the test does not exist.
-    public func appendLog(testID: String, line: String) throws -> Bool {
+    public func appendLog(testID: String, line: String, limit: LogLimit = .standard) throws -> Bool {
         try database.write { conn in
-            guard try conn.queryOne("SELECT 1 FROM quick_tests WHERE id = ?", [.text(testID)]) != nil else {
-                return false
-            }
-            try conn.run(
-                "INSERT INTO quick_test_logs (test_id, line, created_at) VALUES (?, ?, ?)",
-                [.text(testID), .text(line), .text(Timestamp.now())])
-            return true
+            try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: nil, limit: limit) != nil
         }
     }
 
     /// `appendLog` through group commit (batched with concurrent writes; `completion` after
-    /// COMMIT) with the test's agent id, nil when the test does not exist.
+    /// COMMIT) with the test's agent id, nil when the test does not exist — or, with
+    /// `agentID` (an agent's own token), when it is not that agent's test.
     public func appendLogAsync(
-        testID: String, line: String, completion: @escaping @Sendable (Result<String?, any Error>) -> Void
+        testID: String, line: String, agentID: String? = nil, limit: LogLimit = .standard,
+        completion: @escaping @Sendable (Result<String?, any Error>) -> Void
     ) {
         database.writeAsync(
             { conn -> String? in
-                guard let row = try conn.queryOne("SELECT agent_id FROM quick_tests WHERE id = ?", [.text(testID)])
-                else { return nil }
-                try conn.run(
-                    "INSERT INTO quick_test_logs (test_id, line, created_at) VALUES (?, ?, ?)",
-                    [.text(testID), .text(line), .text(Timestamp.now())])
-                return row.string(0) ?? ""
+                try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: agentID, limit: limit)
             }, completion: completion)
+    }
+
+    static func appendLog(_ conn: Connection, testID: String, line: String, agentID: String?, limit: LogLimit) throws
+        -> String?
+    {
+        guard
+            let row = try conn.queryOne(
+                "SELECT agent_id, log_count, log_bytes FROM quick_tests WHERE id = ?", [.text(testID)]),
+            let owner = row.string(0)
+        else { return nil }
+        if let agentID, agentID != owner { return nil }
+        try conn.run(
+            "INSERT INTO quick_test_logs (test_id, line, created_at) VALUES (?, ?, ?)",
+            [.text(testID), .text(line), .text(Timestamp.now())])
+        var count = (row.int(1) ?? 0) + 1
+        var bytes = (row.int(2) ?? 0) + line.utf8.count
+        // Over a limit: the oldest lines go (an index range from the start; the new line stays).
+        while count > 1, count > limit.lines || bytes > limit.bytes {
+            let oldest = try conn.query(
+                "SELECT id, length(CAST(line AS BLOB)) FROM quick_test_logs WHERE test_id = ? ORDER BY id LIMIT 32",
+                [.text(testID)])
+            var dropped: [Int64] = []
+            for old in oldest where count > 1 && (count > limit.lines || bytes > limit.bytes) {
+                guard let id = old.int64(0) else { continue }
+                dropped.append(id)
+                count -= 1
+                bytes -= old.int(1) ?? 0
+            }
+            guard !dropped.isEmpty else { break }
+            try conn.run(
+                "DELETE FROM quick_test_logs WHERE id IN (\(dropped.map { _ in "?" }.joined(separator: ",")))",
+                dropped.map { .integer($0) })
+        }
+        try conn.run(
+            "UPDATE quick_tests SET log_count = ?, log_bytes = ? WHERE id = ?",
+            [SQLiteValue(count), SQLiteValue(max(0, bytes)), .text(testID)])
+        return owner
     }
 
     /// The log lines of a test in order; nil when the test does not exist.

@@ -14,6 +14,7 @@ public final class Store: Sendable {
         Schema.v2AggregateIndexes,
         Schema.v3ResultsByRowKey,
         Schema.v4EngineProfiles,
+        Schema.v7AgentBounds,
         Schema.v11WebSessions,
     ]
 

@@ -59,12 +59,16 @@ func shell(_ command: String) -> Int32 {
     @Test func hostileNameStaysInert() throws {
         let h = try RouterHarness()
         let hostile = #"x'; touch pwned #$(touch pwned2)`touch pwned3`"\"#
-        let encoded = PercentEncoding.encode(hostile)
-        let reply = h.call(.get, "/api/v1/agent/install.sh?name=\(encoded)&engine_url=\(encoded)", token: nil)
+        // engine_url may hold no whitespace (SPEC §7.2), but quotes and $(...) still stay inert.
+        let hostileURL = #"http://e/x';touch${IFS}pwned4;$(touch${IFS}pwned5)`touch${IFS}pwned6`"#
+        let reply = h.call(
+            .get,
+            "/api/v1/agent/install.sh?name=\(PercentEncoding.encode(hostile))&engine_url=\(PercentEncoding.encode(hostileURL))",
+            token: nil)
         #expect(reply.status == 200)
         let script = reply.text
         #expect(InstallScriptTests.assignment("AGENT_NAME", in: script) == hostile)
-        #expect(InstallScriptTests.assignment("ENGINE_URL", in: script) == hostile)
+        #expect(InstallScriptTests.assignment("ENGINE_URL", in: script) == hostileURL)
         let dir = h.directory.appendingPathComponent("sandbox").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let full = dir + "/install.sh"
@@ -77,7 +81,7 @@ func shell(_ command: String) -> Int32 {
         }.joined(separator: "\n")
         try Array((assignments + "\nprintf '%s' \"$AGENT_NAME\" > name.out\n").utf8).write(to: dir + "/assign.sh")
         #expect(shell("cd '\(dir)' && bash ./assign.sh") == 0)
-        for pwned in ["pwned", "pwned2", "pwned3"] {
+        for pwned in ["pwned", "pwned2", "pwned3", "pwned4", "pwned5", "pwned6"] {
             #expect(!FileManager.default.fileExists(atPath: dir + "/" + pwned), "\(pwned) was created")
         }
         let echoed = FileManager.default.contents(atPath: dir + "/name.out").map { String(decoding: $0, as: UTF8.self) }

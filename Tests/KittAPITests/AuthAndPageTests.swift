@@ -35,15 +35,6 @@ struct AuthTests {
         #expect(Self.status { try auth.requireAdmin(Self.request(nil)) } == 200)
     }
 
-    @Test func agentTokensAreAcceptedWhereAllowed() {
-        let auth = Auth(adminToken: "admin")
-        let isAgent: (String) -> Bool = { $0 == "agent-a" }
-        #expect(Self.status { try auth.requireAdminOrAgent(Self.request("Bearer agent-a"), isAgentToken: isAgent) } == 200)
-        #expect(Self.status { try auth.requireAdminOrAgent(Self.request("Bearer admin"), isAgentToken: isAgent) } == 200)
-        #expect(Self.status { try auth.requireAdminOrAgent(Self.request("Bearer agent-b"), isAgentToken: isAgent) } == 403)
-        #expect(Self.status { try auth.requireAdminOrAgent(Self.request(nil), isAgentToken: isAgent) } == 401)
-    }
-
     @Test func constantTimeEqualsIsEquality() {
         #expect(Auth.constantTimeEquals("abc", "abc"))
         #expect(!Auth.constantTimeEquals("abc", "abd"))

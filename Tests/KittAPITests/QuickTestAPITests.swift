@@ -183,15 +183,20 @@ import Testing
         #expect(byAgent.status == 200)
         #expect(byAgent.json["ok"]?.boolValue == true)
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "starting"]).status == 200)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .raw("agent-two-token")).status == 403)
+        // Another agent's token: its test is not found for that agent (SPEC §7.2), nothing logged.
+        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .raw("agent-two-token")).status == 404)
+        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .raw("no-such-token")).status == 403)
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .none).status == 401)
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": 3]).status == 400)
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: [:]).status == 400)
         // Unknown test: credentials first.
         #expect(h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .none).status == 401)
         #expect(
-            h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .raw("agent-one-token"))
+            h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .raw("no-such-token"))
                 .status == 403)
+        #expect(
+            h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .raw("agent-one-token"))
+                .status == 404)
         #expect(h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"]).status == 404)
 
         let logs = h.call(.get, "/api/v1/quicktest/\(id)/logs", token: .none)

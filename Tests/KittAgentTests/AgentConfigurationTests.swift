@@ -34,14 +34,14 @@ import Testing
         let (config, _) = try parse(
             [
                 "--config", "/etc/kitt.conf", "--token", "flag-token", "--name=from-flag", "--ca", "/ca.pem",
-                "--storage-dir", "/models", "--heartbeat-interval", "0.5", "--throughput-prompts", "3",
+                "--storage-dir", "/data/models", "--heartbeat-interval", "0.5", "--throughput-prompts", "3",
             ],
             files: ["/etc/kitt.conf": file])
         #expect(config.server == "https://a:1")
         #expect(config.token == "flag-token")
         #expect(config.name == "from-flag")
         #expect(config.caFile == "/ca.pem")
-        #expect(config.storageDirectory == "/models")
+        #expect(config.storageDirectory == "/data/models")
         #expect(config.engineURL == "http://e:1")
         #expect(config.heartbeatInterval == 0.5)
         #expect(config.throughputPrompts == 3)
@@ -80,6 +80,43 @@ import Testing
         }
         #expect(throws: AgentConfigError.self) {
             try parse(["--server", "https://s", "--token", "t", "--heartbeat-interval", "301"])
+        }
+    }
+
+    @Test func duplicateKeysAndControlCharactersAreRefused() throws {
+        let base = "server=https://kitt.lab:8080\ntoken=t\n"
+        let cases: [(String, String)] = [
+            (base + "server=https://evil.example\n", "'server' is given twice"),
+            (base + "ca=/a\nca_file=/b\n", "'ca_file' is given twice"),
+            (base + "name=a\u{01}b\n", "control character"),
+            (base + "engine_url=http://e\u{1B}[2J\n", "control character"),
+            (base + "name=a\tb\n", "control character"),
+        ]
+        for (file, message) in cases {
+            #expect(throws: AgentConfigError.self) { try parse([], files: ["/home/lab/.kitt/agent.conf": file]) }
+            do {
+                _ = try parse([], files: ["/home/lab/.kitt/agent.conf": file])
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+        // CRLF line ends stay fine.
+        #expect(try parse([], files: ["/home/lab/.kitt/agent.conf": "server=https://k\r\ntoken=t\r\n"]).0.token == "t")
+    }
+
+    @Test func storageDirectoryMustBeBelowHomeOrADataRoot() throws {
+        let file = "server=https://kitt.lab:8080\ntoken=t\n"
+        for bad in ["/", "/etc", "/home/lab", "/var", "/opt/../etc", "/usr/lib", "relative/dir", "/data/../../root", "~"] {
+            #expect(throws: AgentConfigError.self, "\(bad)") {
+                try parse(["--storage-dir", bad], files: ["/home/lab/.kitt/agent.conf": file])
+            }
+        }
+        for good in ["/home/lab/models", "~/.kitt/models", "/var/lib/kitt", "/data/models", "/mnt/nfs/m", "/srv/m", "/opt/m"] {
+            #expect(try parse(["--storage-dir", good], files: ["/home/lab/.kitt/agent.conf": file]).0.storageDirectory == good)
+        }
+        // In the file too.
+        #expect(throws: AgentConfigError.self) {
+            try parse([], files: ["/home/lab/.kitt/agent.conf": file + "storage_dir=/\n"])
         }
     }
 }

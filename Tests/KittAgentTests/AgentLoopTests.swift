@@ -65,11 +65,13 @@ final class FakeServer: AgentServer {
 final class FakeEngine: InferenceEngine {
     let delay: Double
     let fail: Bool
+    let failure: String
     private let inFlight = Mutex((now: 0, max: 0, total: 0))
 
-    init(delay: Double = 0.01, fail: Bool = false) {
+    init(delay: Double = 0.01, fail: Bool = false, failure: String = "boom") {
         self.delay = delay
         self.fail = fail
+        self.failure = failure
     }
 
     var maxInFlight: Int { inFlight.withLock { $0.max } }
@@ -83,7 +85,7 @@ final class FakeEngine: InferenceEngine {
         }
         defer { inFlight.withLock { $0.now -= 1 } }
         Thread.sleep(forTimeInterval: delay)
-        if fail { throw EngineError("engine answered HTTP 500: boom") }
+        if fail { throw EngineError("engine answered HTTP 500: \(failure)") }
     }
 
     func complete(model: String, prompt: String, maxTokens: Int) throws(EngineError) -> CompletionSample {
@@ -302,5 +304,48 @@ func runTest(_ id: String, test: String, benchmark: String = "throughput") -> JS
         #expect(reports[1]["error"]?.stringValue?.contains("outside") == true)
         #expect(!FileManager.default.fileExists(atPath: temp + "/models/a"))
         #expect(FileManager.default.fileExists(atPath: temp + "/keep/x"))
+    }
+
+    @Test func serverStorageSettingOutsideTheAllowedRootsIsRefused() {
+        // First heartbeats say "/" (refused, logged once), later ones a directory under the home.
+        let server = FakeServer { path, body, count throws(ClientError) in
+            if path.hasSuffix("/heartbeat") {
+                let dir = count < 4 ? "/" : "/tmp/kitt-models"
+                return ServerReply(
+                    status: 200, json: ["ack": true, "agent_id": "a1", "commands": [], "settings": ["model_storage_dir": .string(dir)]])
+            }
+            return try FakeServer.normal(path, body, count)
+        }
+        let lines = Mutex<[String]>([])
+        var config = AgentConfiguration(server: "https://s", token: "t", name: "rig")
+        config.heartbeatInterval = 0.05
+        let agent = Agent(
+            config: config, server: server, facts: facts, version: "0.9.0", home: "/tmp",
+            log: { line in lines.withLock { $0.append(line) } }, makeEngine: { _ in FakeEngine() })
+        agent.start()
+        defer { agent.stop() }
+        #expect(waitUntil { agent.storageDirectory == "/tmp/kitt-models" })
+        let refusals = lines.withLock { $0 }.filter { $0.contains("model storage refused") }
+        #expect(refusals.count == 1, "\(refusals)")
+        #expect(refusals.first?.contains("root directory") == true)
+    }
+
+    @Test func errorsAndLogLinesAreClippedToTheServersLimits() {
+        // 3,000 three-byte characters: 9,000 bytes, over the server's 4 KiB for `error`.
+        let server = FakeServer(FakeServer.handing([runTest("c1", test: "t1")]))
+        let agent = makeAgent(server, engine: FakeEngine(fail: true, failure: String(repeating: "€", count: 3_000)))
+        agent.start()
+        defer { agent.stop() }
+        #expect(waitUntil { server.all.contains { $0.path == "/quicktest/t1/status" && $0.body["status"] == "failed" } })
+        let errors = server.all.compactMap { $0.body["error"]?.stringValue }
+        #expect(!errors.isEmpty)
+        for error in errors {
+            #expect(error.utf8.count <= 4096, "\(error.utf8.count) bytes")
+            #expect(error.utf8.count > 4000)
+            #expect(error.hasSuffix("€"))  // cut on a character boundary
+        }
+        for line in server.paths(containing: "/logs").compactMap({ $0.body["line"]?.stringValue }) {
+            #expect(line.utf8.count <= 16 * 1024)
+        }
     }
 }

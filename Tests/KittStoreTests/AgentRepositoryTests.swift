@@ -50,6 +50,41 @@ import Testing
         // Rotating keeps the id and replaces the hash.
         #expect(try t.store.agents.provisionToken(name: "real-host", port: 8090, tokenHash: SHA256.hex("new")) == id)
         #expect(try t.store.agents.identity(tokenHash: SHA256.hex("tok")) == nil)
+        // Without the admin's say-so an existing name is never rotated (two racing fetches).
+        #expect(throws: AgentStoreError.forbidden) {
+            try t.store.agents.provisionToken(name: "real-host", port: 8090, tokenHash: SHA256.hex("x"), rotate: false)
+        }
+        #expect(try t.store.agents.identity(tokenHash: SHA256.hex("new"))?.id == id)
+    }
+
+    @Test func installTokensBindOnceAndExpireWithUnregisteredAgents() throws {
+        let t = try TempStore()
+        let repo = t.store.agents
+        try repo.recordInstallToken(hash: SHA256.hex("install"), port: 8090)
+        #expect(try repo.installTokenIsPending(hash: SHA256.hex("install"), createdAfter: "2000-01-01T00:00:00.000000Z"))
+        #expect(try !repo.installTokenIsPending(hash: SHA256.hex("install"), createdAfter: "2999-01-01T00:00:00.000000Z"))
+        #expect(try repo.unregisteredCount() == 1)
+        let r = AgentRegistration(name: "host-1", hostname: "host-1")
+        let outcome = try waitFor {
+            repo.register(r, tokenAgentID: nil, installTokenHash: SHA256.hex("install"),
+                installTokenCutoff: "2000-01-01T00:00:00.000000Z", completion: $0)
+        }
+        #expect(try repo.identity(tokenHash: SHA256.hex("install"))?.id == outcome.agentID)
+        #expect(try repo.unregisteredCount() == 0)
+        // Bound once: the same hash cannot create a second agent.
+        #expect(throws: AgentStoreError.forbidden) {
+            try waitFor {
+                repo.register(AgentRegistration(name: "host-2", hostname: "h"), tokenAgentID: nil,
+                    installTokenHash: SHA256.hex("install"), installTokenCutoff: "2000-01-01T00:00:00.000000Z", completion: $0)
+            }
+        }
+        // Expiry: provisioned-only agents and old tokens go; registered agents stay.
+        try repo.provisionToken(name: "ghost", port: 8090, tokenHash: SHA256.hex("ghost"))
+        try repo.recordInstallToken(hash: SHA256.hex("old"), port: 8090)
+        let removed = try repo.removeUnregistered(before: "2999-01-01T00:00:00.000000Z")
+        #expect(removed.map(\.name) == ["ghost"])
+        #expect(try repo.unregisteredCount() == 0)
+        #expect(try repo.identity(idOrName: "host-1") != nil)
     }
 
     @Test func heartbeatUpdatesAndDispatchesOneCommandOldestFirst() throws {
@@ -119,10 +154,11 @@ import Testing
                 [.text(agent.agentID), .text(command)])
         }
         let document = try ResultDocument(bytes: resultJSON())
-        let resultID = try waitFor {
+        let outcome = try waitFor {
             t.store.agents.report(agentIDOrName: agent.agentID, document: document, commandID: command, testID: nil, finished: true, completion: $0)
         }
-        let id = try #require(resultID)
+        #expect(outcome.testID == "qt1")
+        let id = try #require(outcome.resultID)
         #expect(try t.store.results.get(id: id) != nil)
         let linked = try t.store.database.read { try $0.queryOne("SELECT result_id FROM quick_tests WHERE id = 'qt1'")?.string(0) }
         #expect(linked == id)
@@ -131,7 +167,7 @@ import Testing
         let statusOnly = try waitFor {
             t.store.agents.report(agentIDOrName: "gpu-1", document: nil, commandID: nil, testID: nil, finished: false, completion: $0)
         }
-        #expect(statusOnly == nil)
+        #expect(statusOnly == ReportOutcome(resultID: nil, testID: nil))
         #expect(throws: AgentStoreError.notFound) {
             try waitFor { t.store.agents.report(agentIDOrName: "ghost", document: document, commandID: nil, testID: nil, finished: false, completion: $0) }
         }

@@ -84,4 +84,49 @@ final class ControlStoreFixture {
         _ = try f.store.quickTests.setStatus(id: test.id, status: "completed", error: nil)
         #expect(try f.store.quickTests.unfinished(startedBefore: "2999-01-01T00:00:00.000000Z").isEmpty)
     }
+
+    @Test func logKeepsTheNewestLinesUpToTheCap() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        let other = try f.store.quickTests.create(f.newTest())
+        let fiveLines = QuickTestRepository.LogLimit(lines: 5, bytes: 1 << 20)
+        for i in 1...8 { #expect(try f.store.quickTests.appendLog(testID: test.id, line: "line \(i)", limit: fiveLines)) }
+        #expect(try f.store.quickTests.appendLog(testID: other.id, line: "other", limit: fiveLines))
+        // The oldest go, the newest five stay in order; another test's log is untouched.
+        #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line) == (4...8).map { "line \($0)" })
+        #expect(try f.store.quickTests.logs(testID: other.id)?.map(\.line) == ["other"])
+        let counters = try f.store.database.read {
+            try $0.queryOne("SELECT log_count, log_bytes FROM quick_tests WHERE id = ?", [.text(test.id)])
+        }
+        #expect(counters?.int(0) == 5)
+        #expect(counters?.int(1) == 5 * "line 4".utf8.count)
+        #expect(QuickTestRepository.LogLimit.standard.lines == 10_000)
+        #expect(QuickTestRepository.LogLimit.standard.bytes == 4 << 20)
+    }
+
+    @Test func logKeepsTheNewestBytesUpToTheBudget() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        let budget = QuickTestRepository.LogLimit(lines: 1_000, bytes: 100)
+        // "é" is two bytes: the budget counts UTF-8 bytes, not characters.
+        for i in 0..<10 { #expect(try f.store.quickTests.appendLog(testID: test.id, line: "\(i)" + String(repeating: "é", count: 12), limit: budget)) }
+        // 25 bytes a line: four fit in 100.
+        #expect(try f.store.quickTests.logs(testID: test.id)?.map { $0.line.prefix(1) } == ["6", "7", "8", "9"])
+        // One line bigger than the budget is still kept, alone (the newest always is).
+        #expect(try f.store.quickTests.appendLog(testID: test.id, line: String(repeating: "x", count: 500), limit: budget))
+        #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line.count) == [500])
+    }
+
+    @Test func agentScopedStatusAndLogTouchOnlyThatAgentsTest() throws {
+        let f = try ControlStoreFixture()
+        let test = try f.store.quickTests.create(f.newTest())
+        #expect(try f.store.quickTests.setStatus(id: test.id, status: "failed", error: "x", agentID: "someone-else") == nil)
+        #expect(try f.store.quickTests.get(id: test.id)?.status == "queued")
+        let appended = try waitFor {
+            f.store.quickTests.appendLogAsync(testID: test.id, line: "forged", agentID: "someone-else", completion: $0)
+        }
+        #expect(appended == nil)
+        #expect(try f.store.quickTests.logs(testID: test.id)?.isEmpty == true)
+        #expect(try f.store.quickTests.setStatus(id: test.id, status: "running", error: nil, agentID: test.agentID)?.status == "running")
+    }
 }

@@ -9,26 +9,17 @@ enum AgentBundleRoutes {
         let store = context.store
 
         router.get("/api/v1/agent/install.sh") { request in
-            var port = 8090
-            if let text = request.queryValue("port") {
-                guard let value = Int(text), (1...65535).contains(value) else {
-                    throw HTTPError.badRequest("port must be an integer from 1 to 65535")
-                }
-                port = value
+            let query = try InstallQuery(request)
+            let isAdmin = InstallQuery.isAdmin(request, auth: context.auth)
+            if let name = query.name, try store.agents.identity(name: name) != nil, !isAdmin {
+                // Rotating an existing agent's token (provisioned or registered) would let anyone
+                // who can reach this URL lock that agent out and act as it (SPEC §7.2).
+                try InstallQuery.requireAdminToRotate(request, name: name, auth: context.auth)
             }
-            let name = request.queryValue("name").flatMap { $0.isEmpty ? nil : $0 }
-            if let name {
-                guard name.utf8.count <= 255 else { throw HTTPError.badRequest("name is longer than 255 bytes") }
-                guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    throw HTTPError.badRequest("name must not contain control characters")
-                }
-            }
-            // Rotating the token of an agent that has registered would let anyone who can
-            // reach this URL lock that agent out and act as it: that needs the admin token.
-            // New names (and provisioned, never-registered ones) need none, as SPEC says.
-            if let name, let existing = try store.agents.identity(name: name), existing.status != "provisioned"
-            {
-                try context.auth.requireAdmin(request)
+            if !isAdmin, try store.agents.unregisteredCount() >= InstallQuery.maxUnregistered {
+                throw HTTPError.serviceUnavailable(
+                    "\(InstallQuery.maxUnregistered) agents are waiting to register; try again when they have "
+                        + "(or expire after \(Int(context.settings.provisionExpirySeconds)) s), or use the admin token")
             }
             let package = try bundles.package()
             // HEAD runs this handler too: it must not rotate anyone's token.
@@ -37,14 +28,26 @@ enum AgentBundleRoutes {
             }
             // A fresh token: only its hash is stored; the plaintext exists only in this script.
             let token = AgentToken.make()
-            // Without a name the agent registers under its host name; the provisional agent
-            // row holding the token takes that name at registration.
-            try store.agents.provisionToken(
-                name: name ?? "provisional-" + StoreID.make(), port: port, tokenHash: SHA256.hex(token))
+            if let name = query.name {
+                do {
+                    try store.agents.provisionToken(
+                        name: name, port: query.port, tokenHash: agentTokenHash(token), rotate: isAdmin)
+                } catch AgentStoreError.nameIsAnID {
+                    throw HTTPError.badRequest("'name' is another agent's id")
+                } catch AgentStoreError.forbidden {
+                    // Created by a concurrent fetch since the check above: same answer as then.
+                    try InstallQuery.requireAdminToRotate(request, name: name, auth: context.auth)
+                    throw HTTPError.forbidden("agent '\(name)' exists: rotating its token needs the admin token")
+                }
+            } else {
+                // No agent row yet: the token waits (hashed, expiring) until the agent registers
+                // under its host name and becomes that agent's token.
+                try store.agents.recordInstallToken(hash: agentTokenHash(token), port: query.port)
+            }
             let script = InstallScript.render(
-                server: serverURL(request, settings: context.settings), token: token, name: name, port: port,
-                packageSHA256: package.sha256, caCertificatePEM: context.settings.caCertificatePEM,
-                engineURL: request.queryValue("engine_url"))
+                server: serverURL(request, settings: context.settings), token: token, name: query.name,
+                port: query.port, packageSHA256: package.sha256, caCertificatePEM: context.settings.caCertificatePEM,
+                engineURL: query.engineURL)
             var response = HTTPResponse.text(script, contentType: "text/x-shellscript; charset=utf-8")
             response.headers.add(name: "Cache-Control", value: "no-store")
             return response

@@ -16,7 +16,8 @@ public final class AgentOfflineMonitor: Sendable {
 
     public init(context: APIContext, interval: Double? = nil) {
         self.context = context
-        self.interval = interval ?? min(5, max(0.2, context.settings.agentOfflineAfterSeconds / 3))
+        let shortest = min(context.settings.agentOfflineAfterSeconds, context.settings.provisionExpirySeconds)
+        self.interval = interval ?? min(5, max(0.2, shortest / 3))
         timer = DispatchSource.makeTimerSource(queue: queue)
     }
 
@@ -40,9 +41,11 @@ public final class AgentOfflineMonitor: Sendable {
         if state.load(ordering: .acquiring) == 1 { timer.cancel() }
     }
 
-    /// One pass; returns the ids marked offline.
+    /// One pass; returns the ids marked offline. Also removes what never registered within
+    /// `settings.provisionExpirySeconds` (provisioned agents, nameless install tokens).
     @discardableResult
     public func sweep() -> [String] {
+        expireUnregistered()
         let cutoff = OfflineRule.cutoff(context.settings.agentOfflineAfterSeconds)
         guard let marked = try? context.store.agents.markOffline(cutoff: cutoff) else { return [] }
         for agent in marked {
@@ -52,5 +55,20 @@ public final class AgentOfflineMonitor: Sendable {
                     JSONObject([("agent_id", .string(agent.id)), ("name", .string(agent.name)), ("status", "offline")])))
         }
         return marked.map(\.id)
+    }
+
+    /// Provisioned agents that never registered go after the expiry (SPEC §7.2: 24 h), with an
+    /// `agent_status` `removed` so dashboards drop them.
+    @discardableResult
+    public func expireUnregistered() -> [String] {
+        let cutoff = OfflineRule.cutoff(context.settings.provisionExpirySeconds)
+        guard let removed = try? context.store.agents.removeUnregistered(before: cutoff) else { return [] }
+        for agent in removed {
+            context.events.publish(
+                "agent_status", sources: [agent.id],
+                data: .object(
+                    JSONObject([("agent_id", .string(agent.id)), ("name", .string(agent.name)), ("status", "removed")])))
+        }
+        return removed.map(\.id)
     }
 }

@@ -6,32 +6,52 @@ import KittStore
 enum AgentRequests {
     static func registration(_ body: JSONObject) throws(HTTPError) -> AgentRegistration {
         let name = try body.requiredString("name")
-        guard name.utf8.count <= 255 else { throw HTTPError.badRequest("'name' is longer than 255 bytes") }
-        var r = AgentRegistration(name: name, hostname: try body.requiredString("hostname"))
+        try AgentLimits.checkName(name)
+        let hostname = try body.requiredString("hostname")
+        try AgentLimits.check(hostname, "hostname", maxBytes: AgentLimits.maxNameBytes)
+        var r = AgentRegistration(name: name, hostname: hostname)
         if let port = try body.optionalInt("port") {
             guard (1...65535).contains(port) else { throw HTTPError.badRequest("'port' must be in 1..65535") }
             r.port = port
         }
-        r.gpuInfo = try body.optionalString("gpu_info") ?? ""
-        r.gpuCount = try body.optionalInt("gpu_count") ?? 0
-        r.cpuInfo = try body.optionalString("cpu_info") ?? ""
-        r.cpuArch = try body.optionalString("cpu_arch") ?? ""
+        r.gpuInfo = try text(body, "gpu_info")
+        if let count = try body.optionalInt("gpu_count") {
+            guard (0...1_000_000).contains(count) else { throw HTTPError.badRequest("'gpu_count' must be in 0..1000000") }
+            r.gpuCount = count
+        }
+        r.cpuInfo = try text(body, "cpu_info")
+        r.cpuArch = try text(body, "cpu_arch")
         r.ramGB = try body.optionalDouble("ram_gb") ?? 0
-        r.environmentType = try body.optionalString("environment_type") ?? ""
-        r.fingerprint = try body.optionalString("fingerprint") ?? ""
-        r.kittVersion = try body.optionalString("kitt_version") ?? ""
-        r.capabilities = try body.optionalStringArray("capabilities") ?? []
-        r.hardwareDetails = try body.optionalString("hardware_details") ?? ""
+        r.environmentType = try text(body, "environment_type")
+        r.fingerprint = try text(body, "fingerprint")
+        r.kittVersion = try text(body, "kitt_version")
+        let capabilities = try body.optionalStringArray("capabilities") ?? []
+        guard capabilities.count <= AgentLimits.maxCapabilities else {
+            throw HTTPError.badRequest("'capabilities' has more than \(AgentLimits.maxCapabilities) entries")
+        }
+        for (index, capability) in capabilities.enumerated() {
+            try AgentLimits.check(capability, "capabilities[\(index)]", maxBytes: AgentLimits.maxNameBytes)
+        }
+        r.capabilities = capabilities
+        r.hardwareDetails = try text(body, "hardware_details")
         return r
+    }
+
+    /// An optional string of at most 4 KiB ("" when absent).
+    private static func text(_ body: JSONObject, _ key: String) throws(HTTPError) -> String {
+        let value = try body.optionalString(key) ?? ""
+        try AgentLimits.check(value, key, maxBytes: AgentLimits.maxTextBytes)
+        return value
     }
 
     static func heartbeat(_ body: JSONObject) throws(HTTPError) -> AgentHeartbeat {
         var beat = AgentHeartbeat()
         if let status = try body.optionalString("status") {
-            guard !status.isEmpty else { throw HTTPError.badRequest("'status' must not be empty") }
+            try AgentLimits.checkStatus(status)
             beat.status = status
         }
         beat.currentTask = try body.optionalString("current_task")
+        try AgentLimits.check(beat.currentTask, "current_task", maxBytes: AgentLimits.maxTextBytes)
         beat.gpuUtilizationPct = try body.optionalDouble("gpu_utilization_pct")
         beat.gpuMemoryUsedGB = try body.optionalDouble("gpu_memory_used_gb")
         beat.storageGBFree = try body.optionalDouble("storage_gb_free")
@@ -40,18 +60,26 @@ enum AgentRequests {
             guard let array = engines.arrayValue else {
                 throw HTTPError.badRequest("'engines' must be an array, got \(engines.typeName)")
             }
+            guard array.count <= AgentHeartbeat.maxEngines else {
+                throw HTTPError.badRequest("'engines' has more than \(AgentHeartbeat.maxEngines) entries")
+            }
             for (index, element) in array.enumerated() {
                 guard let engine = element.objectValue else {
                     throw HTTPError.badRequest("'engines[\(index)]' must be an object, got \(element.typeName)")
                 }
                 do {
+                    let name = try engine.requiredString("engine")
+                    try AgentLimits.check(name, "engine", maxBytes: AgentLimits.maxNameBytes)
+                    let version = try engine.optionalString("version") ?? ""
+                    try AgentLimits.check(version, "version", maxBytes: AgentLimits.maxTextBytes)
+                    let binaryPath = try engine.optionalString("binary_path") ?? ""
+                    try AgentLimits.check(binaryPath, "binary_path", maxBytes: AgentLimits.maxTextBytes)
                     beat.engines.append(
                         AgentEngine(
-                            engine: try engine.requiredString("engine"),
+                            engine: name,
                             installed: try engine.optionalBool("installed") ?? false,
                             running: try engine.optionalBool("running") ?? false,
-                            version: try engine.optionalString("version") ?? "",
-                            binaryPath: try engine.optionalString("binary_path") ?? ""))
+                            version: version, binaryPath: binaryPath))
                 } catch {
                     throw HTTPError.badRequest("engines[\(index)]: \(error.message)")
                 }
@@ -117,10 +145,14 @@ enum AgentRequests {
     static func report(_ request: HTTPRequest) throws(HTTPError) -> Report {
         let body = try request.jsonObject()
         let commandID = try body.optionalString("command_id")
+        try AgentLimits.check(commandID, "command_id", maxBytes: AgentLimits.maxIDBytes)
         let testID = try body.optionalString("test_id")
+        try AgentLimits.check(testID, "test_id", maxBytes: AgentLimits.maxIDBytes)
         let status = try body.optionalString("status")
+        try AgentLimits.check(status, "status", maxBytes: AgentLimits.maxNameBytes)
         _ = try body.optionalString("container_id")
         let error = try body.optionalString("error")
+        try AgentLimits.check(error, "error", maxBytes: AgentLimits.maxTextBytes)
         var document: ResultDocument?
         if let data = body["result_data"], !data.isNull {
             guard let object = data.objectValue else {

@@ -14,15 +14,20 @@ enum AgentRoutes {
         let store = context.store
         let offlineAfter = context.settings.agentOfflineAfterSeconds
 
+        let installTokenExpiry = context.settings.provisionExpirySeconds
+
+        /// Who is calling (one check for every agent-token route, see `Auth.agentCaller`).
+        @Sendable func caller(_ request: HTTPRequest) throws -> AgentCaller {
+            try context.auth.agentCaller(request, store: store, installTokenExpiry: installTokenExpiry)
+        }
+
         /// Admin token, or the token of the agent named by the path (by id or name). Checked
         /// before existence: a non-admin token for an unknown agent is a 403, like a wrong one.
-        @Sendable func requireAgent(_ request: HTTPRequest, _ idOrName: String) throws {
-            try context.auth.requireAdminOrAgent(request) { token in
-                guard let agent = try store.agents.identity(idOrName: idOrName), let hash = agent.tokenHash else {
-                    return false
-                }
-                return Auth.constantTimeEquals(SHA256.hex(token), hash)
-            }
+        @discardableResult
+        @Sendable func requireAgent(_ request: HTTPRequest, _ idOrName: String) throws -> AgentCaller {
+            let who = try caller(request)
+            try who.requireActing(as: idOrName)
+            return who
         }
 
         @Sendable func publishStatus(id: String, name: String, status: String) {
@@ -32,15 +37,17 @@ enum AgentRoutes {
         }
 
         router.post("/api/v1/agents/register") { request in
-            var tokenAgentID: String?
-            try context.auth.requireAdminOrAgent(request) { token in
-                guard let agent = try store.agents.identity(tokenHash: SHA256.hex(token)) else { return false }
-                tokenAgentID = agent.id
-                return true
-            }
+            let who = try caller(request)
             let registration = try AgentRequests.registration(try request.jsonObject())
-            let tokenAgent = tokenAgentID
-            return .committed({ store.agents.register(registration, tokenAgentID: tokenAgent, completion: $0) }) {
+            var installTokenHash: String?
+            if case .installToken(let hash) = who { installTokenHash = hash }
+            let pending = installTokenHash
+            let cutoff = OfflineRule.cutoff(installTokenExpiry)
+            return .committed({
+                store.agents.register(
+                    registration, tokenAgentID: who.scopedAgentID, installTokenHash: pending,
+                    installTokenCutoff: cutoff, completion: $0)
+            }) {
                 outcome in
                 publishStatus(id: outcome.agentID, name: outcome.name, status: "online")
                 return .json(
@@ -122,30 +129,27 @@ enum AgentRoutes {
 
         router.post("/api/v1/agents/:id/results") { request in
             let idOrName = request.parameter("id")
-            try requireAgent(request, idOrName)
+            let who = try requireAgent(request, idOrName)
             let report = try AgentRequests.report(request)
+            // With the agent's own token the test and command named must be its own (else 404,
+            // nothing stored, nothing published, no queue drained); the admin acts on anything.
+            let owner = who.scopedAgentID
             return .committed({
                 store.agents.report(
                     agentIDOrName: idOrName, document: report.document, commandID: report.commandID,
-                    testID: report.testID, finished: report.finished, completion: $0)
-            }) { resultID in
+                    testID: report.testID, finished: report.finished, scoped: owner != nil, completion: $0)
+            }) { outcome in
                 var body = JSONObject([("accepted", true)])
-                if let resultID { body["result_id"] = .string(resultID) }
+                if let resultID = outcome.resultID { body["result_id"] = .string(resultID) }
                 let accepted = HTTPResponse.json(.object(body), status: .accepted)
-                guard let status = report.testStatus, report.testID != nil || report.commandID != nil else {
-                    return accepted
-                }
+                guard let status = report.testStatus, let testID = outcome.testID else { return accepted }
                 // The report also moves the quick test along (and wakes its campaign): a write of
                 // its own, done off the store's completion queue, answered once it is done.
                 return .deferred { promise in
                     reportQueue.async {
                         do {
-                            let testID = try report.testID
-                                ?? report.commandID.flatMap { try store.quickTests.find(commandID: $0)?.id }
-                            if let testID {
-                                _ = try QuickTestLifecycle.setStatus(
-                                    context: context, testID: testID, status: status, error: report.error)
-                            }
+                            _ = try QuickTestLifecycle.setStatus(
+                                context: context, testID: testID, status: status, error: report.error, agentID: owner)
                             promise.succeed(accepted)
                         } catch {
                             promise.fail(error)
@@ -199,7 +203,13 @@ extension HTTPResponse {
                 } catch AgentStoreError.notFound {
                     promise.fail(HTTPError.notFound("agent not found"))
                 } catch AgentStoreError.forbidden {
-                    promise.fail(HTTPError.forbidden("this token belongs to another agent"))
+                    promise.fail(HTTPError.forbidden("this token belongs to another agent (or the name is another agent's)"))
+                } catch AgentStoreError.unknownWork(let field, let value) {
+                    promise.fail(HTTPError.notFound("\(field) '\(value)' is not a quick test or command of this agent"))
+                } catch AgentStoreError.nameIsAnID {
+                    promise.fail(HTTPError.badRequest("'name' is another agent's id"))
+                } catch AgentStoreError.tooManyEngines {
+                    promise.fail(HTTPError.badRequest("'engines': an agent keeps at most \(AgentHeartbeat.maxEngines) engines"))
                 } catch {
                     promise.fail(error)
                 }

@@ -29,6 +29,9 @@ public struct APISettings: Sendable {
     public var devonURL: String?
     public var devonAPIKey: String?
     public var agentOfflineAfterSeconds: Double = 90
+    /// Provisioned agents that never register, and nameless install.sh tokens, are removed
+    /// after this long (SPEC §7.2: 24 h).
+    public var provisionExpirySeconds: Double = 86_400
     public var sseKeepaliveSeconds: Double = 15
     public var quickTestTimeoutSeconds: Double = 1800
     /// Where `Config/` data files live (engines.json, Dockerfile, systemd unit); resolved at startup.

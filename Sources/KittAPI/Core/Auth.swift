@@ -33,21 +33,6 @@ public struct Auth: Sendable {
         }
     }
 
-    /// Endpoints an agent may call with its own token: true when the admin token was used,
-    /// otherwise `isAgentToken` decides (it compares hashes). 401 without a token, 403 when neither matches.
-    @discardableResult
-    public func requireAdminOrAgent(
-        _ request: HTTPRequest, isAgentToken: (String) throws -> Bool
-    ) throws -> Bool {
-        guard let adminToken else { return true }
-        guard let token = try Auth.bearerToken(of: request) else {
-            throw HTTPError.unauthorized()
-        }
-        if Auth.constantTimeEquals(token, adminToken) { return true }
-        if try isAgentToken(token) { return false }
-        throw HTTPError.forbidden()
-    }
-
     /// Compares without an early exit, so timing does not reveal how much of a guess was right.
     public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)

@@ -6,18 +6,33 @@ import Synchronization
 /// Live events for SSE subscribers, with a bounded history for `Last-Event-ID` replay.
 ///
 /// Publishing formats the frame once and hands it to each matching subscriber's stream,
-/// whose `send` only appends to that connection's bounded backlog and schedules a write on
-/// its own queue: a publisher never waits for a socket, and a slow subscriber is dropped by
-/// its connection when its backlog overflows. Sends happen under the bus lock so every
+/// whose `send` only appends to that connection's backlog — bounded in bytes
+/// (`ServerConfiguration.maxStreamBacklogBytes`, 1 MiB) — and schedules a write on its own
+/// queue: a publisher never waits for a socket, and a slow subscriber is dropped by its
+/// connection when its backlog overflows. Sends happen under the bus lock so every
 /// subscriber sees events in id order.
+///
+/// The history is bounded by bytes (SPEC §7.2: 8 MiB by default), not only by count, so
+/// large events (16 KiB log lines) cannot pin more memory than that; the newest event is
+/// always kept.
 public final class EventBus: Sendable {
     public struct Event: Sendable {
         public let id: Int
         public let type: String
         /// The ids this event is about (agent, campaign, quick test); filtered streams match on them.
         public let sources: [String]
-        public let data: JSON
+        /// The SSE frame: `id: …\nevent: …\ndata: <json>\n\n` (the only copy of the data kept).
         let frame: [UInt8]
+        let dataStart: Int
+
+        /// The event's JSON, parsed back from the frame (tests and replay tools; the bus keeps
+        /// only the frame, so an event costs its bytes once).
+        public var data: JSON {
+            (try? JSON(parsing: Array(frame[dataStart..<(frame.count - 2)]))) ?? .null
+        }
+
+        /// What the history charges for it: the frame, its sources and a fixed overhead.
+        var cost: Int { frame.count + type.utf8.count + sources.reduce(0) { $0 + $1.utf8.count + 16 } + 64 }
     }
 
     private struct Subscriber {
@@ -27,21 +42,37 @@ public final class EventBus: Sendable {
 
     private struct State {
         var nextEventID = 1
-        var history: [Event] = []
-        var historyStart = 0
+        /// Oldest first from `historyHead`; slots before it are emptied at once (their bytes
+        /// freed) and compacted away lazily.
+        var history: [Event?] = []
+        var historyHead = 0
+        var historyBytes = 0
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
         var keepalive: KeepaliveTimer?
+
+        var retained: [Event] { history[historyHead...].compactMap { $0 } }
     }
 
     private let state = Mutex(State())
     private let historyLimit: Int
+    private let historyByteLimit: Int
 
-    public init(historyLimit: Int = 1024) {
-        self.historyLimit = historyLimit
+    private let replayByteLimit: Int
+
+    /// `historyLimit`: events kept at most; `historyBytes`: their total cost at most;
+    /// `replayBytes`: frames one `Last-Event-ID` replay sends at most (below a connection's
+    /// 1 MiB stream backlog, so a reconnecting subscriber is not dropped by its own replay).
+    public init(historyLimit: Int = 65_536, historyBytes: Int = 8 << 20, replayBytes: Int = 512 << 10) {
+        self.historyLimit = max(1, historyLimit)
+        self.historyByteLimit = max(1, historyBytes)
+        self.replayByteLimit = max(0, replayBytes)
     }
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Bytes the history holds now (what `historyBytes` bounds).
+    public var historyByteCount: Int { state.withLock { $0.historyBytes } }
 
     /// Publishes an event to every subscriber whose filter matches one of `sources`.
     @discardableResult
@@ -52,15 +83,11 @@ public final class EventBus: Sendable {
             var frame: [UInt8] = []
             frame.reserveCapacity(96)
             frame.append(contentsOf: Array("id: \(id)\nevent: \(type)\ndata: ".utf8))
+            let dataStart = frame.count
             data.write(into: &frame)
             frame.append(contentsOf: [0x0A, 0x0A])
-            let event = Event(id: id, type: type, sources: sources, data: data, frame: frame)
-            if state.history.count < historyLimit {
-                state.history.append(event)
-            } else {
-                state.history[state.historyStart] = event
-                state.historyStart = (state.historyStart + 1) % historyLimit
-            }
+            let event = Event(id: id, type: type, sources: sources, frame: frame, dataStart: dataStart)
+            remember(event, in: &state)
             var dropped: [Int] = []
             for (key, subscriber) in state.subscribers where EventBus.matches(event, subscriber.filter) {
                 if !subscriber.stream.send(frame) { dropped.append(key) }
@@ -71,13 +98,38 @@ public final class EventBus: Sendable {
         }
     }
 
+    /// Appends to the history, then drops the oldest events until both bounds hold again.
+    private func remember(_ event: Event, in state: inout State) {
+        state.history.append(event)
+        state.historyBytes += event.cost
+        while state.history.count - state.historyHead > 1,
+            state.historyBytes > historyByteLimit || state.history.count - state.historyHead > historyLimit
+        {
+            state.historyBytes -= state.history[state.historyHead]?.cost ?? 0
+            state.history[state.historyHead] = nil
+            state.historyHead += 1
+        }
+        // Compact once the dropped prefix is as long as what is kept (amortized O(1)).
+        if state.historyHead > 64, state.historyHead * 2 >= state.history.count {
+            state.history.removeFirst(state.historyHead)
+            state.historyHead = 0
+        }
+    }
+
     /// Adds a subscriber; first replays the retained events after `lastEventID` (matching the filter).
     public func subscribe(_ stream: any ResponseStream, filter: String?, lastEventID: Int?) {
         let id = state.withLock { state -> Int in
             if let lastEventID {
-                for event in EventBus.ordered(state) where event.id > lastEventID && EventBus.matches(event, filter) {
-                    stream.send(event.frame)
+                // The newest missed events that fit the replay budget, oldest first: more than
+                // a subscriber's backlog holds would only get it dropped, and again on reconnect.
+                var replay: [Event] = []
+                var bytes = 0
+                for event in state.retained.reversed() where event.id > lastEventID && EventBus.matches(event, filter) {
+                    bytes += event.frame.count
+                    if bytes > replayByteLimit { break }
+                    replay.append(event)
                 }
+                for event in replay.reversed() { stream.send(event.frame) }
             }
             state.nextSubscriberID += 1
             state.subscribers[state.nextSubscriberID] = Subscriber(stream: stream, filter: filter)
@@ -89,7 +141,7 @@ public final class EventBus: Sendable {
     }
 
     /// The retained events, oldest first (tests and replay).
-    public var history: [Event] { state.withLock { EventBus.ordered($0) } }
+    public var history: [Event] { state.withLock { Array($0.retained) } }
 
     /// Sends a `: keepalive` comment to every subscriber every `interval` seconds.
     public func startKeepalive(every interval: Double) {
@@ -123,12 +175,7 @@ public final class EventBus: Sendable {
         guard let filter else { return true }
         return event.sources.contains(filter)
     }
-
-    private static func ordered(_ state: State) -> [Event] {
-        Array(state.history[state.historyStart...] + state.history[..<state.historyStart])
-    }
 }
-
 
 /// DispatchSource is thread-safe; Swift's Dispatch overlay just does not declare it Sendable.
 private struct KeepaliveTimer: @unchecked Sendable {

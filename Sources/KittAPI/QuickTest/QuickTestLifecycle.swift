@@ -10,13 +10,18 @@ public enum QuickTestLifecycle {
     public static let reportableStatuses: Set<String> = ["running", "completed", "failed"]
 
     /// Sets the status of `testID` (`running` | `completed` | `failed`, or `cancelled` from the
-    /// server itself). Returns false when there is no such test; throws a 400 for another status.
+    /// server itself). Returns false when there is no such test — or, with `agentID` (the
+    /// caller used that agent's token), when it is another agent's: then nothing changes and
+    /// nothing is published. Throws a 400 for another status.
     @discardableResult
-    public static func setStatus(context: APIContext, testID: String, status: String, error: String?) throws -> Bool {
+    public static func setStatus(
+        context: APIContext, testID: String, status: String, error: String?, agentID: String? = nil
+    ) throws -> Bool {
         guard reportableStatuses.contains(status) || status == "cancelled" else {
             throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status)'")
         }
-        guard let test = try context.store.quickTests.setStatus(id: testID, status: status, error: error) else {
+        guard let test = try context.store.quickTests.setStatus(id: testID, status: status, error: error, agentID: agentID)
+        else {
             return false
         }
         publishStatus(context: context, test: test)

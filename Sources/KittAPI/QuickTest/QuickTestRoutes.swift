@@ -39,10 +39,10 @@ enum QuickTestRoutes {
 
         router.post(base + "/:id/logs") { request in
             let testID = request.parameter("id")
-            try requireAdminOrTestAgent(request, testID: testID, context: context)
+            let owner = try testCaller(request, context: context)
             let line = try request.jsonObject().requiredLine()
             return .deferred { promise in
-                context.store.quickTests.appendLogAsync(testID: testID, line: line) { result in
+                context.store.quickTests.appendLogAsync(testID: testID, line: line, agentID: owner) { result in
                     switch result {
                     case .success(.some(let agentID)):
                         publishLog(context: context, testID: testID, agentID: agentID, line: line)
@@ -58,14 +58,17 @@ enum QuickTestRoutes {
 
         router.post(base + "/:id/status") { request in
             let testID = request.parameter("id")
-            try requireAdminOrTestAgent(request, testID: testID, context: context)
+            let owner = try testCaller(request, context: context)
             let body = try request.jsonObject()
             let status = try body.requiredString("status")
             guard QuickTestLifecycle.reportableStatuses.contains(status) else {
                 throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status)'")
             }
             let error = try body.optionalString("error")
-            guard try QuickTestLifecycle.setStatus(context: context, testID: testID, status: status, error: error)
+            try AgentLimits.check(error, "error", maxBytes: AgentLimits.maxTextBytes)
+            guard
+                try QuickTestLifecycle.setStatus(
+                    context: context, testID: testID, status: status, error: error, agentID: owner)
             else { throw HTTPError.notFound("quick test not found") }
             return .json(.object(JSONObject([("ok", true), ("status", .string(status))])))
         }
@@ -137,11 +140,13 @@ enum QuickTestRoutes {
         return .json(.object(result))
     }
 
-    /// The admin token, or the token of the agent the test belongs to (401/403 before any 404).
-    static func requireAdminOrTestAgent(_ request: HTTPRequest, testID: String, context: APIContext) throws {
-        try context.auth.requireAdminOrAgent(request) { token in
-            agentTokenMatches(token, storedHash: try context.store.quickTests.agentTokenHash(testID: testID))
-        }
+    /// The admin token (nil: any test), or an agent's token (its id: only its own tests are
+    /// found; another agent's test is a 404 like an unknown one). 401/403 before any lookup.
+    static func testCaller(_ request: HTTPRequest, context: APIContext) throws -> String? {
+        let caller = try context.auth.agentCaller(
+            request, store: context.store, installTokenExpiry: context.settings.provisionExpirySeconds)
+        try caller.requireBound()
+        return caller.scopedAgentID
     }
 
     /// `log` `{line, test_id}`, also on the agent's stream.
@@ -158,6 +163,7 @@ extension JSONObject {
         guard let line = value.stringValue else {
             throw HTTPError.badRequest("'line' must be a string, got \(value.typeName)")
         }
+        try AgentLimits.check(line, "line", maxBytes: AgentLimits.maxLogLineBytes)
         return line
     }
 }
