@@ -114,6 +114,10 @@ enum AgentPages {
                         void("input", .type("number"), .id("install-port"), .value("8090"), Attribute("min", "1"),
                             Attribute("max", "65535"), Attribute("data-install", "port"))
                     }
+                    UI.field("Engine URL", id: "install-engine", hint: "Optional: the engine's OpenAI-compatible endpoint on that machine.") {
+                        void("input", .type("text"), .id("install-engine"), Attribute("placeholder", "http://localhost:8000"),
+                            Attribute("data-install", "engine"))
+                    }
                 }
                 el("pre", .class("script"), .id("install-command"), Attribute("data-server", server)) { command }
                 el("div", .class("actions")) {
@@ -190,10 +194,12 @@ enum AgentPages {
                     Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "command_id")) {
                     "Clean up storage"
                 }
-                el("button", .type("button"), .class("secondary"), Attribute("data-action", api + "/rotate-token"),
-                    Attribute("data-confirm", "Rotate this agent's token? The old one stops working at once."),
-                    Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "token")) {
-                    "Rotate token"
+                if viewer.features.rotateToken {
+                    el("button", .type("button"), .class("secondary"), Attribute("data-action", api + "/rotate-token"),
+                        Attribute("data-confirm", "Rotate this agent's token? The old one stops working at once."),
+                        Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "token")) {
+                        "Rotate token"
+                    }
                 }
                 el("button", .type("button"), .class("danger"), Attribute("data-action", api),
                     Attribute("data-method", "DELETE"), Attribute("data-then", "/agents"),

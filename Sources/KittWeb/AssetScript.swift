@@ -340,12 +340,13 @@ enum AssetScript {
     var name = document.querySelector("[data-install=name]");
     var port = document.querySelector("[data-install=port]");
     var enc = function (v) { return encodeURIComponent(v).replace(/'/g, "%27"); };
+    var engine = document.querySelector("[data-install=engine]");
     var update = function () {
       pre.textContent = "curl -fsSL --cacert ca.pem '" + pre.dataset.server + "/api/v1/agent/install.sh?name=" +
-        enc(name.value) + "&port=" + enc(port.value) + "' | bash";
+        enc(name.value) + "&port=" + enc(port.value) + (engine.value ? "&engine_url=" + enc(engine.value) : "") +
+        "' | bash";
     };
-    name.addEventListener("input", update);
-    port.addEventListener("input", update);
+    [name, port, engine].forEach(function (el) { el.addEventListener("input", update); });
     update();
   }
 

@@ -42,7 +42,7 @@ enum Layout {
             el("nav", Attribute("aria-label", "Main")) {
                 el("a", .class("brand"), .href("/")) { "KITT" }
                 el("ul", .class("nav-links")) {
-                    for item in Section.allCases {
+                    for item in Section.allCases where item != .profiles || viewer.features.engineProfiles {
                         el("li") {
                             element("a",
                                 item == section ? [.href(item.path), Attribute("aria-current", "page")] : [.href(item.path)],

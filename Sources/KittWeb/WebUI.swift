@@ -11,6 +11,7 @@ public struct WebUI: Sendable {
     let sessions: WebSessions
     /// Cookies get `Secure` when the server speaks TLS.
     let secureCookies: Bool
+    let features: Features
 
     /// Where pages wait for their API reads to be started (never an event loop).
     static let queue = DispatchQueue(label: "kitt.web.pages", attributes: .concurrent)
@@ -21,7 +22,7 @@ public struct WebUI: Sendable {
     ) {
         let ui = WebUI(
             context: context, bridge: APIBridge(api: api, adminToken: context.auth.adminToken),
-            sessions: sessions, secureCookies: secureCookies)
+            sessions: sessions, secureCookies: secureCookies, features: Features(api: api))
         Assets.register(in: &router)
         ui.registerSession(in: &router)
         ui.registerProxy(in: &router)
@@ -38,9 +39,10 @@ public struct WebUI: Sendable {
 
     func viewer(for request: HTTPRequest) -> Viewer {
         if let id = WebSecurity.cookie(WebSecurity.sessionCookie, in: request), let session = sessions.session(id: id) {
-            return Viewer(signedIn: true, csrfToken: session.csrfToken, authOff: !context.auth.isEnabled)
+            return Viewer(
+                signedIn: true, csrfToken: session.csrfToken, authOff: !context.auth.isEnabled, features: features)
         }
-        return Viewer(signedIn: false, csrfToken: "", authOff: !context.auth.isEnabled)
+        return Viewer(signedIn: false, csrfToken: "", authOff: !context.auth.isEnabled, features: features)
     }
 
     /// A page: GETs `reads` from the API as the viewer (admin when signed in), then renders.
@@ -85,7 +87,7 @@ public struct WebUI: Sendable {
                 Layout.document(
                     title: "Sign in", section: nil,
                     viewer: Viewer(signedIn: viewer.signedIn, csrfToken: viewer.signedIn ? viewer.csrfToken : token,
-                        authOff: viewer.authOff),
+                        authOff: viewer.authOff, features: features),
                     live: [], content: form))
             if !viewer.signedIn {
                 response.headers.add(

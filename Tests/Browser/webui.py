@@ -130,7 +130,18 @@ try:
     go("/signin")
     shoot("signin")
 
+    # The install one-liner follows what is typed, quoted for the shell.
+    go("/agents/new")
+    driver.find_element(By.ID, "install-name").clear()
+    driver.find_element(By.ID, "install-name").send_keys("gpu'7 x")
+    driver.find_element(By.ID, "install-engine").send_keys("http://127.0.0.1:8000")
+    command = text_of("#install-command")
+    check("name=gpu%277%20x&port=8090&engine_url=http%3A%2F%2F127.0.0.1%3A8000' | bash" in command, command)
+    shoot("agent-new")
+    passed("install-command")
+
     # 2. Sign in with the admin token.
+    go("/signin")
     driver.find_element(By.ID, "token").send_keys("wrong-token")
     driver.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
     wait.until(lambda d: "not the admin token" in d.find_element(By.ID, "token-error").text)
@@ -302,7 +313,7 @@ try:
     # Screenshots of the remaining pages, then sign out ends the session.
     if args.screenshots:
         for name, path in [("dashboard", "/"), ("agents", "/agents"), ("agent-detail", "/agents/" + agent_id),
-                           ("agent-new", "/agents/new"), ("quicktests", "/quicktests"), ("campaigns", "/campaigns"),
+("quicktests", "/quicktests"), ("campaigns", "/campaigns"),
                            ("result-detail", "/results/" + driver.execute_script("return ''") ),
                            ("aggregate", "/results/aggregate?group_by=model&metric=avg_tps")]:
             if name == "result-detail":

@@ -14,11 +14,14 @@ final class WebHarness: @unchecked Sendable {
     let router: Router
     let sessions: WebSessions
 
-    init() throws {
+    /// `extend` adds routes to the API router first (to stand in for optional API routes).
+    init(extend: (inout Router) -> Void = { _ in }) throws {
         api = try APIHarness()
         sessions = try WebSessions(store: api.store)
-        var router = api.router
-        WebUI.register(in: &router, api: api.router, context: api.context, sessions: sessions, secureCookies: true)
+        var apiRouter = api.router
+        extend(&apiRouter)
+        var router = apiRouter
+        WebUI.register(in: &router, api: apiRouter, context: api.context, sessions: sessions, secureCookies: true)
         self.router = router
     }
 
@@ -70,6 +73,26 @@ final class WebHarness: @unchecked Sendable {
             #expect(!page.text.contains(" style="), "\(path)")
         }
         #expect(web.call(.get, "/agents/0123456789abcdef").status == 404)
+    }
+
+    @Test func optionalAPIRoutesDecideWhatIsOffered() throws {
+        let without = try WebHarness()
+        let registered = without.api.admin(.post, "/api/v1/agents/register", json: ["name": "gpu-c", "hostname": "h"])
+        let agentID = try #require(registered.json?["agent_id"]?.stringValue)
+        let (cookie, _) = try without.signIn()
+        #expect(!without.call(.get, "/", headers: [("Cookie", cookie)]).text.contains("href=\"/profiles\""))
+        #expect(!without.call(.get, "/agents/\(agentID)", headers: [("Cookie", cookie)]).text.contains("rotate-token"))
+
+        let with = try WebHarness { api in
+            api.get("/api/v1/engines/profiles") { _ in .json(["profiles": []]) }
+            api.post("/api/v1/agents/:id/rotate-token") { _ in .json(["token": "t"]) }
+        }
+        let again = with.api.admin(.post, "/api/v1/agents/register", json: ["name": "gpu-c", "hostname": "h"])
+        let againID = try #require(again.json?["agent_id"]?.stringValue)
+        let (cookie2, _) = try with.signIn()
+        #expect(with.call(.get, "/", headers: [("Cookie", cookie2)]).text.contains("href=\"/profiles\""))
+        #expect(with.call(.get, "/agents/\(againID)", headers: [("Cookie", cookie2)]).text.contains("/rotate-token"))
+        #expect(with.call(.get, "/profiles").text.contains("No engine profiles yet"))
     }
 
     @Test func assetsAreHashedAndCachedForever() throws {
