@@ -210,7 +210,7 @@ enum CampaignPages {
     static func nameAndAgent(_ agents: [JSON]) -> HTML {
         el("div", .class("cols")) {
             UI.field("Name", id: "name", errorNames: "name") {
-                void("input", .type("text"), .id("name"), .name("name"), .flag("required"))
+                void("input", .type("text"), .id("name"), .name("name"))
             }
             UI.field("Agent", id: "agent", hint: agents.isEmpty ? "No agents yet: you can save a draft and pick one later." : nil,
                 errorNames: "agent_id agent") {

@@ -207,7 +207,11 @@ try:
 
     # 5. The campaign wizard: 2 models × 1 engine × 1 benchmark, launched, run to the end.
     go("/campaigns/new")
+    driver.find_element(By.CSS_SELECTOR, "button[data-chain]").click()
+    wait.until(lambda d: d.find_element(By.ID, "name-error").text == "'name' must not be empty")
+    check(driver.switch_to.active_element.get_attribute("id") == "name", "focus moves to the field in error")
     driver.find_element(By.ID, "name").send_keys("nightly sweep")
+    check(not driver.find_element(By.ID, "name-error").is_displayed(), "the error clears on input")
     Select(driver.find_element(By.ID, "agent")).select_by_value(agent_id)
     driver.find_element(By.ID, "models").send_keys("/models/a.gguf\n/models/b.gguf")
     driver.find_element(By.CSS_SELECTOR, "input[name='config.engines'][value='llama_cpp']").click()
