@@ -7,7 +7,9 @@ enum DashboardPage {
 
     static func register(in router: inout Router, _ ui: WebUI) {
         router.get("/") { request in
-            ui.page(
+            // Scripts asking for JSON get the API's own answer for `/`; browsers get the dashboard.
+            if WebUI.prefersJSON(request) { return ui.bridge.api.respond(to: request) }
+            return ui.page(
                 request, title: "Dashboard", section: .dashboard, live: live,
                 reads: [
                     "/api/v1/agents?per_page=100", "/api/v1/campaigns?status=running&per_page=20",

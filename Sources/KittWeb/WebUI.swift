@@ -69,6 +69,12 @@ public struct WebUI: Sendable {
         }
     }
 
+    /// True when `Accept` names JSON and not HTML (curl's `*/*` and browsers get the page).
+    static func prefersJSON(_ request: HTTPRequest) -> Bool {
+        guard let accept = request.headers["Accept"]?.lowercased() else { return false }
+        return accept.contains("application/json") && !accept.contains("text/html")
+    }
+
     static func html(_ document: HTML, status: HTTPStatus = .ok) -> HTTPResponse {
         var response = HTTPResponse.text(document.markup, contentType: "text/html; charset=utf-8", status: status)
         WebSecurity.addPageHeaders(&response.headers)

@@ -319,7 +319,8 @@ try:
         for name, path in [("dashboard", "/"), ("agents", "/agents"), ("agent-detail", "/agents/" + agent_id),
 ("quicktests", "/quicktests"), ("campaigns", "/campaigns"),
                            ("result-detail", "/results/" + driver.execute_script("return ''") ),
-                           ("aggregate", "/results/aggregate?group_by=model&metric=avg_tps")]:
+                           ("aggregate", "/results/aggregate?group_by=model&metric=avg_tps"),
+                           ("models", "/models"), ("quicktest-new-local", "/quicktests/new")]:
             if name == "result-detail":
                 rid = api("GET", "/api/v1/results")[1]["items"][0]["id"]
                 path = "/results/" + rid

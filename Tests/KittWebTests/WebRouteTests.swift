@@ -95,6 +95,17 @@ final class WebHarness: @unchecked Sendable {
         #expect(with.call(.get, "/profiles").text.contains("No engine profiles yet"))
     }
 
+    @Test func rootServesBrowsersTheDashboardAndJSONClientsTheAPI() throws {
+        let web = try WebHarness { api in
+            api.get("/") { _ in .json(["api": "/api/v1/"]) }
+        }
+        let browser = web.call(.get, "/", headers: [("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")])
+        #expect(browser.headers["Content-Type"] == "text/html; charset=utf-8")
+        #expect(web.call(.get, "/").text.hasPrefix("<!doctype html>"))
+        let script = web.call(.get, "/", headers: [("Accept", "application/json")])
+        #expect(script.json?["api"]?.stringValue == "/api/v1/")
+    }
+
     @Test func assetsAreHashedAndCachedForever() throws {
         let web = try WebHarness()
         let page = web.call(.get, "/").text
