@@ -47,23 +47,31 @@ public struct WebUI: Sendable {
 
     /// A page: GETs `reads` from the API as the viewer (admin when signed in), then renders.
     /// `detail`: the page shows the record of its first read, so a 404 there is the page's status.
+    /// `then`: reads that depend on the first answers (their answers follow in the same array).
     func page(
         _ request: HTTPRequest, title: String, section: Section?, detail: Bool = false, live: [String] = [],
-        reads: [APIBridge.Read],
+        reads: [APIBridge.Read], then: (@Sendable ([APIBridge.Answer]) -> [APIBridge.Read])? = nil,
         render: @escaping @Sendable (Viewer, [APIBridge.Answer]) -> HTML
     ) -> HTTPResponse {
         let viewer = viewer(for: request)
         let host = request.headers["Host"]
         let bridge = self.bridge
         return .deferred { promise in
+            let finish: @Sendable ([APIBridge.Answer]) -> Void = { answers in
+                let content = render(viewer, answers)
+                let document = Layout.document(title: title, section: section, viewer: viewer, live: live, content: content)
+                // A detail page whose record is missing answers 404 (its first read said so).
+                let missing = detail && answers.first?.status == 404
+                promise.succeed(WebUI.html(document, status: missing ? .notFound : .ok))
+            }
             WebUI.queue.async {
-                bridge.readAll(reads, asAdmin: viewer.signedIn, host: host) { answers in
-                    let content = render(viewer, answers)
-                    let document = Layout.document(
-                        title: title, section: section, viewer: viewer, live: live, content: content)
-                    // A detail page whose record is missing answers 404 (its first read said so).
-                    let missing = detail && answers.first?.status == 404
-                    promise.succeed(WebUI.html(document, status: missing ? .notFound : .ok))
+                bridge.readAll(reads, asAdmin: viewer.signedIn, host: host) { first in
+                    guard let then else { return finish(first) }
+                    let more = then(first)
+                    // Not on the store's completion queue: the next reads start from the UI's own queue.
+                    WebUI.queue.async {
+                        bridge.readAll(more, asAdmin: viewer.signedIn, host: host) { second in finish(first + second) }
+                    }
                 }
             }
         }
