@@ -51,4 +51,13 @@ static inline void kitt_eventfd_drain(int fd) {
     ssize_t ignored = read(fd, &value, sizeof value);
     (void)ignored;
 }
+/* Relaxed atomic counters on plain memory (Swift's Atomic cannot live in an array): the
+   metrics slots one event loop owns and a scrape sums. */
+static inline void kitt_counter_add(uint64_t *slot, uint64_t value) {
+    __atomic_fetch_add(slot, value, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t kitt_counter_load(const uint64_t *slot) {
+    return __atomic_load_n(slot, __ATOMIC_RELAXED);
+}
 #endif

@@ -18,6 +18,9 @@ public final class Agent: Sendable {
     let version: String
     let home: String
     let log: @Sendable (String) -> Void
+    /// Called once, from the heartbeat thread, when the agent gives up for good (a refused
+    /// token): the heartbeat loop has ended; the caller should stop the agent and exit 1.
+    let onPermanentFailure: @Sendable (String) -> Void
 
     struct State {
         var agentID: String?
@@ -31,6 +34,8 @@ public final class Agent: Sendable {
         var stopping = false
         var registrations = 0
         var heartbeats = 0
+        /// Set when the server refused the agent's credentials (401/403): retrying cannot help.
+        var permanentFailure: String?
     }
 
     let state = Mutex(State())
@@ -47,8 +52,10 @@ public final class Agent: Sendable {
     public init(
         config: AgentConfiguration, server: any AgentServer, facts: MachineFacts, version: String, home: String,
         log: @escaping @Sendable (String) -> Void,
-        makeEngine: (@Sendable (String) -> any InferenceEngine)? = nil
+        makeEngine: (@Sendable (String) -> any InferenceEngine)? = nil,
+        onPermanentFailure: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.onPermanentFailure = onPermanentFailure
         self.config = config
         self.server = server
         self.facts = facts
@@ -126,11 +133,13 @@ public final class Agent: Sendable {
     func heartbeatLoop() {
         var backoff = Agent.backoffStart
         var unknownInARow = 0
+        var failuresInARow = 0
         while !isStopping {
             let ok: Bool
             if agentID == nil {
                 if register() {
                     backoff = Agent.backoffStart
+                    noteReconnected(&failuresInARow)
                     continue  // heartbeat at once: commands may be waiting
                 }
                 ok = false
@@ -152,14 +161,51 @@ public final class Agent: Sendable {
                 case .failed: ok = false
                 }
             }
+            if let reason = state.withLock({ $0.permanentFailure }) {
+                log("giving up: \(reason)")
+                onPermanentFailure(reason)
+                return
+            }
             if ok {
                 backoff = Agent.backoffStart
+                noteReconnected(&failuresInARow)
                 pause(heartbeatInterval)
             } else {
+                failuresInARow += 1
                 pause(backoff)
                 backoff = min(backoff * 2, Agent.backoffLimit)
             }
         }
+    }
+
+    /// After failures, the first success says so: the log's last line is not left at
+    /// "connection refused" once the server is back.
+    private func noteReconnected(_ failuresInARow: inout Int) {
+        guard failuresInARow > 0 else { return }
+        log("reconnected to \(config.server) after \(failuresInARow) failed attempt\(failuresInARow == 1 ? "" : "s")")
+        failuresInARow = 0
+    }
+
+    /// 401/403: the token is wrong (or was rotated); the agent stops instead of retrying forever.
+    private func checkCredentials(_ reply: ServerReply, during what: String) {
+        guard reply.status == 401 || reply.status == 403 else { return }
+        let reason =
+            "the server refused this agent's token on \(what) (HTTP \(reply.status): \(reply.errorText)); "
+            + "check the token (--token or 'token' in the config file, or reinstall with install.sh)"
+        state.withLock { $0.permanentFailure = reason }
+    }
+
+    /// A failed request, with a hint when the cause is the server's certificate.
+    func describeFailure(_ error: any Error) -> String {
+        let text = "\(error)"
+        guard config.server.hasPrefix("https"), text.contains("certificate verify failed") || text.contains("self-signed")
+            || text.contains("unable to get local issuer")
+        else { return text }
+        let hint =
+            config.caFile == nil
+            ? "the server's certificate is not trusted: pass its CA with --ca FILE (a kitt server's is <data-dir>/certs/ca.pem)"
+            : "the server's certificate does not verify against --ca \(config.caFile ?? ""): is it that server's CA?"
+        return "\(text) — \(hint)"
     }
 
     /// POST /agents/register; true when the server accepted it.
@@ -169,9 +215,10 @@ public final class Agent: Sendable {
         do {
             reply = try server.post("/agents/register", body)
         } catch {
-            log("register failed: \(error)")
+            log("register failed: \(describeFailure(error))")
             return false
         }
+        checkCredentials(reply, during: "register")
         guard reply.status == 200 || reply.status == 201, let id = reply.json?["agent_id"]?.stringValue, !id.isEmpty
         else {
             log("register refused: \(reply.errorText)")
@@ -217,9 +264,10 @@ public final class Agent: Sendable {
         do {
             reply = try server.post("/agents/\(pathSegment(id))/heartbeat", .object(body))
         } catch {
-            log("heartbeat failed: \(error)")
+            log("heartbeat failed: \(describeFailure(error))")
             return .failed
         }
+        checkCredentials(reply, during: "heartbeat")
         if reply.status == 404 { return .unknownAgent }
         guard reply.status == 200, let json = reply.json, json.objectValue != nil else {
             log("heartbeat refused: \(reply.errorText)")

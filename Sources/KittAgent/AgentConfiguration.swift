@@ -140,7 +140,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             guard let text = values[key] else { return nil }
             guard let value = Int(text), range.contains(value) else {
                 throw AgentConfigError(
-                    "\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                    "\(key) must be an integer in \(range.lowerBound)-\(range.upperBound), got '\(text)'")
             }
             return value
         }
@@ -148,7 +148,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             guard let text = values[key] else { return nil }
             guard let value = Double(text), range.contains(value) else {
                 throw AgentConfigError(
-                    "\(key) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                    "\(key) must be a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
             }
             return value
         }

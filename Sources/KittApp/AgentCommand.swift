@@ -2,6 +2,7 @@ import KittJSON
 import Dispatch
 import KittAPI
 import KittAgent
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -38,15 +39,20 @@ public enum AgentCommand {
 
         // A write to a socket whose peer is gone must return EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)
+        let stopped = DispatchSemaphore(value: 0)
+        let gaveUp = Mutex<String?>(nil)
         let agent = Agent(
             config: config, server: server, facts: facts, version: KittVersion.current, home: home ?? "/tmp",
-            log: agentLog)
+            log: agentLog,
+            onPermanentFailure: { reason in
+                gaveUp.withLock { $0 = reason }
+                stopped.signal()
+            })
         agentLog(
             "kitt agent \(KittVersion.current) '\(config.name)' → \(config.server); \(facts.cpuModel), "
                 + "\(facts.cores) cores, \(facts.ramGB) GB RAM, GPUs: \(facts.gpuSummary)"
                 + "; engine: \(config.engineURL ?? "from each command")")
 
-        let stopped = DispatchSemaphore(value: 0)
         let signals = DispatchQueue(label: "kitt.agent.signals")
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {
@@ -60,8 +66,12 @@ public enum AgentCommand {
         stopped.wait()
         agentLog("stopping: finishing reports to the server")
         agent.stop()
-        agentLog("stopped")
         _ = sources
+        if let reason = gaveUp.withLock({ $0 }) {
+            printError("kitt agent: \(reason)")
+            return 1
+        }
+        agentLog("stopped")
         return 0
     }
 

@@ -14,12 +14,19 @@ public enum KittCommand {
           web          serve the KITT REST API (see 'kitt web --help')
           import DIR   load every metrics.json under DIR into the store
           agent        run a KITT agent against a kitt server (see 'kitt agent --help')
+          openapi      print the API's OpenAPI 3.1 document (--markdown: the endpoint reference)
+          backup FILE  copy the live database to FILE (safe while the server runs)
+          restore FILE replace the database with a backup (the server must be stopped)
+          completion   print a shell completion script (bash or zsh)
           help         show this help
 
         Options:
           --version    print the version
           -h, --help   show this help
         """
+
+    /// The subcommands, for "did you mean" (keep in step with `usage` and `run`).
+    static let commands = ["web", "import", "agent", "openapi", "backup", "restore", "completion", "help", "version", "--version", "--help"]
 
     /// Runs the command line; returns the process exit code (`web` only returns on shutdown).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -53,8 +60,17 @@ public enum KittCommand {
             }
         case "import":
             return importResults(rest, environment: environment)
+        case "openapi":
+            return OpenAPICommand.run(rest)
+        case "completion":
+            return Completion.run(rest)
+        case "backup":
+            return BackupCommands.backup(rest, environment: environment)
+        case "restore":
+            return BackupCommands.restore(rest, environment: environment)
         default:
-            printError("kitt: unknown command '\(command)' (see 'kitt help')")
+            let hint = Suggestion.hint(for: command, in: KittCommand.commands)
+            printError("kitt: unknown command '\(command)' (see 'kitt help')\(hint)")
             return 2
         }
     }

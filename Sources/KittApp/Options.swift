@@ -25,8 +25,15 @@ public struct WebOptions: Sendable {
     public var maxConnections = 20_000
     /// Serial queues running connection work (0: one per core).
     public var eventLoops = 0
-    /// Print the banner and access log (tests turn it off).
+    /// `--quiet`: no access log (the banner, lifecycle lines and errors stay).
     public var quiet = false
+    /// Whether anything goes to stdout at all (tests turn it off; not a flag).
+    public var logEnabled = true
+    /// `--log-format text|json`.
+    public var logFormat: Log.Format = .text
+    // Operations (issue 12).
+    /// Bearer token `GET /metrics` requires (nil: open).
+    public var metricsToken: String?
 
     // Hostile clients (SPEC §7.2).
     /// Open connections / event streams one client address may hold. Connections: nil is the
@@ -44,6 +51,34 @@ public struct WebOptions: Sendable {
     public init() {}
 }
 
+extension WebOptions {
+    /// Prepends the options of `--config FILE` (if given) so the command line's own flags,
+    /// parsed after them, win.
+    static func withConfigFile(_ arguments: [String]) throws -> [String] {
+        var path: String?
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--config" {
+                guard index + 1 < arguments.count else { throw UsageError("--config needs a value") }
+                path = arguments[index + 1]
+                index += 1
+            } else if word.hasPrefix("--config=") {
+                path = String(word.dropFirst("--config=".count))
+            }
+            index += 1
+        }
+        guard let path else { return arguments }
+        guard let text = Files.readText(path) else { throw UsageError("--config: cannot read \(path)") }
+        return try ConfigFile.arguments(text, path: path, help: WebOptions.help) + arguments
+    }
+}
+
+/// `1000000000`, not `1000000000.0`; `0.001` as is.
+func plain(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+}
+
 /// A command-line mistake: one line on stderr and exit code 2.
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
@@ -54,20 +89,21 @@ extension WebOptions {
     /// Parses `kitt web` arguments (after the word `web`), then fills gaps from the environment.
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> WebOptions {
         var options = WebOptions()
-        var iterator = ArgumentIterator(arguments)
+        var iterator = ArgumentIterator(try withConfigFile(arguments))
         while let (flag, inlineValue) = iterator.nextFlag() {
             func value() throws -> String { try iterator.value(for: flag, inline: inlineValue) }
             func number(_ range: ClosedRange<Double> = 0.001...1e9) throws -> Double {
                 let text = try value()
                 guard let parsed = Double(text), range.contains(parsed) else {
-                    throw UsageError("\(flag) needs a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                    throw UsageError(
+                        "\(flag) needs a number from \(plain(range.lowerBound)) to \(plain(range.upperBound)), got '\(text)'")
                 }
                 return parsed
             }
             func integer(_ range: ClosedRange<Int>) throws -> Int {
                 let text = try value()
                 guard let parsed = Int(text), range.contains(parsed) else {
-                    throw UsageError("\(flag) needs an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                    throw UsageError("\(flag) needs an integer in \(range.lowerBound)-\(range.upperBound), got '\(text)'")
                 }
                 return parsed
             }
@@ -103,7 +139,17 @@ extension WebOptions {
             case "--body-timeout": options.bodyTimeout = try number()
             case "--auth-token-file": options.authTokenFile = try value()
             case "--allowed-host": options.allowedHosts.append(try value())
-            default: throw UsageError("unknown option '\(flag)' (see 'kitt web --help')")
+            case "--config": _ = try value()  // already read (withConfigFile)
+            case "--metrics-token": options.metricsToken = try value()
+            case "--log-format":
+                let text = try value()
+                guard let format = Log.Format(rawValue: text) else {
+                    throw UsageError("--log-format is text or json, got '\(text)'")
+                }
+                options.logFormat = format
+            default:
+                let hint = Suggestion.hint(for: flag, in: Suggestion.flags(in: WebOptions.help))
+                throw UsageError("unknown option '\(flag)' (see 'kitt web --help')\(hint)")
             }
         }
         if let extra = iterator.positional.first {
@@ -179,7 +225,11 @@ extension WebOptions {
           --body-timeout SECS         a request body must arrive in full within (default 60 → 408)
           --allowed-host NAME         with auth off, also accept this Host name (repeatable; IP
                                       literals, localhost and this machine's name always are)
-          --quiet                     no banner, no access log
+          --quiet                     no access log (the banner, lifecycle lines and errors stay)
+          --log-format text|json      log lines as text (default) or JSON objects, one per line
+          --metrics-token TOKEN       require this bearer token on GET /metrics (default: open)
+          --config FILE               read options from FILE: 'key = value' per line, key = a flag
+                                      without '--' (true/false for switches); flags given here win
           -h, --help                  show this help
         """
 }

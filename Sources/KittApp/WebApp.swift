@@ -26,6 +26,7 @@ public final class WebApp: Sendable {
     private let store: Store?
     private let log: Log
     private let background: BackgroundServices
+    private let lock: InstanceLock
 
     /// Open client connections (tests watch it drop after closes and shutdown).
     public var connectionCount: Int { server.connectionCount }
@@ -35,7 +36,7 @@ public final class WebApp: Sendable {
     }
 
     private init(_ options: WebOptions, environment: [String: String]) throws {
-        let log = Log(enabled: !options.quiet)
+        let log = Log(enabled: options.logEnabled, access: !options.quiet, format: options.logFormat)
         self.log = log
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
         var warnings: [String] = []
@@ -96,7 +97,17 @@ public final class WebApp: Sendable {
         }
         self.startupWarnings = warnings
 
-        let store = try Store(path: options.databasePath ?? dataDirectory + "/kitt.db")
+        let databasePath = options.databasePath ?? dataDirectory + "/kitt.db"
+        // One server per database; `kitt restore` checks this lock too.
+        let lock = try InstanceLock.acquire(databasePath: databasePath)
+        self.lock = lock
+        let store: Store
+        do {
+            store = try Store(path: databasePath)
+        } catch {
+            lock.release()
+            throw error
+        }
         self.store = store
 
         var settings = APISettings()
@@ -110,6 +121,7 @@ public final class WebApp: Sendable {
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
         settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        settings.metricsToken = options.metricsToken
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
         settings.publicURL = "\(plain ? "http" : "https")://\(advertisedHost):\(options.port)"
@@ -128,12 +140,9 @@ public final class WebApp: Sendable {
             WebUI.register(in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain)
         }
         var accessLog: (@Sendable (AccessRecord) -> Void)?
-        if !options.quiet {
-            accessLog = { record in
-                let micros = Int(record.durationSeconds * 1_000_000)
-                log.line("\(record.peer) \(record.method) \(record.path) \(record.status) \(record.bytes) \(micros)us")
-            }
-        }
+        if log.accessEnabled { accessLog = { @Sendable record in log.access(record) } }
+        LifecycleLog.attach(to: events, log: log)
+        configuration.routePatterns = router.patterns
         let frozen = router
         // Auth off: browsers must not be able to reach the API across sites (AuthOffGuard).
         let browserGuard = token == nil
@@ -142,6 +151,7 @@ public final class WebApp: Sendable {
             if let rejection = browserGuard?.rejection(for: request) { return rejection.response }
             return frozen.respond(to: request)
         }
+        context.metrics.attach(server)
         port = try server.start()
         let scheme = tls == nil ? "http" : "https"
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
@@ -151,17 +161,15 @@ public final class WebApp: Sendable {
         background.start()
         events.startKeepalive(every: options.sseKeepalive)
 
-        if !options.quiet {
-            printBanner(options: options)
-        }
+        printBanner(options: options)
     }
 
     private func printBanner(options: WebOptions) {
         for warning in startupWarnings { printError(warning) }
-        if options.legacy {
-            log.line("kitt \(KittVersion.current) legacy dashboard (read-only) on \(url)/")
-        } else {
-            log.line("kitt \(KittVersion.current) listening on \(url)/api/v1/")
+        for line in Banner.addressLines(
+            host: options.host, port: port, url: url, legacy: options.legacy, hostName: Files.hostName())
+        {
+            log.line(line)
         }
         if let caCertificatePath, let caFingerprint {
             log.line("TLS CA certificate: \(caCertificatePath)")
@@ -190,6 +198,7 @@ public final class WebApp: Sendable {
         context?.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
         store?.close()
+        lock.release()
         log.flush()
     }
 

@@ -125,9 +125,15 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         for (i, key) in _keys.enumerated() { _index[key] = i }
     }
 
-    /// Parser entry point: insert with last-wins semantics.
-    mutating func setParsed(_ key: String, _ value: JSON) {
-        if let i = position(of: key) { _values[i] = value } else { appendNew(key, value) }
+    /// Parser entry point: insert with last-wins semantics; true when `key` was already there.
+    @discardableResult
+    mutating func setParsed(_ key: String, _ value: JSON) -> Bool {
+        if let i = position(of: key) {
+            _values[i] = value
+            return true
+        }
+        appendNew(key, value)
+        return false
     }
 
     func write(into buffer: inout [UInt8]) {

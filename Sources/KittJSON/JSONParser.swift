@@ -15,9 +15,11 @@ extension JSON {
     /// Integers without fraction/exponent that fit `Int` become `.int` (so `-0` is `.int(0)`);
     /// every other number becomes `.double`; numbers overflowing `Double` are rejected.
     /// Containers nested deeper than `maxDepth` are rejected. Linear time; never traps.
-    public init(parsing bytes: [UInt8], maxDepth: Int = 256) throws(JSONParseError) {
+    /// A key repeated in one object: the last value wins, or with `uniqueKeys` the parse fails
+    /// (what kitt stores and serves back as sent must never carry a key twice).
+    public init(parsing bytes: [UInt8], maxDepth: Int = 256, uniqueKeys: Bool = false) throws(JSONParseError) {
         let result: Result<JSON, JSONParseError> = bytes.withUnsafeBufferPointer { buf in
-            var parser = JSONParser(buf, maxDepth: maxDepth)
+            var parser = JSONParser(buf, maxDepth: maxDepth, uniqueKeys: uniqueKeys)
             do throws(JSONParseError) { return .success(try parser.parseDocument()) } catch { return .failure(error) }
         }
         self = try result.get()
@@ -47,14 +49,16 @@ struct JSONParser {
     private let count: Int
     private var pos = 0
     private let maxDepth: Int
+    private let uniqueKeys: Bool
     private var depth = 0
     /// Reused for strings containing escapes.
     private var scratch: [UInt8] = []
 
-    init(_ buf: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(_ buf: UnsafeBufferPointer<UInt8>, maxDepth: Int, uniqueKeys: Bool = false) {
         self.buf = buf
         self.count = buf.count
         self.maxDepth = maxDepth
+        self.uniqueKeys = uniqueKeys
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSON {
@@ -163,13 +167,16 @@ struct JSONParser {
         }
         while true {
             guard pos < count, buf[pos] == .quote else { throw unexpected("object key") }
+            let keyStart = pos
             let key = try parseString()
             skipWhitespace()
             guard pos < count, buf[pos] == UInt8(ascii: ":") else { throw unexpected("':' after object key") }
             pos += 1
             skipWhitespace()
             let value = try parseValue()
-            object.setParsed(key, value)
+            if object.setParsed(key, value), uniqueKeys {
+                throw JSONParseError(message: "duplicate key '\(key)'", offset: keyStart)
+            }
             skipWhitespace()
             guard pos < count else { throw unexpected("',' or '}'") }
             let b = buf[pos]

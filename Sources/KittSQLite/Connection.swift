@@ -66,7 +66,7 @@ public final class Connection {
         return (Int(log), Int(checkpointed))
     }
 
-    private func db() throws(SQLiteError) -> OpaquePointer {
+    func db() throws(SQLiteError) -> OpaquePointer {
         guard let handle else { throw .databaseClosed }
         return handle
     }

@@ -71,6 +71,8 @@ public final class Database: Sendable {
     private let writeState = Mutex(WriteState())
     private let batches = Atomic<Int>(0)
     private let checkpoints = Atomic<Int>(0)
+    /// Durations of group-commit COMMITs (for metrics).
+    public let commitLatency = CommitLatency()
     private let checkpointPolicy: CheckpointPolicy
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
     private let walState = WALState()
@@ -280,7 +282,7 @@ public final class Database: Sendable {
                 deliveries.append { error in fail(error ?? SQLiteError.misuse("group write not run")) }
             }
             if batchError == nil {
-                do { try connection.run("COMMIT") } catch { batchError = error }
+                do { try commitLatency.measure { try connection.run("COMMIT") } } catch { batchError = error }
             }
             if batchError != nil, !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
         } else {

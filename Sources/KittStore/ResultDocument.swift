@@ -51,17 +51,22 @@ public struct ResultDocument: Sendable {
     public init(bytes: [UInt8]) throws(Invalid) {
         let json: JSON
         do {
-            json = try JSON(parsing: bytes)
+            json = try JSON(parsing: bytes, uniqueKeys: true)
         } catch {
             throw Invalid(message: "malformed JSON: \(error.description)")
         }
         try self.init(bytes: bytes, parsed: json)
     }
 
-    /// `parsed` must be the parse of `bytes` (callers that already parsed them save a pass).
+    /// `parsed` must be the parse of `bytes` with unique keys (callers that already parsed
+    /// them save a pass).
     public init(bytes: [UInt8], parsed: JSON) throws(Invalid) {
         guard case .object(let object) = parsed else {
             throw Invalid(message: "a result must be a JSON object, got \(parsed.typeName)")
+        }
+        // The API serves each result with kitt's `"id"` in front of the stored bytes.
+        guard object["id"] == nil else {
+            throw Invalid(message: "'id' must not be given: kitt assigns a result's id")
         }
         func requiredString(_ key: String) throws(Invalid) -> String {
             guard let value = object[key], !value.isNull else { throw Invalid(message: "'\(key)' is required") }

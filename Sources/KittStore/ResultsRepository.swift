@@ -215,26 +215,14 @@ public struct ResultsRepository: Sendable {
         }
     }
 
-    /// `{"id":"<id>",` + the stored document after its opening brace.
+    /// `{"id":"<id>",` + the stored document after its opening brace (its own `"id"`, if
+    /// an old row has one, left out: a served object never carries a key twice).
     static func item(_ row: borrowing RowCursor) -> RawJSON {
         let id = row.string(0) ?? ""
         return row.withUnsafeBytes(1) { document in
             var bytes: [UInt8] = []
             bytes.reserveCapacity(document.count + 26)
-            bytes.append(contentsOf: #"{"id":"#.utf8)
-            JSONWriter.writeString(id, into: &bytes)
-            // Skip leading whitespace and the `{`; the document always has at least `model`.
-            var start = 0
-            while start < document.count, document[start] != UInt8(ascii: "{") { start += 1 }
-            start += 1
-            var next = start
-            while next < document.count, [0x20, 0x09, 0x0A, 0x0D].contains(document[next]) { next += 1 }
-            if next < document.count, document[next] != UInt8(ascii: "}") { bytes.append(UInt8(ascii: ",")) }
-            if start < document.count {
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: document[start...]))
-            } else {
-                bytes.append(UInt8(ascii: "}"))
-            }
+            JSONSplice.appendObject(id: id, members: document, to: &bytes)
             return RawJSON(trusted: bytes)
         }
     }

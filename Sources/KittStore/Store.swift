@@ -19,8 +19,18 @@ public final class Store: Sendable {
     ]
 
     public init(path: String, synchronous: Synchronous = .full) throws {
-        database = try Database(path: path, readerCount: 4, synchronous: synchronous)
-        try database.migrate(Store.migrations)
+        do {
+            database = try Database(path: path, readerCount: 4, synchronous: synchronous)
+        } catch {
+            throw StoreOpenError(path: path, underlying: error)
+        }
+        do {
+            try database.migrate(Store.migrations)
+        } catch let error as SQLiteError {
+            // "file is not a database" only surfaces at the first statement.
+            database.close()
+            throw StoreOpenError(path: path, underlying: error)
+        }
     }
 
     public func close() {

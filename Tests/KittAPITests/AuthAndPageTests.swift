@@ -73,4 +73,24 @@ struct PageTests {
         #expect(envelope["items"]?.arrayValue?.count == 2)
         #expect(Page(number: 1, size: 25).envelope(items: [], total: 0)["pages"]?.intValue == 0)
     }
+
+    /// The largest page accepted still has an offset far from overflowing; past it → 400 naming page.
+    @Test func largestPage_andBeyond() throws {
+        let largest = try Self.page("page=1000000000&per_page=100").get()
+        #expect(largest.offset == 99_999_999_900)
+        guard case .failure(let error) = Self.page("page=1000000001") else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(error.message == "page must be from 1 to 1000000000, got 1000000001")
+    }
+
+    /// Built directly (not from a request), extreme values saturate instead of trapping.
+    @Test func extremeValues_neverTrap() {
+        #expect(Page(number: Int.max, size: 100).offset == Int.max)
+        #expect(Page(number: Int.min, size: 100).offset == 0)
+        #expect(Page(number: 2, size: Int.max).offset == Int.max)
+        #expect(Page(number: 1, size: 100).envelope(items: [], total: Int.max)["pages"]?.intValue == Int.max / 100 + 1)
+        #expect(Page(number: 1, size: 0).envelope(items: [], total: 5)["pages"]?.intValue == 0)
+    }
 }

@@ -156,4 +156,15 @@ import Testing
         #expect(rig.get("/").text.contains("No results yet"))
         #expect(rig.get("/api/results").json?.arrayValue == [])
     }
+
+    /// Stored durations may be any JSON number (the API fuzzer's first finding: 1e19 trapped
+    /// in `Int(seconds.rounded())`): each renders, huge and non-finite ones as "–".
+    @Test(arguments: [
+        (1e19, "–"), (1e308, "–"), (-1e308, "–"), (Double.infinity, "–"), (Double.nan, "–"), (-1, "–"),
+        (9.3e18, "–"), (Double.leastNonzeroMagnitude, "0.0 s"), (-0.0, "0.0 s"), (59.94, "59.9 s"),
+        (42.25, "42.3 s"), (130, "2m 10s"), (3_153_599_999, "875999h 59m"),
+    ])
+    func duration_ofAnyStoredNumber(seconds: Double, shown: String) {
+        #expect(LegacyPage.duration(seconds) == shown)
+    }
 }

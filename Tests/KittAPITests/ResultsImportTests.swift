@@ -55,6 +55,34 @@ import Testing
         #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 3)
     }
 
+    /// kitt adds `"id"` when it serves a result: a document bringing its own (in any spelling),
+    /// or any key twice, is refused and reported, never stored.
+    @Test func documentsWithTheirOwnIDOrARepeatedKey_areSkipped() throws {
+        let h = try RouterHarness()
+        let root = h.directory.appendingPathComponent("results").path
+        let files: [(String, String)] = [
+            ("ok/metrics.json", document(model: "fine")),
+            ("own-id/metrics.json", #"{"id": "x", "model": "a", "engine": "vllm"}"#),
+            ("escaped-id/metrics.json", #"{"model": "a", "engine": "vllm", "\u0069d": 1}"#),
+            ("twice/metrics.json", #"{"model": "a", "engine": "vllm", "model": "b"}"#),
+            ("nested-twice/metrics.json", #"{"model": "a", "engine": "vllm", "results": [{"passed": true, "passed": false}]}"#),
+        ]
+        for (path, text) in files {
+            let full = root + "/" + path
+            try FileManager.default.createDirectory(
+                atPath: String(full[..<full.lastIndex(of: "/")!]), withIntermediateDirectories: true)
+            try Array(text.utf8).write(to: full)
+        }
+        let report = ResultImporter.run(directory: root, store: h.store)
+        #expect(report.imported == 1)
+        let reasons = Dictionary(uniqueKeysWithValues: report.skipped.map { ($0.path.replacing(root + "/", with: ""), $0.reason) })
+        #expect(reasons["own-id/metrics.json"]?.contains("'id'") == true, "\(reasons)")
+        #expect(reasons["escaped-id/metrics.json"]?.contains("'id'") == true, "\(reasons)")
+        #expect(reasons["twice/metrics.json"]?.contains("duplicate key 'model'") == true, "\(reasons)")
+        #expect(reasons["nested-twice/metrics.json"]?.contains("duplicate key 'passed'") == true, "\(reasons)")
+        #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 1)
+    }
+
     @Test func missingDirectoryIsAnError() throws {
         let h = try RouterHarness()
         let report = ResultImporter.run(directory: h.directory.path + "/nope", store: h.store)

@@ -79,8 +79,8 @@ import Testing
 
         init(_ stdout: String) {
             for line in stdout.split(separator: "\n").map(String.init) {
-                if let range = line.range(of: "listening on ") {
-                    url = String(line[range.upperBound...])
+                if line.hasPrefix("URL: ") {
+                    url = String(line.dropFirst("URL: ".count))
                     let afterColon = url.split(separator: ":").last ?? ""
                     port = Int(afterColon.prefix { $0.isNumber }) ?? 0
                 } else if line.hasPrefix("TLS CA certificate: ") {

@@ -131,4 +131,32 @@ struct HTTPRequestTests {
         let text = "org/model name é'x"
         #expect(PercentEncoding.decode(PercentEncoding.encode(text)) == text)
     }
+
+    /// Metrics and logs label by the matched pattern, never by the raw path (bounded labels).
+    @Test func responsesCarryTheMatchedPattern_andTheRegistryListsEveryRoute() {
+        let router = RouterTests.router()
+        func pattern(_ method: HTTPMethod, _ target: String) -> String? {
+            router.respond(to: HTTPRequest(method: method, target: target)).matchedRoute.map { router.patterns[$0] }
+        }
+        #expect(pattern(.get, "/api/v1/results/abc123") == "/api/v1/results/:id")
+        #expect(pattern(.delete, "/api/v1/results/abc123/") == "/api/v1/results/:id")
+        #expect(pattern(.head, "/api/v1/results") == "/api/v1/results")
+        #expect(pattern(.delete, "/api/v1/models/org/name") == "/api/v1/models/*repo_id")
+        #expect(pattern(.get, "/teapot") == "/teapot")  // a thrown error still names its route
+        #expect(pattern(.get, "/nowhere") == nil)
+        #expect(pattern(.put, "/api/v1/results/abc") == "/api/v1/results/:id")  // 405: the path's pattern
+        #expect(router.routes.count == 8)
+        #expect(router.routes.contains(RouteEntry(method: .delete, pattern: "/api/v1/models/*repo_id")))
+        #expect(Set(router.patterns).count == router.patterns.count)
+    }
+
+    /// A route registered again (the web UI's `/` over the API's index) replaces the handler
+    /// and stays one entry in the registry.
+    @Test func registeringARouteAgain_replacesItsHandler() {
+        var router = Router()
+        router.get("/") { _ in .text("api index") }
+        router.get("/") { _ in .text("web ui") }
+        #expect(router.routes == [RouteEntry(method: .get, pattern: "/")])
+        #expect(String(decoding: router.respond(to: HTTPRequest(method: .get, target: "/")).bodyBytes, as: UTF8.self) == "web ui")
+    }
 }

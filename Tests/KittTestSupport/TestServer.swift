@@ -31,6 +31,7 @@ public final class TestServer: @unchecked Sendable {
         options.authToken = TestServer.defaultToken
         options.configDirectory = APIHarness.repositoryRoot + "/Config"
         options.quiet = true
+        options.logEnabled = false
         configure(&options)
         self.options = options
         app = try WebApp.start(options, environment: [:])

@@ -13,12 +13,7 @@ struct InstallQuery {
     static let maxURLBytes = 2_048
 
     init(_ request: HTTPRequest) throws(HTTPError) {
-        if let text = request.queryValue("port") {
-            guard let value = Int(text), (1...65535).contains(value) else {
-                throw HTTPError.badRequest("port must be an integer from 1 to 65535")
-            }
-            port = value
-        }
+        if let value = try request.queryInteger("port", in: 1...65535) { port = value }
         if let name = request.queryValue("name"), !name.isEmpty {
             try AgentLimits.checkName(name)
             self.name = name

@@ -78,7 +78,20 @@ struct CampaignConfig: Sendable, Equatable {
             }
             config.suiteName = suite
         }
+        try checkRunCount(config)
         return config
+    }
+
+    /// At most this many model × engine × benchmark runs: the plan is expanded in memory.
+    static let maxRuns = 10_000
+
+    private static func checkRunCount(_ config: CampaignConfig) throws(HTTPError) {
+        let (pairs, o1) = config.models.count.multipliedReportingOverflow(by: config.engines.count)
+        let (runs, o2) = pairs.multipliedReportingOverflow(by: config.benchmarks.count)
+        guard !o1, !o2, runs <= maxRuns else {
+            throw HTTPError.badRequest(
+                "'config' plans too many runs (models × engines × benchmarks must be at most \(maxRuns))")
+        }
     }
 
     /// A stored config (written by `json`); nil when it is not an object.

@@ -8,12 +8,15 @@ public final class APIContext: Sendable {
     public let auth: Auth
     public let store: Store
     public let events: EventBus
+    /// The server's counters and process facts, for `GET /metrics`.
+    public let metrics: MetricsSource
 
-    public init(settings: APISettings, auth: Auth, store: Store, events: EventBus) {
+    public init(settings: APISettings, auth: Auth, store: Store, events: EventBus, metrics: MetricsSource = MetricsSource()) {
         self.settings = settings
         self.auth = auth
         self.store = store
         self.events = events
+        self.metrics = metrics
     }
 }
 
@@ -36,6 +39,8 @@ public struct APISettings: Sendable {
     public var quickTestTimeoutSeconds: Double = 1800
     /// Where `Config/` data files live (engines.json, Dockerfile, systemd unit); resolved at startup.
     public var configDirectory: String = ""
+    /// `--metrics-token`: the bearer `GET /metrics` requires; nil: open (the Prometheus norm).
+    public var metricsToken: String?
 
     public init() {}
 }

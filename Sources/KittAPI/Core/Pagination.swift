@@ -8,29 +8,25 @@ public struct Page: Sendable, Equatable {
 
     public static let defaultSize = 25
     public static let maxSize = 100
+    /// The largest page asked for: with `maxSize` the offset stays far from overflowing
+    /// (and from any table kitt could hold), whatever the client sends.
+    public static let maxNumber = 1_000_000_000
 
-    public var offset: Int { (number - 1) * size }
+    /// Rows to skip; saturates instead of trapping for values no request can produce.
+    public var offset: Int {
+        let (product, overflow) = (max(number, 1) - 1).multipliedReportingOverflow(by: max(size, 0))
+        return overflow ? Int.max : product
+    }
 
     public init(number: Int, size: Int) {
         self.number = number
         self.size = size
     }
 
-    /// Reads `page` and `per_page`: not an integer or < 1 → 400; per_page > 100 is clamped.
+    /// Reads `page` (1...maxNumber) and `per_page` (≥ 1; above 100 clamped): else 400 naming it.
     public init(from request: HTTPRequest) throws(HTTPError) {
-        number = try Page.positiveInteger(request, "page") ?? 1
-        size = min(try Page.positiveInteger(request, "per_page") ?? Page.defaultSize, Page.maxSize)
-    }
-
-    private static func positiveInteger(_ request: HTTPRequest, _ name: String) throws(HTTPError) -> Int? {
-        guard let text = request.queryValue(name) else { return nil }
-        guard let value = Int(text) else {
-            throw HTTPError.badRequest("\(name) must be an integer, got '\(text)'")
-        }
-        guard value >= 1 else {
-            throw HTTPError.badRequest("\(name) must be at least 1")
-        }
-        return value
+        number = try request.queryInteger("page", in: 1...Page.maxNumber) ?? 1
+        size = min(try request.queryInteger("per_page", in: 1...Int.max) ?? Page.defaultSize, Page.maxSize)
     }
 
     /// `{"items": [...], "total": N, "page": P, "per_page": K, "pages": ceil(N/K)}`.
@@ -41,7 +37,7 @@ public struct Page: Sendable, Equatable {
                 ("total", .int(total)),
                 ("page", .int(number)),
                 ("per_page", .int(size)),
-                ("pages", .int((total + size - 1) / size)),
+                ("pages", .int(size > 0 ? total / size + (total % size == 0 ? 0 : 1) : 0)),
             ]))
     }
 }

@@ -3,11 +3,12 @@ import KittJSON
 
 /// Reading and validating JSON bodies: every problem is a 400 that names the field.
 extension HTTPRequest {
-    /// The body parsed as JSON; malformed JSON → 400.
+    /// The body parsed as JSON; malformed JSON or a key repeated in one object → 400 (kitt
+    /// stores some bodies as sent, and a client must never get a key twice back).
     public func jsonBody() throws(HTTPError) -> JSON {
         if body.isEmpty { throw HTTPError.badRequest("request body must be JSON") }
         do {
-            return try JSON(parsing: body)
+            return try JSON(parsing: body, uniqueKeys: true)
         } catch {
             throw HTTPError.badRequest("malformed JSON: \(error.description)")
         }

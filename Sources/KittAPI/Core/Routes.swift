@@ -11,6 +11,8 @@ public enum Routes {
         ModelsRoutes.register(in: &router, context: context)
         QuickTestRoutes.register(in: &router, context: context)
         CampaignRoutes.register(in: &router, context: context)
+        MetricsRoutes.register(in: &router, context: context)
+        ReferenceRoutes.register(in: &router, context: context)
         return router
     }
 }

@@ -50,6 +50,8 @@ public final class EventBus: Sendable {
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
         var keepalive: KeepaliveTimer?
+        /// Called with every event, in id order, under the bus lock (the lifecycle log).
+        var observers: [@Sendable (Event) -> Void] = []
 
         var retained: [Event] { history[historyHead...].compactMap { $0 } }
     }
@@ -94,6 +96,7 @@ public final class EventBus: Sendable {
             }
             // A stream that refused (closed, or its backlog overflowed) gets nothing more.
             for key in dropped { state.subscribers.removeValue(forKey: key) }
+            for observer in state.observers { observer(event) }
             return id
         }
     }
@@ -138,6 +141,11 @@ public final class EventBus: Sendable {
         stream.onClose { [weak self] in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
         }
+    }
+
+    /// Calls `handler` with every event published from now on (quick: it runs under the bus lock).
+    public func observe(_ handler: @escaping @Sendable (Event) -> Void) {
+        state.withLock { $0.observers.append(handler) }
     }
 
     /// The retained events, oldest first (tests and replay).

@@ -5,7 +5,9 @@ enum EventRoutes {
     static func register(in router: inout Router, context: APIContext) {
         let handler: Handler = { request in
             let filter = request.pathParameters["source_id"]
-            let lastEventID = request.headers["Last-Event-ID"].flatMap { Int($0.trimmingCharacters(in: " ")) }
+            let lastEventID = try request.headers["Last-Event-ID"].map { (text) throws(HTTPError) in
+                try IntegerParameter.parse(text.trimmingCharacters(in: " "), name: "Last-Event-ID", in: 0...Int.max)
+            }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/event-stream")
             headers.add(name: "Cache-Control", value: "no-cache")

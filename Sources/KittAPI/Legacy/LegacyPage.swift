@@ -137,7 +137,8 @@ enum LegacyPage {
 
     /// `12.3 s`, or `4m 05s` from a minute on.
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "–" }
+        // A stored number may be anything JSON allows: beyond 100 years it is not a duration.
+        guard seconds.isFinite, seconds >= 0, seconds < 3_153_600_000 else { return "–" }
         if seconds < 60 {
             let tenths = Int((seconds * 10).rounded())
             return "\(tenths / 10).\(tenths % 10) s"

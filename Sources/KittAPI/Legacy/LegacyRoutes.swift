@@ -39,8 +39,7 @@ public enum LegacyRoutes {
         }
 
         router.get("/api/results/:index") { request in
-            let text = request.parameter("index")
-            guard let index = Int(text) else { throw HTTPError.badRequest("index must be an integer, got '\(text)'") }
+            let index = try request.integerParameter("index", in: Int.min...Int.max)
             guard let run = try queries.run(at: index) else { throw HTTPError.notFound("no result at index \(index)") }
             var bytes: [UInt8] = []
             appendDocument(run, to: &bytes)
@@ -75,18 +74,6 @@ public enum LegacyRoutes {
     /// `{"id":"<id>",` + the stored document after its opening brace: the document was
     /// validated as a JSON object when stored, so it is spliced as bytes, never re-encoded.
     static func appendDocument(_ run: LegacyQueries.Run, to bytes: inout [UInt8]) {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        let document = Array(run.document.utf8).drop(while: isSpace)
-        bytes.append(contentsOf: #"{"id":"#.utf8)
-        JSON.string(run.id).write(into: &bytes)
-        guard document.first == UInt8(ascii: "{") else {
-            bytes.append(UInt8(ascii: "}"))
-            return
-        }
-        let rest = document.dropFirst()
-        if let next = rest.first(where: { !isSpace($0) }), next != UInt8(ascii: "}") {
-            bytes.append(UInt8(ascii: ","))
-        }
-        bytes.append(contentsOf: rest.isEmpty ? [UInt8(ascii: "}")] : Array(rest))
+        Array(run.document.utf8).withUnsafeBytes { JSONSplice.appendObject(id: run.id, members: $0, to: &bytes) }
     }
 }

@@ -101,10 +101,7 @@ enum ModelsRoutes {
 
     /// `limit` for Devon searches: an integer 1...100, default 20.
     static func limitParameter(_ request: HTTPRequest) throws(HTTPError) -> Int {
-        guard let text = request.queryValue("limit") else { return 20 }
-        guard let value = Int(text) else { throw HTTPError.badRequest("limit must be an integer, got '\(text)'") }
-        guard value >= 1 else { throw HTTPError.badRequest("limit must be at least 1") }
-        return min(value, 100)
+        min(try request.queryInteger("limit", in: 1...Int.max) ?? 20, 100)
     }
 
     /// One page of an in-memory list, in the SPEC §4 envelope.

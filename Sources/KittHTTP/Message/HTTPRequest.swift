@@ -14,6 +14,8 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String] = [:]
     /// The peer's address, for the access log.
     public var remoteAddress: String = ""
+    /// Set by the server: the `X-Request-Id` of this request (the client's when sane, else ours).
+    public var requestID: String = ""
 
     public init(
         method: HTTPMethod, target: String, version: HTTPVersion = .http11,

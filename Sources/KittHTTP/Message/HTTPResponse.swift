@@ -18,6 +18,9 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: Body
+    /// Set by the router: the index of the matched route pattern (`Router.patterns`); nil when
+    /// no route matched. Metrics and logs label requests by pattern through it.
+    public var matchedRoute: Int?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: Body = .bytes([])) {
         self.status = status

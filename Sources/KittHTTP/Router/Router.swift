@@ -10,14 +10,34 @@ public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 /// `/results/` are the same route. Literal segments win over parameters.
 public struct Router: Sendable {
     private var root = Node()
+    /// Every (method, pattern) added, in order: the API reference and tests check it against
+    /// the declarations, so a route cannot exist undocumented.
+    public private(set) var routes: [RouteEntry] = []
+    /// The distinct patterns, normalized (`/api/v1/results`); a response's `matchedRoute` is an
+    /// index into this list, so metrics and logs label by pattern, never by raw path.
+    public private(set) var patterns: [String] = []
     /// Receives errors that were not `HTTPError`s (they become a bare 500), for logging.
     public var onUnexpectedError: (@Sendable (HTTPRequest, any Error) -> Void)?
+    /// Every (method, pattern) added, in order: the route table (the API fuzzer walks it).
+    public private(set) var declaredRoutes: [(method: HTTPMethod, pattern: String)] = []
 
     public init() {}
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        declaredRoutes.append((method, pattern))
         let segments = Router.split(pattern)
-        root.insert(segments: segments[...], method: method, handler: handler)
+        let normalized = "/" + segments.joined(separator: "/")
+        let index: Int
+        if let known = patterns.firstIndex(of: normalized) {
+            index = known
+        } else {
+            index = patterns.count
+            patterns.append(normalized)
+        }
+        // Registering a (method, pattern) again replaces its handler (the web UI's `/` over the API's).
+        let entry = RouteEntry(method: method, pattern: normalized)
+        if !routes.contains(entry) { routes.append(entry) }
+        root.insert(segments: segments[...], method: method, route: Route(handler: handler, index: index))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.get, pattern, handler) }
@@ -27,8 +47,10 @@ public struct Router: Sendable {
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add(.delete, pattern, handler) }
 
     public enum Resolution {
-        case found(Handler, parameters: [String: String])
-        case methodNotAllowed(allowed: [HTTPMethod])
+        /// `route`: the index of the matched pattern in `patterns`.
+        case found(Handler, parameters: [String: String], route: Int)
+        /// `route`: the path's pattern (the path exists, the method does not).
+        case methodNotAllowed(allowed: [HTTPMethod], route: Int?)
         case notFound
         case badPath
     }
@@ -42,36 +64,42 @@ public struct Router: Sendable {
         }
         var parameters: [String: String] = [:]
         guard let node = root.match(decoded[...], parameters: &parameters) else { return .notFound }
-        if let handler = node.handlers[method] {
-            return .found(handler, parameters: parameters)
+        if let route = node.handlers[method] {
+            return .found(route.handler, parameters: parameters, route: route.index)
         }
-        if method == .head, let handler = node.handlers[.get] {
-            return .found(handler, parameters: parameters)
+        if method == .head, let route = node.handlers[.get] {
+            return .found(route.handler, parameters: parameters, route: route.index)
         }
         var allowed = Array(node.handlers.keys)
         if node.handlers[.get] != nil { allowed.append(.head) }
-        return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
+        return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue }, route: node.handlers.first?.value.index)
     }
 
-    /// Routes and runs the handler; every failure becomes a JSON error response.
+    /// Routes and runs the handler; every failure becomes a JSON error response. The response
+    /// carries the matched pattern's index (`matchedRoute`) whatever the handler returned.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         switch resolve(method: request.method, path: request.path) {
-        case .found(let handler, let parameters):
+        case .found(let handler, let parameters, let route):
             var request = request
             request.pathParameters = parameters
+            var response: HTTPResponse
             do {
-                return try handler(request)
+                response = try handler(request)
             } catch let error as HTTPError {
-                return error.response
+                response = error.response
             } catch {
                 onUnexpectedError?(request, error)
-                return HTTPError.response(for: error)
+                response = HTTPError.response(for: error)
             }
-        case .methodNotAllowed(let allowed):
+            response.matchedRoute = route
+            return response
+        case .methodNotAllowed(let allowed, let route):
             var headers = HTTPHeaders()
             headers.add(name: "Allow", value: allowed.map(\.rawValue).joined(separator: ", "))
-            return HTTPError(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)", headers: headers)
+            var response = HTTPError(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)", headers: headers)
                 .response
+            response.matchedRoute = route
+            return response
         case .notFound:
             return HTTPError.notFound("no route for \(request.method) \(request.path)").response
         case .badPath:
@@ -83,13 +111,18 @@ public struct Router: Sendable {
         path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
+    private struct Route: Sendable {
+        let handler: Handler
+        let index: Int
+    }
+
     private struct Node: Sendable {
         var literals: [String: Node] = [:]
         var parameter: (name: String, node: Box)?
-        var wildcard: (name: String, handlers: [HTTPMethod: Handler])?
-        var handlers: [HTTPMethod: Handler] = [:]
+        var wildcard: (name: String, handlers: [HTTPMethod: Route])?
+        var handlers: [HTTPMethod: Route] = [:]
 
-        mutating func insert(segments: ArraySlice<Substring>, method: HTTPMethod, handler: @escaping Handler) {
+        mutating func insert(segments: ArraySlice<Substring>, method: HTTPMethod, route handler: Route) {
             guard let first = segments.first else {
                 handlers[method] = handler
                 return
@@ -104,10 +137,10 @@ public struct Router: Sendable {
                 let name = String(first.dropFirst())
                 let box = parameter?.node ?? Box(Node())
                 precondition(parameter == nil || parameter?.name == name, "conflicting parameter names")
-                box.node.insert(segments: rest, method: method, handler: handler)
+                box.node.insert(segments: rest, method: method, route: handler)
                 parameter = (name, box)
             } else {
-                literals[String(first), default: Node()].insert(segments: rest, method: method, handler: handler)
+                literals[String(first), default: Node()].insert(segments: rest, method: method, route: handler)
             }
         }
 
@@ -143,5 +176,16 @@ public struct Router: Sendable {
         // after that the router is shared read-only.
         var node: Node
         init(_ node: Node) { self.node = node }
+    }
+}
+
+/// One registered route: what the router serves and the API reference must document.
+public struct RouteEntry: Sendable, Hashable {
+    public let method: HTTPMethod
+    public let pattern: String
+
+    public init(method: HTTPMethod, pattern: String) {
+        self.method = method
+        self.pattern = pattern
     }
 }

@@ -44,6 +44,8 @@ final class Connection: @unchecked Sendable {
     private var pausedForBackpressure = false
     private var servedRequests = 0
     private var headStartedAt: UInt64?
+    /// Whether the first bytes of a TLS connection were checked for plain HTTP.
+    private var probedForPlainHTTP = false
     /// When the body of the request being read began (the total body deadline counts from it).
     private var bodyStartedAt: UInt64?
     /// This connection counts against its address's event-stream cap until it closes.
@@ -144,6 +146,7 @@ final class Connection: @unchecked Sendable {
     func timeoutFired() {
         let limit = deadline.load(ordering: .relaxed)
         guard state != .closed, limit != 0, limit <= Connection.now() else { return }
+        if state == .handshaking { server.metrics.recordHandshake(loop: loop.index, succeeded: false) }
         if state == .open, !parser.isIdle, !awaitingResponse, outbound.count == outboundOffset {
             // The client started a request and did not finish it in time.
             let message = bodyStartedAt == nil ? "request not received in time" : "request body not received in time"
@@ -203,8 +206,18 @@ final class Connection: @unchecked Sendable {
     }
 
     private func handshake() {
+        if !probedForPlainHTTP {
+            switch PlainHTTPProbe.inspect(fd: fd) {
+            case .noData: break
+            case .tls: probedForPlainHTTP = true
+            case .plainHTTP:
+                rejectPlainHTTP()
+                return
+            }
+        }
         switch transport.handshake() {
         case .bytes:
+            server.metrics.recordHandshake(loop: loop.index, succeeded: true)
             state = .open
             disarmWrite()
             setDeadline(after: server.configuration.headerTimeout)
@@ -212,7 +225,9 @@ final class Connection: @unchecked Sendable {
             drive()
         case .wantRead: disarmWrite()
         case .wantWrite: armWrite()
-        case .closed, .failed: closeNow()
+        case .closed, .failed:
+            server.metrics.recordHandshake(loop: loop.index, succeeded: false)
+            closeNow()
         }
     }
 
@@ -319,6 +334,7 @@ final class Connection: @unchecked Sendable {
                 bodyStartedAt = nil
                 servedRequests += 1
                 request.remoteAddress = peer
+                request.requestID = RequestID.assign(incoming: request.headers["X-Request-Id"], server: server, loop: loop)
                 dispatch(request)
             }
         }
@@ -331,10 +347,13 @@ final class Connection: @unchecked Sendable {
         }
         let started = Connection.now()
         let response = server.responder(request)
-        deliver(response, to: request, started: started)
+        deliver(response, to: request, started: started, route: response.matchedRoute)
     }
 
-    private func deliver(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64) {
+    /// `route`: the matched pattern, from the first response (a deferred one's later answer has none).
+    private func deliver(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64, route: Int?) {
+        var response = response
+        if !request.requestID.isEmpty { response.headers.set(name: "X-Request-Id", value: request.requestID) }
         switch response.body {
         case .bytes(let body):
             let keepAlive = request.wantsKeepAlive && !server.isShuttingDown
@@ -343,14 +362,15 @@ final class Connection: @unchecked Sendable {
                 into: &outbound)
             if request.method != .head { outbound.append(contentsOf: body) }
             if !keepAlive { closeAfterFlush = true }
-            server.logAccess(request, status: response.status.code, bytes: body.count, started: started)
+            server.logAccess(
+                request, route: route, status: response.status.code, bytes: body.count, started: started, loop: loop.index)
         case .deferred(let start):
             awaitingResponse = true
             let promise = ResponsePromise { [self] later in
                 loop.execute {
                     guard self.state != .closed else { return }
                     self.awaitingResponse = false
-                    self.deliver(later, to: request, started: started)
+                    self.deliver(later, to: request, started: started, route: route)
                     self.drive()
                 }
             }
@@ -362,7 +382,8 @@ final class Connection: @unchecked Sendable {
             HTTPResponseSerializer.head(
                 response, version: request.version, framing: .untilClose, keepAlive: keepAlive, into: &outbound)
             if !keepAlive { closeAfterFlush = true }
-            server.logAccess(request, status: response.status.code, bytes: 0, started: started)
+            server.logAccess(
+                request, route: route, status: response.status.code, bytes: 0, started: started, loop: loop.index)
         case .stream(let start):
             guard server.streamStarting(for: peer) else {
                 respondWithError(
@@ -372,12 +393,13 @@ final class Connection: @unchecked Sendable {
                 return
             }
             holdsStreamSlot = true
-            startStream(response, start, to: request, started: started)
+            startStream(response, start, to: request, started: started, route: route)
         }
     }
 
     private func startStream(
-        _ response: HTTPResponse, _ start: @Sendable (any ResponseStream) -> Void, to request: HTTPRequest, started: UInt64
+        _ response: HTTPResponse, _ start: @Sendable (any ResponseStream) -> Void, to request: HTTPRequest, started: UInt64,
+        route: Int?
     ) {
         var head: [UInt8] = []
         HTTPResponseSerializer.head(
@@ -386,7 +408,8 @@ final class Connection: @unchecked Sendable {
         streamBacklog.add(head.count, ordering: .relaxed)
         state = .streaming
         deadline.store(0, ordering: .relaxed)
-        server.logAccess(request, status: response.status.code, bytes: 0, started: started)
+        server.logAccess(
+            request, route: route, status: response.status.code, bytes: 0, started: started, loop: loop.index)
         flush()
         if state == .streaming { start(self) }
     }
@@ -408,9 +431,27 @@ final class Connection: @unchecked Sendable {
         outbound.append(contentsOf: body)
         closeAfterFlush = true
         pauseReading()
-        server.logAccess(
-            HTTPRequest(method: HTTPMethod("-"), target: "-"), status: status.code, bytes: body.count,
-            started: Connection.now())
+        var rejected = HTTPRequest(method: HTTPMethod("-"), target: "-")
+        rejected.remoteAddress = peer
+        server.logAccess(rejected, route: nil, status: status.code, bytes: body.count, started: Connection.now(), loop: loop.index)
+    }
+
+    /// Plain HTTP on the TLS port: a plain-text 400 written straight to the socket (no TLS
+    /// session exists), then the usual lingering close.
+    private func rejectPlainHTTP() {
+        probedForPlainHTTP = true
+        let response = PlainHTTPProbe.response(port: server.port)
+        _ = response.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        server.metrics.recordHandshake(loop: loop.index, succeeded: false)
+        var request = HTTPRequest(method: HTTPMethod("-"), target: "-")
+        request.remoteAddress = peer
+        server.logAccess(request, route: nil, status: 400, bytes: response.count, started: Connection.now(), loop: loop.index)
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+        state = .lingering
+        disarmWrite()
+        deadline.store(Connection.now() + 2_000_000_000, ordering: .relaxed)
+        resumeReading()
+        discardUntilEOF()
     }
 
     // MARK: Closing after a response
@@ -571,6 +612,7 @@ extension Connection: ResponseStream {
         let backlog = streamBacklog.add(bytes.count, ordering: .relaxed).newValue
         if backlog > server.configuration.maxStreamBacklogBytes {
             // Too slow a reader: drop it rather than buffer without bound or slow publishers.
+            server.metrics.streamDrops.add(1, ordering: .relaxed)
             loop.execute { [self] in closeNow() }
             return false
         }

@@ -15,6 +15,10 @@ import Synchronization
 /// (inside `run`); other threads talk to the loop only through `execute`, whose task list is
 /// behind a mutex, and the eventfd that wakes it.
 final class EventLoop: @unchecked Sendable {
+    /// Which loop this is: its metrics slot and its request-id sequence.
+    let index: Int
+    /// Request ids issued on this loop (loop thread only).
+    var nextRequestNumber: UInt64 = 0
     let scratch: UnsafeMutableRawBufferPointer
     private let epoll: Int32
     private let wakeup: Int32
@@ -27,6 +31,7 @@ final class EventLoop: @unchecked Sendable {
     private let started = Atomic<Bool>(false)
 
     init(index: Int) {
+        self.index = index
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         epoll = kitt_epoll_create()
         wakeup = kitt_eventfd()

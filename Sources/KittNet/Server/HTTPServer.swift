@@ -15,6 +15,10 @@ public final class HTTPServer: Sendable {
     let responder: @Sendable (HTTPRequest) -> HTTPResponse
     private let accessLog: (@Sendable (AccessRecord) -> Void)?
     private let loops: [EventLoop]
+    /// Request, connection and TLS counters (per loop; see ServerMetrics).
+    public let metrics: ServerMetrics
+    /// A random prefix so request ids differ across restarts.
+    let requestIDPrefix = RequestID.processPrefix()
     private let acceptQueue = DispatchQueue(label: "kitt.accept")
 
     private struct State: @unchecked Sendable {
@@ -48,7 +52,10 @@ public final class HTTPServer: Sendable {
         self.accessLog = accessLog
         let count = configuration.loopCount > 0 ? configuration.loopCount : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         self.loops = (0..<count).map { EventLoop(index: $0) }
+        self.metrics = ServerMetrics(loopCount: count, routePatterns: configuration.routePatterns)
     }
+
+    public var isTLS: Bool { configuration.tls != nil }
 
     public var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
@@ -94,7 +101,9 @@ public final class HTTPServer: Sendable {
                 return
             }
             guard let (fd, peer) = accepted else { return }
+            metrics.accepted.add(1, ordering: .relaxed)
             if openConnections.load(ordering: .relaxed) >= configuration.maxConnections {
+                metrics.rejectedAtCapacity.add(1, ordering: .relaxed)
                 Glibc.close(fd)
                 continue
             }
@@ -174,13 +183,18 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    func logAccess(_ request: HTTPRequest, status: Int, bytes: Int, started: UInt64) {
+    /// On the connection's loop, once per answer: metrics, then the access log.
+    func logAccess(_ request: HTTPRequest, route: Int?, status: Int, bytes: Int, started: UInt64, loop: Int) {
+        let nanoseconds = Connection.now() &- started
+        metrics.recordRequest(loop: loop, route: route, method: request.method, status: status, nanoseconds: nanoseconds)
         guard let accessLog else { return }
-        let seconds = Double(Connection.now() &- started) / 1e9
+        let label = route.flatMap { $0 >= 0 && $0 < metrics.routes.count ? metrics.routes[$0] : nil }
         accessLog(
             AccessRecord(
-                method: request.method.rawValue, path: request.path, status: status, bytes: bytes,
-                durationSeconds: seconds, peer: request.remoteAddress))
+                method: request.method.rawValue, path: request.path, target: request.target, status: status,
+                bytes: bytes, durationSeconds: Double(nanoseconds) / 1e9, peer: request.remoteAddress,
+                userAgent: request.headers["User-Agent"], requestID: request.requestID,
+                route: label ?? ServerMetrics.unmatchedRoute, loggedAt: RequestID.wallClock()))
     }
 
     /// Graceful shutdown: stop accepting, close idle and streaming connections, let requests in

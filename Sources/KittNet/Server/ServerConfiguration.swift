@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var maxStreamBacklogBytes: Int = 1 << 20
     /// Serial queues that run connection work; default one per core.
     public var loopCount: Int = 0
+    /// The router's patterns (`Router.patterns`): the route labels of the request metrics.
+    public var routePatterns: [String] = []
 
     // Fairness between clients (SPEC §7.2): one address cannot take the whole server.
     /// Open connections one client address may hold; more are answered 503 and closed.
@@ -35,8 +37,16 @@ public struct ServerConfiguration: Sendable {
 public struct AccessRecord: Sendable {
     public let method: String
     public let path: String
+    /// The request target as sent, query string included.
+    public let target: String
     public let status: Int
     public let bytes: Int
     public let durationSeconds: Double
     public let peer: String
+    public let userAgent: String?
+    public let requestID: String
+    /// The matched route pattern (`unmatched` when none matched).
+    public let route: String
+    /// Wall-clock time the answer was logged (seconds since the epoch), like nginx's `$time_local`.
+    public let loggedAt: Double
 }

@@ -32,8 +32,9 @@ public enum Socket {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = passive ? AI_PASSIVE | AI_NUMERICSERV : AI_NUMERICSERV
         var results: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else {
-            throw SystemError("getaddrinfo(\(host ?? "*"))", errno: passive ? EINVAL : EHOSTUNREACH)
+        let status = getaddrinfo(host, String(port), &hints, &results)
+        guard status == 0, let first = results else {
+            throw AddressError(host: host ?? "*", port: port, code: status == 0 ? EAI_NONAME : status, systemErrno: errno)
         }
         defer { freeaddrinfo(results) }
         var lastError = SystemError(passive ? "bind" : "connect \(host ?? ""):\(port)", errno: EADDRNOTAVAIL)
