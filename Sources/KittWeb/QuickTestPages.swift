@@ -34,6 +34,7 @@ enum QuickTestPages {
             ui.page(
                 request, title: "New quick test", section: .quicktests,
                 reads: ["/api/v1/agents?per_page=100", "/api/v1/quicktest/models?per_page=100", "/api/v1/models/local?per_page=100"]
+                    + (ui.features.engineProfiles ? ["/api/v1/engines/profiles"] : [])
             ) { viewer, answers in
                 newForm(answers, viewer: viewer, catalog: catalog, agent: request.queryValue("agent"),
                     model: request.queryValue("model"))
@@ -171,8 +172,8 @@ enum QuickTestPages {
                             el("option", .value("native")) { "native" }
                         }
                     }
-                    UI.field("Engine profile", id: "profile_id", hint: "Optional profile id.", errorNames: "profile_id") {
-                        void("input", .type("text"), .id("profile_id"), .name("profile_id"), Attribute("data-optional", ""))
+                    UI.field("Engine profile", id: "profile_id", errorNames: "profile_id") {
+                        profilePicker(answers.count > 3 ? answers[3] : nil)
                     }
                 }
                 el("label") {
@@ -181,6 +182,23 @@ enum QuickTestPages {
                 }
                 UI.formFooter { el("button", .type("submit")) { "Start quick test" } }
             }
+    }
+
+    /// The engine profiles as a select when the server has them, else a free-text profile id.
+    static func profilePicker(_ answer: APIBridge.Answer?) -> HTML {
+        let profiles = (answer?.object?["profiles"]?.arrayValue ?? []).compactMap(\.objectValue)
+        guard answer?.ok == true else {
+            return void("input", .type("text"), .id("profile_id"), .name("profile_id"), Attribute("data-optional", ""),
+                Attribute("placeholder", "optional profile id"))
+        }
+        return el("select", .id("profile_id"), .name("profile_id"), Attribute("data-optional", "")) {
+            el("option", .value("")) { profiles.isEmpty ? "none defined" : "none" }
+            for profile in profiles {
+                el("option", .value(UI.string(profile["id"]))) {
+                    UI.string(profile["name"]) + " (" + UI.string(profile["engine"]) + ")"
+                }
+            }
+        }
     }
 
     static func detail(_ answers: [APIBridge.Answer]) -> HTML {

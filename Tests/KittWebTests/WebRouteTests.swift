@@ -84,7 +84,9 @@ final class WebHarness: @unchecked Sendable {
         #expect(!without.call(.get, "/agents/\(agentID)", headers: [("Cookie", cookie)]).text.contains("rotate-token"))
 
         let with = try WebHarness { api in
-            api.get("/api/v1/engines/profiles") { _ in .json(["profiles": []]) }
+            api.get("/api/v1/engines/profiles") { _ in
+                .json(["profiles": [["id": "p1", "name": "fast <b>", "engine": "vllm"]]])
+            }
             api.post("/api/v1/agents/:id/rotate-token") { _ in .json(["token": "t"]) }
         }
         let again = with.api.admin(.post, "/api/v1/agents/register", json: ["name": "gpu-c", "hostname": "h"])
@@ -92,7 +94,9 @@ final class WebHarness: @unchecked Sendable {
         let (cookie2, _) = try with.signIn()
         #expect(with.call(.get, "/", headers: [("Cookie", cookie2)]).text.contains("href=\"/profiles\""))
         #expect(with.call(.get, "/agents/\(againID)", headers: [("Cookie", cookie2)]).text.contains("/rotate-token"))
-        #expect(with.call(.get, "/profiles").text.contains("No engine profiles yet"))
+        #expect(with.call(.get, "/profiles").text.contains("fast &lt;b&gt;"))
+        #expect(with.call(.get, "/quicktests/new").text.contains("<option value=\"p1\">fast &lt;b&gt; (vllm)</option>"))
+        #expect(without.call(.get, "/quicktests/new").text.contains("placeholder=\"optional profile id\""))
     }
 
     @Test func rootServesBrowsersTheDashboardAndJSONClientsTheAPI() throws {
