@@ -49,6 +49,8 @@ public final class WebSessions: Sendable {
         let session = Session(csrfToken: csrf, expiresAt: now + lifetime)
         let hash = SHA256.hex(id)
         let issued = Issued(id: id, csrfToken: csrf, lifetime: lifetime)
+        // Expired sessions go when a new one is made (the store drops their rows in the same write).
+        sessions.withLock { table in table = table.filter { $0.value.expiresAt > now } }
         guard let store else {
             sessions.withLock { $0[hash] = session }
             completion(.success(issued))

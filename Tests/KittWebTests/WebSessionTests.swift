@@ -45,9 +45,15 @@ func end(_ sessions: WebSessions, _ id: String) {
         #expect(sessions.session(id: "") == nil)
         clock.advance(59)
         #expect(sessions.session(id: issued.id) != nil)
+        let later = try issue(sessions)
         clock.advance(2)
         #expect(sessions.session(id: issued.id) == nil)
-        #expect(sessions.count == 0)
+        #expect(sessions.count == 1)
+        // Making a session forgets the expired ones, even those nobody looked up.
+        clock.advance(60)
+        _ = try issue(sessions)
+        #expect(sessions.count == 1)
+        #expect(sessions.session(id: later.id) == nil)
     }
 
     @Test func sessionsSurviveARestartAndOnlyTheirHashIsStored() throws {
