@@ -18,7 +18,9 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -129,6 +131,18 @@ try:
     shoot("dashboard-empty")
     go("/signin")
     shoot("signin")
+
+    # Keyboard: the first Tab reaches the skip link, focus is visibly outlined, and Tab walks the nav.
+    go("/")
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+    focused = driver.switch_to.active_element
+    check(focused.get_attribute("class") == "skip", "the first Tab stop is the skip link")
+    check(focused.value_of_css_property("outline-style") != "none", "focus is visible")
+    ActionChains(driver).send_keys(Keys.TAB).send_keys(Keys.TAB).perform()
+    check(driver.switch_to.active_element.text == "Dashboard", "Tab reaches the navigation")
+    ActionChains(driver).send_keys(Keys.TAB).send_keys(Keys.ENTER).perform()
+    wait.until(lambda d: d.current_url.endswith("/agents"))
+    passed("keyboard")
 
     # The install one-liner follows what is typed, quoted for the shell.
     go("/agents/new")

@@ -42,7 +42,7 @@ import Testing
         let status = child.waitForExit(timeout: 110)
         if status == nil { child.signal(SIGKILL) }
         let scenarios = [
-            "install-command", "sign-in", "agent-live", "quicktest-live-log", "campaign-wizard", "campaign-edit-draft", "compare-charts", "hostile-name", "csrf",
+            "keyboard", "install-command", "sign-in", "agent-live", "quicktest-live-log", "campaign-wizard", "campaign-edit-draft", "compare-charts", "hostile-name", "csrf",
             "sign-out",
         ]
         for scenario in scenarios {
