@@ -140,6 +140,10 @@ enum AssetScript {
     if (s) s.textContent = text;
   }
 
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && ev.target.id === "devon-q") { ev.preventDefault(); devonSearch(); }
+  });
+
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     if (!form.dataset || !form.dataset.api) return;
@@ -213,6 +217,8 @@ enum AssetScript {
         });
       return;
     }
+    var d = ev.target.closest && ev.target.closest("button[data-devon-search]");
+    if (d) { devonSearch(); return; }
     var c = ev.target.closest && ev.target.closest("button[data-copy]");
     if (c) {
       var src = document.getElementById(c.dataset.copy);
@@ -227,6 +233,31 @@ enum AssetScript {
       }
     }
   });
+
+  // Quick test: Devon's search results join the model suggestions (their repo id is the model).
+  function devonSearch() {
+    var q = document.getElementById("devon-q").value.trim();
+    var out = document.getElementById("devon-status");
+    var list = document.getElementById("model-options");
+    if (!q) { out.textContent = "Type a few words to search."; return; }
+    out.textContent = "Searching…";
+    fetch("/ui/api/v1/models/search?limit=20&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (r) {
+        if (!r.ok) { out.textContent = (r.data && r.data.error) || "Search failed."; return; }
+        list.querySelectorAll("option[data-devon]").forEach(function (o) { o.remove(); });
+        (r.data.items || []).forEach(function (item) {
+          var o = document.createElement("option");
+          o.value = item.repo_id;
+          o.textContent = item.name + " (Devon, " + item.size_gb + " GB)";
+          o.dataset.devon = "";
+          list.appendChild(o);
+        });
+        var n = (r.data.items || []).length;
+        out.textContent = n + " found: pick one in the Model field.";
+        document.getElementById("model_path").focus();
+      }).catch(function () { out.textContent = "Search failed."; });
+  }
 
   // Campaign wizard: models × engines × benchmarks, shown while choosing.
   function wizard(form) {

@@ -88,6 +88,9 @@ fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .8r
 .check-result.bad { color: var(--bad); border-color: var(--bad); }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: 1rem; }
 .filters .field { min-width: 10rem; flex: 1 1 10rem; }
+.devon-search { margin-bottom: 0; }
+.devon-search .hint { flex-basis: 100%; margin: 0; }
+.devon-search .hint:empty { display: none; }
 .table-wrap + .actions { margin-top: .75rem; }
 .pager { display: flex; gap: .5rem; align-items: center; justify-content: center; margin: 1rem 0; flex-wrap: wrap; }
 pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }

@@ -147,6 +147,14 @@ enum QuickTestPages {
                         }
                     }
                 }
+                el("div", .class("filters devon-search")) {
+                    UI.field("Search Devon for a model", id: "devon-q") {
+                        void("input", .type("search"), .id("devon-q"), Attribute("data-local", ""),
+                            Attribute("placeholder", "e.g. qwen 7b"))
+                    }
+                    el("button", .type("button"), .class("secondary"), Attribute("data-devon-search", "")) { "Search" }
+                    el("p", .class("hint"), .id("devon-status"), Attribute("role", "status"))
+                }
                 UI.field("Engine", id: "engine_name", errorNames: "engine_name engine") {
                     el("select", .id("engine_name"), .name("engine_name")) {
                         for engine in catalog.engines {

@@ -191,6 +191,8 @@ try:
 
     # 4. A quick test from the form, with the format check, then its log arriving live.
     go("/quicktests/new?agent=" + agent_id)
+    driver.find_element(By.ID, "devon-q").send_keys("qwen 7b\n")
+    wait.until(lambda d: "Devon is not configured" in text_of("#devon-status"))
     driver.find_element(By.ID, "model_path").send_keys("/models/llama-3-8b.Q4_K_M.gguf")
     Select(driver.find_element(By.ID, "engine_name")).select_by_value("vllm")
     wait.until(lambda d: "does not run gguf" in text_of("[data-format-result]"))
