@@ -26,7 +26,8 @@ public final class WebApp: Sendable {
     private let store: Store?
     private let log: Log
     private let background: BackgroundServices
-    private let lock: InstanceLock
+    /// nil for `--legacy`: the read-only dashboard may run beside the server on the same database.
+    private let lock: InstanceLock?
 
     /// Open client connections (tests watch it drop after closes and shutdown).
     public var connectionCount: Int { server.connectionCount }
@@ -98,14 +99,15 @@ public final class WebApp: Sendable {
         self.startupWarnings = warnings
 
         let databasePath = options.databasePath ?? dataDirectory + "/kitt.db"
-        // One server per database; `kitt restore` checks this lock too.
-        let lock = try InstanceLock.acquire(databasePath: databasePath)
+        // One server per database; `kitt restore` checks this lock too. The legacy dashboard
+        // only reads, so it may run beside the server (as KITT's did) and takes no lock.
+        let lock = options.legacy ? nil : try InstanceLock.acquire(databasePath: databasePath)
         self.lock = lock
         let store: Store
         do {
             store = try Store(path: databasePath)
         } catch {
-            lock.release()
+            lock?.release()
             throw error
         }
         self.store = store
@@ -198,7 +200,7 @@ public final class WebApp: Sendable {
         context?.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
         store?.close()
-        lock.release()
+        lock?.release()
         log.flush()
     }
 
