@@ -176,8 +176,11 @@ public struct WebUI: Sendable {
     /// the forms make). The browser's own Authorization header is never passed on.
     private func registerProxy(in router: inout Router) {
         let handler: Handler = { request in
-            let target = String(request.target.dropFirst(3))  // "/ui/api/v1/x?y" → "/api/v1/x?y"
-            guard target.hasPrefix("/api/v1/") else { throw HTTPError.notFound("no route for \(request.path)") }
+            // "/ui/api/v1/x?y" → "/api/v1/x?y" (from the path, so an absolute-form target works too).
+            let path = String(request.path.dropFirst(3))
+            guard request.path.hasPrefix("/ui/api/v1/") else { throw HTTPError.notFound("no route for \(request.path)") }
+            let query = request.target.firstIndex(of: "?").map { String(request.target[$0...]) } ?? ""
+            let target = path + query
             let asAdmin: Bool
             if request.method == .get || request.method == .head {
                 asAdmin = viewer(for: request).signedIn

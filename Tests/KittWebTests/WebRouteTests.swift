@@ -163,6 +163,10 @@ final class WebHarness: @unchecked Sendable {
             headers: [json, ("Cookie", cookie), ("X-CSRF-Token", csrf)])
         #expect(bad.status == 400)
         #expect(bad.json?["error"]?.stringValue?.contains("heartbeat_interval_s") == true)
+        // An absolute-form target reaches the same API route.
+        let absolute = web.call(.patch, "https://localhost/ui/api/v1/agents/\(agentID)?x=1", body: "{\"notes\":\"abs\"}",
+            headers: [json, ("Cookie", cookie), ("X-CSRF-Token", csrf)])
+        #expect(absolute.status == 200, "\(absolute.text)")
         // Only /ui/api/v1/ reaches the API.
         #expect(web.call(.post, "/ui/api/health", headers: [("Cookie", cookie), ("X-CSRF-Token", csrf)]).status == 404)
 
