@@ -193,13 +193,15 @@ enum AgentPages {
             el("h2") { "Maintenance" }
             el("div", .class("actions")) {
                 el("button", .type("button"), .class("secondary"), Attribute("data-action", api + "/cleanup"),
-                    Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "command_id")) {
+                    Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "command_id"),
+                    Attribute("data-show-prefix", "Cleanup queued for the next heartbeat: command ")) {
                     "Clean up storage"
                 }
                 if viewer.features.rotateToken {
                     el("button", .type("button"), .class("secondary"), Attribute("data-action", api + "/rotate-token"),
                         Attribute("data-confirm", "Rotate this agent's token? The old one stops working at once."),
-                        Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "token")) {
+                        Attribute("data-output", "maintenance-output"), Attribute("data-show-field", "token"),
+                    Attribute("data-show-prefix", "New token (shown once; put it in the agent's config): ")) {
                         "Rotate token"
                     }
                 }
@@ -224,7 +226,7 @@ enum AgentPages {
         ("model_storage_dir", "Model storage directory", "Where the agent keeps models."),
         ("model_share_source", "Model share source", "An NFS/SMB source to mount, or empty."),
         ("model_share_mount", "Model share mount point", ""),
-        ("auto_cleanup", "Automatic cleanup", "true or false."),
+        ("auto_cleanup", "Automatic cleanup", "Remove models after runs to free space."),
         ("heartbeat_interval_s", "Heartbeat interval (s)", "10 to 300."),
         ("kitt_image", "KITT image", "Container image for docker runs; empty for the default."),
     ]
@@ -237,8 +239,17 @@ enum AgentPages {
                     Attribute("data-done", "Settings saved; the agent gets them with its next heartbeat.")) {
                     for setting in settingKeys {
                         UI.field(setting.label, id: setting.key, hint: setting.hint.isEmpty ? nil : setting.hint) {
-                            void("input", .type("text"), .id(setting.key), .name(setting.key),
-                                .value(UI.string(values[setting.key])))
+                            if setting.key == "auto_cleanup" {
+                                el("select", .id(setting.key), .name(setting.key)) {
+                                    for option in ["true", "false"] {
+                                        element("option", UI.string(values[setting.key]) == option
+                                            ? [.value(option), .flag("selected")] : [.value(option)], HTML(text: option))
+                                    }
+                                }
+                            } else {
+                                void("input", .type("text"), .id(setting.key), .name(setting.key),
+                                    .value(UI.string(values[setting.key])))
+                            }
                         }
                     }
                     UI.formFooter { el("button", .type("submit")) { "Save settings" } }

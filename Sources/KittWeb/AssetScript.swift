@@ -209,7 +209,7 @@ enum AssetScript {
             return;
           }
           if (out && b.dataset.showField) {
-            out.textContent = r.data[b.dataset.showField];
+            out.textContent = (b.dataset.showPrefix || "") + r.data[b.dataset.showField];
             out.hidden = false;
             return;
           }

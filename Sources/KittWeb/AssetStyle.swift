@@ -104,7 +104,7 @@ pre.log, pre.script { background: var(--code); color: var(--code-text); padding:
 figure.chart { margin: 0; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
 figure.chart figcaption { font-weight: 600; margin-bottom: .25rem; overflow-wrap: anywhere; }
 svg.bars { width: 100%; max-width: 560px; height: auto; display: block; }
-svg.bars text { fill: var(--text); font-size: 12px; }
+svg.bars text { fill: var(--text); font-size: 14px; }
 svg.bars text.value { fill: var(--muted); }
 svg.bars rect.bar { fill: var(--accent); opacity: .55; }
 svg.bars rect.bar.best { fill: var(--ok); opacity: .9; }

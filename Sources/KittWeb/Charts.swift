@@ -46,7 +46,7 @@ enum Charts {
     }
 
     static func clip(_ label: String) -> String {
-        label.count > 28 ? String(label.prefix(27)) + "…" : label
+        label.count > 24 ? String(label.prefix(23)) + "…" : label
     }
 
     static func fmt(_ value: Double) -> String {

@@ -9,6 +9,7 @@ Usage: webui.py --url https://localhost:PORT --token ADMIN --ca CA.pem [--screen
 import argparse
 import json
 import os
+import signal
 import ssl
 import sys
 import time
@@ -58,6 +59,13 @@ def browser():
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+# A stuck run ends itself (and its browser) before the Swift test's own 110 s limit.
+def out_of_time(signum, frame):
+    raise TimeoutError("webui.py ran for 100 s")
+
+
+signal.signal(signal.SIGALRM, out_of_time)
+signal.alarm(100)
 driver = browser()
 # Live regions are swapped whole, so an element found a moment ago may be gone: retry.
 wait = WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
@@ -313,6 +321,16 @@ try:
         except NoAlertPresentException:
             pass
     passed("hostile-name")
+
+    # An action button: cleanup is queued and the next heartbeat hands it out.
+    go("/agents/" + agent_id)
+    driver.find_element(By.XPATH, "//button[normalize-space()='Clean up storage']").click()
+    wait.until(lambda d: "Cleanup queued for the next heartbeat" in text_of("#maintenance-output"))
+    types = []
+    for _ in range(5):
+        types += [c["type"] for c in api("POST", f"/api/v1/agents/{agent_id}/heartbeat", {"status": "idle"})[1]["commands"]]
+    check("cleanup_storage" in types, f"heartbeat commands {types}")
+    passed("agent-cleanup")
 
     # 8. Writes without (or with a wrong) CSRF token are refused; with it, they work.
     go("/agents/" + agent_id)
