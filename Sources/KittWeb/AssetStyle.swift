@@ -99,7 +99,7 @@ pre.log, pre.script { background: var(--code); color: var(--code-text); padding:
 .secret { background: var(--code); color: var(--code-text); padding: .5rem; border-radius: 6px; overflow-wrap: anywhere; }
 .notice { padding: .6rem .9rem; border-radius: 6px; border: 1px solid var(--warn); color: var(--warn); margin-bottom: 1rem; }
 .error-box { padding: .6rem .9rem; border-radius: 6px; border: 1px solid var(--bad); color: var(--bad); margin-bottom: 1rem; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 1rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 1rem; }
 @media (max-width: 480px) { .charts { grid-template-columns: 1fr; } }
 figure.chart { margin: 0; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
 figure.chart figcaption { font-weight: 600; margin-bottom: .25rem; overflow-wrap: anywhere; }

@@ -18,7 +18,7 @@ enum Charts {
         let finite = bars.filter { $0.value.isFinite }
         let best = lowerIsBetter ? finite.map(\.value).min() : finite.map(\.value).max()
         let scale = finite.map { abs($0.value) }.max() ?? 0
-        let width = 460.0, labelWidth = 190.0, valueWidth = 80.0, row = 26.0
+        let width = 480.0, labelWidth = 205.0, valueWidth = 70.0, row = 26.0
         let barSpace = width - labelWidth - valueWidth
         let height = row * Double(max(bars.count, 1)) + 6
         return el("figure", .class("chart"), Attribute("data-metric", title)) {
@@ -46,7 +46,7 @@ enum Charts {
     }
 
     static func clip(_ label: String) -> String {
-        label.count > 24 ? String(label.prefix(23)) + "…" : label
+        label.count > 27 ? String(label.prefix(26)) + "…" : label
     }
 
     static func fmt(_ value: Double) -> String {
