@@ -23,9 +23,10 @@ let package = Package(
 
         // Libraries, in dependency order.
         .target(name: "KittJSON", swiftSettings: settings),
+        .target(name: "KittThreads", swiftSettings: settings),
         .target(name: "KittHTTP", dependencies: ["KittJSON"], swiftSettings: settings),
-        .target(name: "KittNet", dependencies: ["KittHTTP", "COpenSSL", "CKittSystem"], swiftSettings: settings),
-        .target(name: "KittSQLite", dependencies: ["CSQLite"], swiftSettings: settings),
+        .target(name: "KittNet", dependencies: ["KittHTTP", "KittThreads", "COpenSSL", "CKittSystem"], swiftSettings: settings),
+        .target(name: "KittSQLite", dependencies: ["CSQLite", "KittThreads"], swiftSettings: settings),
         .target(name: "KittStore", dependencies: ["KittSQLite", "KittJSON"], swiftSettings: settings),
         .target(
             name: "KittAPI",

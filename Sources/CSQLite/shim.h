@@ -28,6 +28,13 @@ static inline int kitt_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const voi
     return sqlite3_bind_blob64(stmt, index, bytes, length, SQLITE_TRANSIENT);
 }
 
+// Turns off SQLite's memory statistics: with them on, every allocation takes a global mutex
+// (kitt never reads them). Only takes effect before SQLite is first used in the process
+// (SQLITE_MISUSE afterwards, which is harmless).
+static inline int kitt_sqlite_disable_memstatus(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 // WAL size tracking for kitt's own checkpoint policy. sqlite3_wal_hook calls this after
 // every commit with the number of frames in the WAL (since its last restart); installing
 // it also turns off SQLite's automatic checkpoint (which is itself a wal hook).

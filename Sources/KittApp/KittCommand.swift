@@ -78,7 +78,10 @@ public enum KittCommand {
     static let importHelp = """
         Usage: kitt import DIR [--data-dir DIR] [--db FILE]
 
-        Load every metrics.json under DIR into the store (files already imported are skipped).
+        Load every metrics.json under DIR into the store. Files already imported are skipped;
+        each invalid file is named on stderr. Progress goes to stderr (a live line on a
+        terminal, a plain line every few seconds otherwise); the summary to stdout.
+        Exit status: 0, or 1 when any file was invalid or the import failed.
         """
 
     /// `kitt import DIR`: prints what was imported and what was skipped, and why.
@@ -105,9 +108,19 @@ public enum KittCommand {
             if let warning = try Files.makePrivateDirectory(data) { printError(warning) }
             let store = try Store(path: databasePath ?? data + "/kitt.db")
             defer { store.close() }
-            let report = ResultImporter.run(directory: directory, store: store)
-            print(report.description)
-            return report.error == nil ? 0 : 1
+            let progress = ImportProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)
+            let report = ResultImporter.run(
+                directory: directory, store: store, progressEvery: progress.interval,
+                onInvalid: { path, reason in progress.clear(); printError("invalid \(path): \(reason)") },
+                onProgress: progress.show)
+            progress.clear()
+            if let error = report.error, report.imported + report.alreadyImported + report.invalid == 0 {
+                printError("kitt import: \(error)")  // nothing happened: no summary to contradict it
+                return 1
+            }
+            print(report.summary)
+            if let error = report.error { printError("kitt import: \(error)") }
+            return report.error == nil && report.invalid == 0 ? 0 : 1
         } catch let error as UsageError {
             printError("kitt import: \(error.description)")
             return 2

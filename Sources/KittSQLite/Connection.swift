@@ -14,6 +14,9 @@ public final class Connection {
     private var walFrames: UnsafeMutablePointer<Int32>?
     /// Bound on cached statements, so SQL built at run time cannot grow the cache forever.
     private static let statementCacheLimit = 256
+    /// The open transaction's accumulators (see `CommitAccumulator`): the outermost scope
+    /// first, then one per `writeAsync` body being run.
+    private var accumulatorScopes: [AccumulatorScope] = []
 
     init(path: String, flags: Int32) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -133,6 +136,44 @@ public final class Connection {
 
     /// False between BEGIN and COMMIT/ROLLBACK.
     public var isAutocommit: Bool { handle.map { sqlite3_get_autocommit($0) != 0 } ?? true }
+
+    // MARK: - Commit accumulators (the writer only)
+
+    /// The current transaction's accumulator of type `A`, created on first use.
+    public func accumulator<A: CommitAccumulator>(_ type: A.Type) -> A {
+        if accumulatorScopes.isEmpty { accumulatorScopes.append(AccumulatorScope()) }
+        let key = ObjectIdentifier(type)
+        let last = accumulatorScopes.count - 1
+        if let found = accumulatorScopes[last].find(key) as? A { return found }
+        let fresh = A()
+        accumulatorScopes[last].add(key, fresh)
+        return fresh
+    }
+
+    /// Opens a nested scope (a `writeAsync` body in its savepoint).
+    func beginAccumulatorScope() {
+        if accumulatorScopes.isEmpty { accumulatorScopes.append(AccumulatorScope()) }
+        accumulatorScopes.append(AccumulatorScope())
+    }
+
+    /// Closes the innermost scope: its accumulators join the enclosing scope when `keep`,
+    /// else they are dropped (the body's savepoint was rolled back).
+    func endAccumulatorScope(keep: Bool) {
+        guard accumulatorScopes.count >= 2, let inner = accumulatorScopes.popLast() else { return }
+        if keep { accumulatorScopes[accumulatorScopes.count - 1].absorb(inner) }
+    }
+
+    /// Flushes every accumulator of the transaction (before COMMIT), forgets them and
+    /// returns them (for `didCommit` once COMMIT has succeeded).
+    func flushAccumulators() throws -> [any CommitAccumulator] {
+        let flushed = accumulatorScopes.flatMap { $0.items.map(\.value) }
+        accumulatorScopes = []
+        for accumulator in flushed { try accumulator.flush(into: self) }
+        return flushed
+    }
+
+    /// Forgets the transaction's accumulators (it rolled back).
+    func discardAccumulators() { accumulatorScopes = [] }
 
     // MARK: - Statements
 

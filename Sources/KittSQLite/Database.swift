@@ -1,5 +1,6 @@
 internal import CSQLite
 import Dispatch
+import KittThreads
 import Synchronization
 
 /// `PRAGMA synchronous` for the writer, in WAL mode.
@@ -58,6 +59,11 @@ public struct CheckpointPolicy: Sendable {
 public final class Database: Sendable {
     private let writer: ConnectionBox
     private let readers: [ConnectionBox]
+    /// Answers `PRAGMA data_version` (see `dataVersion`); its own connection, so the number
+    /// moves on every commit by any other connection, the writer included.
+    private let versionProbe: Mutex<ConnectionBox>
+    /// Runs `readAsync` jobs: one worker per reader connection.
+    private let readPool: WorkerPool
     private let writerQueue = DispatchQueue(label: "kitt.sqlite.writer")
     /// Completions of `writeAsync` run here, in commit order, never on the writer queue. A
     /// private queue: blocking jobs on the global queues were seen to stall for ~1 s.
@@ -111,12 +117,16 @@ public final class Database: Sendable {
         let fail: @Sendable (any Error) -> Void
     }
 
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let configureSQLite: Void = { _ = kitt_sqlite_disable_memstatus() }()
+
     /// Opens (creating if needed) the database at `path`.
     public init(
         path: String, readerCount: Int = 4, synchronous: Synchronous = .full,
         checkpointPolicy: CheckpointPolicy = CheckpointPolicy()
     ) throws {
         precondition(readerCount >= 1, "a Database needs at least one reader connection")
+        _ = Database.configureSQLite
         PrivateFiles.prepareDatabase(at: path)
         let writer = try Connection(
             path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
@@ -147,6 +157,10 @@ public final class Database: Sendable {
             try reader.execute("PRAGMA busy_timeout = 5000")
             readers.append(ConnectionBox(reader))
         }
+        let probe = try Connection(path: path, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX)
+        try probe.execute("PRAGMA busy_timeout = 5000")
+        self.versionProbe = Mutex(ConnectionBox(probe))
+        self.readPool = WorkerPool(label: "kitt.sqlite.reader", count: readerCount)
         self.writer = ConnectionBox(writer)
         self.readers = readers
         self.readerSlots = DispatchSemaphore(value: readerCount)
@@ -161,12 +175,41 @@ public final class Database: Sendable {
     /// Number of checkpoints the writer has run (see `CheckpointPolicy`).
     public var checkpointCount: Int { checkpoints.load(ordering: .relaxed) }
 
+    /// A number that changes whenever any connection, in this process or another, commits
+    /// a change to the database (SQLite's `PRAGMA data_version` on a connection that never
+    /// writes). Equal values mean nothing was committed in between: what was computed from
+    /// the database after reading the first is still current. Cheap (no file I/O).
+    public var dataVersion: Int {
+        get throws {
+            try versionProbe.withLock { probe throws -> Int in
+                guard probe.isOpen else { throw SQLiteError.databaseClosed }
+                return try probe.connection.queryOne("PRAGMA data_version")?.int(0) ?? 0
+            }
+        }
+    }
+
     // MARK: - Reading
+
+    /// Store work must never run on an event-loop thread (it would stall every connection
+    /// of that loop): checked in debug builds.
+    private static func assertNotOnEventLoop(_ what: StaticString) {
+        assert(!EventLoopThread.isCurrent, "\(what) called on an event-loop thread: use readAsync/writeAsync or a .deferred response")
+    }
+
+    /// `read` on one of the pool's reader workers; `completion` runs there with the value.
+    /// Never blocks the caller: reads beyond the number of readers queue off the caller's thread.
+    public func readAsync<T: Sendable>(
+        _ body: @escaping @Sendable (Connection) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        readPool.submit { completion(Result { try self.read(body) }) }
+    }
 
     /// Runs `body` on a reader connection inside a deferred transaction, so every query in
     /// `body` sees the same committed snapshot. Waits if all readers are busy.
     @discardableResult
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        Self.assertNotOnEventLoop("Database.read")
         readerSlots.wait()
         defer { readerSlots.signal() }
         guard let index = readerState.withLock({ $0.closed ? nil : $0.free.popLast() }) else {
@@ -194,19 +237,24 @@ public final class Database: Sendable {
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
+        Self.assertNotOnEventLoop("Database.write")
         return try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             let connection = writer.connection
             try connection.run("BEGIN IMMEDIATE")
             let value: T
+            let flushed: [any CommitAccumulator]
             do {
                 value = try body(connection)
-                try connection.run("COMMIT")
+                flushed = try connection.flushAccumulators()
+                try commitLatency.measure { try connection.run("COMMIT") }
             } catch {
+                connection.discardAccumulators()
                 // Some errors (disk full, I/O) make SQLite roll back by itself.
                 if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
                 throw error
             }
+            for accumulator in flushed { accumulator.didCommit() }
             didCommit()
             return value
         }
@@ -228,12 +276,15 @@ public final class Database: Sendable {
         let item = PendingWrite(
             run: { connection in
                 try connection.run("SAVEPOINT kitt_group_write")
+                connection.beginAccumulatorScope()
                 let result: Result<T, any Error>
                 do {
                     let value = try body(connection)
                     try connection.run("RELEASE kitt_group_write")
+                    connection.endAccumulatorScope(keep: true)
                     result = .success(value)
                 } catch {
+                    connection.endAccumulatorScope(keep: false)
                     // ROLLBACK TO undoes the body's changes but keeps the savepoint open.
                     try connection.run("ROLLBACK TO kitt_group_write")
                     try connection.run("RELEASE kitt_group_write")
@@ -270,6 +321,7 @@ public final class Database: Sendable {
         var deliveries: [@Sendable ((any Error)?) -> Void] = []
         deliveries.reserveCapacity(batch.count)
         var batchError: (any Error)?
+        var flushed: [any CommitAccumulator] = []
         if writer.isOpen {
             let connection = writer.connection
             do { try connection.run("BEGIN IMMEDIATE") } catch { batchError = error }
@@ -282,14 +334,23 @@ public final class Database: Sendable {
                 deliveries.append { error in fail(error ?? SQLiteError.misuse("group write not run")) }
             }
             if batchError == nil {
-                do { try commitLatency.measure { try connection.run("COMMIT") } } catch { batchError = error }
+                do {
+                    flushed = try connection.flushAccumulators()
+                    try commitLatency.measure { try connection.run("COMMIT") }
+                } catch { batchError = error }
             }
-            if batchError != nil, !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+            if batchError != nil {
+                connection.discardAccumulators()
+                if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+            }
         } else {
             batchError = SQLiteError.databaseClosed
             deliveries = batch.map { item in { error in item.fail(error ?? SQLiteError.databaseClosed) } }
         }
-        if batchError == nil { batches.add(1, ordering: .relaxed) }
+        if batchError == nil {
+            batches.add(1, ordering: .relaxed)
+            for accumulator in flushed { accumulator.didCommit() }
+        }
 
         // Deliver after COMMIT, off the writer queue, holding nothing.
         let outcome = batchError
@@ -389,6 +450,7 @@ public final class Database: Sendable {
         for _ in readers { readerSlots.wait() }
         readerState.withLock { $0.closed = true }
         for reader in readers { reader.close() }
+        versionProbe.withLock { $0.close() }
         for _ in readers { readerSlots.signal() }
         // The writer closes last: the last connection to close checkpoints the WAL into the
         // database and removes the -wal file, which a read-only reader cannot do.

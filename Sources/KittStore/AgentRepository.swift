@@ -324,10 +324,7 @@ public struct AgentRepository: Sendable {
                     "SELECT id FROM quick_tests WHERE command_id = ?", [.text(commandID)])?.string(0)
             }
             return ReportOutcome(resultID: resultID, testID: reportedTest)
-        }, completion: { result in
-            if case .success(let outcome) = result, outcome.resultID != nil { ResultsRepository.didCommit() }
-            completion(result)
-        })
+        }, completion: completion)
     }
 
     /// The quick test `testID` and the command `commandID` (when given) belong to `agentID`;

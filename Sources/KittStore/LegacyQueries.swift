@@ -62,9 +62,9 @@ public struct LegacyQueries: Sendable {
 
     /// How many runs match the filters.
     public func count(model: String? = nil, engine: String? = nil) throws -> Int {
-        let (clause, bindings) = LegacyQueries.filter(model: model, engine: engine)
-        return try database.read { connection in
-            try connection.queryOne("SELECT COUNT(*) FROM runs" + clause, bindings)?.int(0) ?? 0
+        // From the summaries (schema v5), not a scan of the matching runs.
+        try database.read { connection in
+            try ResultsRepository.count(ResultFilter(model: model, engine: engine), in: connection)
         }
     }
 

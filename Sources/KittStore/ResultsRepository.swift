@@ -1,6 +1,5 @@
 import KittJSON
 import KittSQLite
-import Synchronization
 
 /// What `GET /results/` can filter on (exact matches).
 public struct ResultFilter: Sendable, Hashable {
@@ -22,17 +21,32 @@ public enum ResultGroup: String, Sendable, CaseIterable {
     case suiteName = "suite_name"
 }
 
-/// Counts every committed change to the results tables in this process, so callers can
-/// cache what they computed from them (list pages, aggregates). Bumped only AFTER a
-/// commit, and read BEFORE a query: a cached value is never older than its generation.
-public enum ResultsGeneration {
-    private static let counter = Atomic<Int>(0)
-    public static var current: Int { counter.load(ordering: .acquiring) }
-    static func bump() { counter.add(1, ordering: .releasing) }
+extension ResultFilter {
+    /// The one list (schema v5 chunks) this filter reads: no filter or a single column.
+    /// Nil for combined filters.
+    var singleList: ResultList? {
+        let set = [("model", model), ("engine", engine), ("suite_name", suiteName)].filter { $0.1 != nil }
+        switch set.count {
+        case 0: return .all
+        case 1: return ResultList(kind: set[0].0, value: set[0].1 ?? "")
+        default: return nil
+        }
+    }
+
+    /// `" WHERE a = ? AND b = ?"` over the set columns (fixed fragments; values bound).
+    var whereClause: (sql: String, bindings: [SQLiteValue]) {
+        var conditions: [String] = []
+        var bindings: [SQLiteValue] = []
+        if let model { conditions.append("model = ?"); bindings.append(.text(model)) }
+        if let engine { conditions.append("engine = ?"); bindings.append(.text(engine)) }
+        if let suiteName { conditions.append("suite_name = ?"); bindings.append(.text(suiteName)) }
+        return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), bindings)
+    }
 }
 
 /// Results: the metrics.json documents as sent, their indexed columns, benchmark rows and
-/// one row per numeric metric (so aggregation is one SQL query).
+/// one row per numeric metric, plus the summaries of schema v5 that every write keeps in
+/// step (`ResultSummaryChanges`), so that reads cost O(groups) or O(page) at any size.
 public struct ResultsRepository: Sendable {
     public let database: Database
 
@@ -45,37 +59,51 @@ public struct ResultsRepository: Sendable {
     /// Stores `document` under a new id (durable on return).
     @discardableResult
     public func insert(_ document: ResultDocument) throws -> String {
-        let id = StoreID.make()
-        try database.write { connection in try ResultsRepository.insert(document, id: id, into: connection) }
-        ResultsGeneration.bump()
-        return id
+        try insertAll([document])[0]
     }
 
-    /// Stores many documents in one transaction (import); returns their ids.
+    /// Stores many documents in one transaction (durable on return); returns their ids in
+    /// order. The batch API for bulk loaders (`kitt import`, `kitt migrate`): summaries are
+    /// updated once per call, so batches of a few hundred are much cheaper than single
+    /// inserts.
     public func insertAll(_ documents: [ResultDocument]) throws -> [String] {
-        let ids = try database.write { connection in
+        try database.write { connection in
             try documents.map { document in
                 let id = StoreID.make()
                 try ResultsRepository.insert(document, id: id, into: connection)
                 return id
             }
         }
-        ResultsGeneration.bump()
-        return ids
+    }
+
+    /// Like `insertAll`, but a document whose exact run is already stored (see `contains`),
+    /// or repeated earlier in `documents`, is not stored again: its slot is nil. The check
+    /// and the inserts are one transaction, so concurrent loaders cannot both store a run.
+    public func insertNew(_ documents: [ResultDocument]) throws -> [String?] {
+        try database.write { connection in
+            try documents.map { document -> String? in
+                if try ResultsRepository.contains(document, in: connection) { return nil }
+                let id = StoreID.make()
+                try ResultsRepository.insert(document, id: id, into: connection)
+                return id
+            }
+        }
     }
 
     /// Whether a run with exactly these bytes (and columns) is already stored.
     public func contains(_ document: ResultDocument) throws -> Bool {
-        try database.read { connection in
-            try connection.queryOne(
-                "SELECT 1 FROM runs WHERE model = ? AND timestamp = ? AND engine = ? AND document = ?",
-                [.text(document.model), .text(document.timestamp), .text(document.engine),
-                 .text(String(decoding: document.bytes, as: UTF8.self))]) != nil
-        }
+        try database.read { connection in try ResultsRepository.contains(document, in: connection) }
     }
 
-    /// The insert itself, for callers composing it into a larger transaction. The caller
-    /// must call `ResultsRepository.didCommit()` once that transaction has committed.
+    static func contains(_ document: ResultDocument, in connection: Connection) throws -> Bool {
+        try connection.queryOne(
+            "SELECT 1 FROM runs WHERE model = ? AND timestamp = ? AND engine = ? AND document = ?",
+            [.text(document.model), .text(document.timestamp), .text(document.engine),
+             .text(String(decoding: document.bytes, as: UTF8.self))]) != nil
+    }
+
+    /// The insert itself, for callers composing it into a larger transaction (agent
+    /// reports). The summaries are updated before that transaction commits.
     static func insert(_ document: ResultDocument, id: String, into connection: Connection) throws {
         try connection.run(
             """
@@ -92,6 +120,7 @@ public struct ResultsRepository: Sendable {
         // Children reference the run's integer key (its rowid, the largest so far), so
         // their rows and index entries are appended rather than put at random places.
         let run = SQLiteValue.integer(connection.lastInsertRowID)
+        var totals: [String: (count: Int, total: Double)] = [:]
         for benchmark in document.benchmarks {
             try connection.run(
                 "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
@@ -102,6 +131,8 @@ public struct ResultsRepository: Sendable {
                 try connection.run(
                     "INSERT INTO metrics (run, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
                     [run, .integer(benchmarkID), .text(metric.name), .real(metric.value)])
+                let old = totals[metric.name] ?? (0, 0)
+                totals[metric.name] = (old.count + 1, old.total + metric.value)
             }
         }
         if let hardware = document.hardware {
@@ -116,103 +147,179 @@ public struct ResultsRepository: Sendable {
                  SQLiteValue(hardware.ramGB), SQLiteValue(hardware.environmentType),
                  SQLiteValue(hardware.fingerprint)])
         }
+        connection.accumulator(ResultSummaryChanges.self).record(
+            ResultSummaryChanges.Run(
+                id: id, model: document.model, engine: document.engine, suiteName: document.suiteName,
+                timestamp: document.timestamp),
+            metrics: totals.map { ($0.key, $0.value.count, $0.value.total) }, sign: 1)
     }
-
-    static func didCommit() { ResultsGeneration.bump() }
 
     /// Deletes a run (its benchmarks, metrics and hardware cascade). False when unknown.
     public func delete(id: String) throws -> Bool {
-        let changed = try database.write { connection in
-            try connection.run("DELETE FROM runs WHERE id = ?", [.text(id)])
+        try database.write { connection in try ResultsRepository.delete(id: id, in: connection) }
+    }
+
+    /// `delete` through the group commit: `completion` (after COMMIT) gets whether it existed.
+    public func delete(id: String, completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
+        database.writeAsync({ connection in try ResultsRepository.delete(id: id, in: connection) }, completion: completion)
+    }
+
+    static func delete(id: String, in connection: Connection) throws -> Bool {
+        guard let row = try connection.queryOne(
+            "SELECT rid, model, engine, suite_name, timestamp FROM runs WHERE id = ?", [.text(id)])
+        else { return false }
+        var metrics: [(name: String, count: Int, total: Double)] = []
+        try connection.forEachRow(
+            "SELECT name, COUNT(*), TOTAL(value) FROM metrics WHERE run = ? GROUP BY name", [row[0]]
+        ) { metric in
+            metrics.append((metric.string(0) ?? "", metric.int(1) ?? 0, metric.double(2) ?? 0))
         }
-        if changed > 0 { ResultsGeneration.bump() }
-        return changed > 0
+        try connection.run("DELETE FROM runs WHERE rid = ?", [row[0]])
+        connection.accumulator(ResultSummaryChanges.self).record(
+            ResultSummaryChanges.Run(
+                id: id, model: row.string(1) ?? "", engine: row.string(2) ?? "", suiteName: row.string(3) ?? "",
+                timestamp: row.string(4) ?? ""),
+            metrics: metrics, sign: -1)
+        return true
+    }
+
+    /// Results stored and deleted by this process since it started (committed), for metrics.
+    public static var committedChanges: (stored: Int, deleted: Int) {
+        (ResultSummaryChanges.stored.load(ordering: .relaxed), ResultSummaryChanges.deleted.load(ordering: .relaxed))
     }
 
     // MARK: Reading
 
-    /// One page, newest `timestamp` first: the total matching and each item as the stored
-    /// bytes with `"id"` spliced in front (never decoded).
+    /// Runs `body` with one consistent snapshot of the results on one of the store's reader
+    /// workers (never on the caller's thread); `completion` runs there with its value.
+    public func readAsync<T: Sendable>(
+        _ body: @escaping @Sendable (ResultsSnapshot) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        database.readAsync({ connection in try body(ResultsSnapshot(connection: connection)) }, completion: completion)
+    }
+
+    /// Changes when anything is committed to the database by any process (see
+    /// `Database.dataVersion`): equal values mean the results did not change in between.
+    public var dataVersion: Int { get throws { try database.dataVersion } }
+
+    /// How many changes to results have been committed, by any process: a response computed
+    /// from the results after reading this number is current for as long as it is unchanged.
+    public func changeCount() throws -> Int {
+        try database.read { connection in try ResultsRepository.changeCount(connection) }
+    }
+
+    static func changeCount(_ connection: Connection) throws -> Int {
+        try connection.queryOne("SELECT changes FROM results_changes")?.int(0) ?? 0
+    }
+
+    /// One page, newest `timestamp` first (ties by id): the total matching and each item as
+    /// the stored bytes with `"id"` spliced in front (never decoded).
     public func list(_ filter: ResultFilter, limit: Int, offset: Int) throws -> (total: Int, items: [RawJSON]) {
-        var conditions: [String] = []
-        var bindings: [SQLiteValue] = []
-        if let model = filter.model { conditions.append("model = ?"); bindings.append(.text(model)) }
-        if let engine = filter.engine { conditions.append("engine = ?"); bindings.append(.text(engine)) }
-        if let suite = filter.suiteName { conditions.append("suite_name = ?"); bindings.append(.text(suite)) }
-        // Only fixed fragments go into the SQL; every value is bound.
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let countSQL = "SELECT COUNT(*) FROM runs" + whereClause
-        let pageSQL = "SELECT id, document FROM runs" + whereClause + " ORDER BY timestamp DESC LIMIT ? OFFSET ?"
-        return try database.read { connection in
-            let total = try connection.queryOne(countSQL, bindings)?.int(0) ?? 0
-            var items: [RawJSON] = []
-            if offset < total {
-                items.reserveCapacity(min(limit, total - offset))
-                try connection.forEachRow(pageSQL, bindings + [SQLiteValue(limit), SQLiteValue(offset)]) { row in
-                    items.append(ResultsRepository.item(row))
-                }
+        try database.read { connection in try ResultsRepository.list(filter, limit: limit, offset: offset, in: connection) }
+    }
+
+    /// The total from the summaries; the page found through the list's chunks (no filter or
+    /// one column), so a deep page costs about as much as the first. Combined filters fall
+    /// back to OFFSET over the first filter's index (linear in the offset).
+    static func list(_ filter: ResultFilter, limit: Int, offset: Int, in connection: Connection) throws
+        -> (total: Int, items: [RawJSON])
+    {
+        let total = try count(filter, in: connection)
+        var items: [RawJSON] = []
+        guard offset < total, limit > 0 else { return (total, items) }
+        items.reserveCapacity(min(limit, total - offset))
+        if let list = filter.singleList {
+            guard let (chunk, start) = try ResultListChunks.locate(connection, list, offset: offset) else {
+                return (total, items)
             }
-            return (total, items)
+            try ResultListChunks.walk(
+                connection, list, from: chunk, skip: offset - start, limit: limit, columns: "id, document"
+            ) { row in
+                items.append(ResultsRepository.item(row))
+            }
+        } else {
+            let (clause, bindings) = filter.whereClause
+            try connection.forEachRow(
+                "SELECT id, document FROM runs\(clause) ORDER BY timestamp DESC, id LIMIT ? OFFSET ?",
+                bindings + [SQLiteValue(limit), SQLiteValue(offset)]
+            ) { row in
+                items.append(ResultsRepository.item(row))
+            }
         }
+        return (total, items)
+    }
+
+    /// Runs matching `filter`, from the summaries.
+    static func count(_ filter: ResultFilter, in connection: Connection) throws -> Int {
+        if let list = filter.singleList {
+            if list.kind.isEmpty {
+                return try connection.queryOne(
+                    "SELECT COALESCE(SUM(runs), 0) FROM result_groups WHERE kind = 'model'")?.int(0) ?? 0
+            }
+            return try connection.queryOne(
+                "SELECT runs FROM result_groups WHERE kind = ? AND value = ?", [.text(list.kind), .text(list.value)]
+            )?.int(0) ?? 0
+        }
+        let (clause, bindings) = filter.whereClause
+        return try connection.queryOne("SELECT COALESCE(SUM(runs), 0) FROM result_sets" + clause, bindings)?.int(0) ?? 0
     }
 
     /// One result (document + id), or nil.
     public func get(id: String) throws -> RawJSON? {
-        try database.read { connection in
-            var found: RawJSON?
-            try connection.forEachRow("SELECT id, document FROM runs WHERE id = ?", [.text(id)]) { row in
-                found = ResultsRepository.item(row)
-            }
-            return found
-        }
+        try database.read { connection in try ResultsRepository.get(ids: [id], in: connection).first }
     }
 
     /// The results among `ids` that exist, in the order asked (repeats kept).
     public func get(ids: [String]) throws -> [RawJSON] {
-        try database.read { connection in
-            var out: [RawJSON] = []
-            for id in ids {
-                try connection.forEachRow("SELECT id, document FROM runs WHERE id = ?", [.text(id)]) { row in
-                    out.append(ResultsRepository.item(row))
-                }
-            }
-            return out
-        }
+        try database.read { connection in try ResultsRepository.get(ids: ids, in: connection) }
     }
 
-    /// `[{"<group>": value, "count": n, "<metric>_avg": x|null, ...}]`, ordered by group value:
-    /// one query over runs LEFT JOIN metrics (AVG over every metric row of that name).
-    public func aggregate(groupBy group: ResultGroup, metrics: [String]) throws -> [JSON] {
+    static func get(ids: [String], in connection: Connection) throws -> [RawJSON] {
+        var out: [RawJSON] = []
+        for id in ids {
+            try connection.forEachRow("SELECT id, document FROM runs WHERE id = ?", [.text(id)]) { row in
+                out.append(ResultsRepository.item(row))
+            }
+        }
+        return out
+    }
+
+    /// One row of `aggregate`: a group's value, its runs and each asked metric's average
+    /// (nil when no run of the group has that metric).
+    public struct AggregateRow: Sendable, Equatable {
+        public let value: String
+        public let count: Int
+        public let averages: [Double?]
+    }
+
+    /// Per value of `group`, ordered by value: the runs and, for each of `metrics` (repeats
+    /// removed, first kept), the average over every metric row of that name in the group
+    /// (as AVG over the metrics table). Read from the running totals: O(groups × metrics).
+    public func aggregate(groupBy group: ResultGroup, metrics: [String]) throws -> (metrics: [String], rows: [AggregateRow]) {
         var unique: [String] = []
         for metric in metrics where !unique.contains(metric) { unique.append(metric) }
-        let column = "r." + group.rawValue  // from the enum, never from input
-        let sql: String
-        if unique.isEmpty {
-            sql = "SELECT \(column), COUNT(*) FROM runs r GROUP BY \(column) ORDER BY \(column)"
-        } else {
-            let averages = unique.indices.map { ", AVG(CASE WHEN m.name = ?\($0 + 1) THEN m.value END)" }.joined()
-            let names = unique.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
-            sql = """
-                SELECT \(column), COUNT(DISTINCT r.rid)\(averages)
-                FROM runs r LEFT JOIN metrics m ON m.run = r.rid AND m.name IN (\(names))
-                GROUP BY \(column) ORDER BY \(column)
-                """
+        let names = unique
+        let rows = try database.read { connection in
+            try ResultsRepository.aggregate(groupBy: group, metrics: names, in: connection)
         }
-        let bindings = unique.map { SQLiteValue.text($0) }
-        return try database.read { connection in
-            var rows: [JSON] = []
-            try connection.forEachRow(sql, bindings) { row in
-                var object = JSONObject()
-                object.reserveCapacity(2 + unique.count)
-                object[group.rawValue] = .string(row.string(0) ?? "")
-                object["count"] = .int(row.int(1) ?? 0)
-                for (i, metric) in unique.enumerated() {
-                    object[metric + "_avg"] = row.double(2 + i).map { .double($0) } ?? .null
-                }
-                rows.append(.object(object))
-            }
-            return rows
+        return (names, rows)
+    }
+
+    static func aggregate(groupBy group: ResultGroup, metrics: [String], in connection: Connection) throws -> [AggregateRow] {
+        let averages = metrics.indices.map { index in
+            ", (SELECT t.total / t.count FROM metric_totals t WHERE t.kind = g.kind AND t.value = g.value"
+                + " AND t.name = ?\(index + 2))"
+        }.joined()
+        let sql = "SELECT g.value, g.runs\(averages) FROM result_groups g WHERE g.kind = ?1 ORDER BY g.value"
+        var rows: [AggregateRow] = []
+        try connection.forEachRow(sql, [.text(group.rawValue)] + metrics.map { .text($0) }) { row in
+            rows.append(
+                AggregateRow(
+                    value: row.string(0) ?? "", count: row.int(1) ?? 0,
+                    averages: metrics.indices.map { row.double(2 + $0) }))
         }
+        return rows
     }
 
     /// `{"id":"<id>",` + the stored document after its opening brace (its own `"id"`, if
@@ -225,6 +332,25 @@ public struct ResultsRepository: Sendable {
             JSONSplice.appendObject(id: id, members: document, to: &bytes)
             return RawJSON(trusted: bytes)
         }
+    }
+}
+
+/// The reads of `ResultsRepository` inside one read transaction (`readAsync`): every call
+/// sees the same committed state.
+public struct ResultsSnapshot {
+    let connection: Connection
+
+    public func changeCount() throws -> Int { try ResultsRepository.changeCount(connection) }
+
+    public func list(_ filter: ResultFilter, limit: Int, offset: Int) throws -> (total: Int, items: [RawJSON]) {
+        try ResultsRepository.list(filter, limit: limit, offset: offset, in: connection)
+    }
+
+    public func get(ids: [String]) throws -> [RawJSON] { try ResultsRepository.get(ids: ids, in: connection) }
+
+    /// See `ResultsRepository.aggregate`; `metrics` must have no repeats.
+    public func aggregate(groupBy group: ResultGroup, metrics: [String]) throws -> [ResultsRepository.AggregateRow] {
+        try ResultsRepository.aggregate(groupBy: group, metrics: metrics, in: connection)
     }
 }
 

@@ -30,7 +30,8 @@ extension Store {
             for row in try connection.query("SELECT status, count(*) FROM web_campaigns GROUP BY status") {
                 counts.campaigns[row.string(0) ?? "unknown", default: 0] += row.int(1) ?? 0
             }
-            counts.results = try connection.queryOne("SELECT count(*) FROM runs")?.int(0) ?? 0
+            // From the summaries (schema v5): O(models), not a scan of a million runs per scrape.
+            counts.results = try ResultsRepository.count(ResultFilter(), in: connection)
             return counts
         }
     }

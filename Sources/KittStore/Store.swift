@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KittSQLite
 
 /// kitt's database: one SQLite file behind repositories, so no SQL lives outside this module.
@@ -7,6 +10,9 @@ import KittSQLite
 /// connections that never wait for the writer (WAL).
 public final class Store: Sendable {
     public let database: Database
+    /// Where callers on an event loop send work that needs the store synchronously (route
+    /// handlers not yet written against the async APIs): never the loop itself.
+    public let workers: WorkerPool
 
     /// Every migration, in order. Never edit one that has shipped; add a new one.
     public static let migrations: [Migration] = [
@@ -14,16 +20,23 @@ public final class Store: Sendable {
         Schema.v2AggregateIndexes,
         Schema.v3ResultsByRowKey,
         Schema.v4EngineProfiles,
+        Schema.v5ResultSummaries,
         Schema.v7AgentBounds,
         Schema.v11WebSessions,
     ]
 
-    public init(path: String, synchronous: Synchronous = .full) throws {
+    /// At least as many readers as the server has event loops (one per core by default).
+    public static let defaultReaderCount = max(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    public init(path: String, synchronous: Synchronous = .full, readerCount: Int = Store.defaultReaderCount) throws {
         do {
-            database = try Database(path: path, readerCount: 4, synchronous: synchronous)
+            database = try Database(path: path, readerCount: readerCount, synchronous: synchronous)
         } catch {
             throw StoreOpenError(path: path, underlying: error)
         }
+        // Synchronous writes and reads wait here: a few more workers than readers so a
+        // waiting write does not hold back every read.
+        workers = WorkerPool(label: "kitt.store.work", count: readerCount + 2)
         do {
             try database.migrate(Store.migrations)
         } catch let error as SQLiteError {

@@ -37,7 +37,8 @@ import Testing
         let h = try RouterHarness()
         let a = h.registerAgent("b-agent")
         let b = h.registerAgent("a-agent")
-        #expect(h.call(.get, "/api/v1/agent/install.sh?name=b-agent").status == 200)  // gives b-agent a token hash
+        let install = h.call(.get, "/api/v1/agent/install.sh?name=b-agent")
+        #expect(install.status == 200, "\(install.text)")  // gives b-agent a token hash
         let list = h.call(.get, "/api/v1/agents/", token: nil)
         #expect(list.status == 200)
         #expect(list.json?["total"]?.intValue == 2)

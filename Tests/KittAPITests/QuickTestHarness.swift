@@ -82,7 +82,7 @@ final class ControlHarness {
     }
 
     static func resolve(_ response: HTTPResponse) -> HTTPResponse {
-        APIHarness.settle(response, timeout: 10)
+        APIHarness.settle(response)  // bounded; every store route answers deferred now
     }
 
     /// Inserts an agent row (the agents feature is elsewhere); returns its id.

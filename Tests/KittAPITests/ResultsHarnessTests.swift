@@ -66,7 +66,7 @@ final class RouterHarness: Sendable {
         let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
         let response = router.respond(to: request)
         if case .stream = response.body { return Reply(status: -2, headers: response.headers, body: []) }
-        let final = APIHarness.settle(response, timeout: 10)
+        let final = APIHarness.settle(response)  // bounded; every store route answers deferred now
         return Reply(status: final.status.code, headers: final.headers, body: final.bodyBytes)
     }
 

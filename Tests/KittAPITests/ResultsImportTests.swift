@@ -29,15 +29,22 @@ import Testing
             try Array(text.utf8).write(to: full)
         }
 
-        let report = ResultImporter.run(directory: root, store: h.store)
+        var invalid: [String: String] = [:]
+        var progress: [ImportProgress] = []
+        // Batches of 2: duplicates are found across batches and inside one.
+        let report = ResultImporter.run(
+            directory: root, store: h.store, batchSize: 2,
+            onInvalid: { invalid[$0.replacing(root + "/", with: "")] = $1 }, onProgress: { progress.append($0) })
         #expect(report.error == nil)
         #expect(report.imported == 3)
-        let reasons = Dictionary(uniqueKeysWithValues: report.skipped.map { ($0.path.replacing(root + "/", with: ""), $0.reason) })
-        #expect(reasons.keys.sorted() == ["array/metrics.json", "bad/metrics.json", "nomodel/metrics.json", "run3/metrics.json"])
-        #expect(reasons["run3/metrics.json"] == "already imported")
-        #expect(reasons["bad/metrics.json"]?.contains("malformed JSON") == true)
-        #expect(reasons["nomodel/metrics.json"]?.contains("'model' is required") == true)
-        #expect(report.description.hasPrefix("imported 3 result(s), skipped 4"))
+        #expect(report.alreadyImported == 1)
+        #expect(report.invalid == 3)
+        #expect(invalid.keys.sorted() == ["array/metrics.json", "bad/metrics.json", "nomodel/metrics.json"])
+        #expect(invalid["bad/metrics.json"]?.contains("malformed JSON") == true)
+        #expect(invalid["nomodel/metrics.json"]?.contains("'model' is required") == true)
+        #expect(report.summary == "imported 3 result(s), skipped 1 already imported, 3 invalid")
+        // The last progress is the whole directory (7 metrics.json files).
+        #expect(progress.last?.filesDone == 7 && progress.last?.filesTotal == 7 && progress.last?.imported == 3, "\(progress)")
 
         // Served as the files' bytes.
         let list = h.call(.get, "/api/v1/results")
@@ -51,7 +58,8 @@ import Testing
         // Again: nothing new.
         let again = ResultImporter.run(directory: root, store: h.store)
         #expect(again.imported == 0)
-        #expect(again.skipped.filter { $0.reason == "already imported" }.count == 4)
+        #expect(again.alreadyImported == 4)
+        #expect(again.invalid == 3)
         #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 3)
     }
 
@@ -73,9 +81,11 @@ import Testing
                 atPath: String(full[..<full.lastIndex(of: "/")!]), withIntermediateDirectories: true)
             try Array(text.utf8).write(to: full)
         }
-        let report = ResultImporter.run(directory: root, store: h.store)
+        var reasons: [String: String] = [:]
+        let report = ResultImporter.run(
+            directory: root, store: h.store, onInvalid: { reasons[$0.replacing(root + "/", with: "")] = $1 })
         #expect(report.imported == 1)
-        let reasons = Dictionary(uniqueKeysWithValues: report.skipped.map { ($0.path.replacing(root + "/", with: ""), $0.reason) })
+        #expect(report.invalid == 4)
         #expect(reasons["own-id/metrics.json"]?.contains("'id'") == true, "\(reasons)")
         #expect(reasons["escaped-id/metrics.json"]?.contains("'id'") == true, "\(reasons)")
         #expect(reasons["twice/metrics.json"]?.contains("duplicate key 'model'") == true, "\(reasons)")
@@ -88,5 +98,6 @@ import Testing
         let report = ResultImporter.run(directory: h.directory.path + "/nope", store: h.store)
         #expect(report.imported == 0)
         #expect(report.error?.contains("cannot read directory") == true)
+        #expect(report.error?.contains("No such file or directory") == true)
     }
 }

@@ -98,24 +98,24 @@ import Testing
         try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "a", tps: 200)))
         try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "b", engine: "ollama", tps: 10)))
         try t.store.results.insert(try ResultDocument(bytes: Array(#"{"model":"c","engine":"ollama"}"#.utf8)))
-        let rows = try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms", "avg_tps"])
+        let aggregate = try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms", "avg_tps"])
+        let rows = aggregate.rows
+        #expect(aggregate.metrics == ["avg_tps", "p50_latency_ms"])
         #expect(rows.count == 3)
-        #expect(rows[0]["model"]?.stringValue == "a")
-        #expect(rows[0]["count"]?.intValue == 2)
+        #expect(rows[0].value == "a")
+        #expect(rows[0].count == 2)
         // avg_tps rows for a: 100, 300, 200, 600 → 300.
-        #expect(rows[0]["avg_tps_avg"]?.doubleValue == 300)
-        #expect(rows[0]["p50_latency_ms_avg"]?.doubleValue == 20)
-        #expect(rows[1]["avg_tps_avg"]?.doubleValue == 20)
-        #expect(rows[2]["model"]?.stringValue == "c")
-        #expect(rows[2]["count"]?.intValue == 1)
-        #expect(rows[2]["avg_tps_avg"]?.isNull == true)
-        #expect(rows[0].objectValue?.keys == ["model", "count", "avg_tps_avg", "p50_latency_ms_avg"])
+        #expect(rows[0].averages == [300, 20])
+        #expect(rows[1].averages[0] == 20)
+        #expect(rows[2].value == "c")
+        #expect(rows[2].count == 1)
+        #expect(rows[2].averages == [nil, nil])
 
-        let engines = try t.store.results.aggregate(groupBy: .engine, metrics: [])
-        #expect(engines.map { $0["engine"]?.stringValue ?? "" } == ["ollama", "vllm"])
-        #expect(engines.map { $0["count"]?.intValue ?? 0 } == [2, 2])
-        let suites = try t.store.results.aggregate(groupBy: .suiteName, metrics: ["avg_tps"])
-        #expect(suites.first?["suite_name"] != nil)
+        let engines = try t.store.results.aggregate(groupBy: .engine, metrics: []).rows
+        #expect(engines.map(\.value) == ["ollama", "vllm"])
+        #expect(engines.map(\.count) == [2, 2])
+        let suites = try t.store.results.aggregate(groupBy: .suiteName, metrics: ["avg_tps"]).rows
+        #expect(suites.first?.averages.count == 1)
     }
 
     @Test func getManyInOrderAskedAndDeleteCascades() throws {
@@ -126,9 +126,11 @@ import Testing
         #expect(found.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [b, a])
 
         let rid = try #require(try t.store.database.read { try $0.queryOne("SELECT rid FROM runs WHERE id = ?", [.text(a)])?.int(0) })
-        let before = ResultsGeneration.current
+        let before = try t.store.results.changeCount()
+        let deletedBefore = ResultsRepository.committedChanges.deleted
         #expect(try t.store.results.delete(id: a))
-        #expect(ResultsGeneration.current > before)
+        #expect(try t.store.results.changeCount() > before)
+        #expect(ResultsRepository.committedChanges.deleted > deletedBefore)
         #expect(try !t.store.results.delete(id: a))
         #expect(try t.store.results.get(id: a) == nil)
         let leftovers = try t.store.database.read { c in

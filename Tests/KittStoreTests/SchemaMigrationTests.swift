@@ -97,11 +97,16 @@ import Testing
                         timestamp: "2026-01-\(10 + n % 17)T00:00:\(10 + n)Z", tps: Double(n * 10)))
                 ids.append(try Self.insertV2(document, into: db))
             }
-            let results = ResultsRepository(database: db)  // list and get read runs only
-            before = (
-                try results.list(ResultFilter(), limit: 100, offset: 0).items.map(\.bytes),
-                try results.list(ResultFilter(model: "model-1"), limit: 100, offset: 0).total
-            )
+            // The list as v2 answered it: newest first, ties by id; each item is the document
+            // with the id spliced in front.
+            before = try db.read { c in
+                (
+                    try c.query("SELECT id, document FROM runs ORDER BY timestamp DESC, id LIMIT 100").map { row in
+                        Array(#"{"id":"\#(row.string(0) ?? "")","#.utf8) + Array((row.string(1) ?? "").utf8.dropFirst())
+                    },
+                    try c.queryOne("SELECT COUNT(*) FROM runs WHERE model = 'model-1'")?.int(0) ?? -1
+                )
+            }
             // The aggregates as v2 computed them.
             aggregatesBefore = try ["model", "engine", "suite_name"].map { column in
                 try db.read { c in
@@ -124,11 +129,8 @@ import Testing
         #expect(try Self.indexes(store.database) == Self.resultIndexes)
         #expect(try store.results.list(ResultFilter(), limit: 100, offset: 0).items.map(\.bytes) == before.list)
         let aggregatesAfter = try ResultGroup.allCases.map { group in
-            try store.results.aggregate(groupBy: group, metrics: ["avg_tps", "p50_latency_ms"]).map { row in
-                let values = [
-                    row[group.rawValue]?.stringValue ?? "", "\(row["count"]?.intValue ?? -1)",
-                    "\(row["avg_tps_avg"]?.doubleValue ?? -1)", "\(row["p50_latency_ms_avg"]?.doubleValue ?? -1)",
-                ]
+            try store.results.aggregate(groupBy: group, metrics: ["avg_tps", "p50_latency_ms"]).rows.map { row in
+                let values = [row.value, "\(row.count)"] + row.averages.map { "\($0 ?? -1)" }
                 return values.joined(separator: "|")
             }
         }

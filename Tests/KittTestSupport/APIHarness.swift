@@ -56,7 +56,9 @@ public final class APIHarness: @unchecked Sendable {
     }
 
     /// Waits (bounded) for a deferred response, nested ones too; other bodies come back as they are.
-    public static func settle(_ response: HTTPResponse, timeout: Double = 30) -> HTTPResponse {
+    /// Generous: handlers now run off the loop as deferred responses, and some (the first
+    /// agent bundle build: tar + gzip + SHA-256 of the test binary) take long on a loaded machine.
+    public static func settle(_ response: HTTPResponse, timeout: Double = 120) -> HTTPResponse {
         guard case .deferred(let start) = response.body else { return response }
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)

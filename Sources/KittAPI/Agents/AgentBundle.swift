@@ -21,8 +21,10 @@ final class AgentBundles: Sendable {
 
     private let configDirectory: String
     private let executablePath: String
-    private let cachedPackage = Mutex<Bundle?>(nil)
-    private let cachedBuildContext = Mutex<Bundle?>(nil)
+    /// Built bundles, shared by every `AgentBundles` of the process (keyed by kind and
+    /// paths): the executable does not change while it runs, and a build (tar, gzip and
+    /// SHA-256 of ~30 MB) is seconds of CPU that every router would otherwise repeat.
+    private static let built = Mutex<[String: Bundle]>([:])
 
     init(configDirectory: String, executablePath: String = "/proc/self/exe") {
         self.configDirectory = configDirectory
@@ -31,8 +33,7 @@ final class AgentBundles: Sendable {
 
     /// `kitt-agent/kitt`, `kitt-agent/kitt-agent.service`, `kitt-agent/README`.
     func package() throws -> Bundle {
-        try cachedPackage.withLock { cached in
-            if let cached { return cached }
+        try cached("package") {
             let executable = try readExecutable()
             let entries: [Tar.Entry] = [
                 .directory("kitt-agent/"),
@@ -40,24 +41,31 @@ final class AgentBundles: Sendable {
                 .file("kitt-agent/kitt-agent.service", configFile("kitt-agent.service", fallback: AgentBundles.defaultUnit)),
                 .file("kitt-agent/README", Array(AgentBundles.readme.utf8)),
             ]
-            let built = try AgentBundles.bundle(entries, filename: "kitt-agent.tar.gz")
-            cached = built
-            return built
+            return try AgentBundles.bundle(entries, filename: "kitt-agent.tar.gz")
         }
     }
 
     /// `Dockerfile` and `kitt`: enough for `docker build` to make an agent image.
     func buildContext() throws -> Bundle {
-        try cachedBuildContext.withLock { cached in
-            if let cached { return cached }
+        try cached("build-context") {
             let executable = try readExecutable()
             let entries: [Tar.Entry] = [
                 .file("Dockerfile", configFile("Dockerfile.agent", fallback: AgentBundles.defaultDockerfile)),
                 .file("kitt", executable, mode: 0o755),
             ]
-            let built = try AgentBundles.bundle(entries, filename: "kitt-agent-build-context.tar.gz")
-            cached = built
-            return built
+            return try AgentBundles.bundle(entries, filename: "kitt-agent-build-context.tar.gz")
+        }
+    }
+
+    /// The bundle of `kind` for these paths, built once per process (under the lock, so
+    /// concurrent first requests wait for one build).
+    private func cached(_ kind: String, build: () throws -> Bundle) throws -> Bundle {
+        let key = kind + "|" + configDirectory + "|" + executablePath
+        return try AgentBundles.built.withLock { built in
+            if let bundle = built[key] { return bundle }
+            let bundle = try build()
+            built[key] = bundle
+            return bundle
         }
     }
 

@@ -7,12 +7,15 @@ public enum Routes {
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
         ResultsRoutes.register(in: &router, context: context)
+        // The routes below still call the store synchronously: they run off the loop.
+        router.wrapHandler = OffLoop.wrapper(context.store)
         AgentRoutes.register(in: &router, context: context)
         ModelsRoutes.register(in: &router, context: context)
         QuickTestRoutes.register(in: &router, context: context)
         CampaignRoutes.register(in: &router, context: context)
         MetricsRoutes.register(in: &router, context: context)
         ReferenceRoutes.register(in: &router, context: context)
+        router.wrapHandler = nil
         return router
     }
 }

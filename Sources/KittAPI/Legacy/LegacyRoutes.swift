@@ -3,13 +3,14 @@ import KittJSON
 import KittStore
 
 /// `kitt web --legacy`: the read-only v1 dashboard (SPEC §1). Only GET routes exist, so
-/// every write is a 404/405. Reads are quick indexed SQLite queries, done in the handler.
+/// every write is a 404/405. Reads are indexed SQLite queries, run off the event loop.
 public enum LegacyRoutes {
     /// Rows shown on the HTML page at most (the JSON endpoints return everything).
     static let pageRowLimit = 500
 
     public static func makeRouter(context: APIContext) -> Router {
         var router = Router()
+        router.wrapHandler = OffLoop.wrapper(context.store)
         let queries = context.store.legacyQueries
         let version = context.settings.version
         let health = HTTPResponse.json(.object(JSONObject([("status", "ok"), ("version", .string(version))])))

@@ -1,33 +1,77 @@
-import KittStore
 import Synchronization
 
-/// Response bodies computed from the results tables (list pages, aggregates), valid for one
-/// `ResultsGeneration`: any committed change to results makes every entry stale. Read the
-/// generation BEFORE querying and store under it, so an entry is never older than its tag.
+/// Answers computed from the results (list pages, aggregates), each valid for one value of
+/// the store's results change counter (`ResultsRepository.changeCount`), which every process
+/// writing results advances in the same transaction. An entry also remembers the database's
+/// `data_version` seen before it was last validated: while that is unchanged nothing at all
+/// was committed, so the entry is served without reading the counter.
+///
+/// Bounded by bytes (SPEC §7.2: caches ≤ 64 MiB in total; this one takes `budget`): when
+/// over, entries of an older counter go first, then the least recently used.
 final class ResultsCache: Sendable {
-    private struct Entry {
-        let generation: Int
-        let bytes: [UInt8]
+    struct Entry: Sendable {
+        let changes: Int
+        var dataVersion: Int
+        let value: any Sendable
+        let bytes: Int
+        var lastUse: UInt64
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
-    private let capacity: Int
-
-    init(capacity: Int = 512) {
-        self.capacity = capacity
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+        var newestChanges = 0
     }
 
-    /// The cached bytes for `key`, or computes, stores and returns them.
-    func bytes(for key: String, compute: () throws -> [UInt8]) rethrows -> [UInt8] {
-        let generation = ResultsGeneration.current
-        if let hit = entries.withLock({ $0[key] }), hit.generation == generation {
-            return hit.bytes
+    static let defaultBudget = 32 << 20
+    private let state = Mutex(State())
+    let budget: Int
+
+    init(budget: Int = ResultsCache.defaultBudget) {
+        self.budget = budget
+    }
+
+    /// The entry for `key`, marked as used.
+    func entry(_ key: String) -> Entry? {
+        state.withLock { state in
+            guard var entry = state.entries[key] else { return nil }
+            state.clock += 1
+            entry.lastUse = state.clock
+            state.entries[key] = entry
+            return entry
         }
-        let bytes = try compute()
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = Entry(generation: generation, bytes: bytes)
-        }
-        return bytes
     }
+
+    /// Records that `key`'s entry was found current at `dataVersion`.
+    func revalidate(_ key: String, dataVersion: Int) {
+        state.withLock { $0.entries[key]?.dataVersion = dataVersion }
+    }
+
+    /// Stores `value` (about `bytes` bytes) for `key`, then evicts down to the budget.
+    func store(_ key: String, _ value: any Sendable, bytes: Int, changes: Int, dataVersion: Int) {
+        guard bytes <= budget / 4 else { return }  // one huge answer must not flush the rest
+        state.withLock { state in
+            state.clock += 1
+            state.newestChanges = max(state.newestChanges, changes)
+            if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
+            state.entries[key] = Entry(
+                changes: changes, dataVersion: dataVersion, value: value, bytes: bytes, lastUse: state.clock)
+            state.bytes += bytes
+            guard state.bytes > budget else { return }
+            let newest = state.newestChanges
+            let order = state.entries.sorted { a, b in
+                let aStale = a.value.changes < newest
+                let bStale = b.value.changes < newest
+                return aStale != bStale ? aStale : a.value.lastUse < b.value.lastUse
+            }
+            for (victim, entry) in order where state.bytes > budget {
+                state.entries[victim] = nil
+                state.bytes -= entry.bytes
+            }
+        }
+    }
+
+    /// Bytes held (tests, metrics).
+    var byteCount: Int { state.withLock { $0.bytes } }
 }

@@ -5,25 +5,20 @@ import KittStore
 /// Results (SPEC §5): list, get, delete, aggregate, compare. Results are created only by
 /// agents (`POST /agents/<id>/results`) and `kitt import`.
 ///
-/// Items are the stored document bytes with `"id"` spliced in, never decoded and
-/// re-encoded. List pages and aggregates are cached until the next change to results.
+/// The handlers parse and render; `ResultsService` does the work off the event loop.
+/// Items are the stored document bytes with `"id"` spliced in, never decoded and re-encoded.
 enum ResultsRoutes {
     static func register(in router: inout Router, context: APIContext) {
-        let store = context.store
-        let cache = ResultsCache()
+        let service = ResultsService(store: context.store)
 
         router.get("/api/v1/results") { request in
             let page = try Page(from: request)
             let filter = ResultFilter(
                 model: request.queryValue("model"), engine: request.queryValue("engine"),
                 suiteName: request.queryValue("suite_name"))
-            let key = "list|\(page.number)|\(page.size)|" + [filter.model, filter.engine, filter.suiteName]
-                .map { $0.map { "=" + $0.count.description + ":" + $0 } ?? "-" }.joined(separator: "|")
-            let body = try cache.bytes(for: key) {
-                let (total, items) = try store.results.list(filter, limit: page.size, offset: page.offset)
-                return page.envelope(items: items.map(JSON.raw), total: total).serialized()
+            return .committed({ service.list(filter, limit: page.size, offset: page.offset, completion: $0) }) { found in
+                .jsonBytes(page.envelope(items: found.items.map(JSON.raw), total: found.total).serialized())
             }
-            return .jsonBytes(body)
         }
 
         router.get("/api/v1/results/aggregate") { request in
@@ -34,11 +29,9 @@ enum ResultsRoutes {
             }
             let metrics = request.queryValues("metric").filter { !$0.isEmpty }
             guard metrics.count <= 32 else { throw HTTPError.badRequest("at most 32 metrics") }
-            let key = "aggregate|\(group.rawValue)|" + metrics.map { "\($0.count):\($0)" }.joined(separator: "|")
-            let body = try cache.bytes(for: key) {
-                JSON.array(try store.results.aggregate(groupBy: group, metrics: metrics)).serialized()
+            return .committed({ service.aggregate(groupBy: group, metrics: metrics, completion: $0) }) { aggregate in
+                .jsonBytes(JSON.array(aggregate.rows.map { render($0, group: group, metrics: aggregate.metrics) }).serialized())
             }
-            return .jsonBytes(body)
         }
 
         router.post("/api/v1/results/compare") { request in
@@ -46,22 +39,36 @@ enum ResultsRoutes {
             let body = try request.jsonObject()
             guard let ids = try body.optionalStringArray("ids") else { throw HTTPError.badRequest("'ids' is required") }
             guard ids.count <= 1000 else { throw HTTPError.badRequest("at most 1000 ids") }
-            return .json(.array(try store.results.get(ids: ids).map(JSON.raw)))
+            return .committed({ service.compare(ids: ids, completion: $0) }) { items in .json(.array(items.map(JSON.raw))) }
         }
 
         router.get("/api/v1/results/:id") { request in
-            guard let item = try store.results.get(id: request.parameter("id")) else {
-                throw HTTPError.notFound("result not found")
+            let id = request.parameter("id")
+            return .committed({ service.get(id: id, completion: $0) }) { item in
+                guard let item else { throw HTTPError.notFound("result not found") }
+                return .jsonBytes(item.bytes)
             }
-            return .jsonBytes(item.bytes)
         }
 
         router.delete("/api/v1/results/:id") { request in
             try context.auth.requireAdmin(request)
-            guard try store.results.delete(id: request.parameter("id")) else {
-                throw HTTPError.notFound("result not found")
+            let id = request.parameter("id")
+            return .committed({ service.delete(id: id, completion: $0) }) { deleted in
+                guard deleted else { throw HTTPError.notFound("result not found") }
+                return .json(["deleted": true])
             }
-            return .json(["deleted": true])
         }
+    }
+
+    /// `{"<group>": value, "count": n, "<metric>_avg": x|null, ...}`.
+    static func render(_ row: ResultsRepository.AggregateRow, group: ResultGroup, metrics: [String]) -> JSON {
+        var object = JSONObject()
+        object.reserveCapacity(2 + metrics.count)
+        object[group.rawValue] = .string(row.value)
+        object["count"] = .int(row.count)
+        for (metric, average) in zip(metrics, row.averages) {
+            object[metric + "_avg"] = average.map { .double($0) } ?? .null
+        }
+        return .object(object)
     }
 }

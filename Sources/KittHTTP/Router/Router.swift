@@ -20,6 +20,8 @@ public struct Router: Sendable {
     public var onUnexpectedError: (@Sendable (HTTPRequest, any Error) -> Void)?
     /// Every (method, pattern) added, in order: the route table (the API fuzzer walks it).
     public private(set) var declaredRoutes: [(method: HTTPMethod, pattern: String)] = []
+    /// Applied to every handler added from now on (e.g. to run it off the event loop).
+    public var wrapHandler: (@Sendable (@escaping Handler) -> Handler)?
 
     public init() {}
 
@@ -37,7 +39,7 @@ public struct Router: Sendable {
         // Registering a (method, pattern) again replaces its handler (the web UI's `/` over the API's).
         let entry = RouteEntry(method: method, pattern: normalized)
         if !routes.contains(entry) { routes.append(entry) }
-        root.insert(segments: segments[...], method: method, route: Route(handler: handler, index: index))
+        root.insert(segments: segments[...], method: method, route: Route(handler: wrapHandler.map { $0(handler) } ?? handler, index: index))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.get, pattern, handler) }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CKittSystem
 import Dispatch
+import KittThreads
 import Synchronization
 
 /// An epoll instance run by its own Dispatch queue: the thread that waits for readiness is
@@ -88,6 +89,8 @@ final class EventLoop: @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
+        EventLoopThread.mark(true)
+        defer { EventLoopThread.mark(false) }
         var fds = [Int32](repeating: 0, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
         while !stopping.load(ordering: .acquiring) {

@@ -1,0 +1,198 @@
+import KittSQLite
+import Synchronization
+
+/// One list of results (schema v5 `run_chunks`): all runs (`kind` ""), or the runs with one
+/// column equal to `value`, in list order: timestamp DESC, then id.
+struct ResultList: Hashable {
+    /// "", "model", "engine" or "suite_name": fixed strings, never input.
+    let kind: String
+    let value: String
+
+    static let all = ResultList(kind: "", value: "")
+
+    /// The four lists a run belongs to.
+    static func lists(model: String, engine: String, suiteName: String) -> [ResultList] {
+        [.all, ResultList(kind: "model", value: model), ResultList(kind: "engine", value: engine),
+         ResultList(kind: "suite_name", value: suiteName)]
+    }
+
+    /// `"<column> = ? AND "` with its binding, or nothing for all runs.
+    var condition: (sql: String, bindings: [SQLiteValue]) {
+        kind.isEmpty ? ("", []) : ("\(kind) = ? AND ", [.text(value)])
+    }
+    var whereClause: (sql: String, bindings: [SQLiteValue]) {
+        kind.isEmpty ? ("", []) : (" WHERE \(kind) = ?", [.text(value)])
+    }
+}
+
+/// Where a chunk starts in its list: a run's (timestamp, id), or the head of the list
+/// (`ts` the empty BLOB, which sorts after every text, so first in DESC order).
+struct ChunkKey: Hashable {
+    let ts: SQLiteValue
+    let id: String
+
+    static let head = ChunkKey(ts: .blob([]), id: "")
+    var isHead: Bool { if case .blob = ts { true } else { false } }
+}
+
+/// Finding positions in a list through its chunks, and keeping the chunks.
+enum ResultListChunks {
+    /// Runs per chunk after a split; a chunk splits when it holds more than twice this.
+    /// Any value keeps the answers exact (tests use small ones); it only bounds the work.
+    static let capacity = Atomic<Int>(1024)
+
+    /// The chunk of `list` that holds the run at (timestamp, id): the last chunk whose key
+    /// is at or before it in list order.
+    static func chunk(_ c: Connection, _ list: ResultList, timestamp: String, id: String) throws -> ChunkKey {
+        if let row = try c.queryOne(
+            "SELECT id FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id <= ? ORDER BY id DESC LIMIT 1",
+            [.text(list.kind), .text(list.value), .text(timestamp), .text(id)]), let anchor = row.string(0)
+        {
+            return ChunkKey(ts: .text(timestamp), id: anchor)
+        }
+        // Else the chunk keys of the oldest timestamp newer than the run's: the last in list
+        // order (largest id) of those.
+        if let row = try c.queryOne(
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts > ? ORDER BY ts, id DESC LIMIT 1",
+            [.text(list.kind), .text(list.value), .text(timestamp)])
+        {
+            return ChunkKey(ts: row[0], id: row.string(1) ?? "")
+        }
+        return .head
+    }
+
+    /// The first chunk key of `list` after the head (a run's key), or nil when it has none.
+    static func newestKey(_ c: Connection, _ list: ResultList) throws -> ChunkKey? {
+        // Every text sorts before the head's BLOB: `ts < x''` keeps the runs' keys.
+        try c.queryOne(
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id LIMIT 1",
+            [.text(list.kind), .text(list.value)]
+        ).map { ChunkKey(ts: $0[0], id: $0.string(1) ?? "") }
+    }
+
+    /// Whether the run (timestamp, id) comes before `key` in list order (always, for nil):
+    /// then it is in the head chunk.
+    static func isBefore(_ timestamp: String, _ id: String, _ key: ChunkKey?) -> Bool {
+        guard let key, case .text(let ts) = key.ts else { return true }
+        // SQLite compares TEXT with memcmp (BINARY collation): compare the UTF-8 bytes.
+        if timestamp.utf8.elementsEqual(ts.utf8) { return id.utf8.lexicographicallyPrecedes(key.id.utf8) }
+        return ts.utf8.lexicographicallyPrecedes(timestamp.utf8)
+    }
+
+    /// Runs `body` on the rows of `list` from the start of chunk `from` (inclusive), after
+    /// skipping `skip` of them, at most `limit`; `columns` is a fixed column list. Returns the
+    /// number of rows given to `body`. Costs O(skip + limit) index steps.
+    @discardableResult
+    static func walk(
+        _ c: Connection, _ list: ResultList, from start: ChunkKey, skip: Int, limit: Int, columns: String,
+        _ body: (borrowing RowCursor) throws -> Void
+    ) throws -> Int {
+        guard limit > 0 else { return 0 }
+        var delivered = 0
+        if start.isHead {
+            let (clause, bindings) = list.whereClause
+            try c.forEachRow(
+                "SELECT \(columns) FROM runs\(clause) ORDER BY timestamp DESC, id LIMIT ? OFFSET ?",
+                bindings + [SQLiteValue(limit), SQLiteValue(skip)]
+            ) { row in
+                delivered += 1
+                try body(row)
+            }
+            return delivered
+        }
+        let (condition, bindings) = list.condition
+        // First the runs with the chunk's own timestamp, from its id on...
+        let sameTime = bindings + [start.ts, .text(start.id)]
+        try c.forEachRow(
+            "SELECT \(columns) FROM runs WHERE \(condition)timestamp = ? AND id >= ? ORDER BY id LIMIT ? OFFSET ?",
+            sameTime + [SQLiteValue(limit), SQLiteValue(skip)]
+        ) { row in
+            delivered += 1
+            try body(row)
+        }
+        if delivered == limit { return delivered }
+        // ...then every older timestamp, skipping what the first part did not cover.
+        var rest = 0
+        if delivered == 0, skip > 0 {
+            let before = try c.queryOne(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE \(condition)timestamp = ? AND id >= ? LIMIT ?)",
+                sameTime + [SQLiteValue(skip)])?.int(0) ?? 0
+            rest = skip - before
+        }
+        try c.forEachRow(
+            "SELECT \(columns) FROM runs WHERE \(condition)timestamp < ? ORDER BY timestamp DESC, id LIMIT ? OFFSET ?",
+            bindings + [start.ts, SQLiteValue(limit - delivered), SQLiteValue(rest)]
+        ) { row in
+            delivered += 1
+            try body(row)
+        }
+        return delivered
+    }
+
+    /// The chunk holding position `offset` (0-based) of `list`, and the position it starts at.
+    /// Nil when the list has no more than `offset` runs.
+    static func locate(_ c: Connection, _ list: ResultList, offset: Int) throws -> (chunk: ChunkKey, start: Int)? {
+        struct Found: Error { let chunk: ChunkKey; let start: Int }
+        var before = 0
+        do {
+            try c.forEachRow(
+                "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id",
+                [.text(list.kind), .text(list.value)]
+            ) { row in
+                let count = row.int(2) ?? 0
+                if offset < before + count {
+                    throw Found(chunk: ChunkKey(ts: row.value(0), id: row.string(1) ?? ""), start: before)
+                }
+                before += count
+            }
+        } catch let found as Found {  // stops the scan at the chunk
+            return (found.chunk, found.start)
+        }
+        return nil
+    }
+
+    /// Adds `deltas` (runs in or out, per chunk) and splits chunks grown past twice the
+    /// capacity. Inside the write transaction that stored or deleted those runs.
+    static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]]) throws {
+        let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+        for (list, chunks) in deltas {
+            for (key, delta) in chunks where delta != 0 {
+                let count = try c.queryOne(
+                    """
+                    INSERT INTO run_chunks (kind, value, ts, id, count) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, value, ts, id) DO UPDATE SET count = count + excluded.count
+                    RETURNING count
+                    """, [.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)])?.int(0) ?? 0
+                if count <= 0 {
+                    // Empty: its range joins the chunk before it (or the head, which is implicit).
+                    try c.run(
+                        "DELETE FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id = ?",
+                        [.text(list.kind), .text(list.value), key.ts, .text(key.id)])
+                } else if count > 2 * capacity {
+                    try split(c, list, key, count: count, capacity: capacity)
+                }
+            }
+        }
+    }
+
+    /// Cuts a chunk of `count` runs into chunks of `capacity` (the last one gets the rest).
+    private static func split(_ c: Connection, _ list: ResultList, _ key: ChunkKey, count: Int, capacity: Int) throws {
+        var start = key
+        var remaining = count
+        while remaining > 2 * capacity {
+            var next: ChunkKey?
+            try walk(c, list, from: start, skip: capacity, limit: 1, columns: "timestamp, id") { row in
+                next = ChunkKey(ts: .text(row.string(0) ?? ""), id: row.string(1) ?? "")
+            }
+            guard let next else { return }  // counts disagree with the rows: leave it whole
+            try c.run(
+                "UPDATE run_chunks SET count = ? WHERE kind = ? AND value = ? AND ts = ? AND id = ?",
+                [SQLiteValue(capacity), .text(list.kind), .text(list.value), start.ts, .text(start.id)])
+            remaining -= capacity
+            try c.run(
+                "INSERT INTO run_chunks (kind, value, ts, id, count) VALUES (?, ?, ?, ?, ?)",
+                [.text(list.kind), .text(list.value), next.ts, .text(next.id), SQLiteValue(remaining)])
+            start = next
+        }
+    }
+}
