@@ -1,6 +1,7 @@
 import Foundation
 import KittHTTP
 import KittSQLite
+import KittStore
 import KittTestSupport
 import Testing
 
@@ -15,21 +16,20 @@ import Testing
     func renderTimesAtALargeStore() throws {
         let web = try WebHarness()
         let fill = ContinuousClock.now
-        try web.api.store.database.write { connection in
-            try connection.execute("""
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(DashboardBenchmark.count))
-                INSERT INTO runs (id, model, engine, suite_name, timestamp, passed, total_benchmarks, passed_count,
-                    failed_count, total_time_seconds, kitt_version, document, created_at)
-                SELECT printf('%016x', i), 'org/model-' || (i % 50), 'engine-' || (i % 5), 'quick',
-                    strftime('%Y-%m-%dT%H:%M:%SZ', 1700000000 + i, 'unixepoch'), i % 2, 1, i % 2, 1 - i % 2, 3.5, '1',
-                    '{"model":"org/model-' || (i % 50) || '","engine":"engine-' || (i % 5) || '","suite_name":"quick",'
-                    || '"timestamp":"' || strftime('%Y-%m-%dT%H:%M:%SZ', 1700000000 + i, 'unixepoch') || '",'
-                    || '"passed":true,"total_benchmarks":1,"passed_count":1,"failed_count":0,"total_time_seconds":3.5,'
-                    || '"results":[{"test_name":"throughput","run_number":1,"passed":true,"metrics":{"avg_tps":'
-                    || (i % 97) || '}}]}',
-                    '2026-01-01T00:00:00Z'
-                FROM n
-                """)
+        // Through the repository (in batches), so the result summaries are kept as in production.
+        var batch: [ResultDocument] = []
+        for i in 1...DashboardBenchmark.count {
+            let document = """
+                {"model":"org/model-\(i % 50)","engine":"engine-\(i % 5)","suite_name":"quick",\
+                "timestamp":"2026-01-01T00:00:00Z","passed":true,"total_benchmarks":1,"passed_count":1,\
+                "failed_count":0,"total_time_seconds":3.5,"results":[{"test_name":"throughput","run_number":1,\
+                "passed":true,"metrics":{"avg_tps":\(i % 97)}}]}
+                """
+            batch.append(try ResultDocument(bytes: Array(document.utf8)))
+            if batch.count == 10_000 || i == DashboardBenchmark.count {
+                _ = try web.api.store.results.insertAll(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
         print("filled \(DashboardBenchmark.count) results in \(ContinuousClock.now - fill)")
         for path in ["/", "/results", "/results?page=1000", "/results?model=org%2Fmodel-7", "/agents", "/campaigns"] {
