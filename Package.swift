@@ -21,22 +21,29 @@ let package = Package(
         // epoll/eventfd wrappers (Glibc's Swift module does not export them).
         .systemLibrary(name: "CKittSystem"),
 
-        // Libraries, in dependency order.
+        // Libraries, in dependency order. KittBase: file reads, atomic writes, CSPRNG tokens,
+        // hex, trimming, SystemError (Glibc only). SHA-256 lives in KittNet, which owns OpenSSL.
+        .target(name: "KittBase", swiftSettings: settings),
         .target(name: "KittJSON", swiftSettings: settings),
         .target(name: "KittThreads", swiftSettings: settings),
-        .target(name: "KittHTTP", dependencies: ["KittJSON"], swiftSettings: settings),
-        .target(name: "KittNet", dependencies: ["KittHTTP", "KittThreads", "COpenSSL", "CKittSystem"], swiftSettings: settings),
-        .target(name: "KittSQLite", dependencies: ["CSQLite", "KittThreads"], swiftSettings: settings),
-        .target(name: "KittStore", dependencies: ["KittSQLite", "KittJSON"], swiftSettings: settings),
+        .target(name: "KittHTTP", dependencies: ["KittBase", "KittJSON"], swiftSettings: settings),
+        .target(
+            name: "KittNet", dependencies: ["KittBase", "KittHTTP", "KittThreads", "COpenSSL", "CKittSystem"],
+            swiftSettings: settings),
+        .target(name: "KittSQLite", dependencies: ["CSQLite", "KittBase", "KittThreads"], swiftSettings: settings),
+        .target(name: "KittStore", dependencies: ["KittBase", "KittSQLite", "KittJSON"], swiftSettings: settings),
         .target(
             name: "KittAPI",
-            dependencies: ["KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
+            dependencies: ["KittBase", "KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
             swiftSettings: settings),
         .target(
-            name: "KittWeb", dependencies: ["KittAPI", "KittHTTP", "KittStore", "KittJSON"], swiftSettings: settings),
-        .target(name: "KittAgent", dependencies: ["KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
+            name: "KittWeb", dependencies: ["KittAPI", "KittBase", "KittHTTP", "KittNet", "KittStore", "KittJSON"],
+            swiftSettings: settings),
         .target(
-            name: "KittApp", dependencies: ["KittAPI", "KittWeb", "KittAgent", "KittNet", "KittStore"], swiftSettings: settings),
+            name: "KittAgent", dependencies: ["KittBase", "KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
+        .target(
+            name: "KittApp", dependencies: ["KittAPI", "KittWeb", "KittAgent", "KittBase", "KittNet", "KittStore"],
+            swiftSettings: settings),
         .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
 
         // Tests.
@@ -44,20 +51,23 @@ let package = Package(
             name: "KittTestSupport",
             dependencies: ["KittApp", "KittNet", "KittHTTP", "KittJSON"],
             path: "Tests/KittTestSupport", swiftSettings: settings),
+        .testTarget(name: "KittBaseTests", dependencies: ["KittBase"], swiftSettings: settings),
         .testTarget(name: "KittJSONTests", dependencies: ["KittJSON"], swiftSettings: settings),
         .testTarget(name: "KittHTTPTests", dependencies: ["KittHTTP"], swiftSettings: settings),
         .testTarget(name: "KittNetTests", dependencies: ["KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(name: "KittSQLiteTests", dependencies: ["KittSQLite"], swiftSettings: settings),
-        .testTarget(name: "KittStoreTests", dependencies: ["KittStore"], swiftSettings: settings),
+        .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittStore"], swiftSettings: settings),
         .testTarget(
-            name: "KittAPITests", dependencies: ["KittAPI", "KittTestSupport"], swiftSettings: settings),
+            name: "KittAPITests", dependencies: ["KittAPI", "KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
-            name: "KittWebTests", dependencies: ["KittWeb", "KittAPI", "KittStore", "KittSQLite", "KittHTTP", "KittJSON", "KittTestSupport"], swiftSettings: settings),
+            name: "KittWebTests",
+            dependencies: ["KittWeb", "KittAPI", "KittNet", "KittStore", "KittSQLite", "KittHTTP", "KittJSON", "KittTestSupport"],
+            swiftSettings: settings),
         .testTarget(
             name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "KittEndToEndTests",
-            dependencies: ["KittApp", "KittAPI", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"],
+            dependencies: ["KittApp", "KittAPI", "KittBase", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"],
             swiftSettings: settings),
     ]
 )

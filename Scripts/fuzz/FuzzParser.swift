@@ -22,18 +22,7 @@ public func fuzzHTTPRequestParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
         ? HTTPLimits(maxHeadBytes: 200, maxRequestLineBytes: 60, maxBodyBytes: 100, maxHeaderCount: 4)
         : HTTPLimits()
     let whole = FuzzOutcome.run(input, limits: limits, splits: [input.count])
-    var splits: [Int] = []
-    var state = UInt32(control) | 0x9E37_0000
-    for _ in 0..<input.count {
-        if control & 0x80 != 0 {
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            splits.append(Int(state % 64) + 1)
-        } else {
-            splits.append(Int(control & 0x3F) + 1)
-        }
-    }
+    let splits = fuzzSplits(control: control, count: input.count)
     let split = FuzzOutcome.run(input, limits: limits, splits: splits)
     if whole != split {
         fatalError("split feeding differs:\nwhole: \(whole)\nsplit: \(split)")

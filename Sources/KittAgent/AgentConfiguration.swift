@@ -1,3 +1,4 @@
+import KittBase
 /// What `kitt agent` runs with: the command line and `~/.kitt/agent.conf` (written by
 /// install.sh as `key=value` lines) merged, flags beating the file.
 public struct AgentConfiguration: Sendable, Equatable {
@@ -189,12 +190,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         return config
     }
 
-    static func trim(_ text: Substring) -> String {
-        String(
-            text.drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop {
-                $0 == " " || $0 == "\t" || $0 == "\r"
-            }.reversed())
-    }
+    /// Config and procfs lines: without surrounding spaces, tabs and a CR.
+    static func trim(_ text: Substring) -> String { String(text.trimmed(" \t\r")) }
 
     public static let help = """
         Usage: kitt agent [options]

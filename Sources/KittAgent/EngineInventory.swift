@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import KittBase
 
 /// The inference engines on this machine, for heartbeats (`engines: [{engine, installed,
 /// running, version, binary_path}]`): an engine is installed when its server executable is on
@@ -52,21 +53,14 @@ public enum EngineInventory {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard !pid.isEmpty, pid.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { continue }
-            guard let cmdline = readSmallFile("\(procRoot)/\(pid)/cmdline") else { continue }
+            guard let cmdline = Files.readPrefix("\(procRoot)/\(pid)/cmdline", maxBytes: 4096), !cmdline.isEmpty else {
+                continue
+            }
             for argument in cmdline.split(separator: 0, omittingEmptySubsequences: true).prefix(4) {
                 let text = String(decoding: argument, as: UTF8.self)
                 names.insert(String(text.split(separator: "/").last ?? Substring(text)))
             }
         }
         return names
-    }
-
-    static func readSmallFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return count > 0 ? Array(buffer[0..<count]) : nil
     }
 }

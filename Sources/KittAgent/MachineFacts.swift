@@ -1,3 +1,4 @@
+import KittBase
 import KittJSON
 
 #if canImport(Glibc)
@@ -40,8 +41,8 @@ public struct MachineFacts: Sendable, Equatable {
 
     /// Reads this machine's facts. nvidia-smi is asked only when it is on PATH, for at most 10 s.
     public static func gather(nvidiaSMITimeout: Double = 10) -> MachineFacts {
-        let cpuinfo = readText("/proc/cpuinfo") ?? ""
-        let meminfo = readText("/proc/meminfo") ?? ""
+        let cpuinfo = procText("/proc/cpuinfo") ?? ""
+        let meminfo = procText("/proc/meminfo") ?? ""
         var cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         if cores <= 0 { cores = max(1, countProcessors(cpuinfo: cpuinfo)) }
         let memKB = parseMemTotalKB(meminfo: meminfo) ?? 0
@@ -178,19 +179,8 @@ public struct MachineFacts: Sendable, Equatable {
         }
     }
 
-    /// A small text file's contents (procfs files report size 0, so read until EOF).
-    static func readText(_ path: String, maxBytes: Int = 4 << 20) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while bytes.count < maxBytes {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+    /// A procfs file's text (procfs files report size 0, so read until EOF, at most 4 MiB).
+    static func procText(_ path: String) -> String? {
+        Files.readPrefix(path, maxBytes: 4 << 20).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -1,5 +1,6 @@
 import KittJSON
 import Dispatch
+import KittBase
 import KittAPI
 import KittAgent
 import Synchronization
@@ -81,18 +82,8 @@ public enum AgentCommand {
         _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
     }
 
+    /// The agent config file's text (its first MiB), nil when it cannot be read.
     static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        while bytes.count < 1 << 20 {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        Files.readPrefix(path, maxBytes: 1 << 20).map { String(decoding: $0, as: UTF8.self) }
     }
 }

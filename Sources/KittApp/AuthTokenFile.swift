@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 
 /// `--auth-token-file FILE` / `KITT_AUTH_TOKEN_FILE`: the admin token read from a file, so it
 /// is in neither `ps` nor the process environment (systemd `LoadCredential=`, Docker secrets).

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 
 /// Owner-only files for kitt's data (SPEC §7.2): the data dir holds the database, the CA key
 /// and the generated token, so nobody else on the machine may even list it.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import KittBase
 import KittStore
 import Synchronization
 
@@ -106,7 +107,7 @@ public enum ResultImporter {
 
     /// The file as a result document, or nil after reporting why it is not one.
     private static func parse(_ path: String, onInvalid: (String, String) -> Void, invalid: inout Int) -> ResultDocument? {
-        guard let bytes = readFile(path) else {
+        guard let bytes = Files.read(path, limit: (1 << 30) - 1) else {
             invalid += 1
             onInvalid(path, "unreadable: \(String(cString: strerror(errno)))")
             return nil
@@ -118,31 +119,6 @@ public enum ResultImporter {
             onInvalid(path, error.message)
             return nil
         }
-    }
-
-    /// The file's bytes, read with one `read` of its size (metrics.json files are small; a
-    /// 64 KB scratch buffer per file cost more than the read itself).
-    private static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_size >= 0, info.st_size < 1 << 30 else { return nil }
-        var bytes = [UInt8](unsafeUninitializedCapacity: Int(info.st_size) + 1) { buffer, count in
-            count = 0
-            while count < buffer.count {
-                let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { break }
-                count += n
-            }
-        }
-        // Grew while being read: finish it the plain way.
-        if bytes.count > Int(info.st_size) {
-            guard let rest = Files.read(path) else { return nil }
-            bytes = rest
-        }
-        return bytes
     }
 
     /// Calls `visit` with every `metrics.json` below `directory`, each directory's entries in

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import Synchronization
 
 /// "Is a server using this database?": `kitt web` holds an exclusive flock on `<db>.lock` (with

@@ -1,3 +1,5 @@
+import KittBase
+
 /// `kitt web` options: flags beat environment beats defaults (SPEC §1).
 public struct WebOptions: Sendable {
     public var host = "0.0.0.0"

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import Dispatch
 import KittAPI
 import KittHTTP
@@ -18,12 +19,12 @@ public final class WebApp: Sendable {
     public let caCertificatePath: String?
     public let caFingerprint: String?
     public let dataDirectory: String
-    public let context: APIContext?
+    public let context: APIContext
     /// Security warnings found at start (a loose data dir, a readable token file); printed
     /// on stderr unless quiet.
     public let startupWarnings: [String]
     private let server: HTTPServer
-    private let store: Store?
+    private let store: Store
     private let log: Log
     private let background: BackgroundServices
     /// nil for `--legacy`: the read-only dashboard may run beside the server on the same database.
@@ -122,7 +123,7 @@ public final class WebApp: Sendable {
         settings.sseKeepaliveSeconds = options.sseKeepalive
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
-        settings.caCertificatePEM = caPath.flatMap(Files.readText)
+        settings.caCertificatePEM = caPath.flatMap { Files.readText($0) }
         settings.metricsToken = options.metricsToken
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
@@ -154,7 +155,14 @@ public final class WebApp: Sendable {
             return frozen.respond(to: request)
         }
         context.metrics.attach(server)
-        port = try server.start()
+        do {
+            port = try server.start()
+        } catch {
+            // Nothing else will: stop() is never called on an app that did not start.
+            store.close()
+            lock?.release()
+            throw error
+        }
         let scheme = tls == nil ? "http" : "https"
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
@@ -197,9 +205,9 @@ public final class WebApp: Sendable {
     /// (bounded), then close the database.
     public func stop(gracePeriod: Double = 5) {
         background.stop()
-        context?.events.closeAll()
+        context.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
-        store?.close()
+        store.close()
         lock?.release()
         log.flush()
     }
@@ -209,8 +217,8 @@ public final class WebApp: Sendable {
         if let existing = Files.readText(path)?.split(whereSeparator: \.isWhitespace).first {
             return String(existing)
         }
-        let token = RandomToken.hex(bytes: 32)
-        try Files.write(Array((token + "\n").utf8), to: path, mode: 0o600)
+        let token = SecureRandom.hex(bytes: 32)
+        try Files.writeAtomically(Array((token + "\n").utf8), to: path, mode: 0o600)
         return token
     }
 }
@@ -237,17 +245,3 @@ enum ConfigDirectory {
     }
 }
 
-public enum RandomToken {
-    /// Hex of `bytes` random bytes from the system CSPRNG (getrandom).
-    public static func hex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 internal import CSQLite
 
 /// Consistent copies of a live database with SQLite's online backup API, and their checks.
@@ -50,13 +51,22 @@ public enum OnlineBackup {
             throw error
         }
         chmod(partial, 0o600)
-        syncFile(partial)
+        do {
+            try Files.syncFile(partial)
+        } catch {
+            unlink(partial)
+            throw SQLiteError(code: SQLITE_IOERR, message: "cannot sync the copy \(partial): \(error)")
+        }
         guard rename(partial, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(partial)
             throw SQLiteError(code: SQLITE_IOERR, message: "cannot move the copy to \(destination): \(reason)")
         }
-        syncDirectory(of: destination)
+        do {
+            try Files.syncDirectory(containing: destination)
+        } catch {
+            throw SQLiteError(code: SQLITE_IOERR, message: "the copy is in place but not durable: \(error)")
+        }
         return report
     }
 
@@ -106,17 +116,5 @@ public enum OnlineBackup {
     static func integrity(of connection: Connection) throws(SQLiteError) -> String {
         let rows = try connection.query("PRAGMA integrity_check")
         return rows.compactMap { $0.string(0) }.joined(separator: "; ")
-    }
-
-    static func syncFile(_ path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
-
-    static func syncDirectory(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        syncFile(directory.isEmpty ? "/" : directory)
     }
 }

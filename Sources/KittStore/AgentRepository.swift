@@ -374,11 +374,6 @@ public struct AgentRepository: Sendable {
         return id
     }
 
-    /// The status of a command (queued | dispatched | done), or nil.
-    public func commandStatus(id: String) throws -> String? {
-        try database.read { try $0.queryOne("SELECT status FROM agent_commands WHERE id = ?", [.text(id)])?.string(0) }
-    }
-
     // MARK: Reading
 
     /// Agents by name, with `status` computed against `offlineCutoff` (exact, not waiting

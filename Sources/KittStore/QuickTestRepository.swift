@@ -234,7 +234,8 @@ public struct QuickTestRepository: Sendable {
         }
     }
 
-    /// The agent commands of a test (tests and the heartbeat use these).
+    /// An agent's commands, oldest first, optionally only those with `status` (for inspection:
+    /// the heartbeat hands commands out with its own claiming UPDATE).
     public func commands(agentID: String, status: String? = nil) throws -> [AgentCommand] {
         try database.read { conn in
             var sql = "SELECT id, agent_id, test_id, type, payload, status FROM agent_commands WHERE agent_id = ?"
@@ -285,13 +286,6 @@ public struct QuickTestRepository: Sendable {
             .map(QuickTestRepository.decode)
     }
 
-    /// Links a stored result (runs.id) to the quick test it came from; false when there is no such test.
-    public func linkResult(testID: String, resultID: String) throws -> Bool {
-        try database.write { conn in
-            try conn.run("UPDATE quick_tests SET result_id = ? WHERE id = ?", [.text(resultID), .text(testID)]) > 0
-        }
-    }
-
     /// What one test's log keeps at most (SPEC §7.2: 10,000 lines; and 4 MiB of text, so that
     /// `GET /quicktest/<id>/logs`, which anyone may call, stays a few MiB). Past either, each
     /// new line drops the oldest ones, so the end of a run (where its error is) is always there.
@@ -305,14 +299,7 @@ public struct QuickTestRepository: Sendable {
         public static let standard = LogLimit()
     }
 
-    /// Appends a log line; false when the test does not exist.
-    public func appendLog(testID: String, line: String, limit: LogLimit = .standard) throws -> Bool {
-        try database.write { conn in
-            try QuickTestRepository.appendLog(conn, testID: testID, line: line, agentID: nil, limit: limit) != nil
-        }
-    }
-
-    /// `appendLog` through group commit (batched with concurrent writes; `completion` after
+    /// Appends a log line through group commit (batched with concurrent writes; `completion` after
     /// COMMIT) with the test's agent id, nil when the test does not exist — or, with
     /// `agentID` (an agent's own token), when it is not that agent's test.
     public func appendLogAsync(

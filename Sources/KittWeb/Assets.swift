@@ -1,5 +1,5 @@
 import KittHTTP
-import KittStore
+import KittNet
 
 /// The embedded assets, each served under a name that carries its content hash, so a page
 /// can tell browsers to keep it forever: a new build means a new name.

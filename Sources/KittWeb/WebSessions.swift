@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
+import KittNet
 import KittStore
 import Synchronization
 
@@ -93,10 +95,7 @@ public final class WebSessions: Sendable {
     }
 
     /// 256 bits from the system CSPRNG, as 64 hex characters.
-    public static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in StoreID.hex64(generator.next()) }.joined()
-    }
+    public static func randomToken() -> String { SecureRandom.hex(bytes: 32) }
 
     public static func now() -> Double {
         var spec = timespec()

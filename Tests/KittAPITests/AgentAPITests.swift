@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import KittAPI
 import KittHTTP
@@ -219,7 +222,7 @@ import Testing
         #expect(served.body == Array(#"{"id":"\#(resultID)","#.utf8) + Array(doc.utf8).dropFirst())
         let link = try h.store.database.read { try $0.queryOne("SELECT result_id FROM quick_tests WHERE id = 'qt-1'")?.string(0) }
         #expect(link == resultID)
-        #expect(try h.store.agents.commandStatus(id: command) == "done")
+        #expect(try h.store.quickTests.commands(agentID: id).first { $0.id == command }?.status == "done")
 
         // Linked by test_id as well.
         try h.store.database.write { c in
@@ -245,14 +248,30 @@ import Testing
         let h = try RouterHarness()
         let id = h.registerAgent("gpu-1")
         let before = h.store.database.committedBatchCount
+        // A slow write holds the writer, so the first reports queue up behind it: with group
+        // commit they share one batch; without it each would be a batch of its own.
+        let writerBusy = DispatchSemaphore(value: 0)
+        h.store.database.writeAsync({ _ in
+            writerBusy.signal()
+            usleep(300_000)
+        }, completion: { _ in })
+        writerBusy.wait()
+        // 64 callers at once, each on its own serial queue (a thread each: concurrentPerform
+        // may run every iteration on one thread, which would never overlap two reports).
         let statuses = Mutex<[Int]>([])
-        DispatchQueue.concurrentPerform(iterations: 64) { i in
-            let reply = h.call(.post, "/api/v1/agents/\(id)/results", body: #"{"result_data": \#(document(day: i % 28 + 1))}"#)
-            statuses.withLock { $0.append(reply.status) }
+        let all = DispatchGroup()
+        for i in 0..<64 {
+            DispatchQueue(label: "report-\(i)").async(group: all) {
+                let reply = h.call(.post, "/api/v1/agents/\(id)/results", body: #"{"result_data": \#(document(day: i % 28 + 1))}"#)
+                statuses.withLock { $0.append(reply.status) }
+            }
         }
+        #expect(all.wait(timeout: .now() + 60) == .success)
+        #expect(statuses.withLock { $0 }.count == 64)
         #expect(statuses.withLock { $0 }.allSatisfy { $0 == 202 })
         #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 64)
-        #expect(h.store.database.committedBatchCount - before <= 64)
+        let reportBatches = h.store.database.committedBatchCount - before - 1  // minus the slow write's
+        #expect(reportBatches < 64, "64 reports took \(reportBatches) commits")
     }
 
     @Test func offlineRuleAndMonitor() throws {
@@ -261,27 +280,22 @@ import Testing
         #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue == "online")
         let stream = AgentStatusRecorder()
         h.context.events.subscribe(stream, filter: id, lastEventID: nil)
-        usleepSeconds(0.5)
-        // GET computes it exactly, before any sweep.
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue == "offline")
+        // GET computes it exactly, before any sweep (and the stored status is still online).
+        #expect(waitUntil { h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue == "offline" })
+        #expect(try h.store.agents.identity(idOrName: id)?.status == "online")
+        #expect(!stream.text.contains(#""status":"offline""#))
+        // The monitor's sweep stores it and publishes it: wait for both to be seen.
         let monitor = AgentOfflineMonitor(context: h.context, interval: 0.1)
         monitor.start()
-        usleepSeconds(0.5)
+        #expect(try waitUntil { try h.store.agents.identity(idOrName: id)?.status == "offline" })
+        #expect(waitUntil { stream.text.contains(#""status":"offline""#) })
         monitor.stop()
-        #expect(try h.store.agents.identity(idOrName: id)?.status == "offline")
-        let frames = stream.text
-        #expect(frames.contains("event: agent_status"))
-        #expect(frames.contains(#""status":"offline""#))
+        #expect(stream.text.contains("event: agent_status"))
         // A heartbeat brings it back (and publishes that too).
         #expect(h.call(.post, "/api/v1/agents/\(id)/heartbeat", body: "{}").status == 200)
         #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue == "online")
         #expect(stream.text.contains(#""status":"online""#))
     }
-}
-
-func usleepSeconds(_ seconds: Double) {
-    let done = DispatchSemaphore(value: 0)
-    _ = done.wait(timeout: .now() + seconds)
 }
 
 final class AgentStatusRecorder: ResponseStream {

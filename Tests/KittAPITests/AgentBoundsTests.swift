@@ -7,41 +7,24 @@ import Testing
 /// Issue 9 (SPEC §7.2) in process: the one agent-token check, the byte-bounded event history,
 /// and the field limits on what agents send.
 @Suite struct AgentBoundsTests {
-    static func request(_ authorization: String?) -> HTTPRequest {
-        var headers = HTTPHeaders()
-        if let authorization { headers.add(name: "Authorization", value: authorization) }
-        return HTTPRequest(method: .post, target: "/x", headers: headers)
-    }
-
-    static func status(_ body: () throws -> Void) -> Int {
-        do {
-            try body()
-            return 200
-        } catch let error as HTTPError {
-            return error.status.code
-        } catch {
-            return 500
-        }
-    }
-
     @Test func oneAgentTokenCheckForEveryRoute() throws {
         let h = try ControlHarness()
         defer { h.close() }
         let id = try h.addAgent(name: "gpu-a", token: "agent-a")
         let auth = h.context.auth
-        let caller = try auth.agentCaller(Self.request("Bearer agent-a"), store: h.store)
+        let caller = try auth.agentCaller(AuthTests.request("Bearer agent-a"), store: h.store)
         #expect(caller.scopedAgentID == id)
-        #expect(Self.status { try caller.requireActing(as: id) } == 200)
-        #expect(Self.status { try caller.requireActing(as: "gpu-a") } == 200)
-        #expect(Self.status { try caller.requireActing(as: "gpu-b") } == 403)
-        #expect(try auth.agentCaller(Self.request("Bearer \(h.token)"), store: h.store) == .admin)
-        #expect(Self.status { _ = try auth.agentCaller(Self.request("Bearer nope"), store: h.store) } == 403)
-        #expect(Self.status { _ = try auth.agentCaller(Self.request(nil), store: h.store) } == 401)
-        #expect(Self.status { _ = try auth.agentCaller(Self.request("Basic x"), store: h.store) } == 401)
+        #expect(AuthTests.status { try caller.requireActing(as: id) } == 200)
+        #expect(AuthTests.status { try caller.requireActing(as: "gpu-a") } == 200)
+        #expect(AuthTests.status { try caller.requireActing(as: "gpu-b") } == 403)
+        #expect(try auth.agentCaller(AuthTests.request("Bearer \(h.token)"), store: h.store) == .admin)
+        #expect(AuthTests.status { _ = try auth.agentCaller(AuthTests.request("Bearer nope"), store: h.store) } == 403)
+        #expect(AuthTests.status { _ = try auth.agentCaller(AuthTests.request(nil), store: h.store) } == 401)
+        #expect(AuthTests.status { _ = try auth.agentCaller(AuthTests.request("Basic x"), store: h.store) } == 401)
         // A hash stored in upper case (another tool wrote it) still matches.
         try h.store.database.write { try $0.run("UPDATE agents SET token_hash = upper(token_hash)") }
-        #expect(try auth.agentCaller(Self.request("Bearer agent-a"), store: h.store).scopedAgentID == id)
-        #expect(try Auth(adminToken: nil).agentCaller(Self.request(nil), store: h.store) == .admin)
+        #expect(try auth.agentCaller(AuthTests.request("Bearer agent-a"), store: h.store).scopedAgentID == id)
+        #expect(try Auth(adminToken: nil).agentCaller(AuthTests.request(nil), store: h.store) == .admin)
     }
 
     @Test func eventHistoryIsBoundedByBytes() throws {
@@ -124,12 +107,12 @@ import Testing
             .post, "/api/v1/agents/\(id)/heartbeat", json: ["status": "busy", "engines": [["engine": "one-more"]]],
             token: .raw("agent-one"))
         #expect(overflow.status == 400)
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json["engines"]?.arrayValue?.count == 64)
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json["status"]?.stringValue != "busy")
+        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["engines"]?.arrayValue?.count == 64)
+        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue != "busy")
 
         let test = try #require(
             h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(id), "model_path": "m", "engine_name": "vllm"])
-                .json["id"]?.stringValue)
+                .json?["id"]?.stringValue)
         let at16K = String(repeating: "l", count: 16 * 1024)
         #expect(h.call(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K)], token: .raw("agent-one")).status == 200)
         let long = h.call(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K + "l")], token: .raw("agent-one"))
@@ -157,6 +140,6 @@ import Testing
         #expect(reply.status == 400)
         #expect(reply.error?.contains("id") == true)
         #expect(h.call(.get, "/api/v1/agent/install.sh?name=\(uuid)", token: .none).status == 400)
-        #expect(h.call(.get, "/api/v1/agents/\(uuid)").json["name"]?.stringValue == "old-rig")
+        #expect(h.call(.get, "/api/v1/agents/\(uuid)").json?["name"]?.stringValue == "old-rig")
     }
 }

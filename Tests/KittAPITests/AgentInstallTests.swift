@@ -10,6 +10,7 @@ import CZlib
 import KittAPI
 import KittHTTP
 import KittJSON
+import KittNet
 import KittStore
 import Testing
 

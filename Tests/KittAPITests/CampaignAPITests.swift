@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import KittAPI
+@testable import KittAPI
 import KittJSON
 import KittStore
 import Testing
@@ -16,10 +16,10 @@ import Testing
     /// Creates and launches a campaign; returns its id.
     static func launch(_ h: ControlHarness, agent: String, config: JSON) throws -> String {
         let created = h.call(.post, "/api/v1/campaigns/", json: ["name": "c", "agent_id": .string(agent), "config": config])
-        let id = try #require(created.json["id"]?.stringValue)
+        let id = try #require(created.json?["id"]?.stringValue)
         let launched = h.call(.post, "/api/v1/campaigns/\(id)/launch")
         #expect(launched.status == 202)
-        #expect(launched.json["status"]?.stringValue == "queued")
+        #expect(launched.json?["status"]?.stringValue == "queued")
         return id
     }
 
@@ -54,11 +54,11 @@ import Testing
     }
 
     static func campaign(_ h: ControlHarness, _ id: String) -> JSON {
-        h.call(.get, "/api/v1/campaigns/\(id)").json
+        h.call(.get, "/api/v1/campaigns/\(id)").json ?? .null
     }
 
     static func logLines(_ h: ControlHarness, _ id: String) -> [String] {
-        h.call(.get, "/api/v1/campaigns/\(id)/logs").json["lines"]?.arrayValue?.compactMap { $0["line"]?.stringValue } ?? []
+        h.call(.get, "/api/v1/campaigns/\(id)/logs").json?["lines"]?.arrayValue?.compactMap { $0["line"]?.stringValue } ?? []
     }
 
     // MARK: - CRUD and validation
@@ -94,8 +94,8 @@ import Testing
                 "config": CampaignAPITests.config(models: [["name": "org/m", "path": "/m"]], engines: [["name": "vllm"]]),
             ])
         #expect(created.status == 201)
-        let id = try #require(created.json["id"]?.stringValue)
-        #expect(created.json["status"]?.stringValue == "draft")
+        let id = try #require(created.json?["id"]?.stringValue)
+        #expect(created.json?["status"]?.stringValue == "draft")
         let frame = try #require(events.frames.first)
         #expect(frame.type == "campaign_created")
         #expect(frame.data["campaign_id"]?.stringValue == id && frame.data["name"]?.stringValue == "nightly")
@@ -108,7 +108,7 @@ import Testing
         let h = try ControlHarness()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1")
-        let first = try #require(h.call(.post, "/api/v1/campaigns", json: ["name": "one"]).json["id"]?.stringValue)
+        let first = try #require(h.call(.post, "/api/v1/campaigns", json: ["name": "one"]).json?["id"]?.stringValue)
         usleep(2_000)
         let second = try #require(
             h.call(
@@ -117,24 +117,24 @@ import Testing
                     "name": "two", "agent_id": .string(agent),
                     "config": CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm", "mode": "native"]]),
                 ]
-            ).json["id"]?.stringValue)
+            ).json?["id"]?.stringValue)
 
         let list = h.call(.get, "/api/v1/campaigns/", token: .none)
         #expect(list.status == 200)
-        #expect(list.json["total"]?.intValue == 2)
-        let items = try #require(list.json["items"]?.arrayValue)
+        #expect(list.json?["total"]?.intValue == 2)
+        let items = try #require(list.json?["items"]?.arrayValue)
         #expect(items.map { $0["id"]?.stringValue } == [second, first])
         #expect(items.allSatisfy { $0["config"] == nil })
-        #expect(h.call(.get, "/api/v1/campaigns?status=draft").json["total"]?.intValue == 2)
-        #expect(h.call(.get, "/api/v1/campaigns?status=running").json["total"]?.intValue == 0)
+        #expect(h.call(.get, "/api/v1/campaigns?status=draft").json?["total"]?.intValue == 2)
+        #expect(h.call(.get, "/api/v1/campaigns?status=running").json?["total"]?.intValue == 0)
         #expect(h.call(.get, "/api/v1/campaigns?per_page=x").status == 400)
 
         let got = h.call(.get, "/api/v1/campaigns/\(second)", token: .none)
         #expect(got.status == 200)
-        #expect(got.json["agent_id"]?.stringValue == agent)
-        #expect(got.json["config"]?["benchmarks"] == ["throughput"])
-        #expect(got.json["config"]?["suite_name"]?.stringValue == "quick")
-        #expect(got.json["config"]?["engines"]?.arrayValue?.first?["mode"]?.stringValue == "native")
+        #expect(got.json?["agent_id"]?.stringValue == agent)
+        #expect(got.json?["config"]?["benchmarks"] == ["throughput"])
+        #expect(got.json?["config"]?["suite_name"]?.stringValue == "quick")
+        #expect(got.json?["config"]?["engines"]?.arrayValue?.first?["mode"]?.stringValue == "native")
         #expect(h.call(.get, "/api/v1/campaigns/ffffffffffffffff").status == 404)
 
         let newConfig = CampaignAPITests.config(
@@ -142,18 +142,18 @@ import Testing
         #expect(h.call(.put, "/api/v1/campaigns/\(first)/config", json: newConfig, token: .none).status == 401)
         let updated = h.call(.put, "/api/v1/campaigns/\(first)/config", json: newConfig)
         #expect(updated.status == 200)
-        #expect(updated.json["updated"]?.boolValue == true)
-        #expect(h.call(.get, "/api/v1/campaigns/\(first)").json["config"]?["benchmarks"] == ["throughput", "latency"])
+        #expect(updated.json?["updated"]?.boolValue == true)
+        #expect(h.call(.get, "/api/v1/campaigns/\(first)").json?["config"]?["benchmarks"] == ["throughput", "latency"])
         #expect(
             h.call(.put, "/api/v1/campaigns/\(first)/config", json: ["models": [["path": "/x"]]]).status == 400)
         #expect(h.call(.put, "/api/v1/campaigns/ffffffffffffffff/config", json: newConfig).status == 404)
 
         let logs = h.call(.get, "/api/v1/campaigns/\(first)/logs", token: .none)
-        #expect(logs.status == 200 && logs.json["lines"]?.arrayValue?.isEmpty == true)
+        #expect(logs.status == 200 && logs.json?["lines"]?.arrayValue?.isEmpty == true)
         #expect(h.call(.get, "/api/v1/campaigns/ffffffffffffffff/logs").status == 404)
 
         #expect(h.call(.delete, "/api/v1/campaigns/\(first)", token: .none).status == 401)
-        #expect(h.call(.delete, "/api/v1/campaigns/\(first)").json["deleted"]?.boolValue == true)
+        #expect(h.call(.delete, "/api/v1/campaigns/\(first)").json?["deleted"]?.boolValue == true)
         #expect(h.call(.delete, "/api/v1/campaigns/\(first)").status == 404)
         #expect(h.call(.get, "/api/v1/campaigns/\(first)").status == 404)
     }
@@ -164,12 +164,12 @@ import Testing
         let agent = try h.addAgent(name: "gpu-1")
         let full = CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]])
         let noAgent = try #require(
-            h.call(.post, "/api/v1/campaigns", json: ["name": "a", "config": full]).json["id"]?.stringValue)
+            h.call(.post, "/api/v1/campaigns", json: ["name": "a", "config": full]).json?["id"]?.stringValue)
         let noRuns = try #require(
             h.call(.post, "/api/v1/campaigns", json: ["name": "b", "agent_id": .string(agent), "config": ["models": [["name": "m"]]]])
-                .json["id"]?.stringValue)
+                .json?["id"]?.stringValue)
         let good = try #require(
-            h.call(.post, "/api/v1/campaigns", json: ["name": "c", "agent_id": .string(agent), "config": full]).json["id"]?.stringValue)
+            h.call(.post, "/api/v1/campaigns", json: ["name": "c", "agent_id": .string(agent), "config": full]).json?["id"]?.stringValue)
 
         #expect(h.call(.post, "/api/v1/campaigns/\(good)/launch", token: .none).status == 401)
         #expect(h.call(.post, "/api/v1/campaigns/ffffffffffffffff/launch", token: .none).status == 401)
@@ -186,7 +186,7 @@ import Testing
         #expect(h.call(.post, "/api/v1/campaigns/\(good)/cancel", token: .none).status == 401)
         #expect(h.call(.post, "/api/v1/campaigns/ffffffffffffffff/cancel").status == 404)
         let cancelled = h.call(.post, "/api/v1/campaigns/\(good)/cancel")
-        #expect(cancelled.status == 200 && cancelled.json["status"]?.stringValue == "cancelled")
+        #expect(cancelled.status == 200 && cancelled.json?["status"]?.stringValue == "cancelled")
         #expect(h.call(.post, "/api/v1/campaigns/\(good)/cancel").status == 400)
         #expect(CampaignAPITests.campaign(h, good)["completed_at"]?.stringValue != nil)
     }
@@ -204,7 +204,7 @@ import Testing
             models: [["name": "llama-a", "path": "/models/a.gguf"], ["name": "llama-b"]],
             engines: [["name": "llama_cpp"], ["name": "ollama", "mode": "native"]])
         let created = h.call(.post, "/api/v1/campaigns", json: ["name": "2x2", "agent_id": .string(agent), "config": config])
-        let id = try #require(created.json["id"]?.stringValue)
+        let id = try #require(created.json?["id"]?.stringValue)
         let events = h.subscribe(source: id)
         #expect(h.call(.post, "/api/v1/campaigns/\(id)/launch").status == 202)
 
@@ -272,10 +272,10 @@ import Testing
         #expect(h.call(.post, "/api/v1/quicktest/\(second)/status", json: ["status": "running"]).status == 200)
         let cancelled = h.call(.post, "/api/v1/campaigns/\(id)/cancel")
         #expect(cancelled.status == 200)
-        #expect(cancelled.json["status"]?.stringValue == "cancelled")
+        #expect(cancelled.json?["status"]?.stringValue == "cancelled")
         // The agent finishes the running test anyway: nothing more is queued.
         #expect(h.call(.post, "/api/v1/quicktest/\(second)/status", json: ["status": "completed"]).status == 200)
-        usleep(200_000)
+        runner.waitForQueuedSteps()  // the runner has seen that completion
         #expect(try h.store.quickTests.commands(agentID: agent).count == 2)
         let final = CampaignAPITests.campaign(h, id)
         #expect(final["status"]?.stringValue == "cancelled")
@@ -289,7 +289,7 @@ import Testing
         #expect(h.call(.post, "/api/v1/campaigns/\(id2)/cancel").status == 200)
         #expect(try h.store.quickTests.get(id: queued)?.status == "cancelled")
         #expect(try h.store.quickTests.commands(agentID: agent, status: "queued").isEmpty)
-        usleep(100_000)
+        runner.waitForQueuedSteps()
         #expect(try h.store.quickTests.commands(agentID: agent).count == 3)
     }
 
@@ -313,7 +313,7 @@ import Testing
         runner = CampaignRunner(context: h.context)
         runner.start()
         defer { runner.stop() }
-        usleep(100_000)
+        runner.waitForQueuedSteps()  // start() queued the resume of every active campaign
         #expect(try h.store.quickTests.commands(agentID: agent).count == 2)  // still waiting for run 2
         #expect(CampaignAPITests.campaign(h, id)["current_test_id"]?.stringValue == second)
 
@@ -351,7 +351,8 @@ import Testing
         let config = CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]], benchmarks: ["b1", "b2"])
         // Launched before any runner exists: stays queued until one starts.
         let id = try CampaignAPITests.launch(h, agent: agent, config: config)
-        usleep(50_000)
+        // No runner is registered for this context, so nothing can have picked it up.
+        #expect(CampaignRunner.runner(for: h.context) == nil)
         #expect(CampaignAPITests.campaign(h, id)["status"]?.stringValue == "queued")
         let runner = CampaignRunner(context: h.context)
         runner.start()

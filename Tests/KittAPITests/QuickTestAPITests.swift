@@ -24,19 +24,19 @@ import Testing
                 "profile_id": "p1",
             ])
         #expect(r.status == 202)
-        let id = try #require(r.json["id"]?.stringValue)
-        let commandID = try #require(r.json["command_id"]?.stringValue)
-        #expect(r.json["status"]?.stringValue == "queued")
+        let id = try #require(r.json?["id"]?.stringValue)
+        let commandID = try #require(r.json?["command_id"]?.stringValue)
+        #expect(r.json?["status"]?.stringValue == "queued")
         #expect(StoreID.isValid(id) && StoreID.isValid(commandID))
 
         let test = h.call(.get, "/api/v1/quicktest/\(id)", token: .none)
         #expect(test.status == 200)
-        #expect(test.json["agent_name"]?.stringValue == "gpu-1")
-        #expect(test.json["benchmark_name"]?.stringValue == "throughput")
-        #expect(test.json["suite_name"]?.stringValue == "quick")
-        #expect(test.json["engine_mode"]?.stringValue == "docker")
-        #expect(test.json["command_id"]?.stringValue == commandID)
-        #expect(test.json["started_at"]?.isNull == true)
+        #expect(test.json?["agent_name"]?.stringValue == "gpu-1")
+        #expect(test.json?["benchmark_name"]?.stringValue == "throughput")
+        #expect(test.json?["suite_name"]?.stringValue == "quick")
+        #expect(test.json?["engine_mode"]?.stringValue == "docker")
+        #expect(test.json?["command_id"]?.stringValue == commandID)
+        #expect(test.json?["started_at"]?.isNull == true)
 
         let commands = try h.store.quickTests.commands(agentID: agent)
         #expect(commands.count == 1)
@@ -55,7 +55,7 @@ import Testing
         #expect(frames.first?.type == "status")
         #expect(frames.first?.data["test_id"]?.stringValue == id)
         #expect(frames.first?.data["status"]?.stringValue == "queued")
-        #expect(!String(decoding: test.response.bodyBytes, as: UTF8.self).contains("token"))
+        #expect(!String(decoding: test.body, as: UTF8.self).contains("token"))
     }
 
     @Test func createValidatesAuthFieldsAndAgent() throws {
@@ -140,7 +140,7 @@ import Testing
                 let r = h.call(
                     .post, "/api/v1/quicktest",
                     json: ["agent_id": .string(agent), "model_path": .string("m\(i)"), "engine_name": "vllm"])
-                ids.append(try #require(r.json["id"]?.stringValue))
+                ids.append(try #require(r.json?["id"]?.stringValue))
             }
         }
         #expect(h.call(.post, "/api/v1/quicktest/\(ids[0])/status", json: ["status": "running"]).status == 200)
@@ -148,22 +148,22 @@ import Testing
 
         let all = h.call(.get, "/api/v1/quicktest/", token: .none)
         #expect(all.status == 200)
-        #expect(all.json["total"]?.intValue == 5)
-        #expect(all.json["page"]?.intValue == 1 && all.json["per_page"]?.intValue == 25 && all.json["pages"]?.intValue == 1)
+        #expect(all.json?["total"]?.intValue == 5)
+        #expect(all.json?["page"]?.intValue == 1 && all.json?["per_page"]?.intValue == 25 && all.json?["pages"]?.intValue == 1)
         // Newest first.
-        #expect(all.json["items"]?.arrayValue?.first?["id"]?.stringValue == ids[4])
+        #expect(all.json?["items"]?.arrayValue?.first?["id"]?.stringValue == ids[4])
 
         let beta = h.call(.get, "/api/v1/quicktest?agent_name=beta")
-        #expect(beta.json["total"]?.intValue == 2)
-        #expect(beta.json["items"]?.arrayValue?.allSatisfy { $0["agent_name"]?.stringValue == "beta" } == true)
+        #expect(beta.json?["total"]?.intValue == 2)
+        #expect(beta.json?["items"]?.arrayValue?.allSatisfy { $0["agent_name"]?.stringValue == "beta" } == true)
 
         let running = h.call(.get, "/api/v1/quicktest?status=running")
-        #expect(Set(running.json["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == [ids[0], ids[4]])
-        #expect(h.call(.get, "/api/v1/quicktest?status=running&agent_name=alpha").json["total"]?.intValue == 1)
+        #expect(Set(running.json?["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == [ids[0], ids[4]])
+        #expect(h.call(.get, "/api/v1/quicktest?status=running&agent_name=alpha").json?["total"]?.intValue == 1)
 
         let paged = h.call(.get, "/api/v1/quicktest?per_page=2&page=3")
-        #expect(paged.json["items"]?.arrayValue?.count == 1)
-        #expect(paged.json["pages"]?.intValue == 3)
+        #expect(paged.json?["items"]?.arrayValue?.count == 1)
+        #expect(paged.json?["pages"]?.intValue == 3)
         #expect(h.call(.get, "/api/v1/quicktest?page=zero").status == 400)
         #expect(h.call(.get, "/api/v1/quicktest?per_page=0").status == 400)
         #expect(h.call(.get, "/api/v1/quicktest/ffffffffffffffff").status == 404)
@@ -176,12 +176,12 @@ import Testing
         try h.addAgent(name: "gpu-2", token: "agent-two-token")
         let id = try #require(
             h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
-                .json["id"]?.stringValue)
+                .json?["id"]?.stringValue)
         let events = h.subscribe(source: id)
 
         let byAgent = h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "pulling image"], token: .raw("agent-one-token"))
         #expect(byAgent.status == 200)
-        #expect(byAgent.json["ok"]?.boolValue == true)
+        #expect(byAgent.json?["ok"]?.boolValue == true)
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "starting"]).status == 200)
         // Another agent's token: its test is not found for that agent (SPEC §7.2), nothing logged.
         #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .raw("agent-two-token")).status == 404)
@@ -201,8 +201,8 @@ import Testing
 
         let logs = h.call(.get, "/api/v1/quicktest/\(id)/logs", token: .none)
         #expect(logs.status == 200)
-        #expect(logs.json["lines"]?.arrayValue?.compactMap { $0["line"]?.stringValue } == ["pulling image", "starting"])
-        #expect(logs.json["lines"]?.arrayValue?.first?["created_at"]?.stringValue?.hasSuffix("Z") == true)
+        #expect(logs.json?["lines"]?.arrayValue?.compactMap { $0["line"]?.stringValue } == ["pulling image", "starting"])
+        #expect(logs.json?["lines"]?.arrayValue?.first?["created_at"]?.stringValue?.hasSuffix("Z") == true)
         #expect(h.call(.get, "/api/v1/quicktest/ffffffffffffffff/logs").status == 404)
 
         let logEvents = events.frames.filter { $0.type == "log" }
@@ -216,13 +216,13 @@ import Testing
         let agent = try h.addAgent(name: "gpu-1", token: "agent-one-token")
         let id = try #require(
             h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
-                .json["id"]?.stringValue)
+                .json?["id"]?.stringValue)
         let events = h.subscribe(source: id)
 
         let running = h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "running"], token: .raw("agent-one-token"))
         #expect(running.status == 200)
-        #expect(running.json["ok"]?.boolValue == true && running.json["status"]?.stringValue == "running")
-        let afterRunning = h.call(.get, "/api/v1/quicktest/\(id)").json
+        #expect(running.json?["ok"]?.boolValue == true && running.json?["status"]?.stringValue == "running")
+        let afterRunning = h.call(.get, "/api/v1/quicktest/\(id)").json ?? .null
         #expect(afterRunning["status"]?.stringValue == "running")
         #expect(afterRunning["started_at"]?.stringValue != nil)
         #expect(afterRunning["completed_at"]?.isNull == true)
@@ -236,7 +236,7 @@ import Testing
 
         let failed = h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed", "error": "OOM"])
         #expect(failed.status == 200)
-        let after = h.call(.get, "/api/v1/quicktest/\(id)").json
+        let after = h.call(.get, "/api/v1/quicktest/\(id)").json ?? .null
         #expect(after["status"]?.stringValue == "failed")
         #expect(after["error"]?.stringValue == "OOM")
         #expect(after["completed_at"]?.stringValue != nil)
@@ -256,7 +256,7 @@ import Testing
         let agent = try h.addAgent(name: "gpu-1")
         let id = try #require(
             h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
-                .json["id"]?.stringValue)
+                .json?["id"]?.stringValue)
         let events = h.subscribe(source: agent)
         #expect(try QuickTestLifecycle.setStatus(context: h.context, testID: id, status: "completed", error: nil))
         #expect(try !QuickTestLifecycle.setStatus(context: h.context, testID: "ffffffffffffffff", status: "completed", error: nil))
@@ -275,8 +275,8 @@ import Testing
 
         let one = h.call(.get, "/api/v1/quicktest/agent-capabilities?agent_id=\(arm)", token: .none)
         #expect(one.status == 200)
-        let entry = try #require(one.json[arm])
-        #expect(one.json.objectValue?.count == 1)
+        let entry = try #require(one.json?[arm])
+        #expect(one.json?.objectValue?.count == 1)
         #expect(entry["name"]?.stringValue == "arm-box")
         #expect(entry["cpu_arch"]?.stringValue == "aarch64")
         let engines = try #require(entry["engines"]?.objectValue)
@@ -287,8 +287,8 @@ import Testing
         #expect(engines["vllm"]?["reason"] == nil)
 
         let all = h.call(.get, "/api/v1/quicktest/agent-capabilities")
-        #expect(Set(all.json.objectValue?.keys ?? []) == [x86, arm])
-        #expect(all.json[x86]?["engines"]?["exllamav2"]?["compatible"]?.boolValue == true)
+        #expect(Set(all.json?.objectValue?.keys ?? []) == [x86, arm])
+        #expect(all.json?[x86]?["engines"]?["exllamav2"]?["compatible"]?.boolValue == true)
         #expect(h.call(.get, "/api/v1/quicktest/agent-capabilities?agent_id=ffffffffffffffff").status == 404)
     }
 

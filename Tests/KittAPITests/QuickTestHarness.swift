@@ -6,83 +6,57 @@ import Dispatch
 import KittAPI
 import KittHTTP
 import KittJSON
+import KittNet
 import KittStore
 import Synchronization
 
-/// In-process harness for the quick test, campaign and event tests: a store in a temp dir,
-/// an APIContext and the real router, called without a socket.
+/// The quick test, campaign and event tests' view of `APIHarness` (same temp dir, store and
+/// router, and the same reply type): `synchronous=NORMAL`, the built-in engine catalog, `reopen`
+/// for restarts, and tokens named as `.admin`, `.none` or `.raw`.
 final class ControlHarness {
-    let directory: String
-    let databasePath: String
-    private(set) var store: Store
-    private(set) var context: APIContext
-    private(set) var router: Router
-    let token = "admin-token-for-tests"
-    let settings: APISettings
+    let api: APIHarness
+    var directory: String { api.directory.path }
+    var databasePath: String { api.databasePath }
+    var store: Store { api.store }
+    var context: APIContext { api.context }
+    var router: Router { api.router }
+    var token: String { api.token }
+    var settings: APISettings { api.settings }
 
-    init(timeout: Double = 1800, directory: String? = nil) throws {
-        if let directory {
-            self.directory = directory
-        } else {
-            var template = Array("/tmp/kitt-control-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
-            self.directory = String(cString: made)
+    init(timeout: Double = 1800) throws {
+        api = try APIHarness(token: "admin-token-for-tests", synchronous: .normal) { settings in
+            // What these tests were written against: APISettings' defaults but the timeout.
+            let defaults = APISettings()
+            settings.modelDirectory = defaults.modelDirectory
+            settings.configDirectory = defaults.configDirectory
+            settings.publicURL = defaults.publicURL
+            settings.quickTestTimeoutSeconds = timeout
         }
-        databasePath = self.directory + "/kitt.db"
-        var settings = APISettings()
-        settings.dataDirectory = self.directory
-        settings.quickTestTimeoutSeconds = timeout
-        self.settings = settings
-        store = try Store(path: databasePath, synchronous: .normal)
-        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
     }
 
-    /// Closes the store and opens the same file again with a fresh context, bus and router
-    /// (what a server restart looks like to the control plane).
-    func reopen() throws {
-        store.close()
-        store = try Store(path: databasePath, synchronous: .normal)
-        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
-    }
+    /// Closes the store and opens the same file again (what a server restart looks like).
+    func reopen() throws { try api.reopen() }
 
-    func close() {
-        store.close()
-        _ = system("rm -rf '\(directory)'")
-    }
+    func close() { store.close() }
 
-    struct Reply {
-        let status: Int
-        let json: JSON
-        let response: HTTPResponse
-        var error: String? { json["error"]?.stringValue }
-    }
+    typealias Reply = TestResponse
 
     enum Token { case admin, none, raw(String) }
 
-    /// Calls the router; deferred responses are awaited (with a deadline).
+    /// Calls the router (JSON bodies get JSON's Content-Type); deferred responses are awaited.
     func call(_ method: HTTPMethod, _ target: String, json: JSON? = nil, body: String? = nil, token: Token = .admin)
         -> Reply
     {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "localhost")
-        switch token {
-        case .admin: headers.add(name: "Authorization", value: "Bearer \(self.token)")
-        case .raw(let value): headers.add(name: "Authorization", value: "Bearer \(value)")
-        case .none: break
-        }
         var bytes: [UInt8] = []
         if let json { bytes = json.serialized() } else if let body { bytes = Array(body.utf8) }
-        if !bytes.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
-        let request = HTTPRequest(method: method, target: target, headers: headers, body: bytes)
-        let response = ControlHarness.resolve(router.respond(to: request))
-        let parsed = (try? JSON(parsing: response.bodyBytes)) ?? .null
-        return Reply(status: Int(response.status.code), json: parsed, response: response)
-    }
-
-    static func resolve(_ response: HTTPResponse) -> HTTPResponse {
-        APIHarness.settle(response)  // bounded; every store route answers deferred now
+        let bearer: String?
+        switch token {
+        case .admin: bearer = self.token
+        case .raw(let value): bearer = value
+        case .none: bearer = nil
+        }
+        return api.call(
+            method, target, body: bytes, token: bearer, headers: bytes.isEmpty ? [] : [("Content-Type", "application/json")])
     }
 
     /// Inserts an agent row (the agents feature is elsewhere); returns its id.
@@ -213,7 +187,7 @@ func waitUntil(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -
     return try condition()
 }
 
-/// SHA-256 hex for fixtures (agents' token hashes); KittStore's is checked against the FIPS vectors.
+/// SHA-256 hex for fixtures (agents' token hashes); KittNet's is checked against the FIPS vectors.
 func sha256Hex(_ message: [UInt8]) -> String {
     SHA256.hex(message)
 }

@@ -11,44 +11,24 @@ import KittJSON
 import KittStore
 import Testing
 
-/// In-process API harness for the results/agents tests: a Store in a temp dir, a context
-/// and the real router; deferred responses are awaited (10 s deadline).
+/// The results/agents tests' view of `APIHarness` (same temp dir, store, router and reply
+/// type): string bodies, the admin token by default, and the Host an agent on the network sends.
 final class RouterHarness: Sendable {
-    let directory: URL
-    let store: Store
-    let context: APIContext
-    let router: Router
-    let token = "admin-secret-token"
+    let api: APIHarness
+    var store: Store { api.store }
+    var context: APIContext { api.context }
+    var router: Router { api.router }
+    var token: String { api.token }
+    var directory: URL { URL(fileURLWithPath: api.directory.path) }
 
     init(configure: (inout APISettings) -> Void = { _ in }) throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("kitt-api-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("kitt.db").path)
-        var settings = APISettings()
-        settings.dataDirectory = directory.path
-        // The repository's Config/ (Tests/KittAPITests/<file> → ../../Config).
-        settings.configDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Config").path
-        settings.caCertificatePEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----"
-        configure(&settings)
-        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
+        api = try APIHarness { settings in
+            settings.caCertificatePEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----"
+            configure(&settings)
+        }
     }
 
-    deinit {
-        store.close()
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    struct Reply {
-        let status: Int
-        let headers: HTTPHeaders
-        let body: [UInt8]
-        var json: JSON? { try? JSON(parsing: body) }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var error: String? { json?["error"]?.stringValue }
-    }
+    typealias Reply = TestResponse
 
     /// Stands for "the admin token" as a default argument.
     static let admin = "\u{0}admin"
@@ -58,16 +38,8 @@ final class RouterHarness: Sendable {
         _ method: HTTPMethod, _ target: String, body: String? = nil, token: String? = RouterHarness.admin,
         headers extra: [(String, String)] = []
     ) -> Reply {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "kitt.example:8443")
         let bearer = token == RouterHarness.admin ? self.token : token
-        if let bearer { headers.add(name: "Authorization", value: "Bearer \(bearer)") }
-        for (name, value) in extra { headers.add(name: name, value: value) }
-        let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
-        let response = router.respond(to: request)
-        if case .stream = response.body { return Reply(status: -2, headers: response.headers, body: []) }
-        let final = APIHarness.settle(response)  // bounded; every store route answers deferred now
-        return Reply(status: final.status.code, headers: final.headers, body: final.bodyBytes)
+        return api.call(method, target, body: Array((body ?? "").utf8), token: bearer, headers: extra, host: "kitt.example:8443")
     }
 
     /// Registers an agent with the admin token; returns its id.

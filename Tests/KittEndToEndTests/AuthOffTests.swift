@@ -1,5 +1,6 @@
 import Foundation
 import KittApp
+import KittBase
 import KittJSON
 import KittTestSupport
 import Testing

@@ -13,12 +13,12 @@ import Testing
         let client = try server.connect()
         try client.send(E2E.get(path, extra: extra))
         let head = try client.readUntil("\r\n\r\n", timeout: 5)
-        let events = try #require(server.app.context?.events)
+        let events = server.app.context.events
         #expect(E2E.eventually { events.subscriberCount == subscribers })
         return (client, head)
     }
 
-    func events(_ server: TestServer) throws -> EventBus { try #require(server.app.context?.events) }
+    func events(_ server: TestServer) throws -> EventBus { server.app.context.events }
 
     @Test func head_arrivesBeforeAnyEvent_thenFramesAsPublished() throws {
         let server = try E2E.server()

@@ -1,4 +1,5 @@
 import Foundation
+import KittTestSupport
 
 /// Tools some tests need (`.ci/run` installs them); a test skips with the reason when one is missing.
 enum ExternalTools {
@@ -8,7 +9,5 @@ enum ExternalTools {
     }
 
     /// True when `name` is on PATH.
-    static func has(_ name: String) -> Bool {
-        (try? ChildProcess.run("/usr/bin/env", ["sh", "-c", "command -v \(name)"], timeout: 10).status) == 0
-    }
+    static func has(_ name: String) -> Bool { InstalledTool.exists(name) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KittBase
 import KittNet
 import KittTestSupport
 import Testing
@@ -62,5 +63,38 @@ import Testing
         #expect(elapsed >= 0.8 && elapsed < 2.5, "stop took \(elapsed) s")
         _ = try client.readUntilClose(timeout: 3)
         #expect(client.peerClosed)
+    }
+}
+
+@Suite struct FailedStartTests {
+    /// The files this process holds open whose path contains `fragment` (from /proc/self/fd).
+    static func openFiles(containing fragment: String) -> [String] {
+        guard let dir = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(dir) }
+        var paths: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            var target = [CChar](repeating: 0, count: 4096)
+            let n = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+            guard n > 0 else { continue }
+            let path = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if path.contains(fragment) { paths.append(path) }
+        }
+        return paths
+    }
+
+    @Test func anAppThatCannotBindClosesItsDatabase() throws {
+        guard Files.exists("/proc/self/fd") else { return }
+        let first = try E2E.server()
+        let directory = TempDirectory("kitt-failed-start")
+        #expect(throws: (any Error).self) {
+            _ = try TestServer.start(directory: directory) { $0.port = first.port }
+        }
+        // The store was opened (the database file exists) and nothing of it is held open.
+        #expect(Files.exists(directory.path + "/kitt.db"))
+        #expect(Self.openFiles(containing: directory.path + "/kitt.db").isEmpty)
+        first.stop()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KittTestSupport
 import Testing
 
 @testable import KittNet
@@ -40,7 +41,7 @@ struct TLSCertificateTests {
         #expect(Support.fileMode(second.keyPath) == 0o600)
     }
 
-    @Test func fingerprintMatchesOpenSSLCommandLine() throws {
+    @Test(.enabled(if: InstalledTool.exists("/usr/bin/openssl"), "openssl is not installed (Debian: openssl; .ci/run installs it)")) func fingerprintMatchesOpenSSLCommandLine() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
         let fingerprint = bundle.caFingerprintSHA256
@@ -54,7 +55,7 @@ struct TLSCertificateTests {
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "sha256 Fingerprint=\(fingerprint)")
     }
 
-    @Test func chainPassesStrictVerification() throws {
+    @Test(.enabled(if: InstalledTool.exists("/usr/bin/openssl"), "openssl is not installed (Debian: openssl; .ci/run installs it)")) func chainPassesStrictVerification() throws {
         let (directory, bundle) = try Support.makeBundle()
         defer { Support.removeBundle(directory) }
         let result = try Support.run(
@@ -73,7 +74,7 @@ struct TLSCertificateTests {
         #expect(wrong.status != 0)
     }
 
-    @Test func serverCertificateHasSANsAndExtensions() throws {
+    @Test(.enabled(if: InstalledTool.exists("/usr/bin/openssl"), "openssl is not installed (Debian: openssl; .ci/run installs it)")) func serverCertificateHasSANsAndExtensions() throws {
         let (directory, bundle) = try Support.makeBundle(hostNames: ["Kitt.Test", "10.1.2.3", "[fd00::7]", "gpu-box"])
         defer { Support.removeBundle(directory) }
         let text = try Support.run(Self.openssl, ["x509", "-noout", "-text", "-in", bundle.certificatePath]).output
@@ -105,7 +106,7 @@ struct TLSCertificateTests {
         #expect(serial.trimmingCharacters(in: .whitespacesAndNewlines).count >= "serial=".count + 30)
     }
 
-    @Test(arguments: [
+    @Test(.enabled(if: InstalledTool.exists("/usr/bin/openssl"), "openssl is not installed (Debian: openssl; .ci/run installs it)"), arguments: [
         ("ca.pem", 3649, 3651),
         ("server.pem", 824, 826),
     ])
@@ -122,7 +123,7 @@ struct TLSCertificateTests {
         #expect(expired.status == 1)
     }
 
-    @Test func regeneratesServerCertificateWhenNeeded() throws {
+    @Test(.enabled(if: InstalledTool.exists("/usr/bin/openssl"), "openssl is not installed (Debian: openssl; .ci/run installs it)")) func regeneratesServerCertificateWhenNeeded() throws {
         let (directory, first) = try Support.makeBundle(hostNames: ["kitt.test"])
         defer { Support.removeBundle(directory) }
         let original = try Data(contentsOf: URL(fileURLWithPath: first.certificatePath))
@@ -185,7 +186,7 @@ struct TLSCertificateTests {
         }
     }
 
-    @Test func defaultsAreAlwaysPresent() throws {
+    @Test(.enabled(if: InstalledTool.exists("/usr/bin/openssl"), "openssl is not installed (Debian: openssl; .ci/run installs it)")) func defaultsAreAlwaysPresent() throws {
         let names = try CertificateAuthority.subjectAltNames([])
         #expect(names == ["localhost", "127.0.0.1", "::1"])
         let (directory, bundle) = try Support.makeBundle(hostNames: [])

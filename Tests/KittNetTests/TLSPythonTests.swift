@@ -1,13 +1,14 @@
 import Foundation
 import Glibc
 import Synchronization
+import KittTestSupport
 import Testing
 
 @testable import KittNet
 
 /// Python's `ssl` (with VERIFY_X509_STRICT, as Python 3.13+ does by default) against a tiny
 /// one-connection TLS echo server on 127.0.0.1 built from TLSContext/TLSConnection.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: InstalledTool.exists("python3"), "python3 is not installed (.ci/run installs it)"))
 struct TLSPythonTests {
     typealias Support = TLSTestSupport
 

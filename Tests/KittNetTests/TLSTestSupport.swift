@@ -188,7 +188,7 @@ enum TLSTestSupport {
     }
 
     /// Reads until something other than `.wantRead` (or timeout, returned as `.wantRead`).
-    static func readNext(_ connection: TLSConnection, fd: Int32, timeout: Double = 5) -> TLSIOResult {
+    static func readNext(_ connection: TLSConnection, fd: Int32, timeout: Double = 5) -> IOResult {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(timeout)
         while true {

@@ -29,6 +29,11 @@ final class ControlStoreFixture {
         NewQuickTest(agentID: agentID, agentName: "gpu-1", modelPath: model, engineName: "vllm")
     }
 
+    /// A log line through the live path (group commit); false when the test does not exist.
+    func appendLog(testID: String, line: String, limit: QuickTestRepository.LogLimit = .standard) throws -> Bool {
+        try waitFor { store.quickTests.appendLogAsync(testID: testID, line: line, limit: limit, completion: $0) } != nil
+    }
+
     deinit {
         store.close()
         _ = system("rm -rf '\(directory)'")
@@ -67,16 +72,23 @@ final class ControlStoreFixture {
         #expect(done.startedAt == running.startedAt && done.completedAt != nil && done.error == "boom")
         #expect(try f.store.quickTests.commands(agentID: f.agentID, status: "queued").isEmpty)
         #expect(try f.store.quickTests.setStatus(id: "ffffffffffffffff", status: "failed", error: nil) == nil)
-        #expect(try f.store.quickTests.linkResult(testID: test.id, resultID: "0123456789abcdef"))
-        #expect(try !f.store.quickTests.linkResult(testID: "ffffffffffffffff", resultID: "0123456789abcdef"))
-        #expect(try f.store.quickTests.get(id: test.id)?.resultID == "0123456789abcdef")
+        // The result is linked by the live path: the agent's report naming the test.
+        let document = try ResultDocument(bytes: resultJSON())
+        let report = try waitFor {
+            f.store.agents.report(
+                agentIDOrName: f.agentID, document: document, commandID: nil, testID: test.id, finished: true,
+                completion: $0)
+        }
+        #expect(report.testID == test.id)
+        #expect(try f.store.quickTests.get(id: test.id)?.resultID == report.resultID)
+        #expect(report.resultID != nil)
     }
 
     @Test func logsAndUnfinishedSweep() throws {
         let f = try ControlStoreFixture()
         let test = try f.store.quickTests.create(f.newTest())
-        #expect(try f.store.quickTests.appendLog(testID: test.id, line: "one"))
-        #expect(try !f.store.quickTests.appendLog(testID: "ffffffffffffffff", line: "x"))
+        #expect(try f.appendLog(testID: test.id, line: "one"))
+        #expect(try !f.appendLog(testID: "ffffffffffffffff", line: "x"))
         #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line) == ["one"])
         #expect(try f.store.quickTests.logs(testID: "ffffffffffffffff") == nil)
         #expect(try f.store.quickTests.unfinished(startedBefore: "2000-01-01T00:00:00.000000Z").isEmpty)
@@ -90,8 +102,8 @@ final class ControlStoreFixture {
         let test = try f.store.quickTests.create(f.newTest())
         let other = try f.store.quickTests.create(f.newTest())
         let fiveLines = QuickTestRepository.LogLimit(lines: 5, bytes: 1 << 20)
-        for i in 1...8 { #expect(try f.store.quickTests.appendLog(testID: test.id, line: "line \(i)", limit: fiveLines)) }
-        #expect(try f.store.quickTests.appendLog(testID: other.id, line: "other", limit: fiveLines))
+        for i in 1...8 { #expect(try f.appendLog(testID: test.id, line: "line \(i)", limit: fiveLines)) }
+        #expect(try f.appendLog(testID: other.id, line: "other", limit: fiveLines))
         // The oldest go, the newest five stay in order; another test's log is untouched.
         #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line) == (4...8).map { "line \($0)" })
         #expect(try f.store.quickTests.logs(testID: other.id)?.map(\.line) == ["other"])
@@ -109,11 +121,11 @@ final class ControlStoreFixture {
         let test = try f.store.quickTests.create(f.newTest())
         let budget = QuickTestRepository.LogLimit(lines: 1_000, bytes: 100)
         // "é" is two bytes: the budget counts UTF-8 bytes, not characters.
-        for i in 0..<10 { #expect(try f.store.quickTests.appendLog(testID: test.id, line: "\(i)" + String(repeating: "é", count: 12), limit: budget)) }
+        for i in 0..<10 { #expect(try f.appendLog(testID: test.id, line: "\(i)" + String(repeating: "é", count: 12), limit: budget)) }
         // 25 bytes a line: four fit in 100.
         #expect(try f.store.quickTests.logs(testID: test.id)?.map { $0.line.prefix(1) } == ["6", "7", "8", "9"])
         // One line bigger than the budget is still kept, alone (the newest always is).
-        #expect(try f.store.quickTests.appendLog(testID: test.id, line: String(repeating: "x", count: 500), limit: budget))
+        #expect(try f.appendLog(testID: test.id, line: String(repeating: "x", count: 500), limit: budget))
         #expect(try f.store.quickTests.logs(testID: test.id)?.map(\.line.count) == [500])
     }
 

@@ -2,25 +2,46 @@ import Dispatch
 import KittAPI
 import KittHTTP
 import KittJSON
+import KittSQLite
 import KittStore
 
 /// The real router, store and event bus in process, without sockets: API tests call handlers
 /// exactly as the server would, and wait for deferred responses.
+///
+/// `@unchecked Sendable`: `reopen` (the only mutation) is called by the test between requests.
 public final class APIHarness: @unchecked Sendable {
     public let directory = TempDirectory("kitt-api")
-    public let store: Store
-    public let context: APIContext
-    public let router: Router
-    public let token = "test-admin-token"
+    public var databasePath: String { directory.path + "/kitt.db" }
+    public private(set) var store: Store
+    public private(set) var context: APIContext
+    public private(set) var router: Router
+    public let settings: APISettings
+    public let token: String
+    private let synchronous: Synchronous
 
-    public init(configure: (inout APISettings) -> Void = { _ in }) throws {
-        store = try Store(path: directory.path + "/kitt.db")
+    public init(
+        token: String = "test-admin-token", synchronous: Synchronous = .full,
+        configure: (inout APISettings) -> Void = { _ in }
+    ) throws {
+        self.token = token
+        self.synchronous = synchronous
         var settings = APISettings()
         settings.dataDirectory = directory.path
         settings.modelDirectory = directory.path + "/models"
         settings.configDirectory = APIHarness.repositoryRoot + "/Config"
         settings.publicURL = "https://localhost:8443"
         configure(&settings)
+        self.settings = settings
+        store = try Store(path: directory.path + "/kitt.db", synchronous: synchronous)
+        context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
+        router = Routes.makeRouter(context: context)
+    }
+
+    /// Closes the store and opens the same file again with a fresh context, bus and router
+    /// (what a server restart looks like to the API).
+    public func reopen() throws {
+        store.close()
+        store = try Store(path: databasePath, synchronous: synchronous)
         context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
         router = Routes.makeRouter(context: context)
     }
@@ -39,10 +60,10 @@ public final class APIHarness: @unchecked Sendable {
     /// Calls the router. `token: nil` sends no Authorization header.
     public func call(
         _ method: HTTPMethod, _ target: String, json: JSON? = nil, body: [UInt8]? = nil,
-        token: String? = nil, headers: [(String, String)] = []
+        token: String? = nil, headers: [(String, String)] = [], host: String = "localhost"
     ) -> TestResponse {
         var fields = HTTPHeaders()
-        fields.add(name: "Host", value: "localhost")
+        fields.add(name: "Host", value: host)
         if let token { fields.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { fields.add(name: name, value: value) }
         let payload = body ?? json?.serialized() ?? []

@@ -13,7 +13,6 @@ public final class RawClient {
 
     public let fd: Int32
     private let tls: TLSConnection?
-    private var parser = HTTPResponseParser()
     private var pending: [UInt8] = []
     public private(set) var peerClosed = false
 
@@ -54,7 +53,7 @@ public final class RawClient {
         let deadline = Date().addingTimeInterval(timeout)
         var offset = 0
         while offset < bytes.count {
-            let outcome: TLSIOResult = bytes[offset...].withUnsafeBytes { raw in
+            let outcome: IOResult = bytes[offset...].withUnsafeBytes { raw in
                 if let tls { return tls.write(raw) }
                 let n = Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
                 if n >= 0 { return .bytes(n) }
@@ -75,7 +74,7 @@ public final class RawClient {
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let outcome: TLSIOResult = buffer.withUnsafeMutableBytes { raw in
+            let outcome: IOResult = buffer.withUnsafeMutableBytes { raw in
                 if let tls { return tls.read(into: raw) }
                 let n = Glibc.read(fd, raw.baseAddress, raw.count)
                 if n > 0 { return .bytes(n) }
@@ -96,22 +95,22 @@ public final class RawClient {
         }
     }
 
-    /// Reads one complete response (pipelined responses come out one call at a time).
+    /// Reads one complete response (pipelined responses come out one call at a time). On a
+    /// failure the bytes received stay buffered for the next read.
     public func readResponse(timeout: Double = 10, isHead: Bool = false) throws -> TestResponse {
         let deadline = Date().addingTimeInterval(timeout)
+        var parser = HTTPResponseParser(isHeadRequest: isHead)
+        try parser.append(pending)
         while true {
-            var attempt = HTTPResponseParser(isHeadRequest: isHead)
-            try attempt.append(pending)
-            if let response = try attempt.complete(peerClosed: peerClosed) {
-                let consumed = try RawClient.responseLength(of: pending, isHead: isHead) ?? pending.count
-                pending.removeFirst(min(consumed, pending.count))
+            if let response = try parser.complete(peerClosed: peerClosed) {
+                pending = parser.bytesAfterResponse
                 return TestResponse(status: response.status, headers: response.headers, body: response.body)
             }
-            if peerClosed { throw Failure("connection closed before a complete response") }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { throw Failure("timed out waiting for a response") }
             let bytes = try readSome(timeout: remaining)
             pending.append(contentsOf: bytes)
+            try parser.append(bytes)
         }
     }
 
@@ -150,31 +149,10 @@ public final class RawClient {
     /// Everything received and not yet consumed.
     public var buffered: String { String(decoding: pending, as: UTF8.self) }
 
-    /// The length of the first complete response in `bytes` (head + body).
-    static func responseLength(of bytes: [UInt8], isHead: Bool) throws -> Int? {
-        guard let end = HTTPResponseParserFind.headEnd(bytes) else { return nil }
-        var parser = HTTPResponseParser(isHeadRequest: isHead)
-        try parser.append(Array(bytes[0..<end]))
-        guard let head = try parser.parsedHead() else { return nil }
-        if isHead || head.status == 204 || head.status == 304 || head.status < 200 { return end }
-        if let length = head.headers["Content-Length"].flatMap(Int.init) { return end + length }
-        return bytes.count
-    }
-
     static func wait(_ fd: Int32, _ events: Int32, until deadline: Date) throws {
         let remaining = deadline.timeIntervalSinceNow
         guard remaining > 0, Socket.waitUntil(fd, events: Int16(events), timeout: remaining) else {
             throw Failure("timed out")
         }
-    }
-}
-
-enum HTTPResponseParserFind {
-    static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
-            return i + 4
-        }
-        return nil
     }
 }

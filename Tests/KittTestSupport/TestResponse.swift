@@ -17,6 +17,7 @@ public struct TestResponse: Sendable, CustomStringConvertible {
     public var json: JSON? { try? JSON(parsing: body) }
     /// `json["error"]` as a string, for asserting on error messages.
     public var errorMessage: String? { json?["error"]?.stringValue }
+    public var error: String? { errorMessage }
 
     public var description: String { "\(status) \(text.prefix(300))" }
 }

@@ -1,6 +1,7 @@
 import KittAPI
 import KittHTTP
 import KittJSON
+import KittNet
 import KittStore
 import KittTestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Dispatch
+import KittNet
 import KittSQLite
 import KittStore
 import KittTestSupport

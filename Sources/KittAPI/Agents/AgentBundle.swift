@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittNet
+import KittBase
 import CZlib
 import KittJSON
 import KittStore
@@ -76,14 +78,14 @@ final class AgentBundles: Sendable {
     }
 
     private func readExecutable() throws -> [UInt8] {
-        guard let bytes = FileBytes.read(executablePath), !bytes.isEmpty else {
+        guard let bytes = Files.read(executablePath), !bytes.isEmpty else {
             throw BuildError(description: "cannot read the kitt executable at \(executablePath)")
         }
         return bytes
     }
 
     private func configFile(_ name: String, fallback: String) -> [UInt8] {
-        if !configDirectory.isEmpty, let bytes = FileBytes.read(configDirectory + "/" + name) { return bytes }
+        if !configDirectory.isEmpty, let bytes = Files.read(configDirectory + "/" + name) { return bytes }
         return Array(fallback.utf8)
     }
 
@@ -214,25 +216,5 @@ enum Gzip {
         guard status == Z_STREAM_END else { throw Failure(description: "deflate failed (\(status))") }
         output.removeSubrange(Int(stream.total_out)...)
         return output
-    }
-}
-
-/// Whole-file reads (the executable via /proc/self/exe, Config files).
-enum FileBytes {
-    static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return out }
-            out.append(contentsOf: chunk[0..<count])
-        }
     }
 }

@@ -1,3 +1,4 @@
+import KittBase
 import KittHTTP
 import KittJSON
 import KittStore
@@ -101,17 +102,7 @@ enum AgentBundleRoutes {
 
 enum AgentToken {
     /// 32 random bytes from the system CSPRNG, hex.
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for _ in 0..<4 {
-            let word = generator.next() as UInt64
-            for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((word >> UInt64(shift)) & 0xF)]) }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func make() -> String { SecureRandom.hex(bytes: 32) }
 }
 
 /// The bash installer. Every value from outside is single-quoted (`'` → `'\''`), so

@@ -71,6 +71,10 @@ public final class CampaignRunner: Sendable {
 
     private var isRunning: Bool { state.withLock { $0.running } }
 
+    /// Returns once every step queued before the call has run (tests: a test status change
+    /// has been acted on, so "nothing more was queued" is an observation, not a guess).
+    func waitForQueuedSteps() { queue.sync {} }
+
     /// A campaign was launched: run its first step.
     func wake(campaignID: String) {
         queue.async { self.advance(campaignID) }

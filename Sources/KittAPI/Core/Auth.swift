@@ -1,3 +1,4 @@
+import KittBase
 import KittHTTP
 
 /// Bearer-token checks (SPEC §3). Credentials are checked before existence, so callers run
@@ -19,7 +20,7 @@ public struct Auth: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw HTTPError.unauthorized("Authorization must be 'Bearer <token>'")
         }
-        return String(parts[1]).trimmingCharacters(in: " \t")
+        return String(parts[1].trimmed())
     }
 
     /// Admin-only endpoints: no/malformed header → 401, wrong token → 403.
@@ -44,15 +45,5 @@ public struct Auth: Sendable {
             difference |= p ^ q
         }
         return difference == 0 && x.count == y.count
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s.removeFirst() }
-        while let l = s.last, chars.contains(l) { s.removeLast() }
-        return String(s)
     }
 }

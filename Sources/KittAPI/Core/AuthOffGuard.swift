@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import KittHTTP
 
 /// With auth off (`--insecure` and no token) anyone who can reach the port may write, so
@@ -43,7 +44,7 @@ public struct AuthOffGuard: Sendable {
 
     /// `Host` is `name[:port]` or `[v6]:port`; an IP literal or a known name passes.
     func allows(host header: String) -> Bool {
-        var host = Substring(header.trimmingCharacters(in: " \t"))
+        var host = header.trimmed()
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return false }
             return AuthOffGuard.isIPLiteral(host[host.index(after: host.startIndex)..<close], family: AF_INET6)
@@ -73,6 +74,6 @@ public struct AuthOffGuard: Sendable {
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
         let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return String(mediaType).trimmingCharacters(in: " \t").lowercased() == "application/json"
+        return mediaType.trimmed().lowercased() == "application/json"
     }
 }

@@ -1,3 +1,4 @@
+import KittBase
 import KittHTTP
 import KittJSON
 
@@ -52,10 +53,10 @@ public enum OpenAPIDocument {
     /// `get_api_v1_agents_id`: unique per (method, pattern).
     static func operationID(_ declaration: RouteDeclaration) -> String {
         let words = declaration.pattern.split(separator: "/").map { segment in
-            String(segment.unicodeScalars.map { scalar -> Character in
+            String(String(segment.unicodeScalars.map { scalar -> Character in
                 let ascii = scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar))
                 return ascii ? Character(scalar) : "_"
-            }).trimmingCharacters(in: "_")
+            }).trimmed("_"))
         }
         return ([declaration.method.rawValue.lowercased()] + (words.isEmpty ? ["root"] : words)).joined(separator: "_")
     }

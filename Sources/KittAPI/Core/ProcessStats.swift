@@ -1,12 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 
 /// The process's own resource use, from /proc (Linux): what `process_*` metrics report.
 enum ProcessStats {
     /// Resident set size in bytes (/proc/self/statm, second field, in pages).
     static func residentBytes() -> Int? {
-        guard let text = readSmallFile("/proc/self/statm") else { return nil }
+        guard let statm = Files.readPrefix("/proc/self/statm", maxBytes: 512), !statm.isEmpty else { return nil }
+        let text = String(decoding: statm, as: UTF8.self)
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
         let (bytes, overflow) = pages.multipliedReportingOverflow(by: sysconf(Int32(_SC_PAGESIZE)))
@@ -33,14 +35,4 @@ enum ProcessStats {
     }
 
     private static let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-
-    private static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
-    }
 }

@@ -1,3 +1,4 @@
+import KittBase
 import KittHTTP
 
 /// `GET /events/stream[/<source_id>]`: Server-Sent Events (SPEC §5 Events).
@@ -6,7 +7,7 @@ enum EventRoutes {
         let handler: Handler = { request in
             let filter = request.pathParameters["source_id"]
             let lastEventID = try request.headers["Last-Event-ID"].map { (text) throws(HTTPError) in
-                try IntegerParameter.parse(text.trimmingCharacters(in: " "), name: "Last-Event-ID", in: 0...Int.max)
+                try IntegerParameter.parse(String(text.trimmed(" ")), name: "Last-Event-ID", in: 0...Int.max)
             }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/event-stream")

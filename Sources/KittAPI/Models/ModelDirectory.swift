@@ -1,3 +1,4 @@
+import KittBase
 import KittHTTP
 import KittJSON
 import KittNet
@@ -61,7 +62,7 @@ public struct ModelDirectory: Sendable {
 
     /// The manifest as parsed JSON; nil when absent, unreadable or not a JSON object.
     func manifestObject() -> JSONObject? {
-        guard let bytes = ModelDirectory.readFile(manifestPath, limit: 64 << 20),
+        guard let bytes = Files.read(manifestPath, limit: 64 << 20),
             case .object(let object)? = try? JSON(parsing: bytes)
         else { return nil }
         return object
@@ -308,62 +309,12 @@ public struct ModelDirectory: Sendable {
         return (parentReal == "/" ? "" : parentReal) + "/" + name
     }
 
-    static func readFile(_ path: String, limit: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-            if out.count > limit { return nil }
-        }
-    }
-
-    /// Write to a temp file beside `path`, fsync, rename over `path`, fsync the folder.
+    /// Replaces the manifest atomically, keeping the mode it has (0644 when it is new).
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(SystemError) {
         var mode: mode_t = 0o644
         var info = stat()
         if stat(path, &info) == 0 { mode = info.st_mode & 0o777 }
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw SystemError("open(\(temporary))") }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = SystemError("write(manifest)")
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            offset += n
-        }
-        guard fsync(fd) == 0 else {
-            let error = SystemError("fsync(manifest)")
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let error = SystemError("rename(manifest)")
-            unlink(temporary)
-            throw error
-        }
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderFD >= 0 {
-            fsync(folderFD)
-            close(folderFD)
-        }
+        try Files.writeAtomically(bytes, to: path, mode: mode)
     }
 
     /// Bytes → GiB rounded to two decimals (what KITT shows as size_gb).

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import KittJSON
 
 /// The inference engines kitt knows, with the model formats each takes and the CPU
@@ -27,7 +28,7 @@ public struct EngineCatalog: Sendable {
     /// The catalog in `<directory>/engines.json`; the built-in table when the file is missing or invalid.
     public static func load(configDirectory: String) -> EngineCatalog {
         guard !configDirectory.isEmpty,
-            let bytes = FileSystem.readFile(configDirectory + "/engines.json"),
+            let bytes = Files.read(configDirectory + "/engines.json", limit: 1 << 20),
             let catalog = try? parse(bytes)
         else { return builtIn }
         return catalog
@@ -127,20 +128,5 @@ enum FileSystem {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return n == 0 ? bytes : nil }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > 1 << 20 { return nil }
-        }
     }
 }

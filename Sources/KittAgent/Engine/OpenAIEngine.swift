@@ -114,8 +114,6 @@ public struct OpenAIEngine: InferenceEngine {
         var parser = HTTPResponseParser(maxBytes: 16 << 20)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var status: Int?
-        var chunked = false
-        var dechunker = ChunkedDecoder()
         var lines = SSEDataLines()
         var firstToken: Double?
         var pieces = 0
@@ -128,18 +126,13 @@ public struct OpenAIEngine: InferenceEngine {
             do {
                 try parser.append(Array(buffer[0..<count]))
                 guard let head = try parser.parsedHead() else { continue }
-                if status == nil {
-                    status = head.status
-                    chunked = head.headers.hasToken("chunked", in: "Transfer-Encoding")
-                }
+                if status == nil { status = head.status }
             } catch {
                 throw EngineError("engine sent a malformed response: \(error)")
             }
-            let raw = Array(parser.bodyBytesSoFar)
-            parser.consumeBody(raw.count)
-            var decoded = raw
-            if chunked { decoded = try dechunker.feed(raw) }
-            if chunked && dechunker.isDone { finished = true }
+            // The parser de-chunks; what it holds is taken at once, so a long stream stays small.
+            let decoded = parser.takeBody()
+            if parser.isBodyComplete { finished = true }
             guard status == 200 else {
                 if errorBody.count < 4096 { errorBody.append(contentsOf: decoded.prefix(4096 - errorBody.count)) }
                 continue

@@ -1,5 +1,11 @@
+import KittBase
+
 /// Parses HTTP/1.1 responses for kitt's own clients (Devon, the agent, tests): status line,
-/// headers, then a Content-Length, chunked, or until-close body. Bounded by `maxBytes`.
+/// headers, then a Content-Length, chunked, or until-close body. Incremental like the request
+/// parser: `append` looks at each byte once (the head's end is found with a running match,
+/// chunked bodies are decoded as they arrive), so a 16 MiB response read in 64 KiB pieces
+/// costs the same as one read. Bounded while still incomplete: the head by `maxHeadBytes`,
+/// the body held (decoded, not yet taken) by `maxBytes`.
 public struct HTTPResponseParser: Sendable {
     public struct Head: Sendable {
         public let status: Int
@@ -24,32 +30,160 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    private var buffer: [UInt8] = []
+    private enum Body: Sendable {
+        case awaitingHead
+        case length(remaining: Int)
+        case chunked(ChunkedBodyDecoder)
+        case untilClose
+        case done
+    }
+
+    private var state = Body.awaitingHead
+    /// The head's bytes, kept until its blank line arrives.
+    private var headBytes: [UInt8] = []
+    /// How many bytes of CR LF CR LF the head currently ends with.
+    private var headEndMatched = 0
     private var head: Head?
-    private var bodyStart = 0
+    /// Decoded body bytes not yet taken.
+    private var body: [UInt8] = []
+    /// Bytes after a complete response (the next pipelined response).
+    private var trailing: [UInt8] = []
+    private var failure: Failure?
+    /// Bytes of the head looked at by the end search, plus what the chunked decoder looked
+    /// at: the fuzzer checks this never exceeds the input (no rescans).
+    private(set) var scannedBytes = 0
     private let maxBytes: Int
+    private let maxHeadBytes: Int
     private let isHeadRequest: Bool
 
-    public init(maxBytes: Int = 16 << 20, isHeadRequest: Bool = false) {
+    public init(maxBytes: Int = 16 << 20, maxHeadBytes: Int = 64 << 10, isHeadRequest: Bool = false) {
         self.maxBytes = maxBytes
+        self.maxHeadBytes = min(maxHeadBytes, maxBytes)
         self.isHeadRequest = isHeadRequest
     }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count > maxBytes { throw .tooLarge }
+        if let failure { throw failure }
+        do {
+            try consume(bytes)
+        } catch {
+            failure = error
+            throw error
+        }
     }
 
     public mutating func append(_ bytes: [UInt8]) throws(Failure) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count > maxBytes { throw .tooLarge }
+        // Array.withUnsafeBytes only rethrows `any Error`; carry the typed error out by hand.
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(Failure) in try append(raw) }
+        }
+        try result.get()
     }
 
     /// The head once it has arrived (SSE readers use this before any body).
-    public mutating func parsedHead() throws(Failure) -> Head? {
-        if let head { return head }
-        guard let end = HTTPResponseParser.find([13, 10, 13, 10], in: buffer[...], from: 0) else { return nil }
-        let text = String(decoding: buffer[0..<end], as: UTF8.self)
+    public func parsedHead() throws(Failure) -> Head? {
+        if let failure { throw failure }
+        return head
+    }
+
+    /// Decoded body bytes received so far and not yet taken (for streaming readers).
+    public var bodyBytesSoFar: [UInt8] { body }
+
+    /// Takes the decoded body bytes received so far; a streaming reader calls this after each
+    /// append, so only what it has not read yet counts against `maxBytes`.
+    public mutating func takeBody() -> [UInt8] {
+        defer { body.removeAll(keepingCapacity: true) }
+        return body
+    }
+
+    /// True once the body has fully arrived (never for an until-close body).
+    public var isBodyComplete: Bool { if case .done = state { true } else { false } }
+
+    /// Bytes received after the complete response (the start of a pipelined one).
+    public var bytesAfterResponse: [UInt8] { trailing }
+
+    /// The complete response, or nil when more bytes are needed. `peerClosed`: no more will come.
+    public func complete(peerClosed: Bool) throws(Failure) -> ParsedResponse? {
+        if let failure { throw failure }
+        guard let head else {
+            if peerClosed { throw .malformed("connection closed before the response head") }
+            return nil
+        }
+        switch state {
+        case .done:
+            return ParsedResponse(status: head.status, headers: head.headers, body: body)
+        case .untilClose:
+            return peerClosed ? ParsedResponse(status: head.status, headers: head.headers, body: body) : nil
+        case .chunked:
+            if peerClosed { throw .malformed("connection closed inside a chunked body") }
+            return nil
+        case .length:
+            if peerClosed { throw .malformed("connection closed before the body ended") }
+            return nil
+        case .awaitingHead:
+            preconditionFailure("a parsed head always chose a body state")
+        }
+    }
+
+    private mutating func consume(_ input: UnsafeRawBufferPointer) throws(Failure) {
+        var i = 0
+        while i < input.count {
+            switch state {
+            case .awaitingHead:
+                i = try consumeHead(input, from: i)
+            case .length(let remaining):
+                let taken = min(remaining, input.count - i)
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<(i + taken)]))
+                if body.count > maxBytes { throw .tooLarge }
+                i += taken
+                state = taken == remaining ? .done : .length(remaining: remaining - taken)
+            case .chunked(var decoder):
+                let before = decoder.scannedBytes
+                defer { scannedBytes += decoder.scannedBytes - before }
+                i += try decoder.feed(UnsafeRawBufferPointer(rebasing: input[i...]), into: &body)
+                state = decoder.isDone ? .done : .chunked(decoder)
+            case .untilClose:
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i...]))
+                if body.count > maxBytes { throw .tooLarge }
+                i = input.count
+            case .done:
+                trailing.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i...]))
+                if trailing.count > maxBytes { throw .tooLarge }
+                i = input.count
+            }
+        }
+    }
+
+    /// Copies head bytes up to and including the blank line, then parses the head once.
+    /// Returns the index after the bytes it used.
+    private mutating func consumeHead(_ input: UnsafeRawBufferPointer, from start: Int) throws(Failure) -> Int {
+        var i = start
+        while i < input.count {
+            let byte = input[i]
+            i += 1
+            scannedBytes += 1
+            // The running match of CR LF CR LF: a CR restarts it at 1 (or continues at 3).
+            switch (headEndMatched, byte) {
+            case (0, ASCII.cr), (2, ASCII.cr): headEndMatched += 1
+            case (1, ASCII.lf), (3, ASCII.lf): headEndMatched += 1
+            case (_, ASCII.cr): headEndMatched = 1
+            default: headEndMatched = 0
+            }
+            if headEndMatched == 4 {
+                headBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start..<i]))
+                guard headBytes.count <= maxHeadBytes else { throw .tooLarge }
+                try parseHead(headBytes.dropLast(4))
+                headBytes = []
+                return i
+            }
+        }
+        headBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[start..<i]))
+        guard headBytes.count <= maxHeadBytes else { throw .tooLarge }
+        return i
+    }
+
+    private mutating func parseHead(_ bytes: ArraySlice<UInt8>) throws(Failure) {
+        let text = String(decoding: bytes, as: UTF8.self)
         var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)[...]
         guard let statusLine = lines.popFirst() else { throw .malformed("empty head") }
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
@@ -59,99 +193,25 @@ public struct HTTPResponseParser: Sendable {
         var headers = HTTPHeaders()
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { throw .malformed("bad header line") }
-            headers.add(
-                name: String(line[..<colon]),
-                value: String(line[line.index(after: colon)...].trimmingASCIISpaces()))
+            headers.add(name: String(line[..<colon]), value: String(line[line.index(after: colon)...].trimmed()))
         }
         let parsed = Head(status: status, reason: parts.count > 2 ? String(parts[2]) : "", headers: headers)
         head = parsed
-        bodyStart = end + 4
-        return parsed
+        state = try bodyState(for: parsed)
     }
 
-    /// Bytes after the head received so far (for streaming readers).
-    public var bodyBytesSoFar: ArraySlice<UInt8> { head == nil ? [] : buffer[bodyStart...] }
-
-    /// Drops body bytes already consumed by a streaming reader.
-    public mutating func consumeBody(_ count: Int) {
-        buffer.removeSubrange(bodyStart..<(bodyStart + count))
-    }
-
-    /// The complete response, or nil when more bytes are needed. `peerClosed`: no more will come.
-    public mutating func complete(peerClosed: Bool) throws(Failure) -> ParsedResponse? {
-        guard let head = try parsedHead() else {
-            if peerClosed { throw .malformed("connection closed before the response head") }
-            return nil
-        }
-        let body = buffer[bodyStart...]
+    private func bodyState(for head: Head) throws(Failure) -> Body {
         if isHeadRequest || head.status == 204 || head.status == 304 || (100..<200).contains(head.status) {
-            return ParsedResponse(status: head.status, headers: head.headers, body: [])
+            return .done
         }
         if head.headers.hasToken("chunked", in: "Transfer-Encoding") {
-            guard let decoded = try HTTPResponseParser.dechunk(body) else {
-                if peerClosed { throw .malformed("connection closed inside a chunked body") }
-                return nil
-            }
-            return ParsedResponse(status: head.status, headers: head.headers, body: decoded)
+            return .chunked(ChunkedBodyDecoder(maxBodyBytes: maxBytes))
         }
         if let lengthText = head.headers["Content-Length"] {
             guard let length = Int(lengthText), length >= 0 else { throw .malformed("bad Content-Length") }
             if length > maxBytes { throw .tooLarge }
-            if body.count >= length {
-                return ParsedResponse(status: head.status, headers: head.headers, body: Array(body.prefix(length)))
-            }
-            if peerClosed { throw .malformed("connection closed before the body ended") }
-            return nil
+            return length == 0 ? .done : .length(remaining: length)
         }
-        return peerClosed ? ParsedResponse(status: head.status, headers: head.headers, body: Array(body)) : nil
-    }
-
-    /// Decodes a complete chunked body; nil when incomplete.
-    static func dechunk(_ body: ArraySlice<UInt8>) throws(Failure) -> [UInt8]? {
-        var out: [UInt8] = []
-        var index = body.startIndex
-        while true {
-            guard let lineEnd = find([13, 10], in: body, from: index) else { return nil }
-            let sizeText = String(decoding: body[index..<lineEnd], as: UTF8.self)
-                .split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(), radix: 16), size >= 0 else {
-                throw .malformed("bad chunk size")
-            }
-            index = lineEnd + 2
-            if size == 0 {
-                // Trailers end with an empty line.
-                var cursor = index
-                while true {
-                    guard let end = find([13, 10], in: body, from: cursor) else { return nil }
-                    if end == cursor { return out }
-                    cursor = end + 2
-                }
-            }
-            guard body.endIndex - index >= size + 2 else { return nil }
-            out.append(contentsOf: body[index..<(index + size)])
-            index += size + 2
-        }
-    }
-
-    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>, from start: Int) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var i = max(start, haystack.startIndex)
-        let last = haystack.endIndex - needle.count
-        while i <= last {
-            var matched = true
-            for j in 0..<needle.count where haystack[i + j] != needle[j] {
-                matched = false
-                break
-            }
-            if matched { return i }
-            i += 1
-        }
-        return nil
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters() -> String {
-        String(Substring(self).trimmingASCIISpaces())
+        return .untilClose
     }
 }

@@ -1,3 +1,4 @@
+import KittBase
 /// An ordered list of header fields. Names compare case-insensitively; each field keeps
 /// a lowercased copy of its name so lookups do not lowercase on every call.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
@@ -58,16 +59,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public func hasToken(_ token: String, in name: String) -> Bool {
         let wanted = token.lowercased()
         return values(for: name).contains { value in
-            value.split(separator: ",").contains { $0.trimmingASCIISpaces().lowercased() == wanted }
+            value.split(separator: ",").contains { $0.trimmed().lowercased() == wanted }
         }
-    }
-}
-
-extension Substring {
-    func trimmingASCIISpaces() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
     }
 }

@@ -47,3 +47,10 @@ enum ASCII {
         return false
     }
 }
+
+/// RFC 9110 token syntax for code outside the parser (the client checks header names with it).
+public enum HTTPToken {
+    public static func isValid(_ text: some StringProtocol) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy(ASCII.isTokenByte)
+    }
+}

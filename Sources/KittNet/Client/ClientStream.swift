@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import KittBase
 
 /// One connected socket, plain or TLS, used by one blocking request (HTTPClient, and the
 /// agent's streaming engine requests). Every wait is a poll()

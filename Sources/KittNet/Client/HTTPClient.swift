@@ -84,7 +84,7 @@ public struct HTTPClient: Sendable {
         var head = "\(method) \(url.pathAndQuery) HTTP/1.1\r\nHost: \(url.hostHeader)\r\n"
         var hasUserAgent = false
         for (name, value) in headers {
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+            guard HTTPToken.isValid(name) else {
                 throw .malformed("bad header name '\(name)'")
             }
             guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
@@ -103,16 +103,6 @@ public struct HTTPClient: Sendable {
         }
         head += "Connection: close\r\n\r\n"
         return Array(head.utf8) + body
-    }
-
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
-        }
     }
 
     /// Built once, on first https use without a given context (reads the trust store from disk).

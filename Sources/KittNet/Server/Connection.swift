@@ -78,6 +78,12 @@ final class Connection: @unchecked Sendable {
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// Everything queued for the peer has been written.
+    private var outputFlushed: Bool { outboundOffset == outbound.count }
+
+    /// Between requests: nothing half-read, no answer pending, nothing left to write.
+    private var isBetweenRequests: Bool { parser.isIdle && !awaitingResponse && outputFlushed }
+
     // MARK: Lifecycle
 
     func start() {
@@ -104,6 +110,7 @@ final class Connection: @unchecked Sendable {
 
     /// Readiness from the loop.
     func handle(events: UInt32) {
+        loop.assertInLoop()
         if events & (kitt_EPOLLERR | kitt_EPOLLHUP) != 0 && readSuspended {
             // The peer is gone while we were not reading (a pending answer, backpressure,
             // lingering): nothing more can reach it.
@@ -120,6 +127,7 @@ final class Connection: @unchecked Sendable {
 
     /// Closes the connection now: the loop forgets the fd, then it is closed.
     func closeNow() {
+        loop.assertInLoop()
         guard state != .closed else { return }
         let wasLingering = state == .lingering
         state = .closed
@@ -144,10 +152,11 @@ final class Connection: @unchecked Sendable {
 
     /// Called by the sweeper (through our loop) when `deadline` has passed.
     func timeoutFired() {
+        loop.assertInLoop()
         let limit = deadline.load(ordering: .relaxed)
         guard state != .closed, limit != 0, limit <= Connection.now() else { return }
         if state == .handshaking { server.metrics.recordHandshake(loop: loop.index, succeeded: false) }
-        if state == .open, !parser.isIdle, !awaitingResponse, outbound.count == outboundOffset {
+        if state == .open, !parser.isIdle, !awaitingResponse, outputFlushed {
             // The client started a request and did not finish it in time.
             let message = bodyStartedAt == nil ? "request not received in time" : "request body not received in time"
             respondWithError(.requestTimeout, message)
@@ -159,6 +168,7 @@ final class Connection: @unchecked Sendable {
 
     /// Graceful shutdown: idle connections close now; busy ones close after their answer.
     func beginShutdown() {
+        loop.assertInLoop()
         switch state {
         case .closed, .lingering: return
         case .handshaking:
@@ -167,10 +177,10 @@ final class Connection: @unchecked Sendable {
             return
         case .streaming: closeNow()
         case .open:
-            if parser.isIdle && !awaitingResponse && outbound.count == outboundOffset {
+            if isBetweenRequests {
                 closeNow()
             } else {
-                closeAfterFlush = closeAfterFlush || !awaitingResponse && outbound.count > outboundOffset
+                closeAfterFlush = closeAfterFlush || !awaitingResponse && !outputFlushed
             }
         }
     }
@@ -278,14 +288,12 @@ final class Connection: @unchecked Sendable {
                 closeNow()
                 return
             }
-            if !awaitingResponse && outbound.count == outboundOffset {
+            if !awaitingResponse && outputFlushed {
                 closeNow()
                 return
             }
         }
-        if server.isShuttingDown && state == .open && parser.isIdle && !awaitingResponse
-            && outbound.count == outboundOffset
-        {
+        if server.isShuttingDown && state == .open && isBetweenRequests {
             closeNow()
             return
         }
@@ -585,7 +593,7 @@ final class Connection: @unchecked Sendable {
                 deadline.store(0, ordering: .relaxed)
             } else if let started = headStartedAt {
                 deadline.store(started + UInt64(config.headerTimeout * 1e9), ordering: .relaxed)
-            } else if !parser.isIdle || outbound.count > outboundOffset {
+            } else if !parser.isIdle || !outputFlushed {
                 var limit = lastProgressAt + UInt64(config.headerTimeout * 1e9)
                 if let bodyStartedAt {
                     // A body trickled in byte by byte still has to arrive within --body-timeout.

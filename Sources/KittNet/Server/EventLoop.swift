@@ -60,6 +60,13 @@ final class EventLoop: @unchecked Sendable {
         finished.wait()
     }
 
+    /// Debug builds trap when called off this loop's thread (NIO's `assertInEventLoop`): a
+    /// connection's state is unsynchronized and belongs to its loop. Free in release builds.
+    @inline(__always)
+    func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert({ dispatchPrecondition(condition: .onQueue(queue)); return true }(), file: file, line: line)
+    }
+
     /// Runs `task` on the loop's thread, after the events being handled now.
     func execute(_ task: @escaping @Sendable () -> Void) {
         tasks.withLock { $0.append(task) }

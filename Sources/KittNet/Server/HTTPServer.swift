@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import Dispatch
 import KittHTTP
 import Synchronization
@@ -34,6 +35,8 @@ public final class HTTPServer: Sendable {
     private let state = Mutex(State())
     private let shuttingDown = Atomic<Bool>(false)
     private let openConnections = Atomic<Int>(0)
+    /// Signalled when the last connection closes during shutdown, which waits on it.
+    private let drained = DispatchSemaphore(value: 0)
     /// Per client address: admitted connections, connections being refused, event streams.
     private let admittedPerAddress = AddressCounter()
     private let refusingPerAddress = AddressCounter()
@@ -139,8 +142,9 @@ public final class HTTPServer: Sendable {
     func connectionClosed(_ connection: Connection) {
         let removed = state.withLock { $0.connections.removeValue(forKey: connection.id) != nil }
         if removed {
-            openConnections.subtract(1, ordering: .relaxed)
+            let left = openConnections.subtract(1, ordering: .acquiringAndReleasing).newValue
             release(connection.admission, of: connection.peer)
+            if left == 0 && isShuttingDown { drained.signal() }
         }
     }
 
@@ -209,9 +213,10 @@ public final class HTTPServer: Sendable {
         for connection in connections {
             connection.loop.execute { connection.beginShutdown() }
         }
-        let deadline = Connection.now() + UInt64(gracePeriod * 1e9)
-        while connectionCount > 0 && Connection.now() < deadline {
-            usleep(10_000)
+        let deadline = DispatchTime.now() + gracePeriod
+        // A signal left over from a count that reached 0 early only costs one more check.
+        while connectionCount > 0 && DispatchTime.now() < deadline {
+            _ = drained.wait(timeout: deadline)
         }
         // The sweeper runs through the grace period: lingering closes and stalled requests
         // still time out, so stop does not wait the whole period for a client that keeps its socket.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 
 /// Request ids (`X-Request-Id`): a client's own id when it is sane (proxies and load balancers
 /// set one, and the logs of both sides then agree), else `<process prefix><loop><sequence>`,
@@ -29,7 +30,7 @@ enum RequestID {
     }
 
     static func processPrefix() -> String {
-        hex(UInt64.random(in: 0...UInt64(UInt32.max)), width: 8)
+        SecureRandom.hex(bytes: 4)
     }
 
     static func hex(_ value: UInt64, width: Int) -> String {

@@ -8,7 +8,7 @@ final class TLSTransport: Transport {
         connection = try context.makeConnection(fd: fd, serverName: serverName)
     }
 
-    func handshake() -> IOOutcome {
+    func handshake() -> IOResult {
         switch connection.handshake() {
         case .complete: return .bytes(0)
         case .wantRead: return .wantRead
@@ -17,25 +17,15 @@ final class TLSTransport: Transport {
         }
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOOutcome {
-        map(connection.read(into: buffer))
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        connection.read(into: buffer)
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) -> IOOutcome {
-        map(connection.write(bytes))
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
+        connection.write(bytes)
     }
 
     func shutdown() { connection.shutdown() }
 
     var hasBufferedInput: Bool { connection.hasPendingData }
-
-    private func map(_ result: TLSIOResult) -> IOOutcome {
-        switch result {
-        case .bytes(let count): return .bytes(count)
-        case .wantRead: return .wantRead
-        case .wantWrite: return .wantWrite
-        case .closed: return .closed
-        case .failed(let reason): return .failed(reason)
-        }
-    }
 }

@@ -1,26 +1,15 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// What a non-blocking read or write did.
-enum IOOutcome: Equatable {
-    case bytes(Int)
-    /// Try again when the socket is readable.
-    case wantRead
-    /// Try again when the socket is writable.
-    case wantWrite
-    /// The peer closed the stream cleanly (or reset it).
-    case closed
-    case failed(String)
-}
+import KittBase
 
 /// The byte stream under a connection: the socket itself, or TLS over it.
 protocol Transport: AnyObject {
     /// Returns true once the transport is ready for application data; until then the
     /// connection keeps calling it as the socket becomes readable or writable.
-    func handshake() -> IOOutcome
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOOutcome
-    func write(_ bytes: UnsafeRawBufferPointer) -> IOOutcome
+    func handshake() -> IOResult
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOResult
     /// Best effort, never blocks (TLS close_notify).
     func shutdown()
     /// Bytes already read from the socket but not yet returned (TLS records OpenSSL holds).
@@ -32,9 +21,9 @@ final class PlainTransport: Transport {
     let fd: Int32
     init(fd: Int32) { self.fd = fd }
 
-    func handshake() -> IOOutcome { .bytes(0) }
+    func handshake() -> IOResult { .bytes(0) }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOOutcome {
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 { return .bytes(n) }
@@ -48,7 +37,7 @@ final class PlainTransport: Transport {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) -> IOOutcome {
+    func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         while true {
             // MSG_NOSIGNAL: a vanished peer gives EPIPE instead of killing the process.
             let n = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 
 /// Thin wrappers over the socket calls the server uses. Every socket is non-blocking and
 /// close-on-exec; nothing here ever waits.

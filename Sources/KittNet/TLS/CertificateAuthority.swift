@@ -1,5 +1,5 @@
 import COpenSSL
-import FoundationEssentials
+import KittBase
 import Glibc
 
 /// The files `CertificateAuthority.ensure` manages, and the CA's fingerprint to print at startup.
@@ -280,39 +280,19 @@ public enum CertificateAuthority {
     /// `mkdir -p`, then mode 0700 on the final directory.
     private static func makePrivateDirectory(_ path: String) throws(TLSError) {
         do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try Files.makeDirectory(path, mode: 0o700)
         } catch {
             throw TLSError(operation: "mkdir(\(path))", stack: ["\(error)"])
         }
         guard chmod(path, 0o700) == 0 else { throw TLSError.posix("chmod(\(path))") }
     }
 
-    /// Writes `bytes` to a new temporary file created with `mode`, fsyncs it, renames it over `path`.
+    /// `Files.writeAtomically` (temp file created with `mode`, fsync, rename, fsync of the folder).
     static func writeFile(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t) throws(TLSError) {
-        let temporary = path + ".tmp\(getpid())"
-        _ = unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw TLSError.posix("open(\(temporary))") }
-        var ok = false
-        defer {
-            if !ok { _ = unlink(temporary) }
-        }
         do {
-            defer { close(fd) }
-            guard fchmod(fd, mode) == 0 else { throw TLSError.posix("fchmod(\(temporary))") }
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw TLSError.posix("write(\(temporary))")
-                }
-                offset += written
-            }
-            guard fsync(fd) == 0 else { throw TLSError.posix("fsync(\(temporary))") }
+            try Files.writeAtomically(bytes, to: path, mode: mode)
+        } catch {
+            throw TLSError.posix(error.call, errno: error.errno)
         }
-        guard rename(temporary, path) == 0 else { throw TLSError.posix("rename(\(temporary), \(path))") }
-        ok = true
     }
 }

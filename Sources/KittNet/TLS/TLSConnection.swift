@@ -1,8 +1,8 @@
 import COpenSSL
 import Glibc
 
-/// Outcome of one `read` or `write` on a non-blocking TLS connection.
-public enum TLSIOResult: Sendable, Equatable {
+/// Outcome of one non-blocking `read`, `write` or handshake step, on TLS or plain TCP.
+public enum IOResult: Sendable, Equatable {
     /// This many plaintext bytes were read or written (a write may be partial).
     case bytes(Int)
     /// Wait until the socket is readable, then call the same operation again.
@@ -61,7 +61,7 @@ public final class TLSConnection {
     }
 
     /// Reads decrypted bytes into `buffer` (continuing the handshake first if needed).
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> TLSIOResult {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return .bytes(0) }
         ERR_clear_error()
         errno = 0
@@ -73,7 +73,7 @@ public final class TLSConnection {
 
     /// Encrypts and sends up to `bytes.count` bytes; `.bytes(n)` may be less than asked (partial
     /// writes are on). After `.wantWrite`, retry with the same unwritten bytes (they may move).
-    public func write(_ bytes: UnsafeRawBufferPointer) -> TLSIOResult {
+    public func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return .bytes(0) }
         ERR_clear_error()
         errno = 0
@@ -110,7 +110,7 @@ public final class TLSConnection {
     public var hasPendingData: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Maps a failed `SSL_*` call: `SSL_get_error` decides; the error queue is drained either way.
-    private func classify(_ rc: Int32, savedErrno: Int32, operation: String) -> TLSIOResult {
+    private func classify(_ rc: Int32, savedErrno: Int32, operation: String) -> IOResult {
         let code = SSL_get_error(ssl, rc)
         switch code {
         case SSL_ERROR_WANT_READ:

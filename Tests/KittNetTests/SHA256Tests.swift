@@ -1,4 +1,4 @@
-import KittStore
+import KittNet
 import Testing
 
 @Suite struct SHA256Tests {
