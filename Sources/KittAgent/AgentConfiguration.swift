@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var maxTokens = 64
     /// Longest wait for one engine response (a hung engine fails the test after this).
     public var engineTimeout: Double = 120
+    /// `engine.<name>.install|start|stop` lines: what install_engine/start_engine/stop_engine run.
+    public var engineCommands = EngineCommands()
 
     public init(server: String, token: String, name: String) {
         self.server = server
@@ -115,7 +117,7 @@ public struct AgentConfiguration: Sendable, Equatable {
                 value = String(value.dropFirst().dropLast())
             }
             let canonical = key == "ca" ? "ca_file" : key
-            if keys.contains(canonical) {
+            if keys.contains(canonical) || EngineCommands.isKey(canonical) {
                 guard values[canonical] == nil else {
                     throw AgentConfigError("\(path):\(number + 1): '\(canonical)' is given twice")
                 }
@@ -187,6 +189,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let n = try integer("latency_requests", 1...10_000) { config.latencyRequests = n }
         if let n = try integer("max_tokens", 1...32_768) { config.maxTokens = n }
         if let t = try number("engine_timeout", 0.1...86_400) { config.engineTimeout = t }
+        config.engineCommands = EngineCommands.from(values)
         return config
     }
 
@@ -217,6 +220,10 @@ public struct AgentConfiguration: Sendable, Equatable {
           --latency-requests N         latency: streaming requests (default 5)
           --max-tokens N               max_tokens per request (default 64)
           --engine-timeout SECS        longest wait for one engine response (default 120)
+
+        Config file only: 'engine.<name>.install|start|stop = <shell command>' is what the
+        server's install_engine/start_engine/stop_engine commands run ($1 engine, $2 model
+        path, $3 runtime_config JSON); without such a line the command fails and says so.
         """
 }
 

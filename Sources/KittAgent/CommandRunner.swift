@@ -11,9 +11,12 @@ struct CommandRunner {
         switch command.type {
         case AgentCommandType.runTest: runTest()
         case AgentCommandType.cleanupStorage: cleanup()
+        case let type where CommandRunner.engineActions[type] != nil:
+            runEngineCommand(action: CommandRunner.engineActions[type] ?? "")
         default:
-            let error =
-                "unknown command type '\(command.type)': this agent runs \(AgentCommandType.runTest) and \(AgentCommandType.cleanupStorage)"
+            let known = [AgentCommandType.runTest, AgentCommandType.cleanupStorage]
+                + CommandRunner.engineActions.keys.sorted()
+            let error = "unknown command type '\(command.type)': this agent runs \(known.joined(separator: ", "))"
             agent.log("command \(command.id): \(error)")
             reporter.report(command: command, status: "failed", error: error, resultData: nil)
             if let testID = command.testID { reporter.status(testID: testID, "failed", error: error) }

@@ -89,6 +89,8 @@ public struct HeartbeatOutcome: Sendable {
     /// The status shown before this heartbeat differs from the new one (publish `agent_status`).
     public let statusChanged: Bool
     public let command: HandedOutCommand?
+    /// The quick test whose command this heartbeat handed out, now `dispatched` (publish `status`).
+    public let dispatchedTest: QuickTest?
     public let settings: [(key: String, value: String)]
 }
 

@@ -216,7 +216,7 @@ public struct AgentRepository: Sendable {
     }
 
     /// Records a heartbeat for the agent `idOrName` and hands out at most one queued command
-    /// (oldest first), marking it dispatched in the same transaction.
+    /// (oldest first), marking it — and its quick test — dispatched in the same transaction.
     /// `offlineCutoff`: heartbeats older than this timestamp count as offline.
     public func heartbeat(
         idOrName: String, _ beat: AgentHeartbeat, offlineCutoff: String, completion: @escaping Completion<HeartbeatOutcome>
@@ -264,6 +264,7 @@ public struct AgentRepository: Sendable {
             guard kept <= AgentHeartbeat.maxEngines else { throw AgentStoreError.tooManyEngines }
         }
         var command: HandedOutCommand?
+        var dispatchedTest: QuickTest?
         if let row = try connection.queryOne(
             """
             SELECT id, test_id, type, payload FROM agent_commands
@@ -275,11 +276,12 @@ public struct AgentRepository: Sendable {
                 [.text(now), .text(commandID)])
             let payload = (try? JSON(parsing: Array((row.string(3) ?? "{}").utf8))) ?? .object(JSONObject())
             command = HandedOutCommand(id: commandID, testID: row.string(1), type: row.string(2) ?? "", payload: payload)
+            if let testID = row.string(1) { dispatchedTest = try QuickTestRepository.markDispatched(testID: testID, connection) }
         }
         let settings = try settings(connection, agentID: agent.id)
         return HeartbeatOutcome(
             agentID: agent.id, name: agent.name, status: status, statusChanged: shownBefore != status,
-            command: command, settings: settings)
+            command: command, dispatchedTest: dispatchedTest, settings: settings)
     }
 
     // MARK: Results and commands

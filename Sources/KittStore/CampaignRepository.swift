@@ -8,7 +8,7 @@ public struct Campaign: Sendable, Equatable {
     public var description: String
     public var agentID: String?
     public var status: String
-    /// The normalized config document (JSON text).
+    /// The config document as the client sent it (JSON text; SPEC §7.1).
     public var config: String
     public var totalRuns: Int
     public var succeeded: Int
@@ -140,14 +140,14 @@ public struct CampaignRepository: Sendable {
 
     public enum ConfigUpdate: Sendable, Equatable { case updated, notFound, notDraft(String) }
 
-    /// Replaces the config of a draft.
-    public func updateConfig(id: String, config: String) throws -> ConfigUpdate {
+    /// Replaces the config of a draft (and its agent, when `agentID` is given).
+    public func updateConfig(id: String, config: String, agentID: String? = nil) throws -> ConfigUpdate {
         try database.write { conn in
             guard let campaign = try CampaignRepository.fetch(id, conn) else { return .notFound }
             guard campaign.status == "draft" else { return .notDraft(campaign.status) }
             try conn.run(
-                "UPDATE web_campaigns SET config = ?, updated_at = ? WHERE id = ?",
-                [.text(config), .text(Timestamp.now()), .text(id)])
+                "UPDATE web_campaigns SET config = ?, agent_id = COALESCE(?, agent_id), updated_at = ? WHERE id = ?",
+                [.text(config), SQLiteValue(agentID), .text(Timestamp.now()), .text(id)])
             return .updated
         }
     }

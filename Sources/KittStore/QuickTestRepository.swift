@@ -21,6 +21,8 @@ public struct QuickTest: Sendable, Equatable {
     public var startedAt: String?
     public var completedAt: String?
 
+    /// queued → dispatched (a heartbeat handed out its command) → running → completed | failed
+    /// (| cancelled: a campaign test no agent took yet).
     public var isFinished: Bool { QuickTest.finishedStatuses.contains(status) }
     public static let finishedStatuses: Set<String> = ["completed", "failed", "cancelled"]
 
@@ -85,6 +87,12 @@ public struct LogLine: Sendable, Equatable {
     public var json: JSON { .object(JSONObject([("line", .string(line)), ("created_at", .string(createdAt))])) }
 }
 
+/// What a status change did: the test as it is now, and whether it changed (publish only then).
+public struct StatusTransition: Sendable, Equatable {
+    public var test: QuickTest
+    public var changed: Bool
+}
+
 /// A queued agent command (what heartbeats hand out).
 public struct AgentCommand: Sendable, Equatable {
     public var id: String
@@ -119,10 +127,13 @@ public struct QuickTestRepository: Sendable {
 
     // MARK: Agents (read-only view)
 
-    public func agent(id: String) throws -> AgentSummary? {
+    /// The agent with this id, else the one with this name (an id always wins: SPEC §7.1).
+    public func agent(idOrName: String) throws -> AgentSummary? {
         try database.read { conn in
-            try conn.queryOne("SELECT id, name, cpu_arch, token_hash FROM agents WHERE id = ?", [.text(id)])
-                .map(QuickTestRepository.decodeAgent)
+            let sql = "SELECT id, name, cpu_arch, token_hash FROM agents WHERE "
+            let row = try conn.queryOne(sql + "id = ?", [.text(idOrName)])
+                ?? conn.queryOne(sql + "name = ?", [.text(idOrName)])
+            return row.map(QuickTestRepository.decodeAgent)
         }
     }
 
@@ -222,13 +233,13 @@ public struct QuickTestRepository: Sendable {
         }
     }
 
-    /// Tests still queued or running whose start (or creation, if never started) is before `cutoff`.
+    /// Tests still queued, dispatched or running whose start (or creation, if never started) is before `cutoff`.
     public func unfinished(startedBefore cutoff: String) throws -> [QuickTest] {
         try database.read { conn in
             try conn.query(
                 """
                 SELECT \(QuickTestRepository.columns) FROM quick_tests
-                WHERE status IN ('queued', 'running') AND COALESCE(started_at, created_at) < ?
+                WHERE status IN ('queued', 'dispatched', 'running') AND COALESCE(started_at, created_at) < ?
                 """, [.text(cutoff)]
             ).map(QuickTestRepository.decode)
         }
@@ -258,17 +269,41 @@ public struct QuickTestRepository: Sendable {
     /// Returns the updated test, nil when there is none.
     /// With `agentID` (an agent's own token) only that agent's test changes (nil otherwise).
     public func setStatus(id: String, status: String, error: String?, agentID: String? = nil) throws -> QuickTest? {
+        try transition(id: id, to: status, error: error, agentID: agentID)?.test
+    }
+
+    /// `setStatus`, also saying whether anything changed (callers publish an event only then).
+    public func transition(id: String, to status: String, error: String?, agentID: String? = nil) throws
+        -> StatusTransition?
+    {
         try database.write { conn in
-            try QuickTestRepository.setStatus(id: id, status: status, error: error, agentID: agentID, conn)
+            try QuickTestRepository.transition(id: id, to: status, error: error, agentID: agentID, conn)
         }
     }
 
     static func setStatus(id: String, status: String, error: String?, agentID: String? = nil, _ conn: Connection)
         throws -> QuickTest?
     {
-        let now = Timestamp.now()
+        try transition(id: id, to: status, error: error, agentID: agentID, conn)?.test
+    }
+
+    /// One state change happens once (SPEC §7.1 "events once"): the status the test already
+    /// has is not set again (a result report that completed the test, then the agent's
+    /// `completed` status), and a finished test never goes back to queued/dispatched/running
+    /// (a late report). Finished → another finished status is allowed (an agent's real
+    /// outcome after the timeout sweep failed the test). With `agentID`, another agent's test
+    /// is as good as missing (nil).
+    static func transition(id: String, to status: String, error: String?, agentID: String? = nil, _ conn: Connection)
+        throws -> StatusTransition?
+    {
+        guard let current = try fetch(id, conn) else { return nil }
+        if let agentID, current.agentID != agentID { return nil }
         let finished = QuickTest.finishedStatuses.contains(status)
-        let changes = try conn.run(
+        if current.status == status || (current.isFinished && !finished) {
+            return StatusTransition(test: current, changed: false)
+        }
+        let now = Timestamp.now()
+        try conn.run(
             """
             UPDATE quick_tests SET status = ?, error = ?,
                 started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END,
@@ -277,13 +312,25 @@ public struct QuickTestRepository: Sendable {
             """,
             [.text(status), SQLiteValue(error), .text(status), .text(now), SQLiteValue(finished), .text(now), .text(id),
              SQLiteValue(agentID), SQLiteValue(agentID)])
-        guard changes > 0 else { return nil }
         if finished {
             try conn.run(
                 "UPDATE agent_commands SET status = 'done' WHERE test_id = ? AND status = 'queued'", [.text(id)])
         }
-        return try conn.queryOne("SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE id = ?", [.text(id)])
-            .map(QuickTestRepository.decode)
+        guard let updated = try fetch(id, conn) else { return nil }
+        return StatusTransition(test: updated, changed: true)
+    }
+
+    /// queued → dispatched, when a heartbeat hands out the test's command (in that
+    /// heartbeat's transaction). Returns the test when it changed.
+    public static func markDispatched(testID: String, _ conn: Connection) throws -> QuickTest? {
+        let changes = try conn.run(
+            "UPDATE quick_tests SET status = 'dispatched' WHERE id = ? AND status = 'queued'", [.text(testID)])
+        guard changes > 0 else { return nil }
+        return try fetch(testID, conn)
+    }
+
+    static func fetch(_ id: String, _ conn: Connection) throws -> QuickTest? {
+        try conn.queryOne("SELECT \(columns) FROM quick_tests WHERE id = ?", [.text(id)]).map(decode)
     }
 
     /// What one test's log keeps at most (SPEC §7.2: 10,000 lines; and 4 MiB of text, so that

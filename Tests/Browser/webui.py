@@ -332,6 +332,18 @@ try:
     check("cleanup_storage" in types, f"heartbeat commands {types}")
     passed("agent-cleanup")
 
+    # Token rotation (when the API has it): confirmed, then the new token is shown once and works.
+    rotate = driver.find_elements(By.XPATH, "//button[normalize-space()='Rotate token']")
+    if rotate:
+        rotate[0].click()
+        wait.until(EC.alert_is_present())
+        driver.switch_to.alert.accept()
+        wait.until(lambda d: "New token" in text_of("#maintenance-output"))
+        token = text_of("#maintenance-output").split(": ", 1)[1].strip()
+        status, _ = api("POST", f"/api/v1/agents/{agent_id}/heartbeat", {"status": "idle"}, token=token)
+        check(status == 200, f"the rotated token is refused: {status}")
+        passed("rotate-token")
+
     # 8. Writes without (or with a wrong) CSRF token are refused; with it, they work.
     go("/agents/" + agent_id)
     script = """

@@ -132,7 +132,8 @@ import Testing
             let sequence = events.filter { $0.data["test_id"]?.stringValue == testID }.map { event in
                 event.type == "log" ? "log" : (event.data["status"]?.stringValue ?? "?")
             }
-            #expect(sequence == ["queued", "running", "log", "completed"], "\(testID): \(sequence)")
+            // dispatched: the heartbeat that handed the command out (SPEC §7.1).
+            #expect(sequence == ["queued", "dispatched", "running", "log", "completed"], "\(testID): \(sequence)")
         }
     }
 }

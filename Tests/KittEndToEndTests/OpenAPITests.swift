@@ -16,22 +16,6 @@ import Testing
         print(len(document["paths"]))
         """
 
-    /// The declarations waiting for the SPEC §7.1 routes of another branch are valid too, and
-    /// none of them is declared already.
-    @Test(.enabled(if: OpenAPITests.hasValidator, "python3 openapi-spec-validator is not installed (.ci/run installs it)"))
-    func pendingDeclarations_areValidAndNew() throws {
-        let current = Set(APIReference.declarations.map { "\($0.method.rawValue) \($0.pattern)" })
-        for declaration in APIReference.engines {
-            #expect(!current.contains("\(declaration.method.rawValue) \(declaration.pattern)"))
-        }
-        let directory = TempDirectory("kitt-openapi")
-        let file = directory.path + "/openapi.json"
-        let document = OpenAPIDocument.make(declarations: APIReference.declarations + APIReference.engines)
-        try Data(document.serialized()).write(to: URL(fileURLWithPath: file))
-        let result = try ChildProcess.run("/usr/bin/env", ["python3", "-c", OpenAPITests.validateScript, file])
-        #expect(result.status == 0, "openapi-spec-validator: \(result.stderr)")
-    }
-
     @Test(.enabled(if: OpenAPITests.hasValidator, "python3 openapi-spec-validator is not installed (.ci/run installs it)"))
     func servedDocument_isValidOpenAPI31() throws {
         let server = try E2E.server()

@@ -43,7 +43,7 @@ import Testing
         if status == nil { child.signal(SIGKILL) }
         let scenarios = [
             "keyboard", "install-command", "sign-in", "agent-live", "quicktest-live-log", "campaign-wizard",
-            "campaign-edit-draft", "compare-charts", "hostile-name", "agent-cleanup", "csrf", "sign-out",
+            "campaign-edit-draft", "compare-charts", "hostile-name", "agent-cleanup", "rotate-token", "csrf", "sign-out",
         ]
         for scenario in scenarios {
             #expect(child.stdout.contains("PASS \(scenario)\n"), "\(scenario) did not pass:\n\(child.stdout)\n\(child.stderr)")

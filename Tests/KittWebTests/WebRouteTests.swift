@@ -77,27 +77,28 @@ final class WebHarness: @unchecked Sendable {
     }
 
     @Test func optionalAPIRoutesDecideWhatIsOffered() throws {
-        let without = try WebHarness()
-        let registered = without.api.admin(.post, "/api/v1/agents/register", json: ["name": "gpu-c", "hostname": "h"])
-        let agentID = try #require(registered.json?["agent_id"]?.stringValue)
-        let (cookie, _) = try without.signIn()
-        #expect(!without.call(.get, "/", headers: [("Cookie", cookie)]).text.contains("href=\"/profiles\""))
-        #expect(!without.call(.get, "/agents/\(agentID)", headers: [("Cookie", cookie)]).text.contains("rotate-token"))
+        let bare = Features(api: Router())
+        #expect(!bare.engineProfiles && !bare.rotateToken)
+        var stub = Router()
+        stub.get("/api/v1/engines/profiles") { _ in .json(["profiles": []]) }
+        stub.post("/api/v1/agents/:id/rotate-token") { _ in .json(["token": "t"]) }
+        let stubbed = Features(api: stub)
+        #expect(stubbed.engineProfiles && stubbed.rotateToken)
+    }
 
-        let with = try WebHarness { api in
-            api.get("/api/v1/engines/profiles") { _ in
-                .json(["profiles": [["id": "p1", "name": "fast <b>", "engine": "vllm"]]])
-            }
-            api.post("/api/v1/agents/:id/rotate-token") { _ in .json(["token": "t"]) }
-        }
-        let again = with.api.admin(.post, "/api/v1/agents/register", json: ["name": "gpu-c", "hostname": "h"])
-        let againID = try #require(again.json?["agent_id"]?.stringValue)
-        let (cookie2, _) = try with.signIn()
-        #expect(with.call(.get, "/", headers: [("Cookie", cookie2)]).text.contains("href=\"/profiles\""))
-        #expect(with.call(.get, "/agents/\(againID)", headers: [("Cookie", cookie2)]).text.contains("/rotate-token"))
-        #expect(with.call(.get, "/profiles").text.contains("fast &lt;b&gt;"))
-        #expect(with.call(.get, "/quicktests/new").text.contains("<option value=\"p1\">fast &lt;b&gt; (vllm)</option>"))
-        #expect(without.call(.get, "/quicktests/new").text.contains("placeholder=\"optional profile id\""))
+    @Test func engineProfilesAndTokenRotationAreOfferedWithTheAPI() throws {
+        let web = try WebHarness()
+        let registered = web.api.admin(.post, "/api/v1/agents/register", json: ["name": "gpu-c", "hostname": "h"])
+        let agentID = try #require(registered.json?["agent_id"]?.stringValue)
+        let profile = web.api.admin(.post, "/api/v1/engines/profiles", json: ["name": "fast <b>", "engine": "vllm"])
+        #expect(profile.status == 201, "\(profile.text)")
+        let profileID = try #require(profile.json?["id"]?.stringValue)
+        let (cookie, _) = try web.signIn()
+        #expect(web.call(.get, "/", headers: [("Cookie", cookie)]).text.contains("href=\"/profiles\""))
+        #expect(web.call(.get, "/agents/\(agentID)", headers: [("Cookie", cookie)]).text.contains("/rotate-token"))
+        #expect(web.call(.get, "/profiles").text.contains("fast &lt;b&gt;"))
+        #expect(web.call(.get, "/profiles/\(profileID)").status == 200)
+        #expect(web.call(.get, "/quicktests/new").text.contains("<option value=\"\(profileID)\">fast &lt;b&gt; (vllm)</option>"))
     }
 
     @Test func rootServesBrowsersTheDashboardAndJSONClientsTheAPI() throws {

@@ -67,6 +67,7 @@ enum AgentRoutes {
             return .committed({ store.agents.heartbeat(idOrName: idOrName, beat, offlineCutoff: cutoff, completion: $0) }) {
                 outcome in
                 if outcome.statusChanged { publishStatus(id: outcome.agentID, name: outcome.name, status: outcome.status) }
+                QuickTestLifecycle.didDispatch(context: context, test: outcome.dispatchedTest)
                 return .json(
                     .object(
                         JSONObject([

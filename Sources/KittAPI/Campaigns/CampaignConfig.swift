@@ -2,7 +2,12 @@ import KittHTTP
 import KittJSON
 
 /// A campaign's config: `{models: [{name, path?}], engines: [{name, mode?, profile_id?}],
-/// benchmarks: [string], suite_name}`, validated from a request and stored normalized.
+/// benchmarks?: [string], suite_name?: string, ...}` (SPEC §5, §7.1).
+///
+/// The document is validated and then kept *exactly as sent* (`document`): keys kitt does not
+/// know (KITT's wizard sends `devon_managed`, `disk`, `engines[].suite`, ...) stay, absent
+/// optional keys stay absent. Defaults (`benchmarks: ["throughput"]`, `suite_name: "quick"`)
+/// are applied only to the run plan (`runs`, `suiteName`), never written into the document.
 struct CampaignConfig: Sendable, Equatable {
     struct Model: Sendable, Equatable {
         var name: String
@@ -25,10 +30,19 @@ struct CampaignConfig: Sendable, Equatable {
         var label: String { "\(model.name) / \(engine.name) / \(benchmark)" }
     }
 
+    static let defaultBenchmarks = ["throughput"]
+    static let defaultSuiteName = "quick"
+
+    /// The config as sent (what is stored and served).
+    var document: JSONObject
     var models: [Model] = []
     var engines: [Engine] = []
-    var benchmarks: [String] = ["throughput"]
-    var suiteName: String = "quick"
+    /// As given; nil when the document has none (the run uses `defaultBenchmarks`).
+    var givenBenchmarks: [String]?
+    var givenSuiteName: String?
+
+    var benchmarks: [String] { givenBenchmarks ?? CampaignConfig.defaultBenchmarks }
+    var suiteName: String { givenSuiteName ?? CampaignConfig.defaultSuiteName }
 
     /// Models outermost, then engines, then benchmarks.
     var runs: [Run] {
@@ -41,9 +55,12 @@ struct CampaignConfig: Sendable, Equatable {
         return runs
     }
 
+    /// The stored text: the document re-serialized (same keys, same order, same values).
+    var storedText: String { JSON.object(document).jsonString }
+
     /// Validates a request's `config` object; every problem is a 400 naming the field (and index).
     static func validate(_ object: JSONObject) throws(HTTPError) -> CampaignConfig {
-        var config = CampaignConfig()
+        var config = CampaignConfig(document: object)
         for (index, item) in try array(object, "models").enumerated() {
             guard let model = item.objectValue else {
                 throw HTTPError.badRequest("'config.models[\(index)]' must be an object, got \(item.typeName)")
@@ -64,19 +81,20 @@ struct CampaignConfig: Sendable, Equatable {
             guard let items = value.arrayValue else {
                 throw HTTPError.badRequest("'config.benchmarks' must be an array of strings, got \(value.typeName)")
             }
-            config.benchmarks = []
+            var benchmarks: [String] = []
             for (index, item) in items.enumerated() {
                 guard let benchmark = item.stringValue, !benchmark.isEmpty else {
                     throw HTTPError.badRequest("'config.benchmarks[\(index)]' must be a non-empty string")
                 }
-                config.benchmarks.append(benchmark)
+                benchmarks.append(benchmark)
             }
+            config.givenBenchmarks = benchmarks
         }
         if let value = object["suite_name"], !value.isNull {
             guard let suite = value.stringValue, !suite.isEmpty else {
                 throw HTTPError.badRequest("'config.suite_name' must be a non-empty string")
             }
-            config.suiteName = suite
+            config.givenSuiteName = suite
         }
         try checkRunCount(config)
         return config
@@ -94,36 +112,10 @@ struct CampaignConfig: Sendable, Equatable {
         }
     }
 
-    /// A stored config (written by `json`); nil when it is not an object.
+    /// A stored config; nil when it is not a valid config object.
     static func decode(stored: String) -> CampaignConfig? {
         guard let json = try? JSON(parsing: Array(stored.utf8)), let object = json.objectValue else { return nil }
         return try? validate(object)
-    }
-
-    var json: JSON {
-        .object(
-            JSONObject([
-                (
-                    "models",
-                    .array(
-                        models.map { model in
-                            .object(JSONObject([("name", .string(model.name)), ("path", model.path.map(JSON.string) ?? .null)]))
-                        })
-                ),
-                (
-                    "engines",
-                    .array(
-                        engines.map { engine in
-                            .object(
-                                JSONObject([
-                                    ("name", .string(engine.name)), ("mode", engine.mode.map(JSON.string) ?? .null),
-                                    ("profile_id", engine.profileID.map(JSON.string) ?? .null),
-                                ]))
-                        })
-                ),
-                ("benchmarks", .array(benchmarks.map(JSON.string))),
-                ("suite_name", .string(suiteName)),
-            ]))
     }
 
     private static func array(_ object: JSONObject, _ key: String) throws(HTTPError) -> [JSON] {

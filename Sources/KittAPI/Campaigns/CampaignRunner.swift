@@ -115,7 +115,7 @@ public final class CampaignRunner: Sendable {
             return
         }
         let runs = config.runs
-        guard let agentID, let agent = try context.store.quickTests.agent(id: agentID) else {
+        guard let agentID, let agent = try context.store.quickTests.agent(idOrName: agentID) else {
             try finish(campaign, status: "failed", error: "nothing can run: the campaign's agent does not exist")
             return
         }

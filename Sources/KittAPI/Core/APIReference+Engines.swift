@@ -1,10 +1,7 @@
 import KittHTTP
 
-/// Declarations of the SPEC §7.1 routes another branch adds (engine profiles and commands,
-/// agent token rotation, quick-test engine formats and profiles, Devon status). They are not in
-/// `APIReference.declarations` yet, because the test that ties declarations to routes would
-/// fail here: when those routes are merged, add `+ engines` to `declarations` and regenerate
-/// docs/API.md (`kitt openapi --markdown > docs/API.md`).
+/// Declarations of the SPEC §7.1 routes: engine profiles and commands, agent token rotation,
+/// quick-test engine formats and profiles, Devon status.
 extension APIReference {
     static let engineProfile = APISchema.object(
         [

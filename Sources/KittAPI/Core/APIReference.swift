@@ -80,7 +80,7 @@ public enum APIReference {
     static let ok = APISchema.fields(("ok", .boolean()), required: ["ok"])
 
     public static let declarations: [RouteDeclaration] = service + results + agents + agentBundle + models + quickTests
-        + campaigns + events
+        + campaigns + events + engines
 
     static let service: [RouteDeclaration] = [
         RouteDeclaration(

@@ -7,6 +7,10 @@ public enum Routes {
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
         ResultsRoutes.register(in: &router, context: context)
+        // These take their store work off the loop themselves (StoreWork, writeAsync, Devon's queue).
+        AgentTokenRoutes.register(in: &router, context: context)
+        EngineRoutes.register(in: &router, context: context)
+        DevonRoutes.register(in: &router, context: context)
         // The routes below still call the store synchronously: they run off the loop.
         router.wrapHandler = OffLoop.wrapper(context.store)
         AgentRoutes.register(in: &router, context: context)

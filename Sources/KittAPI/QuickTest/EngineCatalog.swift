@@ -4,14 +4,23 @@ import Glibc
 import KittBase
 import KittJSON
 
-/// The inference engines kitt knows, with the model formats each takes and the CPU
-/// architectures it does not run on. Loaded once at startup from `Config/engines.json`
-/// (`{"engines": {"<name>": {"formats": [...], "unsupported_platforms": [...]}}}`).
+/// The inference engines kitt knows: the model formats each takes, the CPU architectures it
+/// does not run on, how it can be run (modes, default mode) and its container defaults.
+/// Loaded once at startup from `Config/engines.json`
+/// (`{"engines": {"<name>": {"formats", "unsupported_platforms", "modes", "default_mode",
+/// "default_image", "container_port"}}}`).
 public struct EngineCatalog: Sendable {
     public struct Engine: Sendable, Equatable {
         public var name: String
         public var formats: [String]
         public var unsupportedPlatforms: [String]
+        /// `docker`, `native`: how the engine can be run (first is the usual one).
+        public var modes: [String] = ["docker", "native"]
+        public var defaultMode: String = "docker"
+        /// The container image used in docker mode; nil for native-only engines.
+        public var defaultImage: String? = nil
+        /// The port the engine's HTTP API listens on inside its container.
+        public var containerPort: Int? = nil
     }
 
     /// In file order.
@@ -39,9 +48,16 @@ public struct EngineCatalog: Sendable {
         guard let table = document["engines"]?.objectValue else { throw CatalogError() }
         var engines: [Engine] = []
         for (name, value) in table {
-            let formats = value["formats"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let platforms = value["unsupported_platforms"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            engines.append(Engine(name: name, formats: formats, unsupportedPlatforms: platforms))
+            var engine = Engine(
+                name: name, formats: value["formats"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                unsupportedPlatforms: value["unsupported_platforms"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            if let modes = value["modes"]?.arrayValue?.compactMap(\.stringValue), !modes.isEmpty {
+                engine.modes = modes
+            }
+            engine.defaultMode = value["default_mode"]?.stringValue ?? engine.modes[0]
+            engine.defaultImage = value["default_image"]?.stringValue
+            if let port = value["container_port"]?.intValue, (1...65535).contains(port) { engine.containerPort = port }
+            engines.append(engine)
         }
         return EngineCatalog(engines: engines)
     }
@@ -50,12 +66,60 @@ public struct EngineCatalog: Sendable {
 
     /// The same data as the shipped `Config/engines.json`.
     public static let builtIn = EngineCatalog(engines: [
-        Engine(name: "vllm", formats: ["safetensors", "pytorch"], unsupportedPlatforms: []),
-        Engine(name: "llama_cpp", formats: ["gguf"], unsupportedPlatforms: []),
-        Engine(name: "ollama", formats: ["gguf"], unsupportedPlatforms: []),
-        Engine(name: "exllamav2", formats: ["gptq", "exl2", "gguf"], unsupportedPlatforms: ["arm64", "aarch64"]),
-        Engine(name: "mlx", formats: ["mlx", "safetensors"], unsupportedPlatforms: []),
+        Engine(
+            name: "vllm", formats: ["safetensors", "pytorch"], unsupportedPlatforms: [],
+            defaultImage: "vllm/vllm-openai:latest", containerPort: 8000),
+        Engine(
+            name: "llama_cpp", formats: ["gguf"], unsupportedPlatforms: [],
+            defaultImage: "ghcr.io/ggml-org/llama.cpp:server", containerPort: 8080),
+        Engine(
+            name: "ollama", formats: ["gguf"], unsupportedPlatforms: [], defaultImage: "ollama/ollama:latest",
+            containerPort: 11434),
+        Engine(
+            name: "exllamav2", formats: ["gptq", "exl2", "gguf"], unsupportedPlatforms: ["arm64", "aarch64"],
+            modes: ["docker"], defaultImage: "ghcr.io/theroyallab/tabbyapi:latest", containerPort: 5000),
+        Engine(
+            name: "mlx", formats: ["mlx", "safetensors"], unsupportedPlatforms: [], modes: ["native"],
+            defaultMode: "native", defaultImage: nil, containerPort: 8080),
     ])
+
+    /// `GET /quicktest/engine-formats`: `{"<engine>": {"formats", "modes", "default_mode"}}`.
+    public var formatsJSON: JSON {
+        .object(
+            JSONObject(
+                engines.map { engine in
+                    (
+                        engine.name,
+                        .object(
+                            JSONObject([
+                                ("formats", .array(engine.formats.map(JSON.string))),
+                                ("modes", .array(engine.modes.map(JSON.string))),
+                                ("default_mode", .string(engine.defaultMode)),
+                            ]))
+                    )
+                }))
+    }
+
+    /// `GET /engines/registry`: `{"engines": [{name, supported_modes, default_mode, default_image, container_port}]}`.
+    public var registryJSON: JSON {
+        .object(
+            JSONObject([
+                (
+                    "engines",
+                    .array(
+                        engines.map { engine in
+                            .object(
+                                JSONObject([
+                                    ("name", .string(engine.name)),
+                                    ("supported_modes", .array(engine.modes.map(JSON.string))),
+                                    ("default_mode", .string(engine.defaultMode)),
+                                    ("default_image", engine.defaultImage.map(JSON.string) ?? .null),
+                                    ("container_port", engine.containerPort.map(JSON.int) ?? .null),
+                                ]))
+                        })
+                )
+            ]))
+    }
 
     /// Why `engine` cannot run a model in `formats`; nil when it can (or the format/engine is unknown).
     public func formatProblem(engine name: String, formats: [String]) -> String? {

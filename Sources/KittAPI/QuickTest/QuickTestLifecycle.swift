@@ -10,7 +10,8 @@ public enum QuickTestLifecycle {
     public static let reportableStatuses: Set<String> = ["running", "completed", "failed"]
 
     /// Sets the status of `testID` (`running` | `completed` | `failed`, or `cancelled` from the
-    /// server itself). Returns false when there is no such test — or, with `agentID` (the
+    /// server itself). Publishes `status` only when the status really changed (one state change,
+    /// one event: SPEC §7.1). Returns false when there is no such test — or, with `agentID` (the
     /// caller used that agent's token), when it is another agent's: then nothing changes and
     /// nothing is published. Throws a 400 for another status.
     @discardableResult
@@ -20,15 +21,24 @@ public enum QuickTestLifecycle {
         guard reportableStatuses.contains(status) || status == "cancelled" else {
             throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status)'")
         }
-        guard let test = try context.store.quickTests.setStatus(id: testID, status: status, error: error, agentID: agentID)
+        guard
+            let transition = try context.store.quickTests.transition(
+                id: testID, to: status, error: error, agentID: agentID)
         else {
             return false
         }
-        publishStatus(context: context, test: test)
+        let test = transition.test
+        if transition.changed { publishStatus(context: context, test: test) }
         if test.isFinished, let campaignID = test.campaignID {
             CampaignRunner.runner(for: context)?.testFinished(campaignID: campaignID)
         }
         return true
+    }
+
+    /// A heartbeat handed out the test's command: it is `dispatched` now (SPEC §7.1).
+    static func didDispatch(context: APIContext, test: QuickTest?) {
+        guard let test else { return }
+        publishStatus(context: context, test: test)
     }
 
     /// `status` `{status, test_id, error?}` for the test, its agent and its campaign.

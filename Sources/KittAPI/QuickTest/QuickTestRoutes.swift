@@ -20,7 +20,19 @@ enum QuickTestRoutes {
         }
 
         router.get(base + "/agent-capabilities") { request in
-            try capabilities(request, context: context, catalog: catalog)
+            let agentIDOrName = request.queryValue("agent_id")
+            return StoreWork.deferred(context.store) { try capabilities(agentIDOrName, context: context, catalog: catalog) }
+        }
+
+        // → `{"<engine>": {"formats": [...], "modes": [...], "default_mode"}}` (Config/engines.json).
+        router.get(base + "/engine-formats") { _ in .json(catalog.formatsJSON) }
+
+        // → `{"profiles": [profile, ...]}` (the engine profiles of /engines/profiles).
+        router.get(base + "/engine-profiles") { request in
+            let engine = request.queryValue("engine")
+            return StoreWork.deferred(context.store) {
+                .json(["profiles": .array(try context.store.engineProfiles.list(engine: engine).map(\.json))])
+            }
         }
 
         router.get(base + "/:id") { request in
@@ -76,10 +88,12 @@ enum QuickTestRoutes {
 
     // MARK: - Handlers
 
+    /// Body: `{agent_id (id or name), model_path, engine_name, benchmark_name?, suite_name?,
+    /// engine_mode?, profile_id?, force?}` → 202 `{"id", "status": "queued", "command_id"}`.
     static func create(_ request: HTTPRequest, context: APIContext, catalog: EngineCatalog) throws -> HTTPResponse {
         try context.auth.requireAdmin(request)
         let body = try request.jsonObject()
-        let agentID = try body.requiredString("agent_id")
+        let agentIDOrName = try body.requiredString("agent_id")
         let modelPath = try body.requiredString("model_path")
         let engineName = try body.requiredString("engine_name")
         let benchmarkName = try body.optionalString("benchmark_name")
@@ -88,37 +102,36 @@ enum QuickTestRoutes {
         let profileID = try body.optionalString("profile_id")
         let force = try body.optionalBool("force") ?? false
 
-        guard let agent = try context.store.quickTests.agent(id: agentID) else {
-            throw HTTPError.notFound("agent '\(agentID)' not found")
+        return StoreWork.deferred(context.store) {
+            let agent = try AgentLookup.resolve(agentIDOrName, context)
+            // Looks at the model path on disk: off the event loop too.
+            if !force, let problem = catalog.formatProblem(engine: engineName, formats: ModelFormat.detect(modelPath)) {
+                throw HTTPError.badRequest(problem)
+            }
+            var new = NewQuickTest(agentID: agent.id, agentName: agent.name, modelPath: modelPath, engineName: engineName)
+            if let benchmarkName, !benchmarkName.isEmpty { new.benchmarkName = benchmarkName }
+            if let suiteName, !suiteName.isEmpty { new.suiteName = suiteName }
+            if let engineMode, !engineMode.isEmpty { new.engineMode = engineMode }
+            new.profileID = profileID
+            let test = try context.store.quickTests.create(new)
+            QuickTestLifecycle.publishStatus(context: context, test: test)
+            return .json(
+                .object(
+                    JSONObject([
+                        ("id", .string(test.id)), ("status", .string(test.status)),
+                        ("command_id", test.commandID.map(JSON.string) ?? .null),
+                    ])), status: .accepted)
         }
-        if !force, let problem = catalog.formatProblem(engine: engineName, formats: ModelFormat.detect(modelPath)) {
-            throw HTTPError.badRequest(problem)
-        }
-
-        var new = NewQuickTest(agentID: agent.id, agentName: agent.name, modelPath: modelPath, engineName: engineName)
-        if let benchmarkName, !benchmarkName.isEmpty { new.benchmarkName = benchmarkName }
-        if let suiteName, !suiteName.isEmpty { new.suiteName = suiteName }
-        if let engineMode, !engineMode.isEmpty { new.engineMode = engineMode }
-        new.profileID = profileID
-        let test = try context.store.quickTests.create(new)
-        QuickTestLifecycle.publishStatus(context: context, test: test)
-        return .json(
-            .object(
-                JSONObject([
-                    ("id", .string(test.id)), ("status", .string(test.status)),
-                    ("command_id", test.commandID.map(JSON.string) ?? .null),
-                ])), status: .accepted)
     }
 
-    static func capabilities(_ request: HTTPRequest, context: APIContext, catalog: EngineCatalog) throws
+    /// `{"<agent_id>": {name, cpu_arch, engines: {"<engine>": {compatible, reason?}}}}`, for every
+    /// agent or the one `agentIDOrName` names (404 when none).
+    static func capabilities(_ agentIDOrName: String?, context: APIContext, catalog: EngineCatalog) throws
         -> HTTPResponse
     {
         let agents: [AgentSummary]
-        if let agentID = request.queryValue("agent_id") {
-            guard let agent = try context.store.quickTests.agent(id: agentID) else {
-                throw HTTPError.notFound("agent '\(agentID)' not found")
-            }
-            agents = [agent]
+        if let agentIDOrName {
+            agents = [try AgentLookup.resolve(agentIDOrName, context)]
         } else {
             agents = try context.store.quickTests.agents()
         }
