@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "KittHTTPTests", dependencies: ["KittHTTP"], swiftSettings: settings),
         .testTarget(name: "KittNetTests", dependencies: ["KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(name: "KittSQLiteTests", dependencies: ["KittSQLite"], swiftSettings: settings),
-        .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittStore"], swiftSettings: settings),
+        .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittNet", "KittStore", "KittSQLite"], swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
@@ -67,7 +67,10 @@ let package = Package(
             name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "KittEndToEndTests",
-            dependencies: ["KittApp", "KittAPI", "KittBase", "KittNet", "KittHTTP", "KittJSON", "KittTestSupport"],
+            dependencies: [
+                "KittApp", "KittAPI", "KittBase", "KittNet", "KittHTTP", "KittJSON", "KittStore", "KittSQLite",
+                "KittTestSupport",
+            ],
             swiftSettings: settings),
     ]
 )

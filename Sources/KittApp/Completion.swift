@@ -10,7 +10,7 @@ enum Completion {
                                      source <(kitt completion zsh)    (zsh, ~/.zshrc)
         """
 
-    static let subcommands = ["web", "agent", "import", "backup", "restore", "openapi", "completion", "help"]
+    static let subcommands = ["web", "agent", "import", "migrate", "backup", "restore", "openapi", "completion", "help"]
 
     /// Flags per subcommand.
     static var flags: [(String, [String])] {
@@ -18,6 +18,7 @@ enum Completion {
             ("web", Suggestion.flags(in: WebOptions.help) + ["--help"]),
             ("agent", Suggestion.flags(in: AgentConfiguration.help) + ["--help"]),
             ("import", ["--data-dir", "--db", "--help"]),
+            ("migrate", ["--data-dir", "--db", "--help"]),
             ("backup", ["--data-dir", "--db", "--help"]),
             ("restore", ["--data-dir", "--db", "--help"]),
             ("openapi", ["--markdown", "--help"]),

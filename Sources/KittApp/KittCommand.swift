@@ -14,6 +14,7 @@ public enum KittCommand {
         Commands:
           web          serve the KITT REST API (see 'kitt web --help')
           import DIR   load every metrics.json under DIR into the store
+          migrate FILE bring a KITT 1.x database into the store (see 'kitt migrate --help')
           agent        run a KITT agent against a kitt server (see 'kitt agent --help')
           openapi      print the API's OpenAPI 3.1 document (--markdown: the endpoint reference)
           backup FILE  copy the live database to FILE (safe while the server runs)
@@ -27,7 +28,7 @@ public enum KittCommand {
         """
 
     /// The subcommands, for "did you mean" (keep in step with `usage` and `run`).
-    static let commands = ["web", "import", "agent", "openapi", "backup", "restore", "completion", "help", "version", "--version", "--help"]
+    static let commands = ["web", "import", "migrate", "agent", "openapi", "backup", "restore", "completion", "help", "version", "--version", "--help"]
 
     /// Runs the command line; returns the process exit code (`web` only returns on shutdown).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -41,7 +42,11 @@ public enum KittCommand {
             print("kitt \(KittVersion.current)")
             return 0
         case "help", "--help", "-h":
-            if rest.first == "web" { print(WebOptions.help) } else { print(usage) }
+            switch rest.first {
+            case "web": print(WebOptions.help)
+            case "migrate": print(MigrateCommand.help)
+            default: print(usage)
+            }
             return 0
         case "agent": return AgentCommand.run(rest, environment: environment)
         case "web":
@@ -61,6 +66,8 @@ public enum KittCommand {
             }
         case "import":
             return importResults(rest, environment: environment)
+        case "migrate":
+            return MigrateCommand.run(rest, environment: environment)
         case "openapi":
             return OpenAPICommand.run(rest)
         case "completion":

@@ -50,6 +50,15 @@ public struct WebOptions: Sendable {
     /// Host names accepted when auth is off, besides IP literals, localhost and the machine's name.
     public var allowedHosts: [String] = []
 
+    // KITT 1.x's `kitt web` flags (SPEC §7.1), so its service files keep working.
+    /// `--results-dir`: with `--legacy`, the dashboard reads the metrics.json files there;
+    /// without it, they are imported into the store in the background at start.
+    public var resultsDirectory: String?
+    /// `--debug`: verbose log (settings in force at start, results-dir scans); beats `--quiet`.
+    public var debug = false
+    /// `--tls-ca`: the CA that issued `--tls-cert`, embedded in install.sh as agents' trust anchor.
+    public var tlsCA: String?
+
     public init() {}
 }
 
@@ -149,6 +158,10 @@ extension WebOptions {
                     throw UsageError("--log-format is text or json, got '\(text)'")
                 }
                 options.logFormat = format
+            // KITT 1.x's flags.
+            case "--results-dir": options.resultsDirectory = try value()
+            case "--debug": try noValue(); options.debug = true
+            case "--tls-ca": options.tlsCA = try value()
             default:
                 let hint = Suggestion.hint(for: flag, in: Suggestion.flags(in: WebOptions.help))
                 throw UsageError("unknown option '\(flag)' (see 'kitt web --help')\(hint)")
@@ -159,6 +172,9 @@ extension WebOptions {
         }
         if (options.tlsCertificate == nil) != (options.tlsKey == nil) {
             throw UsageError("--tls-cert and --tls-key go together")
+        }
+        if options.tlsCA != nil && options.tlsCertificate == nil {
+            throw UsageError("--tls-ca names the CA of --tls-cert; without --tls-cert kitt serves its own CA")
         }
         if options.authToken != nil && options.authTokenFile != nil {
             throw UsageError("--auth-token and --auth-token-file are alternatives; give one")
@@ -232,6 +248,12 @@ extension WebOptions {
           --metrics-token TOKEN       require this bearer token on GET /metrics (default: open)
           --config FILE               read options from FILE: 'key = value' per line, key = a flag
                                       without '--' (true/false for switches); flags given here win
+          --results-dir DIR           KITT's results directory: with --legacy the dashboard reads every
+                                      metrics.json under DIR (kitt-results/**, karr-*/...) directly;
+                                      without --legacy they are imported into the store at start
+          --tls-ca FILE               the CA that issued the --tls-cert certificate; install.sh makes
+                                      agents trust it
+          --debug                     verbose log (settings in force, results-dir scans)
           -h, --help                  show this help
         """
 }

@@ -27,6 +27,8 @@ public final class WebApp: Sendable {
     private let store: Store
     private let log: Log
     private let background: BackgroundServices
+    /// `--results-dir` without `--legacy`: the background import at start.
+    private let resultsImport: DispatchGroup?
     /// nil for `--legacy`: the read-only dashboard may run beside the server on the same database.
     private let lock: InstanceLock?
 
@@ -38,12 +40,17 @@ public final class WebApp: Sendable {
     }
 
     private init(_ options: WebOptions, environment: [String: String]) throws {
+        var options = options
+        if options.debug { options.quiet = false }
+        try WebApp.checkResultsDirectory(options)
         let log = Log(enabled: options.logEnabled, access: !options.quiet, format: options.logFormat)
         self.log = log
         let dataDirectory = options.dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
         var warnings: [String] = []
         if let warning = try Files.makePrivateDirectory(dataDirectory) { warnings.append(warning) }
         self.dataDirectory = dataDirectory
+        // KITT 1.x's kitt.db here: say so (and name `kitt migrate`) before creating anything.
+        try KITT1Database.refuseAsStore(options.databasePath ?? dataDirectory + "/kitt.db")
 
         // Auth: flag/env token (or token file), else (secure mode) a generated token kept in the data dir.
         let token: String?
@@ -123,7 +130,7 @@ public final class WebApp: Sendable {
         settings.sseKeepaliveSeconds = options.sseKeepalive
         settings.quickTestTimeoutSeconds = options.quickTestTimeout
         settings.configDirectory = options.configDirectory ?? ConfigDirectory.locate() ?? "Config"
-        settings.caCertificatePEM = caPath.flatMap { Files.readText($0) }
+        settings.caCertificatePEM = try WebApp.givenTrustAnchor(options) ?? caPath.flatMap { Files.readText($0) }
         settings.metricsToken = options.metricsToken
         // install.sh prefers the Host header agents used to reach us; this is the fallback.
         let advertisedHost = options.host == "0.0.0.0" || options.host == "::" ? Files.hostName() : options.host
@@ -133,7 +140,10 @@ public final class WebApp: Sendable {
         self.context = context
 
         // --legacy: the read-only v1 dashboard instead of the API (no write routes at all).
-        var router = options.legacy ? LegacyRoutes.makeRouter(context: context) : Routes.makeRouter(context: context)
+        let resultsDirectory = try WebApp.legacyResultsDirectory(options, log: log)
+        var router =
+            options.legacy
+            ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory) : Routes.makeRouter(context: context)
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
@@ -169,9 +179,14 @@ public final class WebApp: Sendable {
         url = "\(scheme)://\(shownHost):\(port)"
         background = BackgroundServices(context: context)
         background.start()
+        resultsImport = WebApp.importResultsDirectory(options, store: store, log: log)
         events.startKeepalive(every: options.sseKeepalive)
 
         printBanner(options: options)
+        if options.debug {
+            for line in WebApp.debugLines(options, dataDirectory: dataDirectory, settings: settings) { log.line(line) }
+            log.flush()
+        }
     }
 
     private func printBanner(options: WebOptions) {
@@ -205,6 +220,7 @@ public final class WebApp: Sendable {
     /// (bounded), then close the database.
     public func stop(gracePeriod: Double = 5) {
         background.stop()
+        _ = resultsImport?.wait(timeout: .now() + gracePeriod)
         context.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
         store.close()

@@ -16,6 +16,22 @@ public struct LegacyQueries: Sendable {
         public let timestamp: String
         /// The stored metrics.json document (a JSON object, as sent).
         public let document: String
+
+        public init(
+            id: String, model: String, engine: String, suiteName: String, passed: Bool, passedCount: Int,
+            totalBenchmarks: Int, totalTimeSeconds: Double, timestamp: String, document: String
+        ) {
+            self.id = id
+            self.model = model
+            self.engine = engine
+            self.suiteName = suiteName
+            self.passed = passed
+            self.passedCount = passedCount
+            self.totalBenchmarks = totalBenchmarks
+            self.totalTimeSeconds = totalTimeSeconds
+            self.timestamp = timestamp
+            self.document = document
+        }
     }
 
     /// Runs of one model × engine pair.
@@ -25,6 +41,13 @@ public struct LegacyQueries: Sendable {
         public let runs: Int
         public let passed: Int
         public var failed: Int { runs - passed }
+
+        public init(model: String, engine: String, runs: Int, passed: Int) {
+            self.model = model
+            self.engine = engine
+            self.runs = runs
+            self.passed = passed
+        }
     }
 
     public let database: Database

@@ -155,23 +155,19 @@ enum ResultListChunks {
     /// capacity. Inside the write transaction that stored or deleted those runs.
     static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]]) throws {
         let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+        var rows: [[SQLiteValue]] = []
         for (list, chunks) in deltas {
             for (key, delta) in chunks where delta != 0 {
-                let count = try c.queryOne(
-                    """
-                    INSERT INTO run_chunks (kind, value, ts, id, count) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (kind, value, ts, id) DO UPDATE SET count = count + excluded.count
-                    RETURNING count
-                    """, [.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)])?.int(0) ?? 0
-                if count <= 0 {
-                    // Empty: its range joins the chunk before it (or the head, which is implicit).
-                    try c.run(
-                        "DELETE FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id = ?",
-                        [.text(list.kind), .text(list.value), key.ts, .text(key.id)])
-                } else if count > 2 * capacity {
-                    try split(c, list, key, count: count, capacity: capacity)
-                }
+                rows.append([.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)])
             }
+        }
+        // An emptied chunk is deleted: its range joins the chunk before it (or the head,
+        // which is implicit). Splitting one chunk leaves the others' ranges as they are.
+        for (key, count) in try SummaryUpsert.chunks.apply(c, rows, countsOfGrowths: true) where count > 2 * capacity {
+            guard case .text(let kind) = key[0], case .text(let value) = key[1], case .text(let id) = key[3] else {
+                continue
+            }
+            try split(c, ResultList(kind: kind, value: value), ChunkKey(ts: key[2], id: id), count: count, capacity: capacity)
         }
     }
 

@@ -19,9 +19,23 @@ final class ResultSummaryChanges: CommitAccumulator {
     private struct MetricKey: Hashable { let kind: String; let value: String; let name: String }
     private struct SetKey: Hashable { let model: String; let engine: String; let suiteName: String }
 
-    private var groups: [GroupKey: Int] = [:]
-    private var metrics: [MetricKey: (count: Int, total: Double)] = [:]
-    private var sets: [SetKey: Int] = [:]
+    /// Runs in or out of one (model, engine, suite) set and their metric sums. Runs are
+    /// gathered per set (one lookup per run, one per metric name) and spread to the three
+    /// groups of the set at flush: a batch holds far fewer sets than runs.
+    private struct SetDelta {
+        var runs = 0
+        var metrics: [String: (count: Int, total: Double)] = [:]
+
+        mutating func add(runs: Int, _ runMetrics: some Sequence<(name: String, count: Int, total: Double)>) {
+            self.runs += runs
+            for metric in runMetrics {
+                let old = metrics[metric.name] ?? (0, 0)
+                metrics[metric.name] = (old.count + metric.count, old.total + metric.total)
+            }
+        }
+    }
+
+    private var sets: [SetKey: SetDelta] = [:]
     /// Runs in (+1) or out (-1), in order, for the list chunks.
     private var listed: [(run: Run, delta: Int)] = []
 
@@ -30,69 +44,48 @@ final class ResultSummaryChanges: CommitAccumulator {
     /// Records a run stored (`sign` 1) or deleted (`sign` -1) with its metrics as
     /// (name, count of rows, sum of values).
     func record(_ run: Run, metrics runMetrics: [(name: String, count: Int, total: Double)], sign: Int) {
-        let columns = [("model", run.model), ("engine", run.engine), ("suite_name", run.suiteName)]
-        for (kind, value) in columns {
-            groups[GroupKey(kind: kind, value: value), default: 0] += sign
-            for metric in runMetrics {
-                let key = MetricKey(kind: kind, value: value, name: metric.name)
-                let old = metrics[key] ?? (0, 0)
-                metrics[key] = (old.count + sign * metric.count, old.total + Double(sign) * metric.total)
-            }
-        }
-        sets[SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName), default: 0] += sign
+        let key = SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName)
+        sets[key, default: SetDelta()].add(
+            runs: sign, runMetrics.lazy.map { ($0.name, sign * $0.count, Double(sign) * $0.total) })
         listed.append((run, sign))
     }
 
     func absorb(_ other: any CommitAccumulator) {
         guard let other = other as? ResultSummaryChanges else { return }
-        for (key, delta) in other.groups { groups[key, default: 0] += delta }
-        for (key, delta) in other.metrics {
-            let old = metrics[key] ?? (0, 0)
-            metrics[key] = (old.count + delta.count, old.total + delta.total)
+        for (key, delta) in other.sets {
+            sets[key, default: SetDelta()].add(
+                runs: delta.runs, delta.metrics.lazy.map { ($0.key, $0.value.count, $0.value.total) })
         }
-        for (key, delta) in other.sets { sets[key, default: 0] += delta }
         listed.append(contentsOf: other.listed)
     }
 
     func flush(into c: Connection) throws {
         guard !listed.isEmpty else { return }
-        for (key, delta) in groups where delta != 0 {
-            let runs = try c.queryOne(
-                """
-                INSERT INTO result_groups (kind, value, runs) VALUES (?, ?, ?)
-                ON CONFLICT (kind, value) DO UPDATE SET runs = runs + excluded.runs RETURNING runs
-                """, [.text(key.kind), .text(key.value), SQLiteValue(delta)])?.int(0) ?? 0
-            if runs <= 0 {
-                try c.run("DELETE FROM result_groups WHERE kind = ? AND value = ?", [.text(key.kind), .text(key.value)])
+        var groups: [GroupKey: Int] = [:]
+        var metrics: [MetricKey: (count: Int, total: Double)] = [:]
+        for (key, delta) in sets {
+            for (kind, value) in [("model", key.model), ("engine", key.engine), ("suite_name", key.suiteName)] {
+                groups[GroupKey(kind: kind, value: value), default: 0] += delta.runs
+                for (name, sum) in delta.metrics {
+                    let metricKey = MetricKey(kind: kind, value: value, name: name)
+                    let old = metrics[metricKey] ?? (0, 0)
+                    metrics[metricKey] = (old.count + sum.count, old.total + sum.total)
+                }
             }
         }
-        for (key, delta) in metrics where delta.count != 0 {
-            let count = try c.queryOne(
-                """
-                INSERT INTO metric_totals (kind, value, name, count, total) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (kind, value, name) DO UPDATE
-                    SET count = count + excluded.count, total = total + excluded.total RETURNING count
-                """,
-                [.text(key.kind), .text(key.value), .text(key.name), SQLiteValue(delta.count), .real(delta.total)]
-            )?.int(0) ?? 0
-            if count <= 0 {
-                try c.run(
-                    "DELETE FROM metric_totals WHERE kind = ? AND value = ? AND name = ?",
-                    [.text(key.kind), .text(key.value), .text(key.name)])
-            }
-        }
-        for (key, delta) in sets where delta != 0 {
-            let runs = try c.queryOne(
-                """
-                INSERT INTO result_sets (model, engine, suite_name, runs) VALUES (?, ?, ?, ?)
-                ON CONFLICT (model, engine, suite_name) DO UPDATE SET runs = runs + excluded.runs RETURNING runs
-                """, [.text(key.model), .text(key.engine), .text(key.suiteName), SQLiteValue(delta)])?.int(0) ?? 0
-            if runs <= 0 {
-                try c.run(
-                    "DELETE FROM result_sets WHERE model = ? AND engine = ? AND suite_name = ?",
-                    [.text(key.model), .text(key.engine), .text(key.suiteName)])
-            }
-        }
+        try SummaryUpsert.groups.apply(
+            c, groups.filter { $0.value != 0 }.map { [.text($0.key.kind), .text($0.key.value), SQLiteValue($0.value)] })
+        try SummaryUpsert.metrics.apply(
+            c,
+            metrics.filter { $0.value.count != 0 }.map {
+                [.text($0.key.kind), .text($0.key.value), .text($0.key.name), SQLiteValue($0.value.count),
+                 .real($0.value.total)]
+            })
+        try SummaryUpsert.sets.apply(
+            c,
+            sets.filter { $0.value.runs != 0 }.map {
+                [.text($0.key.model), .text($0.key.engine), .text($0.key.suiteName), SQLiteValue($0.value.runs)]
+            })
         // Chunks are found with the boundaries as they are before this flush; splits last.
         // Most runs (agents' reports) are newer than every chunk key of their lists: they
         // belong to the head chunk, which one look at the newest key per list tells.

@@ -82,9 +82,11 @@ public struct ResultsRepository: Sendable {
     public func insertNew(_ documents: [ResultDocument]) throws -> [String?] {
         try database.write { connection in
             try documents.map { document -> String? in
-                if try ResultsRepository.contains(document, in: connection) { return nil }
+                // The parser validated the bytes as UTF-8, so this keeps them exactly.
+                let text = String(decoding: document.bytes, as: UTF8.self)
+                if try ResultsRepository.contains(document, text: text, in: connection) { return nil }
                 let id = StoreID.make()
-                try ResultsRepository.insert(document, id: id, into: connection)
+                try ResultsRepository.insert(document, text: text, id: id, into: connection)
                 return id
             }
         }
@@ -92,19 +94,26 @@ public struct ResultsRepository: Sendable {
 
     /// Whether a run with exactly these bytes (and columns) is already stored.
     public func contains(_ document: ResultDocument) throws -> Bool {
-        try database.read { connection in try ResultsRepository.contains(document, in: connection) }
+        try database.read { connection in
+            try ResultsRepository.contains(document, text: String(decoding: document.bytes, as: UTF8.self), in: connection)
+        }
     }
 
-    static func contains(_ document: ResultDocument, in connection: Connection) throws -> Bool {
+    /// `text` is `document.bytes` as a String (callers that also insert make it once).
+    static func contains(_ document: ResultDocument, text: String, in connection: Connection) throws -> Bool {
         try connection.queryOne(
             "SELECT 1 FROM runs WHERE model = ? AND timestamp = ? AND engine = ? AND document = ?",
-            [.text(document.model), .text(document.timestamp), .text(document.engine),
-             .text(String(decoding: document.bytes, as: UTF8.self))]) != nil
+            [.text(document.model), .text(document.timestamp), .text(document.engine), .text(text)]) != nil
     }
 
     /// The insert itself, for callers composing it into a larger transaction (agent
     /// reports). The summaries are updated before that transaction commits.
     static func insert(_ document: ResultDocument, id: String, into connection: Connection) throws {
+        try insert(document, text: String(decoding: document.bytes, as: UTF8.self), id: id, into: connection)
+    }
+
+    /// `text` is `document.bytes` as a String.
+    static func insert(_ document: ResultDocument, text: String, id: String, into connection: Connection) throws {
         try connection.run(
             """
             INSERT INTO runs (id, model, engine, suite_name, timestamp, passed, total_benchmarks,
@@ -114,27 +123,28 @@ public struct ResultsRepository: Sendable {
             [.text(id), .text(document.model), .text(document.engine), .text(document.suiteName),
              .text(document.timestamp), SQLiteValue(document.passed), SQLiteValue(document.totalBenchmarks),
              SQLiteValue(document.passedCount), SQLiteValue(document.failedCount),
-             .real(document.totalTimeSeconds), .text(document.kittVersion),
-             // The parser validated the bytes as UTF-8, so this keeps them exactly.
-             .text(String(decoding: document.bytes, as: UTF8.self)), .text(Timestamp.now())])
+             .real(document.totalTimeSeconds), .text(document.kittVersion), .text(text), .text(Timestamp.now())])
         // Children reference the run's integer key (its rowid, the largest so far), so
         // their rows and index entries are appended rather than put at random places.
         let run = SQLiteValue.integer(connection.lastInsertRowID)
         var totals: [String: (count: Int, total: Double)] = [:]
+        // The metric rows, in document order, written a few per statement once every
+        // benchmark has its id (a statement costs more than a row; the rows and their ids
+        // are the same as one by one).
+        var metricRows: [SQLiteValue] = []
         for benchmark in document.benchmarks {
             try connection.run(
                 "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
                 [run, .text(benchmark.testName), .text(benchmark.testVersion),
                  SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)])
-            let benchmarkID = connection.lastInsertRowID
+            let benchmarkID = SQLiteValue.integer(connection.lastInsertRowID)
             for metric in benchmark.metrics {
-                try connection.run(
-                    "INSERT INTO metrics (run, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
-                    [run, .integer(benchmarkID), .text(metric.name), .real(metric.value)])
+                metricRows += [run, benchmarkID, .text(metric.name), .real(metric.value)]
                 let old = totals[metric.name] ?? (0, 0)
                 totals[metric.name] = (old.count + 1, old.total + metric.value)
             }
         }
+        try insertMetricRows(metricRows, into: connection)
         if let hardware = document.hardware {
             try connection.run(
                 """
@@ -152,6 +162,25 @@ public struct ResultsRepository: Sendable {
                 id: id, model: document.model, engine: document.engine, suiteName: document.suiteName,
                 timestamp: document.timestamp),
             metrics: totals.map { ($0.key, $0.value.count, $0.value.total) }, sign: 1)
+    }
+
+    /// Metric rows per multi-row INSERT: bounds the statements cached (one per row count).
+    private static let metricRowsPerStatement = 16
+    /// `INSERT INTO metrics ... VALUES (...), (...)` for 1...metricRowsPerStatement rows.
+    private static let metricInserts: [String] = (1...metricRowsPerStatement).map { rows in
+        "INSERT INTO metrics (run, benchmark_id, name, value) VALUES "
+            + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
+
+    /// Inserts `values` (4 per metric row: run, benchmark_id, name, value) in order.
+    private static func insertMetricRows(_ values: [SQLiteValue], into connection: Connection) throws {
+        let perStatement = 4 * metricRowsPerStatement
+        var start = 0
+        while start < values.count {
+            let end = min(values.count, start + perStatement)
+            try connection.run(metricInserts[(end - start) / 4 - 1], Array(values[start..<end]))
+            start = end
+        }
     }
 
     /// Deletes a run (its benchmarks, metrics and hardware cascade). False when unknown.

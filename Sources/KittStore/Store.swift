@@ -28,7 +28,10 @@ public final class Store: Sendable {
     /// At least as many readers as the server has event loops (one per core by default).
     public static let defaultReaderCount = max(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
+    /// Throws `KITT1DatabaseError` when `path` is a KITT 1.x database: migrating it in place
+    /// would fail on KITT's tables (and change its file); `kitt migrate` reads it instead.
     public init(path: String, synchronous: Synchronous = .full, readerCount: Int = Store.defaultReaderCount) throws {
+        try KITT1Database.refuseAsStore(path)
         do {
             database = try Database(path: path, readerCount: readerCount, synchronous: synchronous)
         } catch {

@@ -3,15 +3,17 @@ import KittJSON
 import KittStore
 
 /// `kitt web --legacy`: the read-only v1 dashboard (SPEC §1). Only GET routes exist, so
-/// every write is a 404/405. Reads are indexed SQLite queries, run off the event loop.
+/// every write is a 404/405. Reads are indexed SQLite queries (the store) or in-memory filters
+/// (a results directory, `LegacyResultsDirectory`), run off the event loop.
 public enum LegacyRoutes {
     /// Rows shown on the HTML page at most (the JSON endpoints return everything).
     static let pageRowLimit = 500
 
-    public static func makeRouter(context: APIContext) -> Router {
+    /// `source`: where the runs come from (default: the store's).
+    public static func makeRouter(context: APIContext, source: (any LegacyResultSource)? = nil) -> Router {
         var router = Router()
         router.wrapHandler = OffLoop.wrapper(context.store)
-        let queries = context.store.legacyQueries
+        let queries: any LegacyResultSource = source ?? context.store.legacyQueries
         let version = context.settings.version
         let health = HTTPResponse.json(.object(JSONObject([("status", "ok"), ("version", .string(version))])))
 
@@ -29,7 +31,7 @@ public enum LegacyRoutes {
         }
 
         router.get("/api/results") { request in
-            let runs = try queries.runs(model: filter(request, "model"), engine: filter(request, "engine"))
+            let runs = try queries.runs(model: filter(request, "model"), engine: filter(request, "engine"), limit: -1)
             var bytes: [UInt8] = [UInt8(ascii: "[")]
             for (index, run) in runs.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
