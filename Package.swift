@@ -37,9 +37,12 @@ let package = Package(
             dependencies: ["KittBase", "KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
             swiftSettings: settings),
         .target(
+            name: "KittWeb", dependencies: ["KittAPI", "KittBase", "KittHTTP", "KittNet", "KittStore", "KittJSON"],
+            swiftSettings: settings),
+        .target(
             name: "KittAgent", dependencies: ["KittBase", "KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
         .target(
-            name: "KittApp", dependencies: ["KittAPI", "KittAgent", "KittBase", "KittNet", "KittStore"],
+            name: "KittApp", dependencies: ["KittAPI", "KittWeb", "KittAgent", "KittBase", "KittNet", "KittStore"],
             swiftSettings: settings),
         .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
 
@@ -56,6 +59,10 @@ let package = Package(
         .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittNet", "KittStore", "KittSQLite"], swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittNet", "KittTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "KittWebTests",
+            dependencies: ["KittWeb", "KittAPI", "KittNet", "KittStore", "KittSQLite", "KittHTTP", "KittJSON", "KittTestSupport"],
+            swiftSettings: settings),
         .testTarget(
             name: "KittAgentTests", dependencies: ["KittAgent", "KittTestSupport"], swiftSettings: settings),
         .testTarget(

@@ -7,6 +7,7 @@ import KittAPI
 import KittHTTP
 import KittNet
 import KittStore
+import KittWeb
 
 /// `kitt web`, composed: data dir, token, TLS, store, router, server. `start` returns once
 /// the server is listening; `stop` shuts down in reverse order.
@@ -145,6 +146,11 @@ public final class WebApp: Sendable {
             ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory) : Routes.makeRouter(context: context)
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
+        }
+        if !options.legacy {
+            // The browser UI at `/`: it calls the API router above in process.
+            let sessions = try WebSessions(store: store)
+            WebUI.register(in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain)
         }
         var accessLog: (@Sendable (AccessRecord) -> Void)?
         if log.accessEnabled { accessLog = { @Sendable record in log.access(record) } }

@@ -22,6 +22,7 @@ public final class Store: Sendable {
         Schema.v4EngineProfiles,
         Schema.v5ResultSummaries,
         Schema.v7AgentBounds,
+        Schema.v11WebSessions,
     ]
 
     /// At least as many readers as the server has event loops (one per core by default).
