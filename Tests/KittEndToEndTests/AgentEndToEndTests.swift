@@ -320,14 +320,18 @@ final class AgentProcess: @unchecked Sendable {
             #expect(metric(throughput, "total_output_tokens") == Double(4 * timing.tokens))
             let tps = try #require(metric(throughput, "output_tokens_per_second"))
             #expect(abs(tps - rps * Double(timing.tokens)) < 0.05 * tps, "\(model) tokens/s \(tps)")
+            // Lower bounds are exact (the engine's delays); upper bounds leave room for a loaded
+            // machine (CI runs the browser tests beside this one) while still catching a
+            // measurement that counts something other than the request.
+            let slack = 1500.0
             let p50 = try #require(metric(throughput, "latency_ms_p50"))
-            #expect(p50 >= timing.delay * 1000 && p50 < timing.delay * 1000 + 400, "\(model) latency p50 \(p50)")
+            #expect(p50 >= timing.delay * 1000 && p50 < timing.delay * 1000 + slack, "\(model) latency p50 \(p50)")
             // Streaming: first token after ttft, the rest `tokenGap` apart.
             let ttft = try #require(metric(latency, "ttft_ms_p50"))
-            #expect(ttft >= timing.ttft * 1000 && ttft < timing.ttft * 1000 + 300, "\(model) ttft \(ttft)")
+            #expect(ttft >= timing.ttft * 1000 && ttft < timing.ttft * 1000 + slack, "\(model) ttft \(ttft)")
             let total = try #require(metric(latency, "latency_ms_p99"))
             let streamTime = (timing.ttft + Double(timing.tokens - 1) * timing.tokenGap) * 1000
-            #expect(total >= streamTime && total < streamTime + 400, "\(model) total \(total) vs \(streamTime)")
+            #expect(total >= streamTime && total < streamTime + slack, "\(model) total \(total) vs \(streamTime)")
             #expect(metric(latency, "requests") == 3)
         }
         #expect(engine.seen.filter { $0.stream }.allSatisfy { $0.path == "/v1/completions" })
