@@ -210,11 +210,15 @@ public struct QuickTestRepository: Sendable {
     }
 
     /// Newest first, optionally filtered by status and agent name; with the total before paging.
-    public func list(status: String?, agentName: String?, limit: Int, offset: Int) throws -> (
+    public func list(status: String?, agentName: String?, campaignID: String? = nil, limit: Int, offset: Int) throws -> (
         items: [QuickTest], total: Int
     ) {
         var conditions: [String] = []
         var bindings: [SQLiteValue] = []
+        if let campaignID {
+            conditions.append("campaign_id = ?")
+            bindings.append(.text(campaignID))
+        }
         if let status {
             conditions.append("status = ?")
             bindings.append(.text(status))

@@ -50,9 +50,8 @@ enum CampaignPages {
                 request, title: "Campaign", section: .campaigns, detail: true, live: ["status", "log"],
                 reads: [.init(get: "/api/v1/campaigns/\(id)"), .init(get: "/api/v1/campaigns/\(id)/logs")],
                 then: { first in
-                    // The latest quick tests (this campaign's runs are among them; the API has no
-                    // campaign filter) and the agent, for its name.
-                    var more: [APIBridge.Read] = ["/api/v1/quicktest?per_page=100"]
+                    // This campaign's runs (newest 100) and the agent, for its name.
+                    var more: [APIBridge.Read] = [.init(get: "/api/v1/quicktest?per_page=100&campaign_id=\(id)")]
                     if let agent = first[0].object?["agent_id"]?.stringValue {
                         more.append(.init(get: "/api/v1/agents/" + Query.segment(agent)))
                     }

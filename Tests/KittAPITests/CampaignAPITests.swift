@@ -365,6 +365,11 @@ import Testing
         let tests = try h.store.quickTests.list(status: "failed", agentName: nil, limit: 10, offset: 0).items
         #expect(tests.count == 2 && tests.allSatisfy { $0.error == "timed out" })
         #expect(try h.store.quickTests.commands(agentID: agent, status: "queued").isEmpty)
+        // The campaign's runs, through the list's campaign_id filter (and none for another id).
+        let runs = h.call(.get, "/api/v1/quicktest/?campaign_id=\(id)").json
+        #expect(runs?["total"]?.intValue == 2)
+        #expect(runs?["items"]?.arrayValue?.allSatisfy { $0["campaign_id"]?.stringValue == id } == true)
+        #expect(h.call(.get, "/api/v1/quicktest/?campaign_id=0000000000000000").json?["total"]?.intValue == 0)
     }
 
     @Test func campaignWithNothingRunnableFails() throws {

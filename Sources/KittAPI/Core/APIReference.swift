@@ -243,7 +243,8 @@ public enum APIReference {
             answer: APIAnswer(status: 202, .fields(("id", .string()), ("status", .string()), ("command_id", .string())))),
         RouteDeclaration(
             .get, "/api/v1/quicktest", tag: "Quick tests", "List quick tests, newest first",
-            query: paged + [APIParameter("status", "filter by status"), APIParameter("agent_name", "filter by agent")],
+            query: paged + [APIParameter("status", "filter by status"), APIParameter("agent_name", "filter by agent"),
+                APIParameter("campaign_id", "filter by campaign (its runs)")],
             answer: APIAnswer(.page(of: .ref("QuickTest")))),
         RouteDeclaration(
             .get, "/api/v1/quicktest/agent-capabilities", tag: "Quick tests", "Which engines each agent can run",

@@ -15,7 +15,7 @@ enum QuickTestRoutes {
             let page = try Page(from: request)
             let (items, total) = try context.store.quickTests.list(
                 status: request.queryValue("status"), agentName: request.queryValue("agent_name"),
-                limit: page.size, offset: page.offset)
+                campaignID: request.queryValue("campaign_id"), limit: page.size, offset: page.offset)
             return .json(page.envelope(items: items.map(\.json), total: total))
         }
 
