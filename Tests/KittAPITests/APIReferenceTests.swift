@@ -48,6 +48,7 @@ import Testing
             #expect(response.status == 200, "\(target): \(response)")
             #expect(response.json?["openapi"]?.stringValue == "/api/v1/openapi.json", "\(target)")
             #expect(response.json?["health"]?.stringValue == "/api/v1/health", "\(target)")
+            #expect(response.json?["web_ui"]?.stringValue == "/", "\(target)")
         }
     }
 

@@ -305,6 +305,6 @@ public enum APIReference {
         "Index",
         .fields(
             ("name", .string()), ("version", .string()), ("api", .string()), ("openapi", .string()),
-            ("reference", .string()), ("health", .string()), ("metrics", .string()))
+            ("reference", .string()), ("health", .string()), ("metrics", .string()), ("web_ui", .string()))
     )
 }

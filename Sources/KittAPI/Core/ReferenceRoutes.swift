@@ -11,6 +11,8 @@ enum ReferenceRoutes {
                     ("openapi", "/api/v1/openapi.json"),
                     ("reference", "docs/API.md in the kitt source tree (kitt openapi --markdown)"),
                     ("health", "/api/v1/health"), ("metrics", "/metrics"),
+                    // Browsers asking for `/` get the web UI there (KittWeb answers Accept: text/html).
+                    ("web_ui", "/"),
                 ])))
         let openAPI = HTTPResponse.json(OpenAPIDocument.make(version: context.settings.version))
         router.get("/") { _ in index }
