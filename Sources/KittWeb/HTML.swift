@@ -1,3 +1,5 @@
+import KittHTTP
+
 /// HTML that is safe by construction. The only ways to make one are escaped text
 /// (`HTML(text:)`, or a `String` inside an `@HTMLBuilder` block), elements whose tag and
 /// attribute *names* are static strings and whose attribute *values* are escaped, and
@@ -27,25 +29,8 @@ public struct HTML: Sendable {
 
     public static func += (lhs: inout HTML, rhs: HTML) { lhs.markup += rhs.markup }
 
-    /// Escapes the five characters that can end text or a quoted attribute value.
-    public static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else {
-            return text
-        }
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 16)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// Escapes text for element content and quoted attribute values (one escaper for every page).
+    public static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 }
 
 /// One attribute: a static name and an escaped value (nil: a boolean attribute, name only).

@@ -1,3 +1,4 @@
+import KittHTTP
 import KittStore
 
 /// The legacy dashboard's HTML: one self-contained page (inline CSS, no scripts). Every value
@@ -118,22 +119,7 @@ enum LegacyPage {
     }
 
     /// HTML-escapes text for element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\u{0}": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     /// `12.3 s`, or `4m 05s` from a minute on.
     static func duration(_ seconds: Double) -> String {
