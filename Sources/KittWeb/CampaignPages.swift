@@ -290,16 +290,7 @@ enum CampaignPages {
                         el("a", .href("/agents/" + Query.segment(agent))) { agentName ?? agent }
                     } else { "none yet" }
                 }
-                el("dt") { "Created" }
-                el("dd") { UI.time(campaign["created_at"]?.stringValue) }
-                el("dt") { "Started" }
-                el("dd") { UI.time(campaign["started_at"]?.stringValue) }
-                el("dt") { "Finished" }
-                el("dd") { UI.time(campaign["completed_at"]?.stringValue) }
-                if let error = campaign["error"]?.stringValue {
-                    el("dt") { "Error" }
-                    el("dd", .class("field-error")) { error }
-                }
+                UI.lifecycleRows(campaign)
                 if let description = campaign["description"]?.stringValue, !description.isEmpty {
                     el("dt") { "Description" }
                     el("dd") { description }

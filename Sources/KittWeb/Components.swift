@@ -15,6 +15,21 @@ enum UI {
         return el("time", Attribute("datetime", iso)) { iso }
     }
 
+    /// The `<dt>/<dd>` rows a quick test and a campaign share: created, started, finished
+    /// (in the browser's time zone) and the error, when there is one.
+    @HTMLBuilder static func lifecycleRows(_ object: JSONObject) -> HTML {
+        el("dt") { "Created" }
+        el("dd") { time(object["created_at"]?.stringValue) }
+        el("dt") { "Started" }
+        el("dd") { time(object["started_at"]?.stringValue) }
+        el("dt") { "Finished" }
+        el("dd") { time(object["completed_at"]?.stringValue) }
+        if let error = object["error"]?.stringValue {
+            el("dt") { "Error" }
+            el("dd", .class("field-error")) { error }
+        }
+    }
+
     static func empty(_ message: String, action: (href: String, label: String)? = nil) -> HTML {
         el("div", .class("empty")) {
             el("p") { message }

@@ -228,16 +228,7 @@ enum QuickTestPages {
                     el("dt") { label }
                     el("dd") { UI.string(test[key]) }
                 }
-                el("dt") { "Created" }
-                el("dd") { UI.time(test["created_at"]?.stringValue) }
-                el("dt") { "Started" }
-                el("dd") { UI.time(test["started_at"]?.stringValue) }
-                el("dt") { "Finished" }
-                el("dd") { UI.time(test["completed_at"]?.stringValue) }
-                if let error = test["error"]?.stringValue {
-                    el("dt") { "Error" }
-                    el("dd", .class("field-error")) { error }
-                }
+                UI.lifecycleRows(test)
                 if let result = test["result_id"]?.stringValue {
                     el("dt") { "Result" }
                     el("dd") { el("a", .href("/results/" + Query.segment(result))) { result } }
