@@ -65,15 +65,7 @@ enum CampaignPages {
 
     static func filters(_ request: HTTPRequest) -> HTML {
         el("form", .class("filters"), Attribute("method", "get"), Attribute("action", "/campaigns")) {
-            UI.field("Status", id: "f-status") {
-                el("select", .id("f-status"), .name("status")) {
-                    el("option", .value("")) { "Any" }
-                    for status in statuses {
-                        element("option", request.queryValue("status") == status ? [.value(status), .flag("selected")] : [.value(status)],
-                            HTML(text: status))
-                    }
-                }
-            }
+            UI.statusFilter(request, statuses: statuses)
             el("button", .type("submit"), .class("secondary")) { "Filter" }
         }
     }

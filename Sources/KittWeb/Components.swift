@@ -30,6 +30,19 @@ enum UI {
         }
     }
 
+    /// A list page's "Status" select: "Any" plus `statuses`, the request's choice selected.
+    static func statusFilter(_ request: HTTPRequest, statuses: [String]) -> HTML {
+        field("Status", id: "f-status") {
+            el("select", .id("f-status"), .name("status")) {
+                el("option", .value("")) { "Any" }
+                for status in statuses {
+                    element("option", request.queryValue("status") == status ? [.value(status), .flag("selected")] : [.value(status)],
+                        HTML(text: status))
+                }
+            }
+        }
+    }
+
     static func empty(_ message: String, action: (href: String, label: String)? = nil) -> HTML {
         el("div", .class("empty")) {
             el("p") { message }

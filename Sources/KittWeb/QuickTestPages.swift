@@ -54,15 +54,7 @@ enum QuickTestPages {
 
     static func filters(_ request: HTTPRequest) -> HTML {
         el("form", .class("filters"), Attribute("method", "get"), Attribute("action", "/quicktests")) {
-            UI.field("Status", id: "f-status") {
-                el("select", .id("f-status"), .name("status")) {
-                    el("option", .value("")) { "Any" }
-                    for status in statuses {
-                        element("option", request.queryValue("status") == status ? [.value(status), .flag("selected")] : [.value(status)],
-                            HTML(text: status))
-                    }
-                }
-            }
+            UI.statusFilter(request, statuses: statuses)
             UI.field("Agent name", id: "f-agent") {
                 void("input", .type("search"), .id("f-agent"), .name("agent_name"), .value(request.queryValue("agent_name") ?? ""))
             }

@@ -212,16 +212,6 @@ final class AgentProcess: @unchecked Sendable {
         "org/slow": .init(delay: 0.25, ttft: 0.40, tokenGap: 0.03, tokens: 6),
     ]
 
-    func waitFor(_ what: String, timeout: Double, _ check: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? check()) == true { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        if try check() { return }
-        throw POSIXError(.ETIMEDOUT, userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)"])
-    }
-
     func metric(_ result: JSON?, _ name: String) -> Double? {
         result?["results"]?.arrayValue?.first?["metrics"]?[name]?.doubleValue
     }

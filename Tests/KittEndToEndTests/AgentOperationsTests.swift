@@ -5,15 +5,6 @@ import Testing
 /// `kitt agent` as an operator sees it (issue 12): it says when it reconnects, gives up with
 /// exit 1 on a refused token, and names `--ca` when the server's certificate is not trusted.
 @Suite(.serialized) struct AgentOperationsTests {
-    func waitFor(_ what: String, timeout: Double, _ check: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? check()) == true { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        if try check() { return }
-        throw POSIXError(.ETIMEDOUT, userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)"])
-    }
 
     @Test func wrongToken_stopsWithExit1AndSaysWhy() throws {
         let server = try E2E.server()

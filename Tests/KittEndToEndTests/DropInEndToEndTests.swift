@@ -8,15 +8,6 @@ import Testing
 /// the quick test engine lists, Devon status — and the engine commands reaching a real
 /// `kitt agent`.
 @Suite(.serialized) struct DropInEndToEndTests {
-    func waitFor(_ what: String, timeout: Double, _ check: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? check()) == true { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        if try check() { return }
-        throw POSIXError(.ETIMEDOUT, userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)"])
-    }
 
     @Test func kittRoutesAndShapesOverTLS() throws {
         let server = try E2E.server()

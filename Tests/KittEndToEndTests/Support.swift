@@ -145,3 +145,15 @@ final class OutputBuffer: Sendable {
     func append(_ text: String) { storage.withLock { $0 += text } }
     var text: String { storage.withLock { $0 } }
 }
+
+/// Polls `check` (a positive signal) until it holds or `timeout` passes, then throws naming
+/// `what`. Errors thrown by `check` count as "not yet" until the last try, which reports them.
+func waitFor(_ what: String, timeout: Double, _ check: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? check()) == true { return }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    if try check() { return }
+    throw POSIXError(.ETIMEDOUT, userInfo: [NSLocalizedDescriptionKey: "timed out waiting for \(what)"])
+}
