@@ -5,6 +5,7 @@
 //       2 dashboard connections, each sending a request every 50 ms, in turn:
 //         an aggregate (random group_by, 1..8 random metrics: almost never a cache hit),
 //         a list page at a random depth (of TOTAL results; no filter, model or engine filter),
+//         a list page at a random depth with two or three filters combined,
 //         a compare of 100 ids;
 //       4 health connections, each GET /api/v1/health every 10 ms.
 //   scalebench flood HOST PORT TOKEN AGENT_ID SECONDS CONNECTIONS
@@ -26,8 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum kind { HEALTH, AGGREGATE, PAGE, FILTERED_PAGE, COMPARE, POST, KINDS };
-static const char *kind_names[KINDS] = {"health", "aggregate", "list-page", "list-page-filtered", "compare-100", "result-post"};
+enum kind { HEALTH, AGGREGATE, PAGE, FILTERED_PAGE, COMBINED_PAGE, COMPARE, POST, KINDS };
+static const char *kind_names[KINDS] = {"health",         "aggregate",   "list-page", "list-page-filtered",
+                                        "list-page-combined", "compare-100", "result-post"};
 
 static const char *host, *token, *agent;
 static int port;
@@ -193,7 +195,7 @@ static void *dashboard_loop(struct worker *w) {
     char path[1024];
     double next = now();
     for (long turn = 0; !stop; turn++) {
-        int k = turn % 4;
+        int k = turn % 5;
         if (k == 0) {
             int n = 1 + rand_r(&w->seed) % 8;
             int len = snprintf(path, sizeof path, "/api/v1/results/aggregate?group_by=%s", groups[rand_r(&w->seed) % 3]);
@@ -219,6 +221,29 @@ static void *dashboard_loop(struct worker *w) {
                 snprintf(path, sizeof path, "/api/v1/results/?per_page=25&model=%s&page=%ld", model, 1 + rand_r(&w->seed) % pages);
             }
             timed(&w->s[FILTERED_PAGE], c, "GET", path, NULL);
+        } else if (k == 3) {
+            // Combined filters: model+engine, model+suite, engine+suite, all three. The bench
+            // data has 10 models x 3 engines x 2 suites (Scripts/bench-tools/results.py), so
+            // these keep 1/30, 1/20, 1/6 and 1/60 of the results: pages up to that depth.
+            static const long share[] = {30, 20, 6, 60};
+            int f = rand_r(&w->seed) % 4;
+            long pages = total_results / share[f] / 25;
+            if (pages < 1) pages = 1;
+            char model[128];
+            int m = 0;
+            for (const char *p = models[rand_r(&w->seed) % 5]; *p; p++) m += sprintf(model + m, *p == '/' ? "%%2F" : "%c", *p);
+            const char *engine = engines[rand_r(&w->seed) % 3], *suite = rand_r(&w->seed) % 2 ? "quick" : "standard";
+            long page = 1 + rand_r(&w->seed) % pages;
+            if (f == 0)
+                snprintf(path, sizeof path, "/api/v1/results/?per_page=25&model=%s&engine=%s&page=%ld", model, engine, page);
+            else if (f == 1)
+                snprintf(path, sizeof path, "/api/v1/results/?per_page=25&model=%s&suite_name=%s&page=%ld", model, suite, page);
+            else if (f == 2)
+                snprintf(path, sizeof path, "/api/v1/results/?per_page=25&engine=%s&suite_name=%s&page=%ld", engine, suite, page);
+            else
+                snprintf(path, sizeof path, "/api/v1/results/?per_page=25&model=%s&engine=%s&suite_name=%s&page=%ld", model,
+                         engine, suite, page);
+            timed(&w->s[COMBINED_PAGE], c, "GET", path, NULL);
         } else {
             timed(&w->s[COMPARE], c, "POST", "/api/v1/results/compare", compare_body);
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Serving a stored JSON object with kitt's `"id"` in front, from its bytes (never re-encoded,
 /// so numbers and key order stay exactly as sent).
 ///
@@ -34,17 +37,25 @@ public enum JSONSplice {
     }
 
     /// Cheap pre-check: a key spelled `id` appears as `"id"`; an escaped one needs `\u`.
+    /// Jumps between candidate bytes with `memchr` (vectorised in libc): this runs over
+    /// every document served, and a byte-by-byte loop here was 12% of a compare of 100.
     static func mayHoldIDKey(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 4 else { return false }
-        for i in 0..<(bytes.count - 1) {
-            switch bytes[i] {
-            case UInt8(ascii: "\\") where bytes[i + 1] == UInt8(ascii: "u"): return true
-            case UInt8(ascii: "\"")
-            where i + 3 < bytes.count && bytes[i + 1] == UInt8(ascii: "i") && bytes[i + 2] == UInt8(ascii: "d")
-                && bytes[i + 3] == UInt8(ascii: "\""):
-                return true
-            default: continue
-            }
+        return contains(bytes, UInt8(ascii: "\\"), followedBy: afterBackslash)
+            || contains(bytes, UInt8(ascii: "\""), followedBy: afterQuote)
+    }
+
+    private static let afterBackslash = Array("u".utf8)
+    private static let afterQuote = Array("id\"".utf8)
+
+    /// Whether `first` followed by `rest` occurs in `bytes`.
+    private static func contains(_ bytes: UnsafeRawBufferPointer, _ first: UInt8, followedBy rest: [UInt8]) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var start = 0
+        while start < bytes.count, let hit = memchr(base + start, Int32(first), bytes.count - start) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if at + rest.count < bytes.count, rest.indices.allSatisfy({ bytes[at + 1 + $0] == rest[$0] }) { return true }
+            start = at + 1
         }
         return false
     }

@@ -1,27 +1,52 @@
 import KittSQLite
 import Synchronization
 
-/// One list of results (schema v5 `run_chunks`): all runs (`kind` ""), or the runs with one
-/// column equal to `value`, in list order: timestamp DESC, then id.
+/// One list of results (`run_chunks`): all runs (`kind` ""), or the runs whose columns
+/// equal the filter's values, in list order: timestamp DESC, then id. Schema v5 keeps the
+/// lists of one column; v9 adds the combined filters (two or three columns).
 struct ResultList: Hashable {
-    /// "", "model", "engine" or "suite_name": fixed strings, never input.
+    /// The filtered columns joined by "+" ("" for none): fixed strings, never input.
     let kind: String
+    /// The column's value; for several columns each value as `<UTF-8 length>:<value>`, so
+    /// the encoding is unambiguous whatever the values hold (the v9 backfill makes the same
+    /// string in SQL).
     let value: String
+    /// The filtered (column, value) pairs, in the order model, engine, suite_name.
+    let filters: [Filter]
 
-    static let all = ResultList(kind: "", value: "")
+    struct Filter: Hashable {
+        let column: String
+        let value: String
+    }
 
-    /// The four lists a run belongs to.
+    init(_ filters: [Filter]) {
+        self.filters = filters
+        kind = filters.map(\.column).joined(separator: "+")
+        value = filters.count == 1
+            ? filters[0].value : filters.map { "\($0.value.utf8.count):\($0.value)" }.joined()
+    }
+
+    static let all = ResultList([])
+
+    /// The eight lists a run belongs to: every subset of its three columns.
     static func lists(model: String, engine: String, suiteName: String) -> [ResultList] {
-        [.all, ResultList(kind: "model", value: model), ResultList(kind: "engine", value: engine),
-         ResultList(kind: "suite_name", value: suiteName)]
+        let columns = [Filter(column: "model", value: model), Filter(column: "engine", value: engine),
+                       Filter(column: "suite_name", value: suiteName)]
+        return (0..<8).map { mask in ResultList(columns.indices.filter { mask & (1 << $0) != 0 }.map { columns[$0] }) }
     }
 
-    /// `"<column> = ? AND "` with its binding, or nothing for all runs.
+    /// `"<column> = ? AND ..."` with its bindings, or nothing for all runs.
     var condition: (sql: String, bindings: [SQLiteValue]) {
-        kind.isEmpty ? ("", []) : ("\(kind) = ? AND ", [.text(value)])
+        (filters.map { "\($0.column) = ? AND " }.joined(), filters.map { .text($0.value) })
     }
+    /// The table to walk: the three-column list walks the (model, engine) index, which holds
+    /// `suite_name` (schema v9), rather than one that would read each skipped row.
+    var table: String { filters.count == 3 ? "runs INDEXED BY runs_model_engine_time" : "runs" }
+
     var whereClause: (sql: String, bindings: [SQLiteValue]) {
-        kind.isEmpty ? ("", []) : (" WHERE \(kind) = ?", [.text(value)])
+        filters.isEmpty
+            ? ("", [])
+            : (" WHERE " + filters.map { "\($0.column) = ?" }.joined(separator: " AND "), filters.map { .text($0.value) })
     }
 }
 
@@ -89,10 +114,11 @@ enum ResultListChunks {
     ) throws -> Int {
         guard limit > 0 else { return 0 }
         var delivered = 0
+        let sql = WalkSQL(list, columns: columns)
         if start.isHead {
-            let (clause, bindings) = list.whereClause
+            let (_, bindings) = list.whereClause
             try c.forEachRow(
-                "SELECT \(columns) FROM runs\(clause) ORDER BY timestamp DESC, id LIMIT ? OFFSET ?",
+                sql.head,
                 bindings + [SQLiteValue(limit), SQLiteValue(skip)]
             ) { row in
                 delivered += 1
@@ -100,11 +126,11 @@ enum ResultListChunks {
             }
             return delivered
         }
-        let (condition, bindings) = list.condition
+        let (_, bindings) = list.condition
         // First the runs with the chunk's own timestamp, from its id on...
         let sameTime = bindings + [start.ts, .text(start.id)]
         try c.forEachRow(
-            "SELECT \(columns) FROM runs WHERE \(condition)timestamp = ? AND id >= ? ORDER BY id LIMIT ? OFFSET ?",
+            sql.sameTime,
             sameTime + [SQLiteValue(limit), SQLiteValue(skip)]
         ) { row in
             delivered += 1
@@ -115,18 +141,40 @@ enum ResultListChunks {
         var rest = 0
         if delivered == 0, skip > 0 {
             let before = try c.queryOne(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE \(condition)timestamp = ? AND id >= ? LIMIT ?)",
+                sql.countSameTime,
                 sameTime + [SQLiteValue(skip)])?.int(0) ?? 0
             rest = skip - before
         }
         try c.forEachRow(
-            "SELECT \(columns) FROM runs WHERE \(condition)timestamp < ? ORDER BY timestamp DESC, id LIMIT ? OFFSET ?",
+            sql.older,
             bindings + [start.ts, SQLiteValue(limit - delivered), SQLiteValue(rest)]
         ) { row in
             delivered += 1
             try body(row)
         }
         return delivered
+    }
+
+    /// The statements of `walk` (bindings: the list's values, then as `walk` passes them).
+    struct WalkSQL {
+        /// The head chunk: from the start of the list.
+        let head: String
+        /// Inside a chunk: the runs with its timestamp from its id on, how many of those
+        /// there are (up to a limit), then the older ones.
+        let sameTime: String
+        let countSameTime: String
+        let older: String
+
+        init(_ list: ResultList, columns: String) {
+            let (clause, _) = list.whereClause
+            let (condition, _) = list.condition
+            head = "SELECT \(columns) FROM \(list.table)\(clause) ORDER BY timestamp DESC, id LIMIT ? OFFSET ?"
+            sameTime = "SELECT \(columns) FROM \(list.table) WHERE \(condition)timestamp = ? AND id >= ? ORDER BY id LIMIT ? OFFSET ?"
+            countSameTime = "SELECT COUNT(*) FROM (SELECT 1 FROM \(list.table) WHERE \(condition)timestamp = ? AND id >= ? LIMIT ?)"
+            older = "SELECT \(columns) FROM \(list.table) WHERE \(condition)timestamp < ? ORDER BY timestamp DESC, id LIMIT ? OFFSET ?"
+        }
+
+        var all: [String] { [head, sameTime, countSameTime, older] }
     }
 
     /// The chunk holding position `offset` (0-based) of `list`, and the position it starts at.
@@ -156,7 +204,9 @@ enum ResultListChunks {
     static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]]) throws {
         let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
         var rows: [[SQLiteValue]] = []
+        var lists: [ListName: ResultList] = [:]
         for (list, chunks) in deltas {
+            lists[ListName(kind: list.kind, value: list.value)] = list
             for (key, delta) in chunks where delta != 0 {
                 rows.append([.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)])
             }
@@ -167,9 +217,12 @@ enum ResultListChunks {
             guard case .text(let kind) = key[0], case .text(let value) = key[1], case .text(let id) = key[3] else {
                 continue
             }
-            try split(c, ResultList(kind: kind, value: value), ChunkKey(ts: key[2], id: id), count: count, capacity: capacity)
+            guard let list = lists[ListName(kind: kind, value: value)] else { continue }
+            try split(c, list, ChunkKey(ts: key[2], id: id), count: count, capacity: capacity)
         }
     }
+
+    private struct ListName: Hashable { let kind: String; let value: String }
 
     /// Cuts a chunk of `count` runs into chunks of `capacity` (the last one gets the rest).
     private static func split(_ c: Connection, _ list: ResultList, _ key: ChunkKey, count: Int, capacity: Int) throws {

@@ -22,15 +22,12 @@ public enum ResultGroup: String, Sendable, CaseIterable {
 }
 
 extension ResultFilter {
-    /// The one list (schema v5 chunks) this filter reads: no filter or a single column.
-    /// Nil for combined filters.
-    var singleList: ResultList? {
-        let set = [("model", model), ("engine", engine), ("suite_name", suiteName)].filter { $0.1 != nil }
-        switch set.count {
-        case 0: return .all
-        case 1: return ResultList(kind: set[0].0, value: set[0].1 ?? "")
-        default: return nil
-        }
+    /// The list (`run_chunks`) this filter reads: every combination of columns has one.
+    var list: ResultList {
+        ResultList(
+            [("model", model), ("engine", engine), ("suite_name", suiteName)].compactMap { column, value in
+                value.map { ResultList.Filter(column: column, value: $0) }
+            })
     }
 
     /// `" WHERE a = ? AND b = ?"` over the set columns (fixed fragments; values bound).
@@ -248,9 +245,9 @@ public struct ResultsRepository: Sendable {
         try database.read { connection in try ResultsRepository.list(filter, limit: limit, offset: offset, in: connection) }
     }
 
-    /// The total from the summaries; the page found through the list's chunks (no filter or
-    /// one column), so a deep page costs about as much as the first. Combined filters fall
-    /// back to OFFSET over the first filter's index (linear in the offset).
+    /// The total from the summaries; the page found through the list's chunks, so a deep
+    /// page costs about as much as the first, with or without filters (keyset walk: no
+    /// OFFSET beyond one chunk).
     static func list(_ filter: ResultFilter, limit: Int, offset: Int, in connection: Connection) throws
         -> (total: Int, items: [RawJSON])
     {
@@ -258,30 +255,22 @@ public struct ResultsRepository: Sendable {
         var items: [RawJSON] = []
         guard offset < total, limit > 0 else { return (total, items) }
         items.reserveCapacity(min(limit, total - offset))
-        if let list = filter.singleList {
-            guard let (chunk, start) = try ResultListChunks.locate(connection, list, offset: offset) else {
-                return (total, items)
-            }
-            try ResultListChunks.walk(
-                connection, list, from: chunk, skip: offset - start, limit: limit, columns: "id, document"
-            ) { row in
-                items.append(ResultsRepository.item(row))
-            }
-        } else {
-            let (clause, bindings) = filter.whereClause
-            try connection.forEachRow(
-                "SELECT id, document FROM runs\(clause) ORDER BY timestamp DESC, id LIMIT ? OFFSET ?",
-                bindings + [SQLiteValue(limit), SQLiteValue(offset)]
-            ) { row in
-                items.append(ResultsRepository.item(row))
-            }
+        let list = filter.list
+        guard let (chunk, start) = try ResultListChunks.locate(connection, list, offset: offset) else {
+            return (total, items)
+        }
+        try ResultListChunks.walk(
+            connection, list, from: chunk, skip: offset - start, limit: limit, columns: "id, document"
+        ) { row in
+            items.append(ResultsRepository.item(row))
         }
         return (total, items)
     }
 
     /// Runs matching `filter`, from the summaries.
     static func count(_ filter: ResultFilter, in connection: Connection) throws -> Int {
-        if let list = filter.singleList {
+        let list = filter.list
+        if list.filters.count <= 1 {
             if list.kind.isEmpty {
                 return try connection.queryOne(
                     "SELECT COALESCE(SUM(runs), 0) FROM result_groups WHERE kind = 'model'")?.int(0) ?? 0
@@ -304,14 +293,26 @@ public struct ResultsRepository: Sendable {
         try database.read { connection in try ResultsRepository.get(ids: ids, in: connection) }
     }
 
+    /// One statement for all the ids (a compare asks for up to 1,000): the ids go in as one
+    /// JSON array read by `json_each`, each looked up in the id index. A statement per id
+    /// cost more in statement reuse than in the lookups. Each row comes back with its
+    /// position in `ids`, so the order asked holds whatever order SQLite returns them in.
     static func get(ids: [String], in connection: Connection) throws -> [RawJSON] {
-        var out: [RawJSON] = []
-        for id in ids {
-            try connection.forEachRow("SELECT id, document FROM runs WHERE id = ?", [.text(id)]) { row in
-                out.append(ResultsRepository.item(row))
-            }
+        if ids.isEmpty { return [] }
+        var array: [UInt8] = [UInt8(ascii: "[")]
+        for (index, id) in ids.enumerated() {
+            if index > 0 { array.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(id, into: &array)
         }
-        return out
+        array.append(UInt8(ascii: "]"))
+        var found = [RawJSON?](repeating: nil, count: ids.count)
+        try connection.forEachRow(
+            "SELECT j.key, r.id, r.document FROM json_each(?) AS j JOIN runs AS r ON r.id = j.value",
+            [.text(String(decoding: array, as: UTF8.self))]
+        ) { row in
+            if let index = row.int(0), found.indices.contains(index) { found[index] = ResultsRepository.item(row, from: 1) }
+        }
+        return found.compactMap { $0 }
     }
 
     /// One row of `aggregate`: a group's value, its runs and each asked metric's average
@@ -353,9 +354,9 @@ public struct ResultsRepository: Sendable {
 
     /// `{"id":"<id>",` + the stored document after its opening brace (its own `"id"`, if
     /// an old row has one, left out: a served object never carries a key twice).
-    static func item(_ row: borrowing RowCursor) -> RawJSON {
-        let id = row.string(0) ?? ""
-        return row.withUnsafeBytes(1) { document in
+    static func item(_ row: borrowing RowCursor, from column: Int = 0) -> RawJSON {
+        let id = row.string(column) ?? ""
+        return row.withUnsafeBytes(column + 1) { document in
             var bytes: [UInt8] = []
             bytes.reserveCapacity(document.count + 26)
             JSONSplice.appendObject(id: id, members: document, to: &bytes)

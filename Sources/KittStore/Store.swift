@@ -22,6 +22,7 @@ public final class Store: Sendable {
         Schema.v4EngineProfiles,
         Schema.v5ResultSummaries,
         Schema.v7AgentBounds,
+        Schema.v9CombinedFilterLists,
         Schema.v11WebSessions,
     ]
 

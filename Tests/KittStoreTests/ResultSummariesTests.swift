@@ -19,7 +19,8 @@ import Testing
     }
 
     static func randomDocument(_ g: inout Generator) throws -> ResultDocument {
-        let model = ["alpha", "beta", "gamma", "delta"].randomElement(using: &g)!
+        // "é:1" checks the combined lists' value encoding (UTF-8 lengths, a colon inside).
+        let model = ["alpha", "beta", "gamma", "delta", "é:1"].randomElement(using: &g)!
         let engine = ["vllm", "llama_cpp", "ollama"].randomElement(using: &g)!
         let suite = ["quick", "standard"].randomElement(using: &g)!
         // Few distinct timestamps: many ties, ordered by id.
@@ -75,7 +76,10 @@ import Testing
     static func checkPages(_ store: Store, pageSize: Int) throws {
         let filters = [
             ResultFilter(), ResultFilter(model: "beta"), ResultFilter(engine: "ollama"), ResultFilter(suiteName: "quick"),
-            ResultFilter(model: "alpha", engine: "vllm"), ResultFilter(model: "nope"),
+            ResultFilter(model: "alpha", engine: "vllm"), ResultFilter(model: "gamma", suiteName: "standard"),
+            ResultFilter(engine: "llama_cpp", suiteName: "quick"),
+            ResultFilter(model: "delta", engine: "ollama", suiteName: "standard"), ResultFilter(model: "nope"),
+            ResultFilter(model: "alpha", engine: "nope"),
         ]
         for filter in filters {
             let (clause, bindings) = filter.whereClause
@@ -108,9 +112,13 @@ import Testing
             for row in try c.query("SELECT COUNT(*) FROM runs") where (row.int(0) ?? 0) > 0 {
                 out.append("=:\(row.int(0) ?? -1)")
             }
-            for column in ["engine", "model", "suite_name"] {
-                out += try c.query("SELECT \(column), COUNT(*) FROM runs GROUP BY \(column)").map {
-                    "\(column)=\($0.string(0) ?? ""):\($0.int(1) ?? -1)"
+            // Every column and combination of columns (v9), its value made as ResultList does.
+            for columns in [["engine"], ["model"], ["suite_name"], ["model", "engine"], ["model", "suite_name"],
+                            ["engine", "suite_name"], ["model", "engine", "suite_name"]] {
+                let list = columns.joined(separator: ", ")
+                out += try c.query("SELECT \(list), COUNT(*) FROM runs GROUP BY \(list)").map { row in
+                    let value = ResultList(columns.indices.map { .init(column: columns[$0], value: row.string($0) ?? "") })
+                    return "\(value.kind)=\(value.value):\(row.int(columns.count) ?? -1)"
                 }
             }
             return out
@@ -188,6 +196,29 @@ import Testing
             }
             #expect(plan.contains("SEARCH run_chunks USING PRIMARY KEY"), "\(sql)\n\(plan)")
             #expect(!plan.contains("TEMP B-TREE"), "\(sql)\n\(plan)")
+        }
+    }
+
+    /// A page of a combined filter walks an index in list order, with no sort, whose
+    /// columns hold every filtered value (so a skipped run costs an index step, not a row).
+    @Test func combinedFilterWalksUseACoveringIndexInListOrder() throws {
+        let t = try TempStore()
+        let expectedIndex = [
+            "model+engine": "runs_model_engine_time", "model+suite_name": "runs_model_suite_time",
+            "engine+suite_name": "runs_engine_suite_time", "model+engine+suite_name": "runs_model_engine_time",
+        ]
+        let combined = ResultList.lists(model: "m", engine: "e", suiteName: "s").filter { $0.filters.count >= 2 }
+        #expect(combined.map(\.kind).sorted() == expectedIndex.keys.sorted())
+        for list in combined {
+            for sql in ResultListChunks.WalkSQL(list, columns: "id, document").all {
+                let count = sql.filter { $0 == "?" }.count
+                let plan = try t.store.database.read { c in
+                    try c.query("EXPLAIN QUERY PLAN " + sql, Array(repeating: SQLiteValue.text("x"), count: count))
+                        .compactMap { $0.string("detail") }.joined(separator: "\n")
+                }
+                #expect(plan.contains("INDEX \(expectedIndex[list.kind] ?? "?") ("), "\(sql)\n\(plan)")
+                #expect(!plan.contains("TEMP B-TREE"), "\(sql)\n\(plan)")
+            }
         }
     }
 

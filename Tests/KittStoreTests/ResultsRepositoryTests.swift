@@ -124,6 +124,13 @@ import Testing
         let b = try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "b")))
         let found = try t.store.results.get(ids: [b, "ffffffffffffffff", a])
         #expect(found.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [b, a])
+        // Repeats kept in the order asked; ids that need escaping in the JSON array the
+        // lookup is made of (quote, backslash, NUL, non-ASCII) are simply not found.
+        let asked = [b, a, #"x"\"#, "nul\u{0}", b, "é", a]
+        let many = try t.store.results.get(ids: asked)
+        #expect(many.compactMap { try? JSON(parsing: $0.bytes)["id"]?.stringValue } == [b, a, b, a])
+        let one = try #require(try t.store.results.get(id: b))
+        #expect(many[0].bytes == one.bytes && many[2].bytes == one.bytes)
 
         let rid = try #require(try t.store.database.read { try $0.queryOne("SELECT rid FROM runs WHERE id = ?", [.text(a)])?.int(0) })
         let before = try t.store.results.changeCount()

@@ -39,7 +39,9 @@ enum ResultsRoutes {
             let body = try request.jsonObject()
             guard let ids = try body.optionalStringArray("ids") else { throw HTTPError.badRequest("'ids' is required") }
             guard ids.count <= 1000 else { throw HTTPError.badRequest("at most 1000 ids") }
-            return .committed({ service.compare(ids: ids, completion: $0) }) { items in .json(.array(items.map(JSON.raw))) }
+            return .committed({ service.compare(ids: ids, completion: $0) }) { items in
+                .jsonBytes(JSON.array(items.map(JSON.raw)).serialized())
+            }
         }
 
         router.get("/api/v1/results/:id") { request in
