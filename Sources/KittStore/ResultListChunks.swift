@@ -28,6 +28,13 @@ struct ResultList: Hashable {
 
     static let all = ResultList([])
 
+    // Equal lists have equal names: hash and compare only those.
+    static func == (a: ResultList, b: ResultList) -> Bool { a.kind == b.kind && a.value == b.value }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(value)
+    }
+
     /// The eight lists a run belongs to: every subset of its three columns.
     static func lists(model: String, engine: String, suiteName: String) -> [ResultList] {
         let columns = [Filter(column: "model", value: model), Filter(column: "engine", value: engine),
@@ -84,6 +91,59 @@ enum ResultListChunks {
             return ChunkKey(ts: row[0], id: row.string(1) ?? "")
         }
         return .head
+    }
+
+    /// A run stored (`delta` 1) or deleted (-1), to be counted in its chunk.
+    struct Placed {
+        let timestamp: String
+        let id: String
+        let delta: Int
+    }
+
+    /// Below this many runs in one list, `place` looks each run's chunk up; from it on, it
+    /// reads the list's chunk keys once, in order, against the runs sorted the same way
+    /// (a key read costs far less than a lookup, and an import batch brings hundreds).
+    /// Either way gives the same chunks (tests use 1 to take the merge every time).
+    static let mergeFrom = Atomic<Int>(16)
+
+    /// The chunk deltas of `runs` in `list`: each run counted in `chunk(…)` of it.
+    static func place(_ c: Connection, _ list: ResultList, _ runs: [Placed]) throws -> [ChunkKey: Int] {
+        var deltas: [ChunkKey: Int] = [:]
+        guard runs.count >= mergeFrom.load(ordering: .relaxed) else {
+            for run in runs {
+                deltas[try chunk(c, list, timestamp: run.timestamp, id: run.id), default: 0] += run.delta
+            }
+            return deltas
+        }
+        // The runs in list order: timestamp DESC, then id (bytes, as SQLite's BINARY).
+        let sorted = runs.sorted { a, b in
+            a.timestamp == b.timestamp
+                ? a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+                : b.timestamp.utf8.lexicographicallyPrecedes(a.timestamp.utf8)
+        }
+        // Each run goes to the last key at or before it in list order (the head if none).
+        struct Done: Error {}
+        var current = ChunkKey.head
+        var next = 0
+        do {
+            try c.forEachRow(
+                "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id",
+                [.text(list.kind), .text(list.value)]
+            ) { row in
+                let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
+                while next < sorted.count, isBefore(sorted[next].timestamp, sorted[next].id, key) {
+                    deltas[current, default: 0] += sorted[next].delta
+                    next += 1
+                }
+                if next == sorted.count { throw Done() }  // the rest of the keys hold none of them
+                current = key
+            }
+        } catch is Done {}
+        while next < sorted.count {
+            deltas[current, default: 0] += sorted[next].delta
+            next += 1
+        }
+        return deltas
     }
 
     /// The first chunk key of `list` after the head (a run's key), or nil when it has none.

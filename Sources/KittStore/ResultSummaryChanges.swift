@@ -91,8 +91,16 @@ final class ResultSummaryChanges: CommitAccumulator {
         // belong to the head chunk, which one look at the newest key per list tells.
         var chunks: [ResultList: [ChunkKey: Int]] = [:]
         var newestKeys: [ResultList: ChunkKey?] = [:]
+        // Runs older than their list's newest chunk key (imports, deletes), per list.
+        var older: [ResultList: [ResultListChunks.Placed]] = [:]
+        // A run's eight lists depend only on its set: made once per set (a batch holds
+        // far fewer sets than runs), not once per run.
+        var setLists: [SetKey: [ResultList]] = [:]
         for (run, delta) in listed {
-            for list in ResultList.lists(model: run.model, engine: run.engine, suiteName: run.suiteName) {
+            let set = SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName)
+            let lists = setLists[set] ?? ResultList.lists(model: run.model, engine: run.engine, suiteName: run.suiteName)
+            setLists[set] = lists
+            for list in lists {
                 let newest: ChunkKey?
                 if let known = newestKeys[list] {
                     newest = known
@@ -100,8 +108,15 @@ final class ResultSummaryChanges: CommitAccumulator {
                     newest = try ResultListChunks.newestKey(c, list)
                     newestKeys[list] = newest
                 }
-                let chunk = try ResultListChunks.isBefore(run.timestamp, run.id, newest)
-                    ? .head : ResultListChunks.chunk(c, list, timestamp: run.timestamp, id: run.id)
+                if ResultListChunks.isBefore(run.timestamp, run.id, newest) {
+                    chunks[list, default: [:]][.head, default: 0] += delta
+                } else {
+                    older[list, default: []].append(.init(timestamp: run.timestamp, id: run.id, delta: delta))
+                }
+            }
+        }
+        for (list, runs) in older {
+            for (chunk, delta) in try ResultListChunks.place(c, list, runs) {
                 chunks[list, default: [:]][chunk, default: 0] += delta
             }
         }

@@ -78,12 +78,14 @@ public struct ResultsRepository: Sendable {
     /// and the inserts are one transaction, so concurrent loaders cannot both store a run.
     public func insertNew(_ documents: [ResultDocument]) throws -> [String?] {
         try database.write { connection in
-            try documents.map { document -> String? in
+            // One transaction: one time stored for all (formatting it per result cost ~3%).
+            let createdAt = Timestamp.now()
+            return try documents.map { document -> String? in
                 // The parser validated the bytes as UTF-8, so this keeps them exactly.
                 let text = String(decoding: document.bytes, as: UTF8.self)
                 if try ResultsRepository.contains(document, text: text, in: connection) { return nil }
                 let id = StoreID.make()
-                try ResultsRepository.insert(document, text: text, id: id, into: connection)
+                try ResultsRepository.insert(document, text: text, id: id, createdAt: createdAt, into: connection)
                 return id
             }
         }
@@ -109,8 +111,11 @@ public struct ResultsRepository: Sendable {
         try insert(document, text: String(decoding: document.bytes, as: UTF8.self), id: id, into: connection)
     }
 
-    /// `text` is `document.bytes` as a String.
-    static func insert(_ document: ResultDocument, text: String, id: String, into connection: Connection) throws {
+    /// `text` is `document.bytes` as a String; `createdAt` the time stored (default now).
+    static func insert(
+        _ document: ResultDocument, text: String, id: String, createdAt: String = Timestamp.now(),
+        into connection: Connection
+    ) throws {
         try connection.run(
             """
             INSERT INTO runs (id, model, engine, suite_name, timestamp, passed, total_benchmarks,
@@ -120,7 +125,7 @@ public struct ResultsRepository: Sendable {
             [.text(id), .text(document.model), .text(document.engine), .text(document.suiteName),
              .text(document.timestamp), SQLiteValue(document.passed), SQLiteValue(document.totalBenchmarks),
              SQLiteValue(document.passedCount), SQLiteValue(document.failedCount),
-             .real(document.totalTimeSeconds), .text(document.kittVersion), .text(text), .text(Timestamp.now())])
+             .real(document.totalTimeSeconds), .text(document.kittVersion), .text(text), .text(createdAt)])
         // Children reference the run's integer key (its rowid, the largest so far), so
         // their rows and index entries are appended rather than put at random places.
         let run = SQLiteValue.integer(connection.lastInsertRowID)

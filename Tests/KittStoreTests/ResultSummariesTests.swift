@@ -126,10 +126,16 @@ import Testing
         #expect(sums.sorted() == expected.sorted())
     }
 
-    @Test(arguments: [UInt64(0x9E37_79B9_7F4A_7C15), 0x1234_5678_9ABC_DEF1])
-    func summariesMatchPlainSQLThroughInsertsAndDeletes(seed: UInt64) throws {
+    /// `mergeFrom`: 1 places every batch's runs by reading the chunk keys in order, 16 (the
+    /// default) looks small batches' runs up one by one.
+    @Test(arguments: [(UInt64(0x9E37_79B9_7F4A_7C15), 16), (0x1234_5678_9ABC_DEF1, 16), (0x0BAD_CAFE_F00D_1234, 1)])
+    func summariesMatchPlainSQLThroughInsertsAndDeletes(seed: UInt64, mergeFrom: Int) throws {
         ResultListChunks.capacity.store(3, ordering: .relaxed)
-        defer { ResultListChunks.capacity.store(1024, ordering: .relaxed) }
+        ResultListChunks.mergeFrom.store(mergeFrom, ordering: .relaxed)
+        defer {
+            ResultListChunks.capacity.store(1024, ordering: .relaxed)
+            ResultListChunks.mergeFrom.store(16, ordering: .relaxed)
+        }
         var g = Generator(state: seed)
         let t = try TempStore()
         let results = t.store.results
