@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KittSQLite
 import Synchronization
 
@@ -116,11 +119,7 @@ enum ResultListChunks {
             return deltas
         }
         // The runs in list order: timestamp DESC, then id (bytes, as SQLite's BINARY).
-        let sorted = runs.sorted { a, b in
-            a.timestamp == b.timestamp
-                ? a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
-                : b.timestamp.utf8.lexicographicallyPrecedes(a.timestamp.utf8)
-        }
+        let sorted = runs.sorted(by: precedes)
         // Each run goes to the last key at or before it in list order (the head if none).
         struct Done: Error {}
         var current = ChunkKey.head
@@ -159,9 +158,32 @@ enum ResultListChunks {
     /// then it is in the head chunk.
     static func isBefore(_ timestamp: String, _ id: String, _ key: ChunkKey?) -> Bool {
         guard let key, case .text(let ts) = key.ts else { return true }
-        // SQLite compares TEXT with memcmp (BINARY collation): compare the UTF-8 bytes.
-        if timestamp.utf8.elementsEqual(ts.utf8) { return id.utf8.lexicographicallyPrecedes(key.id.utf8) }
-        return ts.utf8.lexicographicallyPrecedes(timestamp.utf8)
+        let time = compareBytes(timestamp, ts)
+        return time == 0 ? compareBytes(id, key.id) < 0 : time > 0
+    }
+
+    /// Whether run `a` comes before run `b` in list order.
+    static func precedes(_ a: Placed, _ b: Placed) -> Bool {
+        let time = compareBytes(a.timestamp, b.timestamp)
+        return time == 0 ? compareBytes(a.id, b.id) < 0 : time > 0
+    }
+
+    /// -1, 0 or 1 as the UTF-8 bytes of `a` sort before, equal or after those of `b`: how
+    /// SQLite compares TEXT (BINARY collation, memcmp). Runs once per run and list at every
+    /// write, so with `memcmp` rather than the generic comparison of two UTF8Views.
+    static func compareBytes(_ a: String, _ b: String) -> Int {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+                    let order = memcmp(p, q, common)
+                    if order != 0 { return order < 0 ? -1 : 1 }
+                }
+                return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+            }
+        }
     }
 
     /// Runs `body` on the rows of `list` from the start of chunk `from` (inclusive), after

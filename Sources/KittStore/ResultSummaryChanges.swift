@@ -93,14 +93,15 @@ final class ResultSummaryChanges: CommitAccumulator {
         var newestKeys: [ResultList: ChunkKey?] = [:]
         // Runs older than their list's newest chunk key (imports, deletes), per list.
         var older: [ResultList: [ResultListChunks.Placed]] = [:]
-        // A run's eight lists depend only on its set: made once per set (a batch holds
-        // far fewer sets than runs), not once per run.
-        var setLists: [SetKey: [ResultList]] = [:]
-        for (run, delta) in listed {
-            let set = SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName)
-            let lists = setLists[set] ?? ResultList.lists(model: run.model, engine: run.engine, suiteName: run.suiteName)
-            setLists[set] = lists
-            for list in lists {
+        // A run's eight lists depend only on its set: per set (a batch holds far fewer sets
+        // than runs), the lists are made and their newest keys found once.
+        var runsBySet: [SetKey: [(run: Run, delta: Int)]] = [:]
+        for entry in listed {
+            runsBySet[SetKey(model: entry.run.model, engine: entry.run.engine, suiteName: entry.run.suiteName), default: []]
+                .append(entry)
+        }
+        for (set, runs) in runsBySet {
+            for list in ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName) {
                 let newest: ChunkKey?
                 if let known = newestKeys[list] {
                     newest = known
@@ -108,11 +109,17 @@ final class ResultSummaryChanges: CommitAccumulator {
                     newest = try ResultListChunks.newestKey(c, list)
                     newestKeys[list] = newest
                 }
-                if ResultListChunks.isBefore(run.timestamp, run.id, newest) {
-                    chunks[list, default: [:]][.head, default: 0] += delta
-                } else {
-                    older[list, default: []].append(.init(timestamp: run.timestamp, id: run.id, delta: delta))
+                var head = 0
+                var placed: [ResultListChunks.Placed] = []
+                for (run, delta) in runs {
+                    if ResultListChunks.isBefore(run.timestamp, run.id, newest) {
+                        head += delta
+                    } else {
+                        placed.append(.init(timestamp: run.timestamp, id: run.id, delta: delta))
+                    }
                 }
+                if head != 0 { chunks[list, default: [:]][.head, default: 0] += head }
+                if !placed.isEmpty { older[list, default: []] += placed }
             }
         }
         for (list, runs) in older {
