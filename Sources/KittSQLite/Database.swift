@@ -236,11 +236,25 @@ public final class Database: Sendable {
     /// described by `Synchronous`).
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        try write(checkingForeignKeys: true, body)
+    }
+
+    /// `write`; `checkingForeignKeys: false` runs this one transaction without SQLite's foreign-key
+    /// checks and actions (no parent lookup per child row, no cascades): only for bulk
+    /// loaders whose every child row references a parent they have just inserted in the
+    /// same transaction. Changing the pragma makes SQLite re-prepare cached statements.
+    @discardableResult
+    public func write<T>(checkingForeignKeys: Bool, _ body: (Connection) throws -> T) throws -> T {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         Self.assertNotOnEventLoop("Database.write")
         return try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             let connection = writer.connection
+            if !checkingForeignKeys {
+                // Outside any transaction, where the pragma takes effect.
+                try connection.execute("PRAGMA foreign_keys = OFF")
+            }
+            defer { if !checkingForeignKeys { try? connection.execute("PRAGMA foreign_keys = ON") } }
             try connection.run("BEGIN IMMEDIATE")
             let value: T
             let flushed: [any CommitAccumulator]

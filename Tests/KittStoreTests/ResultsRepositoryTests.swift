@@ -118,6 +118,23 @@ import Testing
         #expect(suites.first?.averages.count == 1)
     }
 
+    /// `insertNew` (the import) writes without foreign-key checks, then turns them back on:
+    /// a later delete still cascades to the run's benchmarks, metrics and hardware.
+    @Test func insertNewSkipsDuplicatesAndLeavesCascadesOn() throws {
+        let t = try TempStore()
+        let first = try ResultDocument(bytes: resultJSON(model: "a"))
+        let ids = try t.store.results.insertNew([first, try ResultDocument(bytes: resultJSON(model: "b")), first])
+        #expect(ids.map { $0 != nil } == [true, true, false])
+        #expect(try t.store.results.insertNew([first]) == [nil])
+        let id = try #require(ids[0] ?? nil)
+        let childRows = "SELECT (SELECT COUNT(*) FROM benchmarks) + (SELECT COUNT(*) FROM metrics) + (SELECT COUNT(*) FROM hardware)"
+        let before = try t.store.database.read { try $0.queryOne(childRows)?.int(0) ?? 0 }
+        #expect(try t.store.database.write { try $0.queryOne("PRAGMA foreign_keys")?.int(0) } == 1)
+        #expect(try t.store.results.delete(id: id))
+        let after = try t.store.database.read { try $0.queryOne(childRows)?.int(0) ?? 0 }
+        #expect(before > 0 && after * 2 == before)
+    }
+
     @Test func getManyInOrderAskedAndDeleteCascades() throws {
         let t = try TempStore()
         let a = try t.store.results.insert(try ResultDocument(bytes: resultJSON(model: "a")))
