@@ -79,14 +79,34 @@ enum ResultListChunks {
     /// The chunk of `list` that holds the run at (timestamp, id): the last chunk whose key
     /// is at or before it in list order.
     static func chunk(_ c: Connection, _ list: ResultList, timestamp: String, id: String) throws -> ChunkKey {
+        // The keys from the run's timestamp on, in reverse list order (the head's BLOB, after
+        // every text, last): the first one that is not after the run. Keys sharing the run's
+        // timestamp with a larger id come before it; more than a few of them is rare (over
+        // a thousand runs with one timestamp), so a few rows are read in one statement
+        // (one lookup instead of two per run and list at every write).
+        let window = 4
+        var found: ChunkKey?
+        var read = 0
+        try c.forEachRow(
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts >= ? ORDER BY ts, id DESC LIMIT ?",
+            [.text(list.kind), .text(list.value), .text(timestamp), SQLiteValue(window)]
+        ) { row in
+            read += 1
+            guard found == nil else { return }
+            let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
+            if case .text(let ts) = key.ts, compareBytes(ts, timestamp) == 0, compareBytes(key.id, id) > 0 { return }
+            found = key.isHead ? .head : key
+        }
+        if let found { return found }
+        if read < window { return .head }
+        // Many keys with the run's timestamp: the last of them at or before it, else the
+        // last key of the next newer timestamp.
         if let row = try c.queryOne(
             "SELECT id FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id <= ? ORDER BY id DESC LIMIT 1",
             [.text(list.kind), .text(list.value), .text(timestamp), .text(id)]), let anchor = row.string(0)
         {
             return ChunkKey(ts: .text(timestamp), id: anchor)
         }
-        // Else the chunk keys of the oldest timestamp newer than the run's: the last in list
-        // order (largest id) of those.
         if let row = try c.queryOne(
             "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts > ? ORDER BY ts, id DESC LIMIT 1",
             [.text(list.kind), .text(list.value), .text(timestamp)])
