@@ -9,7 +9,10 @@
 //         a compare of 100 ids;
 //       4 health connections, each GET /api/v1/health every 10 ms.
 //   scalebench flood HOST PORT TOKEN AGENT_ID SECONDS CONNECTIONS
-//       CONNECTIONS connections POSTing results back to back (durable POST rate).
+//       CONNECTIONS connections POSTing results back to back (durable POST rate). Their
+//       timestamps are spread over a month, so most land amid the stored history.
+//   scalebench flood-now HOST PORT TOKEN AGENT_ID SECONDS CONNECTIONS
+//       the same with the current time as timestamp, as agents reporting a finished run do.
 //
 // Prints one line per request kind: count, p50/p99/max ms, non-2xx, errors.
 // Built by Scripts/bench with: gcc -O2 -pthread scalebench.c
@@ -150,17 +153,30 @@ static void timed(struct samples *s, struct conn *c, const char *method, const c
     }
 }
 
+static int now_timestamps;
+
 static void result_body(char *out, size_t cap, long n) {
+    char stamp[64];
+    if (now_timestamps) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    } else {
+        snprintf(stamp, sizeof stamp, "2027-01-%02ldT%02ld:%02ld:%02ld.%06ldZ", 1 + n % 28, n / 3600 % 24, n / 60 % 60, n % 60,
+                 n % 1000000);
+    }
     snprintf(out, cap,
              "{\"status\":\"completed\",\"result_data\":{\"model\":\"%s\",\"engine\":\"%s\",\"suite_name\":\"%s\","
-             "\"timestamp\":\"2027-01-%02ldT%02ld:%02ld:%02ld.%06ldZ\",\"passed\":true,\"total_benchmarks\":1,"
+             "\"timestamp\":\"%s\",\"passed\":true,\"total_benchmarks\":1,"
              "\"passed_count\":1,\"failed_count\":0,\"total_time_seconds\":%ld.5,\"kitt_version\":\"1.2.0\","
              "\"results\":[{\"test_name\":\"throughput\",\"test_version\":\"1.0.0\",\"run_number\":1,\"passed\":true,"
              "\"metrics\":{\"avg_tps\":%ld.25,\"p50_latency_ms\":%ld.5,\"p99_latency_ms\":%ld.5,\"ttft_ms\":%ld.75},"
              "\"errors\":[]}],\"system_info\":{\"gpu\":{\"model\":\"NVIDIA H100 80GB HBM3\",\"vram_gb\":80,\"count\":8},"
              "\"ram_gb\":512,\"environment_type\":\"bare_metal\",\"fingerprint\":\"fp-%ld\"}}}",
-             models[n % 5], engines[n % 3], n % 2 ? "quick" : "standard", 1 + n % 28, n / 3600 % 24, n / 60 % 60,
-             n % 60, n % 1000000, 30 + n % 3000, 20 + (n * 7919) % 4000, 5 + n % 200, 200 + n % 1800, 10 + n % 900,
+             models[n % 5], engines[n % 3], n % 2 ? "quick" : "standard", stamp, 30 + n % 3000, 20 + (n * 7919) % 4000, 5 + n % 200, 200 + n % 1800, 10 + n % 900,
              n);
 }
 
@@ -369,8 +385,8 @@ static int flood(int connections) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 8 || (strcmp(argv[1], "mixed") && strcmp(argv[1], "flood"))) {
-        fprintf(stderr, "usage: scalebench mixed|flood HOST PORT TOKEN AGENT_ID SECONDS TOTAL|CONNECTIONS\n");
+    if (argc != 8 || (strcmp(argv[1], "mixed") && strcmp(argv[1], "flood") && strcmp(argv[1], "flood-now"))) {
+        fprintf(stderr, "usage: scalebench mixed|flood|flood-now HOST PORT TOKEN AGENT_ID SECONDS TOTAL|CONNECTIONS\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -384,5 +400,6 @@ int main(int argc, char **argv) {
         total_results = atol(argv[7]);
         return mixed();
     }
+    now_timestamps = !strcmp(argv[1], "flood-now");
     return flood(atoi(argv[7]));
 }

@@ -165,13 +165,24 @@ enum ResultListChunks {
         return deltas
     }
 
-    /// The first chunk key of `list` after the head (a run's key), or nil when it has none.
-    static func newestKey(_ c: Connection, _ list: ResultList) throws -> ChunkKey? {
-        // Every text sorts before the head's BLOB: `ts < x''` keeps the runs' keys.
-        try c.queryOne(
-            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id LIMIT 1",
+    /// The runs in the head chunk of `list` (0 when it has no row), and the first chunk key
+    /// after the head (a run's key), or nil when it has none: the first two rows of the
+    /// list in key order, the head's BLOB first.
+    static func head(_ c: Connection, _ list: ResultList) throws -> (count: Int, newest: ChunkKey?) {
+        var count = 0
+        var newest: ChunkKey?
+        try c.forEachRow(
+            "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id LIMIT 2",
             [.text(list.kind), .text(list.value)]
-        ).map { ChunkKey(ts: $0[0], id: $0.string(1) ?? "") }
+        ) { row in
+            let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
+            if key.isHead {
+                count = row.int(2) ?? 0
+            } else if newest == nil {
+                newest = key
+            }
+        }
+        return (count, newest)
     }
 
     /// Whether the run (timestamp, id) comes before `key` in list order (always, for nil):
@@ -303,15 +314,32 @@ enum ResultListChunks {
 
     /// Adds `deltas` (runs in or out, per chunk) and splits chunks grown past twice the
     /// capacity. Inside the write transaction that stored or deleted those runs.
-    static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]]) throws {
+    ///
+    /// `headCounts`: the runs in a list's head chunk before these deltas (read in this
+    /// transaction), where known. A head that only grows then needs no count read back:
+    /// agents' reports all land in the head, and reading counts back (`RETURNING`) cost
+    /// about as much as the upsert.
+    static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]], headCounts: [ResultList: Int] = [:]) throws {
         let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
         var rows: [[SQLiteValue]] = []
+        var grownHeads: [[SQLiteValue]] = []
+        var headSplits: [(list: ResultList, count: Int)] = []
         var lists: [ListName: ResultList] = [:]
         for (list, chunks) in deltas {
             lists[ListName(kind: list.kind, value: list.value)] = list
             for (key, delta) in chunks where delta != 0 {
-                rows.append([.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)])
+                let row: [SQLiteValue] = [.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)]
+                if key.isHead, delta > 0, let before = headCounts[list] {
+                    grownHeads.append(row)
+                    if before + delta > 2 * capacity { headSplits.append((list, before + delta)) }
+                } else {
+                    rows.append(row)
+                }
             }
+        }
+        try SummaryUpsert.chunks.apply(c, grownHeads)
+        for (list, count) in headSplits {
+            try split(c, list, .head, count: count, capacity: capacity)
         }
         // An emptied chunk is deleted: its range joins the chunk before it (or the head,
         // which is implicit). Splitting one chunk leaves the others' ranges as they are.

@@ -91,6 +91,7 @@ final class ResultSummaryChanges: CommitAccumulator {
         // belong to the head chunk, which one look at the newest key per list tells.
         var chunks: [ResultList: [ChunkKey: Int]] = [:]
         var newestKeys: [ResultList: ChunkKey?] = [:]
+        var headCounts: [ResultList: Int] = [:]
         // Runs older than their list's newest chunk key (imports, deletes), per list.
         var older: [ResultList: [ResultListChunks.Placed]] = [:]
         // A run's eight lists depend only on its set: per set (a batch holds far fewer sets
@@ -106,8 +107,10 @@ final class ResultSummaryChanges: CommitAccumulator {
                 if let known = newestKeys[list] {
                     newest = known
                 } else {
-                    newest = try ResultListChunks.newestKey(c, list)
+                    let head = try ResultListChunks.head(c, list)
+                    newest = head.newest
                     newestKeys[list] = newest
+                    headCounts[list] = head.count
                 }
                 var head = 0
                 var placed: [ResultListChunks.Placed] = []
@@ -127,7 +130,7 @@ final class ResultSummaryChanges: CommitAccumulator {
                 chunks[list, default: [:]][chunk, default: 0] += delta
             }
         }
-        try ResultListChunks.apply(c, chunks)
+        try ResultListChunks.apply(c, chunks, headCounts: headCounts)
         try c.run("UPDATE results_changes SET changes = changes + 1")
     }
 

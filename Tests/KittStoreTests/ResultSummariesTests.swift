@@ -193,7 +193,7 @@ import Testing
             "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id",
             "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts > ? ORDER BY ts, id DESC LIMIT 1",
             "SELECT id FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id <= ? ORDER BY id DESC LIMIT 1",
-            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id LIMIT 1",
+            "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id LIMIT 2",
             "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts >= ? ORDER BY ts, id DESC LIMIT ?",
             "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts < x'' ORDER BY ts DESC, id",
         ] {
