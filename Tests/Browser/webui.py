@@ -302,8 +302,8 @@ try:
     names = sorted(c.get_attribute("data-metric") for c in charts)
     check(names == ["throughput.avg_tps", "throughput.ttft_ms"], f"charts {names}")
     for chart in charts:
-        check(len(chart.find_elements(By.CSS_SELECTOR, "rect.bar")) == 2, "two bars")
-        check(len(chart.find_elements(By.CSS_SELECTOR, "rect.bar.best")) == 1, "one best bar")
+        check(len(chart.find_elements(By.CSS_SELECTOR, "svg.wide rect.bar")) == 2, "two bars")
+        check(len(chart.find_elements(By.CSS_SELECTOR, "svg.wide rect.bar.best")) == 1, "one best bar")
     shoot("compare")
     passed("compare-charts")
 
