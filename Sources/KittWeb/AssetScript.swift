@@ -18,6 +18,17 @@ enum AssetScript {
     });
   }
 
+  // "running for 1m 05s" on work the server started at a known time (model downloads).
+  function elapsed() {
+    document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
+      var since = new Date(el.getAttribute("data-elapsed-since")).getTime();
+      if (isNaN(since)) return;
+      var s = Math.max(0, Math.round((Date.now() - since) / 1000));
+      var m = Math.floor(s / 60);
+      el.textContent = "running for " + (m ? m + "m " + String(s % 60).padStart(2, "0") + "s" : s + "s");
+    });
+  }
+
   function send(method, path, body) {
     // Always JSON, body or not: with auth off the server refuses other writes (no cross-site forms).
     var opts = { method: method, headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
@@ -383,6 +394,8 @@ enum AssetScript {
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    elapsed();
+    if (document.querySelector("[data-elapsed-since]") || document.body.dataset.live) setInterval(elapsed, 1000);
     installForm();
     document.querySelectorAll("form[data-wizard]").forEach(wizard);
     document.querySelectorAll("form[data-format-check]").forEach(formatCheck);
