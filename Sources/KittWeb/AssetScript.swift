@@ -362,6 +362,10 @@ enum AssetScript {
     var badge = document.getElementById("live-indicator");
     if (types.length === 0 || !window.EventSource) return;
     var es = new EventSource("/api/v1/events/stream");
+    // A page left for another (even one kept in the back/forward cache) gives its stream
+    // back: browsers allow only 6 connections per server, and a stream holds one for good.
+    window.addEventListener("pagehide", function () { es.close(); }, { once: true });
+    window.addEventListener("pageshow", function (ev) { if (ev.persisted) { live(); refresh(); } }, { once: true });
     es.onopen = function () { if (badge) { badge.textContent = "● live"; badge.classList.add("on"); } };
     es.onerror = function () { if (badge) { badge.textContent = "○ reconnecting"; badge.classList.remove("on"); } };
     types.forEach(function (type) {

@@ -36,6 +36,7 @@ args.add_argument("--ca", required=True)
 args.add_argument("--screenshots", default="")
 args.add_argument("--browser", default="chromium", choices=["chromium", "firefox"])
 args.add_argument("--budget", type=int, default=100)
+args.add_argument("--devon", default="", help="the fake Devon the server uses (POST /release ends its download)")
 args = args.parse_args()
 FIREFOX = args.browser == "firefox"
 BASE = args.url.rstrip("/")
@@ -252,7 +253,10 @@ try:
     # 4. A quick test from the form, with the format check, then its log arriving live.
     go("/quicktests/new?agent=" + agent_id)
     driver.find_element(By.ID, "devon-q").send_keys("qwen 7b" + Keys.ENTER)
-    wait.until(lambda d: "Devon is not configured" in text_of("#devon-status"))
+    if args.devon:
+        wait.until(lambda d: "1 found" in text_of("#devon-status"))
+    else:
+        wait.until(lambda d: "Devon is not configured" in text_of("#devon-status"))
     driver.find_element(By.ID, "model_path").send_keys("/models/llama-3-8b.Q4_K_M.gguf")
     Select(driver.find_element(By.ID, "engine_name")).select_by_value("vllm")
     wait.until(lambda d: "does not run gguf" in text_of("[data-format-result]"))
@@ -435,6 +439,22 @@ try:
     check(codes == [403, 403, 200], f"CSRF codes {codes}")
     check(api("GET", f"/api/v1/agents/{agent_id}")[1]["notes"] == "via fetch", "the good write landed")
     passed("csrf")
+
+    # A Devon download shows as running while Devon works, live, then as completed.
+    if args.devon:
+        go("/models?q=tiny")
+        wait_live()
+        row = "[data-download='org/tiny-gguf']"
+        check(not driver.find_elements(By.CSS_SELECTOR, row), "a download listed before one started")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Download']").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, row) and text_of(row + " .badge") == "running")
+        wait.until(lambda d: "running for" in text_of(row))
+        shoot("models-downloading")
+        urllib.request.urlopen(urllib.request.Request(args.devon + "/release", data=b"{}", method="POST"), timeout=10)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, row) and text_of(row + " .badge") == "completed")
+        wait.until(lambda d: "/models/org/tiny-gguf" in text_of("#models-local"))
+        check("/models/org/tiny-gguf" in text_of(row), "the path of the finished download")
+        passed("model-download")
 
     # Settings: the server's configuration, and the signed-in browsers; revoking another
     # browser's session stops its writes.

@@ -1,5 +1,6 @@
 import Foundation
 import KittTestSupport
+import Synchronization
 import Testing
 
 /// The web UI in real browsers (issue 14): headless Chromium and Firefox, driven by Selenium from
@@ -37,7 +38,7 @@ import Testing
     static let scenarios = [
         "keyboard", "install-command", "sign-in", "agent-live", "quicktest-live-log", "campaign-wizard",
         "campaign-edit-draft", "compare-charts", "phone-layout", "hostile-name", "agent-cleanup", "rotate-token", "csrf",
-        "settings", "sign-out",
+        "model-download", "settings", "sign-out",
     ]
 
     @Test(
@@ -55,12 +56,14 @@ import Testing
     }
 
     func runScenarios(browser: String, budget: Int) throws {
-        let server = try E2E.server()
+        let devon = try FakeDevon()
+        defer { devon.stop() }
+        let server = try E2E.server { $0.devonURL = devon.server.url }
         defer { server.stop() }
         var arguments = [
             WebUIBrowserTests.script, "--url", "https://localhost:\(server.port)",
             "--token", try #require(server.token), "--ca", try #require(server.caFile),
-            "--browser", browser, "--budget", String(budget),
+            "--browser", browser, "--budget", String(budget), "--devon", devon.server.url,
         ]
         if let directory = ProcessInfo.processInfo.environment["KITT_WEBUI_SCREENSHOTS"] {
             arguments += ["--screenshots", directory]
@@ -72,5 +75,46 @@ import Testing
             #expect(child.stdout.contains("PASS \(scenario)\n"), "\(browser): \(scenario) did not pass:\n\(child.stdout)\n\(child.stderr)")
         }
         #expect(status == 0, "webui.py (\(browser)) exited \(String(describing: status)):\n\(child.stdout)\n\(child.stderr)")
+    }
+}
+
+/// Devon for the browser scenarios: finds one model, and holds its download until the
+/// script POSTs /release (so the page is seen while the download runs); then lists it.
+final class FakeDevon: Sendable {
+    final class State: Sendable {
+        let release = DispatchSemaphore(value: 0)
+        let downloaded = Mutex(false)
+    }
+
+    let server: FakeHTTPServer
+    private let state = State()
+
+    init() throws {
+        let state = self.state
+        server = try FakeHTTPServer { request in
+            switch (request.method, request.target.split(separator: "?").first ?? "") {
+            case ("GET", "/api/v1/search"):
+                return .json(200, #"{"results": [{"model_id": "org/tiny-gguf", "model_name": "Tiny GGUF", "source": "huggingface", "total_size_bytes": 1073741824, "downloads": 7}]}"#)
+            case ("GET", "/api/v1/models"):
+                let done = state.downloaded.withLock { $0 }
+                return .json(200, done
+                    ? #"{"models": [{"source": "huggingface", "model_id": "org/tiny-gguf", "path": "/models/org/tiny-gguf", "size_bytes": 1073741824}]}"#
+                    : #"{"models": []}"#)
+            case ("POST", "/api/v1/downloads"):
+                guard state.release.wait(timeout: .now() + 60) == .success else { return .json(504, "{}") }
+                state.downloaded.withLock { $0 = true }
+                return .json(200, #"{"path": "/models/org/tiny-gguf"}"#)
+            case ("POST", "/release"):
+                state.release.signal()
+                return .json(200, "{}")
+            default:
+                return .json(404, "{}")
+            }
+        }
+    }
+
+    func stop() {
+        state.release.signal()
+        server.stop()
     }
 }
