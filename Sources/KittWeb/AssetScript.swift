@@ -18,6 +18,26 @@ enum AssetScript {
     });
   }
 
+  // On a phone the nav is one strip that scrolls sideways: show the current page in it, and
+  // fade its end while more links lie beyond.
+  function navStrip() {
+    var links = document.querySelector(".nav-links");
+    if (!links) return;
+    var current = links.querySelector("[aria-current=page]");
+    var center = function () {
+      if (current && links.scrollWidth > links.clientWidth) {
+        links.scrollLeft = current.offsetLeft - (links.clientWidth - current.offsetWidth) / 2;
+      }
+    };
+    var fade = function () {
+      links.classList.toggle("more", links.scrollLeft + links.clientWidth < links.scrollWidth - 2);
+    };
+    links.addEventListener("scroll", fade, { passive: true });
+    window.addEventListener("resize", function () { center(); fade(); });
+    center();
+    fade();
+  }
+
   // "running for 1m 05s" on work the server started at a known time (model downloads).
   function elapsed() {
     document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
@@ -398,6 +418,7 @@ enum AssetScript {
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    navStrip();
     elapsed();
     if (document.querySelector("[data-elapsed-since]") || document.body.dataset.live) setInterval(elapsed, 1000);
     installForm();

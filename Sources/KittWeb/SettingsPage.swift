@@ -118,7 +118,7 @@ enum SettingsPage {
                         el("tr") {
                             el("th") { "Session" }
                             el("th") { "Signed in" }
-                            el("th") { "Expires" }
+                            el("th", .class("hide-narrow")) { "Expires" }
                             el("th") { el("span", .class("muted")) { "Actions" } }
                         }
                     }
@@ -130,7 +130,7 @@ enum SettingsPage {
                                     if session.current { " "; el("span", .class("badge s-online")) { "this browser" } }
                                 }
                                 el("td") { UI.time(iso(session.signedInAt)) }
-                                el("td") { UI.time(iso(session.expiresAt)) }
+                                el("td", .class("hide-narrow")) { UI.time(iso(session.expiresAt)) }
                                 el("td") {
                                     el("button", .type("button"), .class("secondary"), Attribute("data-action", "/ui/sessions/revoke"),
                                         Attribute("data-body", JSON.object(["sessions": [.string(session.handle)]]).jsonString),

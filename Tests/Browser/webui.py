@@ -384,6 +384,13 @@ try:
     check(layout["narrowShown"] and not layout["wideShown"], f"charts at {narrow} px: {layout}")
     check(layout["textPx"] >= 12, f"chart text is {layout['textPx']} px tall at {narrow} px")
     check(layout["pageWidth"] <= narrow, f"the page scrolls sideways at {narrow} px: {layout}")
+    # The current page's link is scrolled into the strip, even when it is the last one.
+    go("/settings")
+    shown = driver.execute_script("""
+        const links = document.querySelector('.nav-links').getBoundingClientRect();
+        const current = document.querySelector('.nav-links [aria-current=page]').getBoundingClientRect();
+        return current.left >= links.left - 1 && current.right <= links.right + 1;""")
+    check(shown, "the current page's link is out of sight in the nav strip")
     set_width(None)
     passed("phone-layout")
 
