@@ -65,8 +65,8 @@ enum ModelsRoutes {
             let source = try body.optionalString("source") ?? "huggingface"
             try ModelDirectory.validate(repoID: repoID)
             guard let devon else { throw HTTPError.serviceUnavailable("Devon is not configured (--devon-url)") }
-            let id = downloads.start(repoID: repoID, source: source)
             return deferred(on: downloadQueue) { () throws(HTTPError) in
+                let id = downloads.start(repoID: repoID, source: source)
                 do throws(HTTPError) {
                     let path = try devon.download(modelID: repoID, source: source, includePatterns: patterns)
                     downloads.finish(id: id, path: path, error: nil)
