@@ -13,8 +13,12 @@ enum AssetScript {
       var d = new Date(t.getAttribute("datetime"));
       if (isNaN(d.getTime())) return;
       t.title = t.getAttribute("datetime");
-      t.textContent = d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric",
-        hour: "2-digit", minute: "2-digit", second: "2-digit" });
+      // On a phone: no seconds, and no year when it is this year (the full time is the title).
+      var narrow = window.matchMedia && matchMedia("(max-width: 600px)").matches;
+      var options = narrow ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
+        : { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+      if (narrow && d.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+      t.textContent = d.toLocaleString(undefined, options);
     });
   }
 
@@ -418,6 +422,11 @@ enum AssetScript {
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    var relabel = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(relabel);
+      relabel = setTimeout(function () { localTimes(document); }, 100);
+    });
     navStrip();
     elapsed();
     if (document.querySelector("[data-elapsed-since]") || document.body.dataset.live) setInterval(elapsed, 1000);

@@ -114,6 +114,7 @@ svg.bars rect.bar.best { fill: var(--ok); opacity: .9; }
 @media (max-width: 600px) {
   main { padding: .75rem; }
   dl.facts { grid-template-columns: minmax(0, 40%) 1fr; gap: .25rem .75rem; }
+  td > a.wrap, td > span.wrap { display: inline-block; min-width: 7rem; }
   svg.bars.wide { display: none; }
   svg.bars.narrow { display: block; }
   /* The nav: brand and sign-in on one line, the links on one line below that scrolls sideways. */

@@ -134,6 +134,7 @@ def shoot(name):
         set_width(width)
         height = driver.execute_script("return document.documentElement.scrollHeight")
         set_width(width, min(max(height, 700), 4000))
+        time.sleep(0.2)  # the page relabels its times for the new width (debounced 100 ms)
         driver.save_screenshot(os.path.join(args.screenshots, f"{prefix}{name}-{suffix}.png"))
     set_width(None)
 
