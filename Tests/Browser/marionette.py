@@ -6,6 +6,7 @@ Selenium's HTTP `RemoteConnection` and sends each Selenium command to Firefox as
 Marionette twin, so `firefox()` returns an ordinary `selenium.webdriver.Remote` and the
 scenarios in webui.py run unchanged. Python 3 stdlib plus python3-selenium only.
 """
+import atexit
 import json
 import os
 import shutil
@@ -136,6 +137,7 @@ class Firefox(webdriver.Remote):
             [binary, "--marionette", "--headless", "--no-remote", "--profile", self._profile,
              f"--width={width}", f"--height={height}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, MOZ_HEADLESS="1"))
+        atexit.register(self._cleanup)  # a script that dies without quit() leaves no Firefox behind
         port_file = os.path.join(self._profile, "MarionetteActivePort")
         deadline = time.monotonic() + 60
         connection = None
