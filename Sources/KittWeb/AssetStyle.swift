@@ -116,7 +116,7 @@ svg.bars rect.bar.best { fill: var(--ok); opacity: .9; }
   dl.facts { grid-template-columns: minmax(0, 40%) 1fr; gap: .25rem .75rem; }
   td > a.wrap, td > span.wrap { display: inline-block; min-width: 7rem; }
   svg.bars.wide { display: none; }
-  svg.bars.narrow { display: block; }
+  svg.bars.narrow { display: block; max-width: 400px; }
   /* The nav: brand and sign-in on one line, the links on one line below that scrolls sideways. */
   header.top nav { display: grid; grid-template-columns: auto 1fr; gap: .25rem .5rem; padding: .4rem .75rem; }
   .nav-end { justify-self: end; gap: .5rem; }
