@@ -41,7 +41,7 @@ public struct AgentEngine: Sendable, Equatable {
 
 /// What `POST /agents/<id>/heartbeat` carries; nil fields leave the stored value alone.
 public struct AgentHeartbeat: Sendable {
-    public var status: String?
+    public var status: AgentStatus?
     public var currentTask: String?
     public var gpuUtilizationPct: Double?
     public var gpuMemoryUsedGB: Double?
@@ -60,7 +60,7 @@ public struct AgentIdentity: Sendable, Equatable {
     public let id: String
     public let name: String
     public let tokenHash: String?
-    public let status: String
+    public let status: AgentStatus
     public let lastHeartbeat: String?
 }
 
@@ -85,7 +85,7 @@ public struct HandedOutCommand: Sendable {
 public struct HeartbeatOutcome: Sendable {
     public let agentID: String
     public let name: String
-    public let status: String
+    public let status: AgentStatus
     /// The status shown before this heartbeat differs from the new one (publish `agent_status`).
     public let statusChanged: Bool
     public let command: HandedOutCommand?
@@ -153,9 +153,9 @@ public struct FinishedCommand: Sendable, Equatable {
     public var type: String
     public var agentID: String
     /// `done` or `failed`.
-    public var status: String
+    public var status: CommandStatus
 
-    public init(id: String, type: String, agentID: String, status: String) {
+    public init(id: String, type: String, agentID: String, status: CommandStatus) {
         self.id = id
         self.type = type
         self.agentID = agentID

@@ -57,7 +57,7 @@ public struct AgentRepository: Sendable {
     static func identity(_ row: Row) -> AgentIdentity {
         AgentIdentity(
             id: row.string(0) ?? "", name: row.string(1) ?? "", tokenHash: row.string(2),
-            status: row.string(3) ?? "", lastHeartbeat: row.string(4))
+            status: AgentStatus(rawValue: row.string(3) ?? ""), lastHeartbeat: row.string(4))
     }
 
     /// Gives the agent called `name` a new token (creating a `provisioned` agent if there is
@@ -231,7 +231,7 @@ public struct AgentRepository: Sendable {
     {
         guard let agent = try identity(connection, idOrName: idOrName) else { throw AgentStoreError.notFound }
         let shownBefore = shownStatus(agent.status, lastHeartbeat: agent.lastHeartbeat, cutoff: offlineCutoff)
-        let status = beat.status ?? "online"
+        let status = beat.status ?? .online
         let now = Timestamp.now()
         try connection.run(
             """
@@ -242,7 +242,7 @@ public struct AgentRepository: Sendable {
                 last_heartbeat = ?, updated_at = ?
             WHERE id = ?
             """,
-            [.text(status), SQLiteValue(beat.currentTask), SQLiteValue(beat.gpuUtilizationPct),
+            [.text(status.rawValue), SQLiteValue(beat.currentTask), SQLiteValue(beat.gpuUtilizationPct),
              SQLiteValue(beat.gpuMemoryUsedGB), SQLiteValue(beat.storageGBFree), SQLiteValue(beat.uptimeS),
              .text(now), .text(now), .text(agent.id)])
         for engine in beat.engines {
@@ -317,14 +317,14 @@ public struct AgentRepository: Sendable {
             }
             var finishedCommand: FinishedCommand?
             if let commandID, document != nil || finished {
-                let status = failed ? "failed" : "done"
+                let status: CommandStatus = failed ? .failed : .done
                 // Only a command still open changes (and is reported once): a repeated report
                 // finds it finished already.
                 let row = try connection.queryOne(
                     """
                     UPDATE agent_commands SET status = ? WHERE id = ? AND agent_id = ? AND status IN ('queued', 'dispatched')
                     RETURNING type, test_id
-                    """, [.text(status), .text(commandID), .text(agent.id)])
+                    """, [.text(status.rawValue), .text(commandID), .text(agent.id)])
                 if let row, row.string(1) == nil, let type = row.string(0) {
                     finishedCommand = FinishedCommand(id: commandID, type: type, agentID: agent.id, status: status)
                 }
@@ -421,8 +421,9 @@ public struct AgentRepository: Sendable {
         }
     }
 
-    static func shownStatus(_ stored: String, lastHeartbeat: String?, cutoff: String) -> String {
-        guard let lastHeartbeat, lastHeartbeat >= cutoff else { return "offline" }
+    /// What the API shows: the stored status while heartbeats are fresh, else `offline`.
+    static func shownStatus(_ stored: AgentStatus, lastHeartbeat: String?, cutoff: String) -> AgentStatus {
+        guard let lastHeartbeat, lastHeartbeat >= cutoff else { return .offline }
         return stored
     }
 
@@ -438,7 +439,7 @@ public struct AgentRepository: Sendable {
             ("gpu_info", text(4)), ("gpu_count", .int(row.int(5) ?? 0)), ("cpu_info", text(6)),
             ("cpu_arch", text(7)), ("ram_gb", number(8)), ("environment_type", text(9)), ("fingerprint", text(10)),
             ("kitt_version", text(11)), ("capabilities", array(12)), ("hardware_details", text(13)),
-            ("status", .string(shownStatus(row.string(14) ?? "", lastHeartbeat: row.string(23), cutoff: cutoff))),
+            ("status", .string(shownStatus(AgentStatus(rawValue: row.string(14) ?? ""), lastHeartbeat: row.string(23), cutoff: cutoff).rawValue)),
             ("current_task", text(15)), ("gpu_utilization_pct", number(16)), ("gpu_memory_used_gb", number(17)),
             ("storage_gb_free", number(18)), ("uptime_s", number(19)), ("notes", text(20)), ("tags", array(21)),
             ("registered_at", text(22)), ("last_heartbeat", row.string(23).map { .string($0) } ?? .null),

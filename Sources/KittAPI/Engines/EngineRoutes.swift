@@ -72,7 +72,7 @@ enum EngineRoutes {
                 let payload = try EngineRequests.commandPayload(try request.jsonObject())
                 let idOrName = request.parameter("id")
                 return StoreWork.deferred(context.store) {
-                    let agent = try AgentLookup.resolve(idOrName, context)
+                    let agent = try AgentLookup.resolve(idOrName, context.store)
                     let commandID = try context.store.agents.queueCommand(
                         agentID: agent.id, type: action.commandType, payload: payload)
                     return .json(
