@@ -55,6 +55,39 @@ public struct AgentHeartbeat: Sendable {
     public init() {}
 }
 
+/// An agent as the API shows it (no token: the hash never leaves the store). `status` is the
+/// shown one: the stored status while heartbeats are fresh, else `offline`.
+public struct Agent: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var hostname: String
+    public var port: Int
+    public var gpuInfo: String
+    public var gpuCount: Int
+    public var cpuInfo: String
+    public var cpuArch: String
+    public var ramGB: Double?
+    public var environmentType: String
+    public var fingerprint: String
+    public var kittVersion: String
+    /// As registered (a JSON array; KITT 1.x databases may hold any element type).
+    public var capabilities: [JSON]
+    public var hardwareDetails: String
+    public var status: AgentStatus
+    public var currentTask: String
+    public var gpuUtilizationPct: Double?
+    public var gpuMemoryUsedGB: Double?
+    public var storageGBFree: Double?
+    public var uptimeS: Double?
+    public var notes: String
+    public var tags: [JSON]
+    public var registeredAt: String
+    public var lastHeartbeat: String?
+    public var updatedAt: String
+    /// Its engines by name; nil in lists (only one agent's read carries them).
+    public var engines: [ReportedEngine]?
+}
+
 /// Who an agent is, for auth and routing (carries the token hash: never serialize it).
 public struct AgentIdentity: Sendable, Equatable {
     public let id: String

@@ -56,14 +56,14 @@ enum AgentRoutes {
         router.get("/api/v1/agents") { request in
             let page = try Page(from: request)
             return .committed({ agents.list(limit: page.size, offset: page.offset, completion: $0) }) { found in
-                .json(page.envelope(items: found.items, total: found.total))
+                .json(page.envelope(items: found.items.map(\.json), total: found.total))
             }
         }
 
         router.get("/api/v1/agents/:id") { request in
             .committed({ agents.get(idOrName: request.parameter("id"), completion: $0) }) { agent in
                 guard let agent else { throw HTTPError.notFound("agent not found") }
-                return .json(agent)
+                return .json(agent.json)
             }
         }
 

@@ -59,13 +59,13 @@ struct AgentsService: Sendable {
     }
 
     /// A page of agents (by name) with their shown status.
-    func list(limit: Int, offset: Int, completion: @escaping Completion<(total: Int, items: [JSON])>) {
+    func list(limit: Int, offset: Int, completion: @escaping Completion<(total: Int, items: [Agent])>) {
         let cutoff = OfflineRule.cutoff(offlineAfter)
         store.perform({ [store] in try store.agents.list(limit: limit, offset: offset, offlineCutoff: cutoff) },
             completion: completion)
     }
 
-    func get(idOrName: String, completion: @escaping Completion<JSON?>) {
+    func get(idOrName: String, completion: @escaping Completion<Agent?>) {
         let cutoff = OfflineRule.cutoff(offlineAfter)
         store.perform({ [store] in try store.agents.get(idOrName: idOrName, offlineCutoff: cutoff) }, completion: completion)
     }
