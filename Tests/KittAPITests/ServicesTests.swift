@@ -2,6 +2,7 @@ import Dispatch
 import KittJSON
 import KittHTTP
 import KittStore
+import KittTestSupport
 import KittThreads
 import Synchronization
 import Testing
@@ -98,6 +99,49 @@ import Testing
             #expect(!answer.onLoopThread, "call \(index) answered on the loop thread")
         }
         #expect(try h.store.quickTests.get(id: test.id)?.status == .completed)
+    }
+
+    /// The routes of the three aggregates are registered without the `OffLoop` wrapper: the
+    /// handler runs on the loop thread up to its deferred answer, so it must hand every store
+    /// read (agent-token checks included) to the workers. A debug build traps if one does not.
+    @Test func agentQuickTestAndCampaignRoutesNeverReadTheStoreOnTheLoop() throws {
+        let h = try ControlHarness()
+        defer { h.close() }
+        let agentToken = "agent-token-for-the-loop-test"
+        let agent = try h.addAgent(name: "gpu-1", token: agentToken)
+        func call(_ method: HTTPMethod, _ target: String, _ json: JSON? = nil, token: String? = nil) -> TestResponse {
+            var headers = HTTPHeaders()
+            headers.add(name: "Host", value: "localhost")
+            headers.add(name: "Authorization", value: "Bearer \(token ?? h.token)")
+            if json != nil { headers.add(name: "Content-Type", value: "application/json") }
+            let request = HTTPRequest(method: method, target: target, headers: headers, body: json?.serialized() ?? [])
+            EventLoopThread.mark(true)
+            let response = h.router.respond(to: request)
+            EventLoopThread.mark(false)
+            return APIHarness.resolve(response)
+        }
+        #expect(call(.get, "/api/v1/agents").status == 200)
+        #expect(call(.get, "/api/v1/agents/gpu-1").status == 200)
+        #expect(call(.patch, "/api/v1/agents/gpu-1", ["notes": "n"]).status == 200)
+        #expect(call(.get, "/api/v1/agents/gpu-1/settings").status == 200)
+        #expect(call(.post, "/api/v1/agents/gpu-1/heartbeat", [:], token: agentToken).status == 200)
+        #expect(call(.post, "/api/v1/agents/gpu-1/heartbeat", [:], token: "not-a-token").status == 403)
+        let created = call(.post, "/api/v1/quicktest", ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
+        let test = try #require(created.json?["id"]?.stringValue)
+        #expect(call(.post, "/api/v1/quicktest/\(test)/logs", ["line": "x"], token: agentToken).status == 200)
+        #expect(call(.post, "/api/v1/quicktest/\(test)/status", ["status": "running"], token: agentToken).status == 200)
+        #expect(call(.post, "/api/v1/agents/gpu-1/results", ["test_id": .string(test), "status": "done"], token: agentToken).status == 202)
+        #expect(call(.get, "/api/v1/quicktest/\(test)").json?["status"]?.stringValue == "completed")
+        #expect(call(.get, "/api/v1/quicktest/?agent_name=gpu-1").json?["total"]?.intValue == 1)
+        #expect(call(.get, "/api/v1/quicktest/\(test)/logs").status == 200)
+        #expect(call(.get, "/api/v1/quicktest/agent-capabilities").status == 200)
+        let campaign = call(.post, "/api/v1/campaigns", ["name": "c", "agent_id": "gpu-1"]).json?["id"]?.stringValue
+        let id = try #require(campaign)
+        #expect(call(.get, "/api/v1/campaigns/\(id)").status == 200)
+        #expect(call(.post, "/api/v1/campaigns/\(id)/launch").status == 400)  // no runs
+        #expect(call(.delete, "/api/v1/campaigns/\(id)").status == 200)
+        #expect(call(.post, "/api/v1/agents/gpu-1/rotate-token").status == 200)
+        #expect(call(.delete, "/api/v1/agents/gpu-1").status == 200)
     }
 
     @Test func quickTestStatusPublishesOnceAndWakesTheRunnerItWasHanded() throws {

@@ -5,51 +5,42 @@ import KittStore
 /// Agents (SPEC §5): register, heartbeat, list/get/patch/delete, settings, result reports,
 /// cleanup. The routes parse and render; `AgentsService` validates, persists, publishes and
 /// answers off the event loop (writes agents make often through group commit, so a 2xx
-/// means durable and concurrent agents share fsyncs).
+/// means durable and concurrent agents share fsyncs). Agent-token checks read the store:
+/// they run off the loop too (`asAgentCaller`).
 enum AgentRoutes {
     static func register(in router: inout Router, context: APIContext, services: Services) {
         let agents = services.agents
-        let installTokenExpiry = context.settings.provisionExpirySeconds
-
-        /// Who is calling (one check for every agent-token route, see `Auth.agentCaller`).
-        @Sendable func caller(_ request: HTTPRequest) throws -> AgentCaller {
-            try context.auth.agentCaller(request, store: context.store, installTokenExpiry: installTokenExpiry)
-        }
-
-        /// Admin token, or the token of the agent named by the path (by id or name). Checked
-        /// before existence: a non-admin token for an unknown agent is a 403, like a wrong one.
-        @discardableResult
-        @Sendable func requireAgent(_ request: HTTPRequest, _ idOrName: String) throws -> AgentCaller {
-            let who = try caller(request)
-            try who.requireActing(as: idOrName)
-            return who
-        }
 
         router.post("/api/v1/agents/register") { request in
-            let who = try caller(request)
-            let registration = try AgentRequests.registration(try request.jsonObject())
-            return .committed({ agents.register(registration, caller: who, completion: $0) }) { outcome in
-                .json(
-                    .object(
-                        JSONObject([
-                            ("agent_id", .string(outcome.agentID)),
-                            ("heartbeat_interval_s", .int(outcome.heartbeatIntervalSeconds)),
-                        ])), status: .created)
+            context.asAgentCaller(request) { who in
+                let registration = try AgentRequests.registration(try request.jsonObject())
+                return .committed({ agents.register(registration, caller: who, completion: $0) }) { outcome in
+                    .json(
+                        .object(
+                            JSONObject([
+                                ("agent_id", .string(outcome.agentID)),
+                                ("heartbeat_interval_s", .int(outcome.heartbeatIntervalSeconds)),
+                            ])), status: .created)
+                }
             }
         }
 
+        // Admin token, or the token of the agent named by the path (by id or name). Checked
+        // before existence: a non-admin token for an unknown agent is a 403, like a wrong one.
         router.post("/api/v1/agents/:id/heartbeat") { request in
             let idOrName = request.parameter("id")
-            try requireAgent(request, idOrName)
-            let beat = try AgentRequests.heartbeat(try request.jsonObject(allowEmpty: true))
-            return .committed({ agents.heartbeat(idOrName: idOrName, beat, completion: $0) }) { outcome in
-                .json(
-                    .object(
-                        JSONObject([
-                            ("ack", true), ("agent_id", .string(outcome.agentID)),
-                            ("commands", .array(outcome.command.map { [$0.json] } ?? [])),
-                            ("settings", AgentSettings.json(outcome.settings)),
-                        ])))
+            return context.asAgentCaller(request) { who in
+                try who.requireActing(as: idOrName)
+                let beat = try AgentRequests.heartbeat(try request.jsonObject(allowEmpty: true))
+                return .committed({ agents.heartbeat(idOrName: idOrName, beat, completion: $0) }) { outcome in
+                    .json(
+                        .object(
+                            JSONObject([
+                                ("ack", true), ("agent_id", .string(outcome.agentID)),
+                                ("commands", .array(outcome.command.map { [$0.json] } ?? [])),
+                                ("settings", AgentSettings.json(outcome.settings)),
+                            ])))
+                }
             }
         }
 
@@ -107,12 +98,15 @@ enum AgentRoutes {
 
         router.post("/api/v1/agents/:id/results") { request in
             let idOrName = request.parameter("id")
-            let who = try requireAgent(request, idOrName)
-            let report = try AgentRequests.report(request)
-            return .committed({ agents.report(agentIDOrName: idOrName, report, caller: who, completion: $0) }) { outcome in
-                var body = JSONObject([("accepted", true)])
-                if let resultID = outcome.resultID { body["result_id"] = .string(resultID) }
-                return .json(.object(body), status: .accepted)
+            return context.asAgentCaller(request) { who in
+                try who.requireActing(as: idOrName)
+                let report = try AgentRequests.report(request)
+                return .committed({ agents.report(agentIDOrName: idOrName, report, caller: who, completion: $0) }) {
+                    outcome in
+                    var body = JSONObject([("accepted", true)])
+                    if let resultID = outcome.resultID { body["result_id"] = .string(resultID) }
+                    return .json(.object(body), status: .accepted)
+                }
             }
         }
 

@@ -11,16 +11,15 @@ public enum Routes {
         ResultsRoutes.register(in: &router, context: context)
         // These take their store work off the loop themselves (services, StoreWork, Devon's queue).
         AgentTokenRoutes.register(in: &router, context: context, services: services)
+        AgentRoutes.register(in: &router, context: context, services: services)
+        QuickTestRoutes.register(in: &router, context: context, services: services)
         CampaignRoutes.register(in: &router, context: context, services: services)
         EngineRoutes.register(in: &router, context: context)
         DevonRoutes.register(in: &router, context: context)
-        // The routes below run off the loop: the agent-token check reads the store before the
-        // services are called, and the rest still call the store synchronously.
+        // The routes below still call the store (or the disk) synchronously: they run off the loop.
         router.wrapHandler = OffLoop.wrapper(context.store)
-        AgentRoutes.register(in: &router, context: context, services: services)
         AgentBundleRoutes.register(in: &router, context: context)
         ModelsRoutes.register(in: &router, context: context)
-        QuickTestRoutes.register(in: &router, context: context, services: services)
         MetricsRoutes.register(in: &router, context: context)
         ReferenceRoutes.register(in: &router, context: context)
         router.wrapHandler = nil

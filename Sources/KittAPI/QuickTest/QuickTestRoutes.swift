@@ -80,32 +80,39 @@ enum QuickTestRoutes {
             }
         }
 
+        // The admin token (any test), or an agent's token (only its own tests are found;
+        // another agent's test is a 404 like an unknown one). 401/403 before any lookup.
         router.post(base + "/:id/logs") { request in
             let testID = request.parameter("id")
-            let owner = try testCaller(request, context: context)
-            let line = try request.jsonObject().requiredLine()
-            return .committed({ quickTests.appendLog(testID: testID, line: line, agentID: owner, completion: $0) }) {
-                appended in
-                guard appended else { throw HTTPError.notFound("quick test not found") }
-                return .json(["ok": true])
+            return context.asAgentCaller(request) { who in
+                try who.requireBound()
+                let line = try request.jsonObject().requiredLine()
+                return .committed({
+                    quickTests.appendLog(testID: testID, line: line, agentID: who.scopedAgentID, completion: $0)
+                }) { appended in
+                    guard appended else { throw HTTPError.notFound("quick test not found") }
+                    return .json(["ok": true])
+                }
             }
         }
 
         router.post(base + "/:id/status") { request in
             let testID = request.parameter("id")
-            let owner = try testCaller(request, context: context)
-            let body = try request.jsonObject()
-            let status = QuickTestStatus(rawValue: try body.requiredString("status"))
-            guard QuickTestsService.reportableStatuses.contains(status) else {
-                throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status.rawValue)'")
-            }
-            let error = try body.optionalString("error")
-            try AgentLimits.check(error, "error", maxBytes: AgentLimits.maxTextBytes)
-            return .committed({
-                quickTests.setStatus(testID: testID, status: status, error: error, agentID: owner, completion: $0)
-            }) { found in
-                guard found else { throw HTTPError.notFound("quick test not found") }
-                return .json(.object(JSONObject([("ok", true), ("status", .string(status.rawValue))])))
+            return context.asAgentCaller(request) { who in
+                try who.requireBound()
+                let body = try request.jsonObject()
+                let status = QuickTestStatus(rawValue: try body.requiredString("status"))
+                guard QuickTestsService.reportableStatuses.contains(status) else {
+                    throw HTTPError.badRequest("'status' must be one of running, completed, failed; got '\(status.rawValue)'")
+                }
+                let error = try body.optionalString("error")
+                try AgentLimits.check(error, "error", maxBytes: AgentLimits.maxTextBytes)
+                return .committed({
+                    quickTests.setStatus(testID: testID, status: status, error: error, agentID: who.scopedAgentID, completion: $0)
+                }) { found in
+                    guard found else { throw HTTPError.notFound("quick test not found") }
+                    return .json(.object(JSONObject([("ok", true), ("status", .string(status.rawValue))])))
+                }
             }
         }
     }
@@ -130,15 +137,6 @@ enum QuickTestRoutes {
         return .object(result)
     }
 
-    /// The admin token (nil: any test), or an agent's token (its id: only its own tests are
-    /// found; another agent's test is a 404 like an unknown one). 401/403 before any lookup.
-    /// Reads the store: these routes are registered off the loop (`Routes.makeRouter`).
-    static func testCaller(_ request: HTTPRequest, context: APIContext) throws -> String? {
-        let caller = try context.auth.agentCaller(
-            request, store: context.store, installTokenExpiry: context.settings.provisionExpirySeconds)
-        try caller.requireBound()
-        return caller.scopedAgentID
-    }
 }
 
 extension JSONObject {
