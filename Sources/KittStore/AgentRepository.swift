@@ -183,8 +183,8 @@ public struct AgentRepository: Sendable {
             } else {
                 // The token's agent takes this name only if it never registered under its own.
                 let status = try connection.queryOne("SELECT status FROM agents WHERE id = ?", [.text(tokenAgentID)])?
-                    .string(0)
-                guard status == "provisioned" else { throw AgentStoreError.forbidden }
+                    .string(0).map(AgentStatus.init(rawValue:))
+                guard status == .provisioned else { throw AgentStoreError.forbidden }
                 try connection.run("UPDATE agents SET name = ? WHERE id = ?", [.text(r.name), .text(tokenAgentID)])
             }
             id = tokenAgentID
