@@ -103,15 +103,6 @@ public struct HandedOutCommand: Sendable {
     public let testID: String?
     public let type: String
     public let payload: JSON
-
-    /// `{"command_id", "test_id", "type", "payload"}`.
-    public var json: JSON {
-        .object(
-            JSONObject([
-                ("command_id", .string(id)), ("test_id", testID.map { .string($0) } ?? .null),
-                ("type", .string(type)), ("payload", payload),
-            ]))
-    }
 }
 
 /// The outcome of a heartbeat: the canonical id, what changed, and what to answer.
@@ -145,10 +136,6 @@ public enum AgentSettings {
     ]
 
     public static func isKnown(_ key: String) -> Bool { defaults.contains { $0.key == key } }
-
-    public static func json(_ settings: [(key: String, value: String)]) -> JSON {
-        .object(JSONObject(settings.map { ($0.key, JSON.string($0.value)) }))
-    }
 }
 
 public enum AgentStoreError: Error, Sendable, Equatable {

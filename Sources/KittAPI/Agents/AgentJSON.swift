@@ -33,3 +33,21 @@ extension ReportedEngine {
             ]))
     }
 }
+
+extension HandedOutCommand {
+    /// `{"command_id", "test_id", "type", "payload"}`.
+    var json: JSON {
+        .object(
+            JSONObject([
+                ("command_id", .string(id)), ("test_id", testID.map { .string($0) } ?? .null),
+                ("type", .string(type)), ("payload", payload),
+            ]))
+    }
+}
+
+extension AgentSettings {
+    /// `{"<key>": "<value>", ...}` in the order given (the defaults' order).
+    static func json(_ settings: [(key: String, value: String)]) -> JSON {
+        .object(JSONObject(settings.map { ($0.key, JSON.string($0.value)) }))
+    }
+}
