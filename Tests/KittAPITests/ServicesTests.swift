@@ -271,6 +271,33 @@ import Testing
         #expect(cleanup.result.error as? AgentStoreError == .notFound)
     }
 
+    @Test func installProvisioningRules() throws {
+        let h = try ControlHarness()
+        defer { h.close() }
+        let agents = h.api.services.agents
+        let existing = try h.addAgent(name: "gpu-1")
+        func provision(_ name: String?, admin: Bool, hash: String?) -> Result<Void, any Error> {
+            ServicesTests.fromLoop {
+                agents.provision(.init(name: name, port: 8090, isAdmin: admin), tokenHash: hash, completion: $0)
+            }.result
+        }
+        // An existing agent's token is rotated only with the admin token.
+        #expect((provision("gpu-1", admin: false, hash: "aa").error as? AgentsService.RotationNeedsAdmin)?.name == "gpu-1")
+        #expect(try h.store.agents.identity(tokenHash: "aa") == nil)
+        #expect(throws: Never.self) { try provision("gpu-1", admin: true, hash: "ab").get() }
+        #expect(try h.store.agents.identity(tokenHash: "ab")?.id == existing)
+        // A check only (HEAD) stores nothing.
+        #expect(throws: Never.self) { try provision("gpu-2", admin: false, hash: nil).get() }
+        #expect(try h.store.agents.identity(name: "gpu-2") == nil)
+        #expect(throws: Never.self) { try provision("gpu-2", admin: false, hash: "ac").get() }
+        #expect(try h.store.agents.identity(name: "gpu-2")?.status == .provisioned)
+        // Nameless: a pending install token, no agent row.
+        #expect(throws: Never.self) { try provision(nil, admin: false, hash: "ad").get() }
+        #expect(try h.store.agents.installTokenIsPending(hash: "ad", createdAfter: ""))
+        // A name that is another agent's id is refused.
+        #expect((provision(existing, admin: true, hash: "ae").error as? HTTPError)?.status.code == 400)
+    }
+
     /// Statuses kitt does not know (a KITT 1.x database, an agent's own word) are kept as
     /// `.other` and shown exactly as stored, and rules name them as they are.
     @Test func unknownStoredStatusesRoundTripUnchanged() throws {

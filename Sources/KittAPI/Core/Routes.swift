@@ -18,7 +18,7 @@ public enum Routes {
         DevonRoutes.register(in: &router, context: context)
         // The routes below still call the store (or the disk) synchronously: they run off the loop.
         router.wrapHandler = OffLoop.wrapper(context.store)
-        AgentBundleRoutes.register(in: &router, context: context)
+        AgentBundleRoutes.register(in: &router, context: context, services: services)
         ModelsRoutes.register(in: &router, context: context)
         MetricsRoutes.register(in: &router, context: context)
         ReferenceRoutes.register(in: &router, context: context)

@@ -143,6 +143,51 @@ struct AgentsService: Sendable {
         store.agents.rotateToken(idOrName: idOrName, tokenHash: tokenHash) { completion($0.map { $0 != nil }) }
     }
 
+    /// What `install.sh` asks for: a token for the agent `name` (nil: a nameless install, the
+    /// agent registers under its host name), and whether the caller holds the admin token.
+    struct Provisioning: Sendable {
+        var name: String?
+        var port: Int
+        var isAdmin: Bool
+    }
+
+    /// Provisioning would rotate the token of the existing agent `name` without the admin token.
+    struct RotationNeedsAdmin: Error {
+        let name: String
+    }
+
+    /// install.sh (SPEC §7.2): without the admin token, an existing agent's token is never
+    /// rotated (anyone who can reach the URL could lock that agent out and act as it), and at
+    /// most `InstallQuery.maxUnregistered` agents may wait to register (503). Then stores the
+    /// hash of the script's token — for the named agent (created `provisioned` if new) or, with
+    /// no name, as a pending install token. `tokenHash` nil (HEAD): the checks only.
+    func provision(_ asked: Provisioning, tokenHash: String?, completion: @escaping Completion<Void>) {
+        let expiry = installTokenExpiry
+        store.perform({ [store] in
+            if let name = asked.name, !asked.isAdmin, try store.agents.identity(name: name) != nil {
+                throw RotationNeedsAdmin(name: name)
+            }
+            if !asked.isAdmin, try store.agents.unregisteredCount() >= InstallQuery.maxUnregistered {
+                throw HTTPError.serviceUnavailable(
+                    "\(InstallQuery.maxUnregistered) agents are waiting to register; try again when they have "
+                        + "(or expire after \(Int(expiry)) s), or use the admin token")
+            }
+            guard let tokenHash else { return }
+            guard let name = asked.name else {
+                // No agent row yet: the token waits (hashed, expiring) until the agent registers
+                // under its host name and becomes that agent's token.
+                return try store.agents.recordInstallToken(hash: tokenHash, port: asked.port)
+            }
+            do {
+                _ = try store.agents.provisionToken(name: name, port: asked.port, tokenHash: tokenHash, rotate: asked.isAdmin)
+            } catch AgentStoreError.nameIsAnID {
+                throw HTTPError.badRequest("'name' is another agent's id")
+            } catch AgentStoreError.forbidden {
+                throw RotationNeedsAdmin(name: name)  // created by a concurrent fetch since the check
+            }
+        }, completion: completion)
+    }
+
     /// `agent_status` `{agent_id, name, status}` on the agent's stream.
     static func publishStatus(_ events: EventBus, id: String, name: String, status: AgentStatus) {
         events.publish(
