@@ -59,7 +59,9 @@ public final class AgentOfflineMonitor: Sendable {
         let cutoff = OfflineRule.cutoff(context.settings.provisionExpirySeconds)
         guard let removed = try? context.store.agents.removeUnregistered(before: cutoff) else { return [] }
         // `removed` is no stored status: an event word only, for dashboards to drop the card.
-        for agent in removed { AgentsService.publishStatus(context.events, id: agent.id, name: agent.name, status: "removed") }
+        for agent in removed {
+            AgentsService.publishStatus(context.events, id: agent.id, name: agent.name, status: "removed")
+        }
         return removed.map(\.id)
     }
 }

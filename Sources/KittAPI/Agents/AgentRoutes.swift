@@ -63,8 +63,8 @@ enum AgentRoutes {
             let body = try request.jsonObject()
             let notes = try body.optionalString("notes")
             let tags = try body.optionalStringArray("tags")
-            return .committed({ agents.update(idOrName: request.parameter("id"), notes: notes, tags: tags, completion: $0) }) {
-                updated in
+            let idOrName = request.parameter("id")
+            return .committed({ agents.update(idOrName: idOrName, notes: notes, tags: tags, completion: $0) }) { updated in
                 guard updated else { throw HTTPError.notFound("agent not found") }
                 return .json(["updated": true])
             }
