@@ -92,20 +92,28 @@ public enum CommandStatus: StoredStatus {
 }
 
 /// An agent's stored status: `provisioned` until it registers, then what its heartbeats say
-/// (`online` when they say nothing; agents may send their own words, kept as `.other`), and
-/// `offline` once its heartbeats stop.
+/// (`online` when they say nothing; the words KITT agents use are known cases, any other
+/// `[a-z_]` word is kept as `.other`), and `offline` once its heartbeats stop.
 public enum AgentStatus: StoredStatus {
-    case provisioned, online, offline
+    case online, offline, idle, running, busy, error, provisioned
     case other(String)
 
-    public static let known: [AgentStatus] = [.provisioned, .online, .offline]
+    /// In the order `/metrics` lists them.
+    public static let known: [AgentStatus] = [.online, .offline, .idle, .running, .busy, .error, .provisioned]
 
     public var rawValue: String {
         switch self {
-        case .provisioned: "provisioned"
         case .online: "online"
         case .offline: "offline"
+        case .idle: "idle"
+        case .running: "running"
+        case .busy: "busy"
+        case .error: "error"
+        case .provisioned: "provisioned"
         case .other(let raw): raw
         }
     }
+
+    /// Statuses only the server sets (a heartbeat may not claim them).
+    public var isServerOnly: Bool { self == .provisioned || self == .offline }
 }
