@@ -140,6 +140,9 @@ import Testing
         #expect(call(.get, "/api/v1/campaigns/\(id)").status == 200)
         #expect(call(.post, "/api/v1/campaigns/\(id)/launch").status == 400)  // no runs
         #expect(call(.delete, "/api/v1/campaigns/\(id)").status == 200)
+        #expect(call(.post, "/api/v1/agents/gpu-1/cleanup", [:]).status == 202)
+        #expect(call(.post, "/api/v1/engines/agents/gpu-1/install", ["engine_name": "vllm"]).status == 202)
+        #expect(call(.post, "/api/v1/engines/agents/nobody/install", ["engine_name": "vllm"]).status == 404)
         #expect(call(.post, "/api/v1/agents/gpu-1/rotate-token").status == 200)
         #expect(call(.delete, "/api/v1/agents/gpu-1").status == 200)
     }

@@ -14,7 +14,7 @@ public enum Routes {
         AgentRoutes.register(in: &router, context: context, services: services)
         QuickTestRoutes.register(in: &router, context: context, services: services)
         CampaignRoutes.register(in: &router, context: context, services: services)
-        EngineRoutes.register(in: &router, context: context)
+        EngineRoutes.register(in: &router, context: context, services: services)
         DevonRoutes.register(in: &router, context: context)
         // The routes below still call the store (or the disk) synchronously: they run off the loop.
         router.wrapHandler = OffLoop.wrapper(context.store)

@@ -125,14 +125,31 @@ struct AgentsService: Sendable {
     func cleanup(idOrName: String, modelPath: String?, completion: @escaping Completion<String>) {
         var payload = JSONObject()
         if let modelPath { payload["model_path"] = .string(modelPath) }
-        let command = JSON.object(payload)
         let store = self.store
-        store.perform({ try store.agents.identity(idOrName: idOrName) }) { result in
-            switch result {
+        queue("cleanup_storage", payload: .object(payload), completion: completion) {
+            guard let agent = try store.agents.identity(idOrName: idOrName) else { throw AgentStoreError.notFound }
+            return agent.id
+        }
+    }
+
+    /// Queues an engine command (`engine_install`, ...) for the agent `idOrName`; a 404 naming
+    /// it when there is none.
+    func queueEngineCommand(agentIDOrName: String, type: String, payload: JSON, completion: @escaping Completion<String>) {
+        let store = self.store
+        queue(type, payload: payload, completion: completion) { try AgentLookup.resolve(agentIDOrName, store).id }
+    }
+
+    /// Finds the agent (`agentID`, on the workers), then queues the command through group
+    /// commit; the next heartbeat hands it out. Completes with the command id.
+    private func queue(
+        _ type: String, payload: JSON, completion: @escaping Completion<String>,
+        agentID: @escaping @Sendable () throws -> String
+    ) {
+        let store = self.store
+        store.perform(agentID) { found in
+            switch found {
             case .failure(let error): completion(.failure(error))
-            case .success(nil): completion(.failure(AgentStoreError.notFound))
-            case .success(let agent?):
-                store.agents.queueCommand(agentID: agent.id, type: "cleanup_storage", payload: command, completion: completion)
+            case .success(let id): store.agents.queueCommand(agentID: id, type: type, payload: payload, completion: completion)
             }
         }
     }
