@@ -27,7 +27,9 @@ struct AgentsService: Sendable {
 
     /// Registers (or re-registers) the agent and publishes `agent_status` online. `caller`
     /// decides which agent a token may register as (see `AgentRepository.register`).
-    func register(_ registration: AgentRegistration, caller: AgentCaller, completion: @escaping Completion<RegisterOutcome>) {
+    func register(
+        _ registration: AgentRegistration, caller: AgentCaller, completion: @escaping Completion<RegisterOutcome>
+    ) {
         var installTokenHash: String?
         if case .installToken(let hash) = caller { installTokenHash = hash }
         let events = self.events
@@ -67,7 +69,8 @@ struct AgentsService: Sendable {
 
     func get(idOrName: String, completion: @escaping Completion<Agent?>) {
         let cutoff = OfflineRule.cutoff(offlineAfter)
-        store.perform({ [store] in try store.agents.get(idOrName: idOrName, offlineCutoff: cutoff) }, completion: completion)
+        store.perform(
+            { [store] in try store.agents.get(idOrName: idOrName, offlineCutoff: cutoff) }, completion: completion)
     }
 
     /// Sets notes and/or tags (at least one must be given: else 400). False: no such agent.
@@ -88,8 +91,11 @@ struct AgentsService: Sendable {
         store.perform({ [store] in try store.agents.settings(idOrName: idOrName) }, completion: completion)
     }
 
-    func updateSettings(idOrName: String, _ values: [(key: String, value: String)], completion: @escaping Completion<Bool>) {
-        store.perform({ [store] in try store.agents.updateSettings(idOrName: idOrName, values) }, completion: completion)
+    func updateSettings(
+        idOrName: String, _ values: [(key: String, value: String)], completion: @escaping Completion<Bool>
+    ) {
+        store.perform(
+            { [store] in try store.agents.updateSettings(idOrName: idOrName, values) }, completion: completion)
     }
 
     /// Stores the report (group commit). A command with no quick test is published as its own
@@ -98,7 +104,8 @@ struct AgentsService: Sendable {
     /// (`caller` scoped), the test and command named must be its own, else 404 and nothing is
     /// stored, published or woken.
     func report(
-        agentIDOrName: String, _ report: AgentRequests.Report, caller: AgentCaller, completion: @escaping Completion<ReportOutcome>
+        agentIDOrName: String, _ report: AgentRequests.Report, caller: AgentCaller,
+        completion: @escaping Completion<ReportOutcome>
     ) {
         let owner = caller.scopedAgentID
         let (events, store, quickTests) = (self.events, self.store, self.quickTests)
@@ -134,7 +141,9 @@ struct AgentsService: Sendable {
 
     /// Queues an engine command (`engine_install`, ...) for the agent `idOrName`; a 404 naming
     /// it when there is none.
-    func queueEngineCommand(agentIDOrName: String, type: String, payload: JSON, completion: @escaping Completion<String>) {
+    func queueEngineCommand(
+        agentIDOrName: String, type: String, payload: JSON, completion: @escaping Completion<String>
+    ) {
         let store = self.store
         queue(type, payload: payload, completion: completion) { try AgentLookup.resolve(agentIDOrName, store).id }
     }
@@ -149,7 +158,8 @@ struct AgentsService: Sendable {
         store.perform(agentID) { found in
             switch found {
             case .failure(let error): completion(.failure(error))
-            case .success(let id): store.agents.queueCommand(agentID: id, type: type, payload: payload, completion: completion)
+            case .success(let id):
+                store.agents.queueCommand(agentID: id, type: type, payload: payload, completion: completion)
             }
         }
     }
@@ -196,7 +206,8 @@ struct AgentsService: Sendable {
                 return try store.agents.recordInstallToken(hash: tokenHash, port: asked.port)
             }
             do {
-                _ = try store.agents.provisionToken(name: name, port: asked.port, tokenHash: tokenHash, rotate: asked.isAdmin)
+                _ = try store.agents.provisionToken(
+                    name: name, port: asked.port, tokenHash: tokenHash, rotate: asked.isAdmin)
             } catch AgentStoreError.nameIsAnID {
                 throw HTTPError.badRequest("'name' is another agent's id")
             } catch AgentStoreError.forbidden {
@@ -209,6 +220,7 @@ struct AgentsService: Sendable {
     static func publishStatus(_ events: EventBus, id: String, name: String, status: AgentStatus) {
         events.publish(
             "agent_status", sources: [id],
-            data: .object(JSONObject([("agent_id", .string(id)), ("name", .string(name)), ("status", .string(status.rawValue))])))
+            data: .object(
+                JSONObject([("agent_id", .string(id)), ("name", .string(name)), ("status", .string(status.rawValue))])))
     }
 }

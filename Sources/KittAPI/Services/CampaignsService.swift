@@ -34,8 +34,13 @@ struct CampaignsService: Sendable {
         }, completion: completion)
     }
 
-    func list(status: CampaignStatus?, limit: Int, offset: Int, completion: @escaping Completion<(items: [Campaign], total: Int)>) {
-        store.perform({ [store] in try store.campaigns.list(status: status, limit: limit, offset: offset) }, completion: completion)
+    func list(
+        status: CampaignStatus?, limit: Int, offset: Int,
+        completion: @escaping Completion<(items: [Campaign], total: Int)>
+    ) {
+        store.perform(
+            { [store] in try store.campaigns.list(status: status, limit: limit, offset: offset) },
+            completion: completion)
     }
 
     /// The campaign; 404 when there is none.
@@ -58,7 +63,9 @@ struct CampaignsService: Sendable {
     }
 
     /// Replaces a draft's config (and its agent, when named). 404 none, 400 not a draft.
-    func updateConfig(id: String, config: CampaignConfig, agentIDOrName: String?, completion: @escaping Completion<Void>) {
+    func updateConfig(
+        id: String, config: CampaignConfig, agentIDOrName: String?, completion: @escaping Completion<Void>
+    ) {
         store.perform({ [store] in
             let agentID = try agentIDOrName.map { try AgentLookup.resolve($0, store).id }
             switch try store.campaigns.updateConfig(id: id, config: config.storedText, agentID: agentID) {
@@ -97,7 +104,8 @@ struct CampaignsService: Sendable {
             throw HTTPError.badRequest("campaign is \(queued.status); only draft or failed campaigns can be launched")
         }
         CampaignEvents.publish(
-            events, "status", campaign: queued, data: JSONObject([("status", "queued"), ("campaign_id", .string(queued.id))]))
+            events, "status", campaign: queued,
+            data: JSONObject([("status", "queued"), ("campaign_id", .string(queued.id))]))
         runner.wake(campaignID: queued.id)
     }
 

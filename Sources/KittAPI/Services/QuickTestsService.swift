@@ -42,7 +42,8 @@ struct QuickTestsService: Sendable {
         store.perform({ [self] in
             let agent = try AgentLookup.resolve(request.agentIDOrName, store)
             if !request.force,
-                let problem = catalog.formatProblem(engine: request.engineName, formats: ModelFormat.detect(request.modelPath))
+                let problem = catalog.formatProblem(
+                    engine: request.engineName, formats: ModelFormat.detect(request.modelPath))
             {
                 throw HTTPError.badRequest(problem)
             }
@@ -63,7 +64,8 @@ struct QuickTestsService: Sendable {
         completion: @escaping Completion<(items: [QuickTest], total: Int)>
     ) {
         store.perform({ [store] in
-            try store.quickTests.list(status: status, agentName: agentName, campaignID: campaignID, limit: limit, offset: offset)
+            try store.quickTests.list(
+                status: status, agentName: agentName, campaignID: campaignID, limit: limit, offset: offset)
         }, completion: completion)
     }
 
