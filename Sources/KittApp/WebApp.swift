@@ -138,12 +138,14 @@ public final class WebApp: Sendable {
         let events = EventBus()
         let context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: events)
         self.context = context
+        let services = Services(context: context)
 
         // --legacy: the read-only v1 dashboard instead of the API (no write routes at all).
         let resultsDirectory = try WebApp.legacyResultsDirectory(options, log: log)
         var router =
             options.legacy
-            ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory) : Routes.makeRouter(context: context)
+            ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory)
+            : Routes.makeRouter(context: context, services: services)
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
@@ -179,7 +181,7 @@ public final class WebApp: Sendable {
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
         url = "\(scheme)://\(shownHost):\(port)"
-        background = BackgroundServices(context: context)
+        background = BackgroundServices(context: context, campaigns: services.runner)
         background.start()
         resultsImport = WebApp.importResultsDirectory(options, store: store, log: log)
         events.startKeepalive(every: options.sseKeepalive)
