@@ -65,6 +65,7 @@ import Testing
         let bodies = connection.takeResponses().map { String(decoding: $0.body, as: UTF8.self) }
         #expect(bodies == ["ok /1", "ok /2", "ok /3"])
         #expect(connection.logged.map(\.status) == [200, 200, 200])
+        #expect(connection.logged.map(\.target) == ["/1", "/2", "/3"])
     }
 
     @Test func pipelining_byteAtATime() {
@@ -183,6 +184,7 @@ import Testing
         #expect(String(decoding: response?.body ?? [], as: UTF8.self) == #"{"error":"request body too large"}"#)
         #expect(connection.state == .lingering)
         #expect(connection.logged.map(\.status) == [413])
+        #expect(connection.logged.map(\.target) == ["-"])
     }
 
     @Test func headersTooLarge_431() {

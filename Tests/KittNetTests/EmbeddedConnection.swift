@@ -14,7 +14,12 @@ final class EmbeddedConnection: ConnectionShell, @unchecked Sendable {
     private(set) var clock: UInt64 = 1_000_000_000
     var responder: (HTTPRequest) -> HTTPResponse
     /// What the connection logged, in order.
-    private(set) var logged: [ConnectionStateMachine.AccessEntry] = []
+    struct LoggedAnswer {
+        let target: String
+        let status: Int
+        let bytes: Int
+    }
+    private(set) var logged: [LoggedAnswer] = []
     private(set) var handshakes: [Bool] = []
     /// The peer's bytes not yet read by the connection, and whether it sent EOF after them.
     private var inbound: [UInt8] = []
@@ -204,7 +209,9 @@ final class EmbeddedConnection: ConnectionShell, @unchecked Sendable {
     }
 
     func respond(to request: HTTPRequest) -> HTTPResponse { responder(request) }
-    func log(_ entry: ConnectionStateMachine.AccessEntry) { logged.append(entry) }
+    func log(_ request: HTTPRequest, route: Int?, status: Int, bytes: Int, started: UInt64) {
+        logged.append(LoggedAnswer(target: request.target, status: status, bytes: bytes))
+    }
     func recordHandshake(succeeded: Bool) { handshakes.append(succeeded) }
 
     func reserveStreamSlot() -> Bool {

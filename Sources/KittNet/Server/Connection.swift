@@ -165,10 +165,8 @@ extension Connection: ConnectionShell {
 
     func respond(to request: HTTPRequest) -> HTTPResponse { server.responder(request) }
 
-    func log(_ entry: ConnectionStateMachine.AccessEntry) {
-        server.logAccess(
-            entry.request, route: entry.route, status: entry.status, bytes: entry.bytes, started: entry.started,
-            loop: loop.index)
+    func log(_ request: HTTPRequest, route: Int?, status: Int, bytes: Int, started: UInt64) {
+        server.logAccess(request, route: route, status: status, bytes: bytes, started: started, loop: loop.index)
     }
 
     func recordHandshake(succeeded: Bool) {

@@ -40,7 +40,8 @@ protocol ConnectionShell: AnyObject, ResponseStream {
     var serverIsShuttingDown: Bool { get }
     func assignRequestID(_ request: inout HTTPRequest)
     func respond(to request: HTTPRequest) -> HTTPResponse
-    func log(_ entry: ConnectionStateMachine.AccessEntry)
+    /// Metrics and the access log for one answer.
+    func log(_ request: HTTPRequest, route: Int?, status: Int, bytes: Int, started: UInt64)
     func recordHandshake(succeeded: Bool)
     /// The per-address stream cap: false when the address holds its maximum.
     func reserveStreamSlot() -> Bool
@@ -73,8 +74,8 @@ extension ConnectionShell {
         defer { settle() }
         switch machine.timedOut(now: currentTime()) {
         case .ignore: break
-        case .answered(let entry):
-            log(entry)
+        case .answered(let rejection):
+            log(rejection)
             flush()
         case .close(let handshakeFailed):
             if handshakeFailed { recordHandshake(succeeded: false) }
@@ -121,6 +122,13 @@ extension ConnectionShell {
     }
 
     // MARK: Carrying out steps
+
+    /// The log line of an answer the machine gave itself: no method or target (`-`).
+    private func log(_ rejection: ConnectionStateMachine.Rejection) {
+        var request = HTTPRequest(method: HTTPMethod("-"), target: "-")
+        request.remoteAddress = machine.peer
+        log(request, route: nil, status: rejection.status, bytes: rejection.bytes, started: rejection.started)
+    }
 
     private func perform(_ step: ConnectionStateMachine.ReadinessStep) {
         switch step {
@@ -186,7 +194,7 @@ extension ConnectionShell {
         noteServerShutdown()
         while let step = machine.nextRequest(now: currentTime()) {
             switch step {
-            case .answered(let entry): log(entry)
+            case .answered(let rejection): log(rejection)
             case .dispatch(var request):
                 assignRequestID(&request)
                 let started = currentTime()
@@ -200,9 +208,9 @@ extension ConnectionShell {
 
     private func deliver(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64, route: Int?) {
         noteServerShutdown()
-        switch machine.respond(response, to: request, started: started, route: route) {
-        case .queued(let entry):
-            log(entry)
+        switch machine.respond(response, to: request) {
+        case .queued(let status, let bytes):
+            log(request, route: route, status: status, bytes: bytes, started: started)
         case .deferred(let start):
             start(
                 ResponsePromise { [self] later in
@@ -213,9 +221,9 @@ extension ConnectionShell {
                 log(machine.refuseStream(now: currentTime()))
                 return
             }
-            let (entry, headBytes) = machine.startStream(response, to: request, started: started, route: route)
+            let headBytes = machine.startStream(response, to: request)
             streamBacklogChanged(by: headBytes)
-            log(entry)
+            log(request, route: route, status: response.status.code, bytes: 0, started: started)
             flush()
             if machine.state == .streaming { start(self) }
         }

@@ -59,10 +59,8 @@ struct ConnectionStateMachine {
         }
     }
 
-    /// One answered request, for the metrics and the access log.
-    struct AccessEntry {
-        var request: HTTPRequest
-        var route: Int?
+    /// An answer the machine gave itself (an error, a refusal): logged against no request.
+    struct Rejection: Equatable, Sendable {
         var status: Int
         var bytes: Int
         var started: UInt64
@@ -87,12 +85,12 @@ struct ConnectionStateMachine {
         /// Call the responder and hand its answer to `respond`.
         case dispatch(HTTPRequest)
         /// The machine answered itself (an error, a refusal) and will close after it: log it.
-        case answered(AccessEntry)
+        case answered(Rejection)
     }
 
     enum ResponseStep {
-        /// Queued in `pendingOutput`: log it.
-        case queued(AccessEntry)
+        /// Queued in `pendingOutput`: log it (status and body size).
+        case queued(status: Int, bytes: Int)
         /// Start the handler's producer with a promise; hand its answer to `deferredArrived`.
         case deferred(@Sendable (ResponsePromise) -> Void)
         /// An event stream: reserve a stream slot, then `startStream` or `refuseStream`.
@@ -111,7 +109,7 @@ struct ConnectionStateMachine {
     enum TimeoutStep {
         case ignore
         /// A request that began did not finish in time: the 408 is queued; log it and flush.
-        case answered(AccessEntry)
+        case answered(Rejection)
         case close(handshakeFailed: Bool)
     }
 
@@ -173,8 +171,9 @@ struct ConnectionStateMachine {
 
     var interest: Interest { Interest(read: !readSuspended, write: writeArmed) }
 
-    /// The bytes to write next (call `wrote` with how many went out).
-    func withPendingOutput<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+    /// The bytes to write next (call `wrote` with how many went out). Mutating only so the
+    /// connection lends its machine in place instead of copying it for the call.
+    mutating func withPendingOutput<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         outbound.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[outboundOffset...])) }
     }
 
@@ -331,7 +330,7 @@ struct ConnectionStateMachine {
 
     /// The next complete request buffered, or an answer the machine gave itself; nil when
     /// more bytes are needed or requests must wait (a pending answer, backpressure, closing).
-    mutating func nextRequest(now: UInt64) -> RequestStep? {
+    mutating func nextRequest(now: @autoclosure () -> UInt64) -> RequestStep? {
         while state == .open && !awaitingResponse && !closeAfterFlush {
             if pendingOutputCount > Settings.backpressureBytes {
                 pausedForBackpressure = true
@@ -342,7 +341,7 @@ struct ConnectionStateMachine {
             do {
                 event = try parser.next()
             } catch {
-                return .answered(respondWithError(error.status, error.message, now: now))
+                return .answered(respondWithError(error.status, error.message, now: now()))
             }
             guard let event else {
                 if !parser.isReadingHead {
@@ -351,16 +350,16 @@ struct ConnectionStateMachine {
                     if parser.isIdle {
                         bodyStartedAt = nil
                     } else if bodyStartedAt == nil {
-                        bodyStartedAt = now
+                        bodyStartedAt = now()
                     }
                 } else if headStartedAt == nil {
-                    headStartedAt = now
+                    headStartedAt = now()
                 }
                 return nil
             }
             switch event {
             case .expectContinue where admission == .refused:
-                return .answered(refuseOverCap(now: now))
+                return .answered(refuseOverCap(now: now()))
             case .expectContinue:
                 outbound.append(contentsOf: HTTPResponseSerializer.continueHead)
             case .request(var request):
@@ -368,17 +367,15 @@ struct ConnectionStateMachine {
                 bodyStartedAt = nil
                 servedRequests += 1
                 request.remoteAddress = peer
-                if admission == .refused { return .answered(refuseOverCap(now: now)) }
+                if admission == .refused { return .answered(refuseOverCap(now: now())) }
                 return .dispatch(request)
             }
         }
         return nil
     }
 
-    /// The responder's answer to `request` (or a deferred one's later answer). `route`: the
-    /// matched pattern, from the first response (a deferred one's later answer has none).
-    mutating func respond(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64, route: Int?)
-        -> ResponseStep
+    /// The responder's answer to `request` (or a deferred one's later answer).
+    mutating func respond(_ response: HTTPResponse, to request: HTTPRequest) -> ResponseStep
     {
         var response = response
         if !request.requestID.isEmpty { response.headers.set(name: "X-Request-Id", value: request.requestID) }
@@ -390,8 +387,7 @@ struct ConnectionStateMachine {
                 into: &outbound)
             if request.method != .head { outbound.append(contentsOf: body) }
             if !keepAlive { closeAfterFlush = true }
-            return .queued(
-                AccessEntry(request: request, route: route, status: response.status.code, bytes: body.count, started: started))
+            return .queued(status: response.status.code, bytes: body.count)
         case .deferred(let start):
             awaitingResponse = true
             return .deferred(start)
@@ -401,7 +397,7 @@ struct ConnectionStateMachine {
             HTTPResponseSerializer.head(
                 response, version: request.version, framing: .untilClose, keepAlive: keepAlive, into: &outbound)
             if !keepAlive { closeAfterFlush = true }
-            return .queued(AccessEntry(request: request, route: route, status: response.status.code, bytes: 0, started: started))
+            return .queued(status: response.status.code, bytes: 0)
         case .stream(let start):
             return .stream(response, start)
         }
@@ -412,22 +408,19 @@ struct ConnectionStateMachine {
         awaitingResponse = false
     }
 
-    /// The stream's head is queued and the connection streams from now on. Returns the log
-    /// entry and the head's size (it counts against the stream's backlog).
-    mutating func startStream(_ response: HTTPResponse, to request: HTTPRequest, started: UInt64, route: Int?)
-        -> (entry: AccessEntry, headBytes: Int)
-    {
+    /// The stream's head is queued and the connection streams from now on. Returns the
+    /// head's size (it counts against the stream's backlog).
+    mutating func startStream(_ response: HTTPResponse, to request: HTTPRequest) -> Int {
         let before = outbound.count
         HTTPResponseSerializer.head(
             response, version: request.version, framing: .untilClose, keepAlive: false, into: &outbound)
         state = .streaming
         deadline = 0
-        let entry = AccessEntry(request: request, route: route, status: response.status.code, bytes: 0, started: started)
-        return (entry, outbound.count - before)
+        return outbound.count - before
     }
 
     /// The client's address holds its maximum of event streams.
-    mutating func refuseStream(now: UInt64) -> AccessEntry {
+    mutating func refuseStream(now: UInt64) -> Rejection {
         respondWithError(
             .tooManyRequests, "too many event streams from \(peer) (at most \(settings.maxStreamsPerAddress))",
             retryAfter: 10, now: now)
@@ -508,7 +501,7 @@ struct ConnectionStateMachine {
     // MARK: Answers the machine gives itself
 
     /// The answer of a connection accepted past its address's cap (HTTPServer.admit).
-    private mutating func refuseOverCap(now: UInt64) -> AccessEntry {
+    private mutating func refuseOverCap(now: UInt64) -> Rejection {
         respondWithError(
             .serviceUnavailable, "too many connections from \(peer) (at most \(settings.maxConnectionsPerAddress))",
             retryAfter: 5, now: now)
@@ -516,7 +509,7 @@ struct ConnectionStateMachine {
 
     /// A JSON error, `Connection: close`, then the connection lingers and closes.
     private mutating func respondWithError(_ status: HTTPStatus, _ message: String, retryAfter seconds: Int? = nil, now: UInt64)
-        -> AccessEntry
+        -> Rejection
     {
         var body: [UInt8] = []
         JSON.object(["error": .string(message)]).write(into: &body)
@@ -527,9 +520,7 @@ struct ConnectionStateMachine {
         outbound.append(contentsOf: body)
         closeAfterFlush = true
         readSuspended = true
-        var rejected = HTTPRequest(method: HTTPMethod("-"), target: "-")
-        rejected.remoteAddress = peer
-        return AccessEntry(request: rejected, route: nil, status: status.code, bytes: body.count, started: now)
+        return Rejection(status: status.code, bytes: body.count, started: now)
     }
 
     // MARK: Deadlines
