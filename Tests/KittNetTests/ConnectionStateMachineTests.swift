@@ -366,6 +366,24 @@ import Testing
         #expect(connection.state == .lingering)
     }
 
+    @Test func shutdown_letsAHandshakeFinishThenClosesUnlessARequestCame() {
+        let quiet = EmbeddedConnection(settings: Self.settings, secure: true)
+        quiet.handshakeResults = [.wantRead]
+        quiet.peerSends([0x16])
+        quiet.shutdown()
+        #expect(quiet.state == .handshaking)
+        quiet.peerSends([0x16])  // the handshake completes; no request follows
+        #expect(quiet.state == .closed)
+
+        // A connection that learns of the shutdown only from the server's flag (accepted as
+        // shutdown began) answers with Connection: close.
+        let late = EmbeddedConnection(settings: Self.settings)
+        late.serverIsShuttingDown = true
+        late.peerSends(Self.get("/a"))
+        #expect(late.takeResponses().first?.headers["Connection"] == "close")
+        #expect(late.state == .lingering)
+    }
+
     // MARK: TLS
 
     @Test func tlsHandshake_followsWantReadAndWantWrite() {
