@@ -171,6 +171,15 @@ import Testing
         #expect(connection.takeResponses().map { String(decoding: $0.body, as: UTF8.self) } == ["ok /a", "ok /b"])
     }
 
+    @Test func head_getsTheLengthWithoutTheBody() {
+        let connection = EmbeddedConnection(settings: Self.settings) { _ in .text("twelve bytes") }
+        connection.peerSends("HEAD /x HTTP/1.1\r\nHost: k\r\n\r\n" + Self.get("/y"))
+        let output = connection.takeOutput()
+        #expect(output.contains("Content-Length: 12\r\n\r\nHTTP/1.1 200 OK\r\n"))
+        #expect(output.hasSuffix("\r\n\r\ntwelve bytes"))
+        #expect(connection.logged.map(\.bytes) == [12, 12])
+    }
+
     // MARK: Limits and timeouts
 
     @Test func payloadTooLarge_413ThenLingers() {
