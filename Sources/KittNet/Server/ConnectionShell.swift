@@ -193,9 +193,10 @@ extension ConnectionShell {
     private func drive() {
         noteServerShutdown()
         while let step = machine.nextRequest(now: currentTime()) {
-            switch step {
+            switch consume step {
             case .answered(let rejection): log(rejection)
             case .dispatch(var request):
+                request.remoteAddress = machine.peer
                 assignRequestID(&request)
                 let started = currentTime()
                 let response = respond(to: request)

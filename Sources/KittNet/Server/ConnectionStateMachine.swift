@@ -82,7 +82,8 @@ struct ConnectionStateMachine {
 
     /// What the next buffered request needs.
     enum RequestStep {
-        /// Call the responder and hand its answer to `respond`.
+        /// Stamp the request with the peer's address and an id, call the responder and hand
+        /// its answer to `respond`.
         case dispatch(HTTPRequest)
         /// The machine answered itself (an error, a refusal) and will close after it: log it.
         case answered(Rejection)
@@ -357,16 +358,15 @@ struct ConnectionStateMachine {
                 }
                 return nil
             }
-            switch event {
+            switch consume event {
             case .expectContinue where admission == .refused:
                 return .answered(refuseOverCap(now: now()))
             case .expectContinue:
                 outbound.append(contentsOf: HTTPResponseSerializer.continueHead)
-            case .request(var request):
+            case .request(let request):
                 headStartedAt = nil
                 bodyStartedAt = nil
                 servedRequests += 1
-                request.remoteAddress = peer
                 if admission == .refused { return .answered(refuseOverCap(now: now())) }
                 return .dispatch(request)
             }
