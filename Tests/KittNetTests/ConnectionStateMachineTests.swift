@@ -144,6 +144,43 @@ import Testing
         #expect(connection.machine.outputFlushed)
     }
 
+    /// However the peer's bytes are split and however little the socket takes per write, the
+    /// same pipelined requests get the same answers in the same order.
+    @Test(arguments: 0..<40) func anySplitAndAnyWriteSizeGiveTheSameAnswers(seed: Int) {
+        var random = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
+        func next(_ bound: Int) -> Int {
+            random ^= random << 13
+            random ^= random >> 7
+            random ^= random << 17
+            return Int(random % UInt64(bound))
+        }
+        let requests = Self.get("/a")
+            + "POST /b HTTP/1.1\r\nHost: k\r\nContent-Length: 5\r\n\r\nhello"
+            + "HEAD /c HTTP/1.1\r\nHost: k\r\n\r\n"
+            + "POST /d HTTP/1.1\r\nHost: k\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+            + Self.get("/e", "Connection: close\r\n")
+        let connection = EmbeddedConnection(settings: Self.settings, readBufferSize: 1 + next(64)) { request in
+            .text("\(request.method.rawValue) \(request.path) \(String(decoding: request.body, as: UTF8.self))")
+        }
+        var bytes = Array(requests.utf8)[...]
+        while !bytes.isEmpty {
+            let count = min(bytes.count, 1 + next(40))
+            connection.socketAccepts(next(3) == 0 ? nil : 1 + next(200))
+            connection.peerSends(Array(bytes.prefix(count)))
+            bytes = bytes.dropFirst(count)
+        }
+        connection.socketAccepts(nil)
+        let output = connection.takeOutput()
+        // The answers' bodies, in order (HEAD's is not sent).
+        let bodies = ["GET /a ", "POST /b hello", "POST /d abcde", "GET /e "]
+        let positions = bodies.map { output.range(of: "\r\n\r\n" + $0)?.lowerBound }
+        #expect(positions.allSatisfy { $0 != nil } && positions == positions.sorted { $0! < $1! })
+        #expect(!output.contains("HEAD /c"))
+        #expect(output.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1 == 5)
+        #expect(connection.logged.map(\.target) == ["/a", "/b", "/c", "/d", "/e"])
+        #expect(connection.state == .lingering)
+    }
+
     @Test func backpressure_pausesReadingPastOneMebibyteAndResumesWhenWritten() {
         let body = [UInt8](repeating: UInt8(ascii: "y"), count: 3 << 19)  // 1.5 MiB
         let connection = EmbeddedConnection(settings: Self.settings) { request in
