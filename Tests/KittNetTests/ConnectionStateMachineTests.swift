@@ -360,6 +360,28 @@ import Testing
         #expect(!box.send("data: 3\n\n"))
     }
 
+    @Test func stream_clientResetWithEventsStillQueuedClosesAndTellsThePublisher() {
+        let box = StreamBox()
+        let connection = EmbeddedConnection(settings: Self.settings) { _ in
+            HTTPResponse(body: .stream { stream in
+                box.stream.withLock { $0 = stream }
+                stream.onClose { box.closed.store(true, ordering: .relaxed) }
+            })
+        }
+        connection.peerSends(Self.get("/events"))
+        _ = connection.takeOutput()
+        connection.socketAccepts(4)
+        #expect(box.send("data: queued\n\n"))
+        connection.run()
+        #expect(connection.takeOutput() == "data")
+        #expect(connection.machine.interest.write)
+        #expect(connection.streamBacklog == 10)
+        connection.peerResets()
+        #expect(connection.state == .closed)
+        #expect(box.isClosed)
+        #expect(!box.send("data: late\n\n"))
+    }
+
     @Test func stream_overTheAddressCapIs429() {
         let connection = EmbeddedConnection(settings: Self.settings) { _ in HTTPResponse(body: .stream { _ in }) }
         connection.streamSlotsLeft = 0
