@@ -150,7 +150,9 @@ public final class WebApp: Sendable {
         if !options.legacy {
             // The browser UI at `/`: it calls the API router above in process.
             let sessions = try WebSessions(store: store)
-            WebUI.register(in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain)
+            WebUI.register(
+                in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain,
+                serverFacts: WebApp.serverFacts(options, plain: plain, localCA: caPath != nil))
         }
         var accessLog: (@Sendable (AccessRecord) -> Void)?
         if log.accessEnabled { accessLog = { @Sendable record in log.access(record) } }
