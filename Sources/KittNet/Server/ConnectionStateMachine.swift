@@ -5,7 +5,7 @@ import KittJSON
 /// watch for writability, which request to dispatch, what to write, when to time out, when
 /// to half-close or close — as a value with no socket, no loop and no clock (time comes in
 /// as `now`, monotonic nanoseconds). Events go in as method calls; what the connection must
-/// do comes out as the returned steps, the bytes in `pendingOutput`, `interest` and
+/// do comes out as the returned steps, the bytes in `withPendingOutput`, `interest` and
 /// `deadline`. `ConnectionShell` performs the steps: `Connection` with syscalls and TLS on
 /// its loop, tests with memory (Tests/KittNetTests/EmbeddedConnection.swift).
 struct ConnectionStateMachine {
@@ -90,7 +90,7 @@ struct ConnectionStateMachine {
     }
 
     enum ResponseStep {
-        /// Queued in `pendingOutput`: log it (status and body size).
+        /// Queued for writing (`withPendingOutput`): log it (status and body size).
         case queued(status: Int, bytes: Int)
         /// Start the handler's producer with a promise; hand its answer to `deferredArrived`.
         case deferred(@Sendable (ResponsePromise) -> Void)
