@@ -1,0 +1,305 @@
+import KittJSON
+import KittPostgres
+
+/// Agents on PostgreSQL, behaving as `AgentRepository` does. Several kitt instances may
+/// serve the same agents: a heartbeat takes its command with `FOR UPDATE SKIP LOCKED`, so
+/// concurrent heartbeats (to any instance) never hand out the same command twice.
+public struct PostgresAgentRepository: AgentStoring {
+    let store: PostgresStore
+
+    static let identityColumns = "id, name, token_hash, status, last_heartbeat"
+
+    // MARK: Identity
+
+    public func identity(idOrName: String) throws -> AgentIdentity? {
+        try store.pool.withConnection { try PostgresAgentRepository.identity($0, idOrName: idOrName) }
+    }
+
+    static func identity(_ connection: PostgresConnection, idOrName: String, lock: Bool = false) throws -> AgentIdentity? {
+        let sql = "SELECT \(identityColumns) FROM agents WHERE "
+        let suffix = lock ? " FOR UPDATE" : ""
+        if let row = try connection.queryOne(sql + "id = $1" + suffix, [.text(idOrName)]) { return identity(row) }
+        return try connection.queryOne(sql + "name = $1" + suffix, [.text(idOrName)]).map(identity)
+    }
+
+    static func identity(_ row: PostgresRow) -> AgentIdentity {
+        AgentIdentity(
+            id: row.string(0) ?? "", name: row.string(1) ?? "", tokenHash: row.string(2),
+            status: row.string(3) ?? "", lastHeartbeat: row.string(4))
+    }
+
+    // MARK: Registration
+
+    public func register(
+        _ registration: AgentRegistration, tokenAgentID: String?, installTokenHash: String? = nil,
+        installTokenCutoff: String = "", completion: @escaping Completion<RegisterOutcome>
+    ) {
+        store.transactionAsync({ connection in
+            try PostgresAgentRepository.register(
+                connection, registration, tokenAgentID: tokenAgentID, installTokenHash: installTokenHash,
+                installTokenCutoff: installTokenCutoff)
+        }, completion: completion)
+    }
+
+    /// The same rules as `AgentRepository.register`. Two instances registering one new name
+    /// at once: the second INSERT conflicts on the name (`ON CONFLICT DO NOTHING`), and that
+    /// registration then updates the agent the first one created.
+    static func register(
+        _ connection: PostgresConnection, _ r: AgentRegistration, tokenAgentID: String?, installTokenHash: String?,
+        installTokenCutoff: String
+    ) throws -> RegisterOutcome {
+        if try connection.queryOne("SELECT 1 FROM agents WHERE id = $1", [.text(r.name)]) != nil {
+            throw AgentStoreError.nameIsAnID
+        }
+        let existing = try connection.queryOne("SELECT id FROM agents WHERE name = $1", [.text(r.name)])?.string(0)
+        let now = Timestamp.now()
+        let id: String
+        if let installTokenHash {
+            guard existing == nil else { throw AgentStoreError.forbidden }
+            guard try connection.run(
+                "DELETE FROM agent_install_tokens WHERE token_hash = $1 AND created_at >= $2",
+                [.text(installTokenHash), .text(installTokenCutoff)]) > 0
+            else { throw AgentStoreError.forbidden }
+            id = StoreID.make()
+            try connection.run(
+                "INSERT INTO agents (id, name, token_hash, registered_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                [.text(id), .text(r.name), .text(installTokenHash), .text(now)])
+        } else if let tokenAgentID {
+            if let existing {
+                guard existing == tokenAgentID else { throw AgentStoreError.forbidden }
+            } else {
+                let status = try connection.queryOne(
+                    "SELECT status FROM agents WHERE id = $1 FOR UPDATE", [.text(tokenAgentID)])?.string(0)
+                guard status == "provisioned" else { throw AgentStoreError.forbidden }
+                try connection.run("UPDATE agents SET name = $1 WHERE id = $2", [.text(r.name), .text(tokenAgentID)])
+            }
+            id = tokenAgentID
+        } else if let existing {
+            id = existing
+        } else {
+            let fresh = StoreID.make()
+            let inserted = try connection.queryOne(
+                """
+                INSERT INTO agents (id, name, registered_at, updated_at) VALUES ($1, $2, $3, $3)
+                ON CONFLICT (name) DO NOTHING RETURNING id
+                """, [.text(fresh), .text(r.name), .text(now)])?.string(0)
+            if let inserted {
+                id = inserted
+            } else {
+                guard let raced = try connection.queryOne("SELECT id FROM agents WHERE name = $1", [.text(r.name)])?
+                    .string(0)
+                else { throw AgentStoreError.notFound }
+                id = raced
+            }
+        }
+        try connection.run(
+            """
+            UPDATE agents SET hostname = $1, port = $2, gpu_info = $3, gpu_count = $4, cpu_info = $5, cpu_arch = $6,
+                ram_gb = $7, environment_type = $8, fingerprint = $9, kitt_version = $10, capabilities = $11,
+                hardware_details = $12, status = 'online', last_heartbeat = $13, updated_at = $13,
+                registered_at = CASE WHEN status = 'provisioned' THEN $13 ELSE registered_at END
+            WHERE id = $14
+            """,
+            [.text(r.hostname), PostgresValue(r.port), .text(r.gpuInfo), PostgresValue(r.gpuCount), .text(r.cpuInfo),
+             .text(r.cpuArch), .double(r.ramGB), .text(r.environmentType), .text(r.fingerprint), .text(r.kittVersion),
+             .text(AgentRepository.stringArray(r.capabilities)), .text(r.hardwareDetails), .text(now), .text(id)])
+        try insertDefaultSettings(connection, agentID: id)
+        let interval = try connection.queryOne(
+            "SELECT value FROM agent_settings WHERE agent_id = $1 AND key = 'heartbeat_interval_s'", [.text(id)])?
+            .string(0).flatMap { Int($0) } ?? 30
+        return RegisterOutcome(agentID: id, name: r.name, heartbeatIntervalSeconds: interval)
+    }
+
+    // MARK: Heartbeat
+
+    public func heartbeat(
+        idOrName: String, _ beat: AgentHeartbeat, offlineCutoff: String, completion: @escaping Completion<HeartbeatOutcome>
+    ) {
+        store.transactionAsync({ connection in
+            try PostgresAgentRepository.heartbeat(connection, idOrName: idOrName, beat, offlineCutoff: offlineCutoff)
+        }, completion: completion)
+    }
+
+    static func heartbeat(
+        _ connection: PostgresConnection, idOrName: String, _ beat: AgentHeartbeat, offlineCutoff: String
+    ) throws -> HeartbeatOutcome {
+        guard let agent = try identity(connection, idOrName: idOrName) else { throw AgentStoreError.notFound }
+        let shownBefore = AgentRepository.shownStatus(agent.status, lastHeartbeat: agent.lastHeartbeat, cutoff: offlineCutoff)
+        let status = beat.status ?? "online"
+        let now = Timestamp.now()
+        try connection.run(
+            """
+            UPDATE agents SET status = $1, current_task = COALESCE($2, current_task),
+                gpu_utilization_pct = COALESCE($3, gpu_utilization_pct),
+                gpu_memory_used_gb = COALESCE($4, gpu_memory_used_gb),
+                storage_gb_free = COALESCE($5, storage_gb_free), uptime_s = COALESCE($6, uptime_s),
+                last_heartbeat = $7, updated_at = $7
+            WHERE id = $8
+            """,
+            [.text(status), PostgresValue(beat.currentTask), PostgresValue(beat.gpuUtilizationPct),
+             PostgresValue(beat.gpuMemoryUsedGB), PostgresValue(beat.storageGBFree), PostgresValue(beat.uptimeS),
+             .text(now), .text(agent.id)])
+        for engine in beat.engines {
+            try connection.run(
+                """
+                INSERT INTO agent_engines (agent_id, engine, installed, running, version, binary_path, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (agent_id, engine) DO UPDATE SET installed = excluded.installed,
+                    running = excluded.running, version = excluded.version,
+                    binary_path = excluded.binary_path, updated_at = excluded.updated_at
+                """,
+                [.text(agent.id), .text(engine.engine), .bool(engine.installed), .bool(engine.running),
+                 .text(engine.version), .text(engine.binaryPath), .text(now)])
+        }
+        if !beat.engines.isEmpty {
+            let kept = try connection.queryOne(
+                "SELECT count(*) FROM agent_engines WHERE agent_id = $1", [.text(agent.id)])?.int(0) ?? 0
+            guard kept <= AgentHeartbeat.maxEngines else { throw AgentStoreError.tooManyEngines }
+        }
+        var command: HandedOutCommand?
+        var dispatchedTest: QuickTest?
+        // SKIP LOCKED: a command another transaction is handing out right now is not taken
+        // again; once that one commits, the command is no longer 'queued'.
+        if let row = try connection.queryOne(
+            """
+            SELECT id, test_id, type, payload FROM agent_commands
+            WHERE agent_id = $1 AND status = 'queued' ORDER BY created_at, seq LIMIT 1
+            FOR UPDATE SKIP LOCKED
+            """, [.text(agent.id)]), let commandID = row.string(0)
+        {
+            try connection.run(
+                "UPDATE agent_commands SET status = 'dispatched', dispatched_at = $1 WHERE id = $2",
+                [.text(now), .text(commandID)])
+            let payload = (try? JSON(parsing: Array((row.string(3) ?? "{}").utf8))) ?? .object(JSONObject())
+            command = HandedOutCommand(id: commandID, testID: row.string(1), type: row.string(2) ?? "", payload: payload)
+            if let testID = row.string(1) { dispatchedTest = try markDispatched(testID: testID, connection) }
+        }
+        return HeartbeatOutcome(
+            agentID: agent.id, name: agent.name, status: status, statusChanged: shownBefore != status,
+            command: command, dispatchedTest: dispatchedTest, settings: try settings(connection, agentID: agent.id))
+    }
+
+    /// queued → dispatched for the command's quick test (as `QuickTestRepository.markDispatched`).
+    static func markDispatched(testID: String, _ connection: PostgresConnection) throws -> QuickTest? {
+        try connection.queryOne(
+            """
+            UPDATE quick_tests SET status = 'dispatched' WHERE id = $1 AND status = 'queued'
+            RETURNING \(QuickTestRepository.columns)
+            """, [.text(testID)]
+        ).map { row in
+            QuickTest(
+                id: row.string(0) ?? "", agentID: row.string(1) ?? "", agentName: row.string(2) ?? "",
+                modelPath: row.string(3) ?? "", engineName: row.string(4) ?? "", benchmarkName: row.string(5) ?? "",
+                suiteName: row.string(6) ?? "", engineMode: row.string(7) ?? "", profileID: row.string(8),
+                status: row.string(9) ?? "", commandID: row.string(10), campaignID: row.string(11),
+                resultID: row.string(12), error: row.string(13), createdAt: row.string(14) ?? "",
+                startedAt: row.string(15), completedAt: row.string(16))
+        }
+    }
+
+    // MARK: Commands
+
+    public func queueCommand(agentID: String, type: String, testID: String? = nil, payload: JSON) throws -> String {
+        try store.pool.transaction { connection in
+            try PostgresAgentRepository.queueCommand(connection, agentID: agentID, type: type, testID: testID, payload: payload)
+        }
+    }
+
+    static func queueCommand(
+        _ connection: PostgresConnection, agentID: String, type: String, testID: String?, payload: JSON
+    ) throws -> String {
+        guard try connection.queryOne("SELECT 1 FROM agents WHERE id = $1", [.text(agentID)]) != nil else {
+            throw AgentStoreError.notFound
+        }
+        let id = StoreID.make()
+        try connection.run(
+            "INSERT INTO agent_commands (id, agent_id, test_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            [.text(id), .text(agentID), PostgresValue(testID), .text(type), .text(payload.jsonString),
+             .text(Timestamp.now())])
+        return id
+    }
+
+    // MARK: Reading
+
+    public func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [JSON]) {
+        try store.pool.transaction(isolation: .repeatableRead) { connection in
+            let total = try connection.queryOne("SELECT count(*) FROM agents")?.int(0) ?? 0
+            let rows = try connection.query(
+                "SELECT \(AgentRepository.columns) FROM agents ORDER BY name LIMIT $1 OFFSET $2",
+                [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
+            ).rows
+            return (total, rows.map { PostgresAgentRepository.json($0, cutoff: offlineCutoff, engines: nil) })
+        }
+    }
+
+    public func get(idOrName: String, offlineCutoff: String) throws -> JSON? {
+        try store.pool.transaction(isolation: .repeatableRead) { connection in
+            guard let agent = try PostgresAgentRepository.identity(connection, idOrName: idOrName),
+                let row = try connection.queryOne(
+                    "SELECT \(AgentRepository.columns) FROM agents WHERE id = $1", [.text(agent.id)])
+            else { return nil }
+            let engines = try connection.query(
+                """
+                SELECT engine, installed, running, version, binary_path, updated_at FROM agent_engines
+                WHERE agent_id = $1 ORDER BY engine
+                """, [.text(agent.id)]
+            ).rows.map { row -> JSON in
+                .object(
+                    JSONObject([
+                        ("engine", .string(row.string(0) ?? "")), ("installed", .bool(row.bool(1) ?? false)),
+                        ("running", .bool(row.bool(2) ?? false)), ("version", .string(row.string(3) ?? "")),
+                        ("binary_path", .string(row.string(4) ?? "")), ("updated_at", .string(row.string(5) ?? "")),
+                    ]))
+            }
+            return PostgresAgentRepository.json(row, cutoff: offlineCutoff, engines: engines)
+        }
+    }
+
+    /// The agent's API object, from the columns of `AgentRepository.columns` in order.
+    static func json(_ row: PostgresRow, cutoff: String, engines: [JSON]?) -> JSON {
+        func text(_ i: Int) -> JSON { .string(row.string(i) ?? "") }
+        func number(_ i: Int) -> JSON { row.double(i).map { .double($0) } ?? .null }
+        func array(_ i: Int) -> JSON {
+            (try? JSON(parsing: Array((row.string(i) ?? "[]").utf8))).flatMap { $0.arrayValue.map(JSON.array) }
+                ?? .array([])
+        }
+        var object = JSONObject([
+            ("id", text(0)), ("name", text(1)), ("hostname", text(2)), ("port", .int(row.int(3) ?? 0)),
+            ("gpu_info", text(4)), ("gpu_count", .int(row.int(5) ?? 0)), ("cpu_info", text(6)),
+            ("cpu_arch", text(7)), ("ram_gb", number(8)), ("environment_type", text(9)), ("fingerprint", text(10)),
+            ("kitt_version", text(11)), ("capabilities", array(12)), ("hardware_details", text(13)),
+            ("status", .string(AgentRepository.shownStatus(row.string(14) ?? "", lastHeartbeat: row.string(23), cutoff: cutoff))),
+            ("current_task", text(15)), ("gpu_utilization_pct", number(16)), ("gpu_memory_used_gb", number(17)),
+            ("storage_gb_free", number(18)), ("uptime_s", number(19)), ("notes", text(20)), ("tags", array(21)),
+            ("registered_at", text(22)), ("last_heartbeat", row.string(23).map { .string($0) } ?? .null),
+            ("updated_at", text(24)),
+        ])
+        if let engines { object["engines"] = .array(engines) }
+        return .object(object)
+    }
+
+    // MARK: Deleting and settings
+
+    public func delete(idOrName: String) throws -> Bool {
+        try store.pool.transaction { connection in
+            guard let agent = try PostgresAgentRepository.identity(connection, idOrName: idOrName) else { return false }
+            return try connection.run("DELETE FROM agents WHERE id = $1", [.text(agent.id)]) > 0
+        }
+    }
+
+    static func settings(_ connection: PostgresConnection, agentID: String) throws -> [(key: String, value: String)] {
+        var stored: [String: String] = [:]
+        for row in try connection.query("SELECT key, value FROM agent_settings WHERE agent_id = $1", [.text(agentID)]).rows {
+            if let key = row.string(0) { stored[key] = row.string(1) ?? "" }
+        }
+        return AgentSettings.defaults.map { ($0.key, stored[$0.key] ?? $0.value) }
+    }
+
+    static func insertDefaultSettings(_ connection: PostgresConnection, agentID: String) throws {
+        for (key, value) in AgentSettings.defaults {
+            try connection.run(
+                "INSERT INTO agent_settings (agent_id, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                [.text(agentID), .text(key), .text(value)])
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import KittJSON
+import KittPostgres
+
+/// Results on PostgreSQL: the same rows as `ResultsRepository` (runs, benchmarks, one row
+/// per numeric metric, hardware), the document kept byte for byte. Counts and averages are
+/// read from the tables (no summary rows: they would serialize concurrent writers).
+public struct PostgresResultsRepository: ResultsStoring {
+    let store: PostgresStore
+
+    @discardableResult
+    public func insert(_ document: ResultDocument) throws -> String {
+        try insertAll([document])[0]
+    }
+
+    public func insertAll(_ documents: [ResultDocument]) throws -> [String] {
+        try store.pool.transaction { connection in
+            try documents.map { document in
+                let id = StoreID.make()
+                try PostgresResultsRepository.insert(document, id: id, into: connection)
+                return id
+            }
+        }
+    }
+
+    /// The insert itself, for callers composing it into a larger transaction.
+    static func insert(_ document: ResultDocument, id: String, into connection: PostgresConnection) throws {
+        let text = String(decoding: document.bytes, as: UTF8.self)
+        let run = try connection.queryOne(
+            """
+            INSERT INTO runs (id, model, engine, suite_name, timestamp, passed, total_benchmarks,
+                passed_count, failed_count, total_time_seconds, kitt_version, document, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING rid
+            """,
+            [.text(id), .text(document.model), .text(document.engine), .text(document.suiteName),
+             .text(document.timestamp), .bool(document.passed), PostgresValue(document.totalBenchmarks),
+             PostgresValue(document.passedCount), PostgresValue(document.failedCount),
+             .double(document.totalTimeSeconds), .text(document.kittVersion), .text(text),
+             .text(Timestamp.now())]
+        )?.int64(0)
+        guard let run else { throw PostgresError(sqlState: "", message: "INSERT INTO runs returned no rid") }
+        var metricRows: [PostgresValue] = []
+        for benchmark in document.benchmarks {
+            let benchmarkID = try connection.queryOne(
+                """
+                INSERT INTO benchmarks (run, test_name, test_version, run_number, passed)
+                VALUES ($1, $2, $3, $4, $5) RETURNING id
+                """,
+                [.integer(run), .text(benchmark.testName), .text(benchmark.testVersion),
+                 PostgresValue(benchmark.runNumber), .bool(benchmark.passed)]
+            )?.int64(0)
+            guard let benchmarkID else { throw PostgresError(sqlState: "", message: "INSERT INTO benchmarks returned no id") }
+            for metric in benchmark.metrics {
+                metricRows += [.integer(run), .integer(benchmarkID), .text(metric.name), .double(metric.value)]
+            }
+        }
+        try insertMetricRows(metricRows, into: connection)
+        if let hardware = document.hardware {
+            try connection.run(
+                """
+                INSERT INTO hardware (run, gpu_model, gpu_vram_gb, gpu_count, cpu_model, cpu_cores,
+                    ram_gb, environment_type, fingerprint)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """,
+                [.integer(run), PostgresValue(hardware.gpuModel), PostgresValue(hardware.gpuVRAMGB),
+                 PostgresValue(hardware.gpuCount), PostgresValue(hardware.cpuModel), PostgresValue(hardware.cpuCores),
+                 PostgresValue(hardware.ramGB), PostgresValue(hardware.environmentType),
+                 PostgresValue(hardware.fingerprint)])
+        }
+    }
+
+    /// Metric rows per multi-row INSERT (a round trip costs more than a row).
+    private static let metricRowsPerStatement = 64
+
+    private static func insertMetricRows(_ values: [PostgresValue], into connection: PostgresConnection) throws {
+        let perStatement = 4 * metricRowsPerStatement
+        var start = 0
+        while start < values.count {
+            let end = min(values.count, start + perStatement)
+            let rows = (end - start) / 4
+            let tuples = (0..<rows).map { r in
+                "($\(4 * r + 1), $\(4 * r + 2), $\(4 * r + 3), $\(4 * r + 4))"
+            }.joined(separator: ", ")
+            try connection.run(
+                "INSERT INTO metrics (run, benchmark_id, name, value) VALUES " + tuples, Array(values[start..<end]))
+            start = end
+        }
+    }
+
+    public func delete(id: String) throws -> Bool {
+        try store.pool.transaction { connection in
+            try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
+        }
+    }
+
+    // MARK: Reading
+
+    public func get(id: String) throws -> RawJSON? { try get(ids: [id]).first }
+
+    public func get(ids: [String]) throws -> [RawJSON] {
+        guard !ids.isEmpty else { return [] }
+        return try store.pool.withConnection { connection in
+            var out: [RawJSON] = []
+            for id in ids {
+                if let row = try connection.queryOne("SELECT id, document FROM runs WHERE id = $1", [.text(id)]) {
+                    out.append(PostgresResultsRepository.item(row))
+                }
+            }
+            return out
+        }
+    }
+
+    public func list(_ filter: ResultFilter, limit: Int, offset: Int) throws -> (total: Int, items: [RawJSON]) {
+        let (clause, bindings) = PostgresResultsRepository.whereClause(filter)
+        // One snapshot for the count and the page, so the total matches the items.
+        return try store.pool.transaction(isolation: .repeatableRead) { connection in
+            let total = try connection.queryOne("SELECT count(*) FROM runs" + clause, bindings)?.int(0) ?? 0
+            guard limit > 0, offset < total else { return (total, []) }
+            let n = bindings.count
+            let rows = try connection.query(
+                "SELECT id, document FROM runs\(clause) ORDER BY timestamp DESC, id"
+                    + " LIMIT $\(n + 1) OFFSET $\(n + 2)",
+                bindings + [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
+            ).rows
+            return (total, rows.map(PostgresResultsRepository.item))
+        }
+    }
+
+    public func aggregate(groupBy group: ResultGroup, metrics: [String]) throws
+        -> (metrics: [String], rows: [ResultsRepository.AggregateRow])
+    {
+        var unique: [String] = []
+        for metric in metrics where !unique.contains(metric) { unique.append(metric) }
+        let names = unique
+        // `group.rawValue` is one of three fixed column names (never client text).
+        let column = group.rawValue
+        let averages = names.indices.map { index in
+            ", (SELECT avg(m.value) FROM metrics m JOIN runs r ON r.rid = m.run"
+                + " WHERE r.\(column) = g.value AND m.name = $\(index + 1))"
+        }.joined()
+        let sql = """
+            SELECT g.value, g.runs\(averages)
+            FROM (SELECT \(column) AS value, count(*) AS runs FROM runs GROUP BY \(column)) g
+            ORDER BY g.value
+            """
+        let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
+            try connection.query(sql, names.map { .text($0) }).rows.map { row in
+                ResultsRepository.AggregateRow(
+                    value: row.string(0) ?? "", count: row.int(1) ?? 0,
+                    // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
+                    averages: names.indices.map { i in row.double(2 + i).flatMap { $0.isNaN ? nil : $0 } })
+            }
+        }
+        return (names, rows)
+    }
+
+    static func whereClause(_ filter: ResultFilter) -> (String, [PostgresValue]) {
+        var conditions: [String] = []
+        var bindings: [PostgresValue] = []
+        for (column, value) in [("model", filter.model), ("engine", filter.engine), ("suite_name", filter.suiteName)] {
+            guard let value else { continue }
+            bindings.append(.text(value))
+            conditions.append("\(column) = $\(bindings.count)")
+        }
+        return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), bindings)
+    }
+
+    /// `{"id":"<id>",` + the stored document after its opening brace (as the SQLite store).
+    static func item(_ row: PostgresRow) -> RawJSON {
+        let id = row.string(0) ?? ""
+        let document = Array((row.string(1) ?? "{}").utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(document.count + 26)
+        document.withUnsafeBytes { JSONSplice.appendObject(id: id, members: $0, to: &bytes) }
+        return RawJSON(trusted: bytes)
+    }
+}

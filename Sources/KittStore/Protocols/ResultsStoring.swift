@@ -1,0 +1,21 @@
+import KittJSON
+
+/// What every results backend offers (issue 15: one interface, SQLite and PostgreSQL).
+/// Writes are durable when they return (a 2xx means committed). Items are the stored
+/// document bytes with `"id"` spliced in front, identical on both backends.
+public protocol ResultsStoring: Sendable {
+    /// Stores `document` under a new id; returns the id.
+    func insert(_ document: ResultDocument) throws -> String
+    /// Stores many documents in one transaction; their ids in order.
+    func insertAll(_ documents: [ResultDocument]) throws -> [String]
+    func get(id: String) throws -> RawJSON?
+    /// The results among `ids` that exist, in the order asked (repeats kept).
+    func get(ids: [String]) throws -> [RawJSON]
+    /// One page, newest `timestamp` first (ties by id), and the total matching `filter`.
+    func list(_ filter: ResultFilter, limit: Int, offset: Int) throws -> (total: Int, items: [RawJSON])
+    /// Per value of `group` (ordered by value, bytewise): runs and each metric's average.
+    func aggregate(groupBy group: ResultGroup, metrics: [String]) throws
+        -> (metrics: [String], rows: [ResultsRepository.AggregateRow])
+    /// Deletes a run and everything under it; false when unknown.
+    func delete(id: String) throws -> Bool
+}

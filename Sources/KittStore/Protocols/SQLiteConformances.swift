@@ -1,0 +1,3 @@
+// The SQLite repositories already have these methods: conforming needs no code.
+extension ResultsRepository: ResultsStoring {}
+extension AgentRepository: AgentStoring {}

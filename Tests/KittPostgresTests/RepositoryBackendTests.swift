@@ -1,0 +1,106 @@
+import KittJSON
+import KittStore
+import Testing
+
+/// The same repository behaviour on SQLite and PostgreSQL (issue 15), through the protocols.
+@Suite struct RepositoryBackendTests {
+    @Test(arguments: Backend.available)
+    func resultsInsertGetListAggregateDelete(backend: Backend) throws {
+        let b = try backend.open()
+        let document = try resultDocument()
+        let id = try b.results.insert(document)
+        #expect(StoreID.isValid(id))
+        // Served bytes: {"id":"...", + the document after its "{", byte for byte.
+        let item = try #require(try b.results.get(id: id))
+        #expect(item.bytes == Array(#"{"id":"\#(id)","#.utf8) + document.bytes.dropFirst())
+        #expect(try b.results.get(id: "0000000000000000") == nil)
+
+        let ids = try b.results.insertAll([
+            try resultDocument(model: "m2", timestamp: "2026-01-03T00:00:00Z", tps: 10),
+            try resultDocument(model: "m2", engine: "sglang", timestamp: "2026-01-02T00:00:00Z", tps: 30),
+            try resultDocument(model: "m3", timestamp: "2026-01-02T00:00:00Z", tps: 50),
+        ])
+        #expect(try b.results.get(ids: [ids[2], "missing", ids[0], ids[2]]).count == 3)
+
+        func listed(_ filter: ResultFilter, limit: Int = 10, offset: Int = 0) throws -> (Int, [String]) {
+            let page = try b.results.list(filter, limit: limit, offset: offset)
+            return (page.total, try page.items.map { try JSON(parsing: $0.bytes)["id"]?.stringValue ?? "" })
+        }
+        // Newest timestamp first, ties by id.
+        let tied = [ids[1], ids[2]].sorted()
+        #expect(try listed(ResultFilter()) == (4, [ids[0]] + tied + [id]))
+        #expect(try listed(ResultFilter(), limit: 2, offset: 1) == (4, tied))
+        #expect(try listed(ResultFilter(), limit: 2, offset: 9) == (4, []))
+        #expect(try listed(ResultFilter(model: "m2")) == (2, [ids[0], ids[1]]))
+        #expect(try listed(ResultFilter(model: "m2", engine: "vllm")) == (1, [ids[0]]))
+        #expect(try listed(ResultFilter(suiteName: "nope")) == (0, []))
+
+        let aggregate = try b.results.aggregate(groupBy: .model, metrics: ["avg_tps", "missing", "avg_tps"])
+        #expect(aggregate.metrics == ["avg_tps", "missing"])
+        #expect(aggregate.rows.map(\.value) == ["llama-3-8b", "m2", "m3"])
+        #expect(aggregate.rows.map(\.count) == [1, 2, 1])
+        // avg_tps rows per run: tps and 3 × tps → m2: (10 + 30 + 30 + 90) / 4.
+        #expect(aggregate.rows.map { $0.averages[0] } == [200, 40, 100])
+        #expect(aggregate.rows.allSatisfy { $0.averages[1] == nil })
+        let byEngine = try b.results.aggregate(groupBy: .engine, metrics: ["p50_latency_ms"])
+        #expect(byEngine.rows.map(\.value) == ["sglang", "vllm"])
+        #expect(byEngine.rows.map { $0.averages[0] } == [20, 20])
+
+        #expect(try b.results.delete(id: ids[0]))
+        #expect(try !b.results.delete(id: ids[0]))
+        #expect(try listed(ResultFilter(model: "m2")) == (1, [ids[1]]))
+        #expect(try b.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map { $0.averages[0] } == [200, 60, 100])
+    }
+
+    @Test(arguments: Backend.available)
+    func registrationAndHeartbeatsHandOutCommandsOldestFirstOnce(backend: Backend) throws {
+        let b = try backend.open()
+        var registration = AgentRegistration(name: "gpu-01", hostname: "gpu-01.lab")
+        registration.gpuCount = 8
+        registration.capabilities = ["vllm"]
+        let registered = try waitFor { b.agents.register(registration, tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0) }
+        #expect(registered.heartbeatIntervalSeconds == 30)
+        // Registering again under the same name updates the same agent.
+        let again = try waitFor { b.agents.register(registration, tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0) }
+        #expect(again.agentID == registered.agentID)
+        #expect(try b.agents.identity(idOrName: "gpu-01")?.id == registered.agentID)
+
+        let first = try b.agents.queueCommand(agentID: registered.agentID, type: "cleanup_storage", testID: nil, payload: .object(JSONObject([("n", .int(1))])))
+        let second = try b.agents.queueCommand(agentID: registered.agentID, type: "cleanup_storage", testID: nil, payload: .object(JSONObject()))
+        #expect(throws: AgentStoreError.notFound) {
+            try b.agents.queueCommand(agentID: "nobody", type: "cleanup_storage", testID: nil, payload: .null)
+        }
+        var beat = AgentHeartbeat()
+        beat.gpuUtilizationPct = 55
+        beat.engines = [AgentEngine(engine: "vllm", installed: true, running: false, version: "0.6")]
+        func heartbeat() throws -> HeartbeatOutcome {
+            try waitFor { b.agents.heartbeat(idOrName: "gpu-01", beat, offlineCutoff: "", completion: $0) }
+        }
+        let h1 = try heartbeat()
+        #expect(h1.command?.id == first)
+        #expect(h1.command?.payload["n"]?.intValue == 1)
+        #expect(h1.settings.count == AgentSettings.defaults.count)
+        #expect(try heartbeat().command?.id == second)
+        #expect(try heartbeat().command == nil)
+        #expect(throws: AgentStoreError.notFound) {
+            try waitFor { b.agents.heartbeat(idOrName: "nobody", AgentHeartbeat(), offlineCutoff: "", completion: $0) }
+        }
+
+        let shown = try #require(try b.agents.get(idOrName: registered.agentID, offlineCutoff: ""))
+        #expect(shown["name"]?.stringValue == "gpu-01")
+        #expect(shown["gpu_count"]?.intValue == 8)
+        #expect(shown["gpu_utilization_pct"]?.doubleValue == 55)
+        #expect(shown["capabilities"]?.arrayValue?.count == 1)
+        #expect(shown["engines"]?.arrayValue?.first?["installed"]?.boolValue == true)
+        #expect(shown["status"]?.stringValue == "online")
+        // A cutoff after the last heartbeat shows the agent offline.
+        #expect(try b.agents.get(idOrName: "gpu-01", offlineCutoff: "9999")?["status"]?.stringValue == "offline")
+        let listed = try b.agents.list(limit: 10, offset: 0, offlineCutoff: "")
+        #expect(listed.total == 1)
+        #expect(listed.items.first?["token_hash"] == nil)
+
+        #expect(try b.agents.delete(idOrName: "gpu-01"))
+        #expect(try b.agents.identity(idOrName: registered.agentID) == nil)
+        #expect(try !b.agents.delete(idOrName: "gpu-01"))
+    }
+}
