@@ -158,8 +158,10 @@ public struct PostgresAgentRepository: AgentStoring {
         }
         var command: HandedOutCommand?
         var dispatchedTest: QuickTest?
-        // SKIP LOCKED: a command another transaction is handing out right now is not taken
-        // again; once that one commits, the command is no longer 'queued'.
+        // Heartbeats for one agent already queue behind each other on the agent row (the
+        // UPDATE above holds its lock until COMMIT), and READ COMMITTED gives each statement
+        // a fresh snapshot, so the next heartbeat sees the command dispatched. SKIP LOCKED
+        // keeps that true for anything else that takes commands without the agent row.
         if let row = try connection.queryOne(
             """
             SELECT id, test_id, type, payload FROM agent_commands

@@ -1,0 +1,98 @@
+import Dispatch
+import KittJSON
+import KittPostgres
+import KittStore
+import Synchronization
+import Testing
+
+/// Several kitt instances on one database, modelled as several `PostgresStore`s (each its
+/// own pool, as separate processes would have).
+@Suite(.enabled(if: PostgresServer.isAvailable, "\(PostgresServer.unavailableReason ?? "")"))
+struct MultiInstanceTests {
+    @Test func instancesStartingTogetherMigrateOnce() throws {
+        let info = try PostgresServer.freshDatabase()
+        let group = DispatchGroup()
+        let errors = Mutex<[String]>([])
+        for _ in 0..<4 {
+            DispatchQueue(label: "instance").async(group: group) {
+                do { try PostgresStore(info, connections: 1).close() } catch {
+                    errors.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(errors.withLock { $0 } == [])
+        let c = try PostgresConnection(info)
+        #expect(try c.schemaVersion() == PostgresSchema.migrations.last?.version)
+        let applied = try c.query("SELECT version FROM schema_migrations ORDER BY version").rows.map { $0.int(0) }
+        #expect(applied == PostgresSchema.migrations.map(\.version))
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let info = try PostgresServer.freshDatabase()
+        try PostgresStore(info, connections: 1).close()
+        let c = try PostgresConnection(info)
+        try c.run("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
+        let error = #expect(throws: PostgresError.self) { try PostgresStore(info, connections: 1) }
+        #expect(error?.message.contains("newer than this kitt") == true)
+    }
+
+    @Test func aFailingMigrationLeavesNothingBehind() throws {
+        let c = try PostgresConnection(try PostgresServer.freshDatabase())
+        let broken = [
+            PostgresMigration(version: 1, name: "one", sql: "CREATE TABLE a (x int)"),
+            PostgresMigration(version: 2, name: "two", sql: "CREATE TABLE b (x int); SELECT nonsense"),
+        ]
+        let error = #expect(throws: PostgresError.self) { try c.migrate(broken) }
+        #expect(error?.message.contains("migration 2 (two) failed") == true)
+        #expect(error?.sqlState == "42703")
+        #expect(try c.schemaVersion() == 1)
+        #expect(try c.queryOne("SELECT to_regclass('b') IS NULL")?.bool(0) == true)
+    }
+
+    /// Heartbeats from many threads to two instances at once: every queued command is
+    /// handed out exactly once (SKIP LOCKED), none lost, none twice.
+    @Test func concurrentHeartbeatsToTwoInstancesTakeEachCommandOnce() throws {
+        let info = try PostgresServer.freshDatabase()
+        let instances = [try PostgresStore(info, connections: 4), try PostgresStore(info, connections: 4)]
+        defer { for store in instances { store.close() } }
+        let agent = try waitFor {
+            instances[0].agents.register(
+                AgentRegistration(name: "gpu-01", hostname: "h"), tokenAgentID: nil, installTokenHash: nil,
+                installTokenCutoff: "", completion: $0)
+        }
+        let commandCount = 40
+        var queued: Set<String> = []
+        for i in 0..<commandCount {
+            queued.insert(
+                try instances[i % 2].agents.queueCommand(
+                    agentID: agent.agentID, type: "cleanup_storage", testID: nil, payload: .object(JSONObject())))
+        }
+        let handedOut = Mutex<[String]>([])
+        let failures = Mutex<[String]>([])
+        let group = DispatchGroup()
+        // 8 pollers, alternating instances, until every command is out (or 30 s).
+        for poller in 0..<8 {
+            DispatchQueue(label: "agent-\(poller)").async(group: group) {
+                let store = instances[poller % 2]
+                var idle = 0
+                while idle < 3 {
+                    do {
+                        let outcome = try waitFor {
+                            store.agents.heartbeat(idOrName: "gpu-01", AgentHeartbeat(), offlineCutoff: "", completion: $0)
+                        }
+                        if let id = outcome.command?.id { handedOut.withLock { $0.append(id) } } else { idle += 1 }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                        return
+                    }
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(failures.withLock { $0 } == [])
+        let out = handedOut.withLock { $0 }
+        #expect(out.count == commandCount)
+        #expect(Set(out) == queued)
+    }
+}
