@@ -14,7 +14,7 @@ import KittPostgres
 ///   are not here: PostgreSQL reads counts and averages from the indexes directly, and
 ///   hot summary rows would serialize concurrent writers from several instances.
 public enum PostgresSchema {
-    public static let migrations: [PostgresMigration] = [v1Results, v2Agents, v3Work]
+    public static let migrations: [PostgresMigration] = [v1Results, v2Agents, v3Work, v4Events]
 
     public static let v1Results = PostgresMigration(
         version: 1, name: "results",
@@ -228,5 +228,20 @@ public enum PostgresSchema {
                 expires_at double precision NOT NULL
             );
             CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+            """)
+
+    /// The event log every instance publishes to and replays from (`PostgresEventLog`):
+    /// one id sequence for all instances, so SSE ids stay monotonic and `Last-Event-ID`
+    /// replays the same events whichever instance a client reconnects to.
+    public static let v4Events = PostgresMigration(
+        version: 4, name: "events",
+        sql: """
+            CREATE TABLE events (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                type text NOT NULL,
+                sources text NOT NULL DEFAULT '[]',
+                data text NOT NULL,
+                created_at text NOT NULL
+            );
             """)
 }

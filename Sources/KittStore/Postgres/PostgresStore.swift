@@ -20,6 +20,7 @@ public final class PostgresStore: Sendable {
 
     public var results: PostgresResultsRepository { PostgresResultsRepository(store: self) }
     public var agents: PostgresAgentRepository { PostgresAgentRepository(store: self) }
+    public var events: PostgresEventLog { PostgresEventLog(store: self) }
 
     /// Runs `body` in a transaction on a worker; `completion` gets its value after COMMIT.
     func transactionAsync<T: Sendable>(
