@@ -6,8 +6,9 @@ final class BackgroundServices: Sendable {
     private let campaigns: CampaignRunner
     private let offline: AgentOfflineMonitor
 
-    init(context: APIContext) {
-        campaigns = CampaignRunner(context: context)
+    /// `campaigns`: the runner the API's services wake (`Services.runner`).
+    init(context: APIContext, campaigns: CampaignRunner) {
+        self.campaigns = campaigns
         offline = AgentOfflineMonitor(context: context)
     }
 

@@ -138,19 +138,23 @@ public final class WebApp: Sendable {
         let events = EventBus()
         let context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: events)
         self.context = context
+        let services = Services(context: context)
 
         // --legacy: the read-only v1 dashboard instead of the API (no write routes at all).
         let resultsDirectory = try WebApp.legacyResultsDirectory(options, log: log)
         var router =
             options.legacy
-            ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory) : Routes.makeRouter(context: context)
+            ? LegacyRoutes.makeRouter(context: context, source: resultsDirectory)
+            : Routes.makeRouter(context: context, services: services)
         router.onUnexpectedError = { request, error in
             printError("kitt: error in \(request.method) \(request.path): \(error)")
         }
         if !options.legacy {
             // The browser UI at `/`: it calls the API router above in process.
             let sessions = try WebSessions(store: store)
-            WebUI.register(in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain)
+            WebUI.register(
+                in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain,
+                serverFacts: WebApp.serverFacts(options, plain: plain, localCA: caPath != nil))
         }
         var accessLog: (@Sendable (AccessRecord) -> Void)?
         if log.accessEnabled { accessLog = { @Sendable record in log.access(record) } }
@@ -177,7 +181,7 @@ public final class WebApp: Sendable {
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
         url = "\(scheme)://\(shownHost):\(port)"
-        background = BackgroundServices(context: context)
+        background = BackgroundServices(context: context, campaigns: services.runner)
         background.start()
         resultsImport = WebApp.importResultsDirectory(options, store: store, log: log)
         events.startKeepalive(every: options.sseKeepalive)

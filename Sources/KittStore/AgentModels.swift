@@ -41,7 +41,7 @@ public struct AgentEngine: Sendable, Equatable {
 
 /// What `POST /agents/<id>/heartbeat` carries; nil fields leave the stored value alone.
 public struct AgentHeartbeat: Sendable {
-    public var status: String?
+    public var status: AgentStatus?
     public var currentTask: String?
     public var gpuUtilizationPct: Double?
     public var gpuMemoryUsedGB: Double?
@@ -55,12 +55,45 @@ public struct AgentHeartbeat: Sendable {
     public init() {}
 }
 
+/// An agent as the API shows it (no token: the hash never leaves the store). `status` is the
+/// shown one: the stored status while heartbeats are fresh, else `offline`.
+public struct Agent: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var hostname: String
+    public var port: Int
+    public var gpuInfo: String
+    public var gpuCount: Int
+    public var cpuInfo: String
+    public var cpuArch: String
+    public var ramGB: Double?
+    public var environmentType: String
+    public var fingerprint: String
+    public var kittVersion: String
+    /// As registered (a JSON array; KITT 1.x databases may hold any element type).
+    public var capabilities: [JSON]
+    public var hardwareDetails: String
+    public var status: AgentStatus
+    public var currentTask: String
+    public var gpuUtilizationPct: Double?
+    public var gpuMemoryUsedGB: Double?
+    public var storageGBFree: Double?
+    public var uptimeS: Double?
+    public var notes: String
+    public var tags: [JSON]
+    public var registeredAt: String
+    public var lastHeartbeat: String?
+    public var updatedAt: String
+    /// Its engines by name; nil in lists (only one agent's read carries them).
+    public var engines: [ReportedEngine]?
+}
+
 /// Who an agent is, for auth and routing (carries the token hash: never serialize it).
 public struct AgentIdentity: Sendable, Equatable {
     public let id: String
     public let name: String
     public let tokenHash: String?
-    public let status: String
+    public let status: AgentStatus
     public let lastHeartbeat: String?
 }
 
@@ -70,22 +103,13 @@ public struct HandedOutCommand: Sendable {
     public let testID: String?
     public let type: String
     public let payload: JSON
-
-    /// `{"command_id", "test_id", "type", "payload"}`.
-    public var json: JSON {
-        .object(
-            JSONObject([
-                ("command_id", .string(id)), ("test_id", testID.map { .string($0) } ?? .null),
-                ("type", .string(type)), ("payload", payload),
-            ]))
-    }
 }
 
 /// The outcome of a heartbeat: the canonical id, what changed, and what to answer.
 public struct HeartbeatOutcome: Sendable {
     public let agentID: String
     public let name: String
-    public let status: String
+    public let status: AgentStatus
     /// The status shown before this heartbeat differs from the new one (publish `agent_status`).
     public let statusChanged: Bool
     public let command: HandedOutCommand?
@@ -112,10 +136,6 @@ public enum AgentSettings {
     ]
 
     public static func isKnown(_ key: String) -> Bool { defaults.contains { $0.key == key } }
-
-    public static func json(_ settings: [(key: String, value: String)]) -> JSON {
-        .object(JSONObject(settings.map { ($0.key, JSON.string($0.value)) }))
-    }
 }
 
 public enum AgentStoreError: Error, Sendable, Equatable {
@@ -153,9 +173,9 @@ public struct FinishedCommand: Sendable, Equatable {
     public var type: String
     public var agentID: String
     /// `done` or `failed`.
-    public var status: String
+    public var status: CommandStatus
 
-    public init(id: String, type: String, agentID: String, status: String) {
+    public init(id: String, type: String, agentID: String, status: CommandStatus) {
         self.id = id
         self.type = type
         self.agentID = agentID

@@ -17,14 +17,27 @@ extension AgentRepository {
                 SELECT agent_id, engine, installed, running, version, binary_path, updated_at
                 FROM agent_engines ORDER BY agent_id, engine
                 """
-            ).map { row in
-                ReportedEngine(
-                    agentID: row.string(0) ?? "",
-                    engine: AgentEngine(
-                        engine: row.string(1) ?? "", installed: row.bool(2) ?? false, running: row.bool(3) ?? false,
-                        version: row.string(4) ?? "", binaryPath: row.string(5) ?? ""),
-                    updatedAt: row.string(6) ?? "")
-            }
+            ).map(AgentRepository.reportedEngine)
         }
+    }
+
+    /// One agent's engines by name.
+    static func reportedEngines(_ connection: Connection, agentID: String) throws -> [ReportedEngine] {
+        try connection.query(
+            """
+            SELECT agent_id, engine, installed, running, version, binary_path, updated_at
+            FROM agent_engines WHERE agent_id = ? ORDER BY engine
+            """, [.text(agentID)]
+        ).map(reportedEngine)
+    }
+
+    /// `agent_id, engine, installed, running, version, binary_path, updated_at`.
+    static func reportedEngine(_ row: Row) -> ReportedEngine {
+        ReportedEngine(
+            agentID: row.string(0) ?? "",
+            engine: AgentEngine(
+                engine: row.string(1) ?? "", installed: row.bool(2) ?? false, running: row.bool(3) ?? false,
+                version: row.string(4) ?? "", binaryPath: row.string(5) ?? ""),
+            updatedAt: row.string(6) ?? "")
     }
 }

@@ -57,7 +57,7 @@ public struct AgentRepository: Sendable {
     static func identity(_ row: Row) -> AgentIdentity {
         AgentIdentity(
             id: row.string(0) ?? "", name: row.string(1) ?? "", tokenHash: row.string(2),
-            status: row.string(3) ?? "", lastHeartbeat: row.string(4))
+            status: AgentStatus(rawValue: row.string(3) ?? ""), lastHeartbeat: row.string(4))
     }
 
     /// Gives the agent called `name` a new token (creating a `provisioned` agent if there is
@@ -183,8 +183,8 @@ public struct AgentRepository: Sendable {
             } else {
                 // The token's agent takes this name only if it never registered under its own.
                 let status = try connection.queryOne("SELECT status FROM agents WHERE id = ?", [.text(tokenAgentID)])?
-                    .string(0)
-                guard status == "provisioned" else { throw AgentStoreError.forbidden }
+                    .string(0).map(AgentStatus.init(rawValue:))
+                guard status == .provisioned else { throw AgentStoreError.forbidden }
                 try connection.run("UPDATE agents SET name = ? WHERE id = ?", [.text(r.name), .text(tokenAgentID)])
             }
             id = tokenAgentID
@@ -231,7 +231,7 @@ public struct AgentRepository: Sendable {
     {
         guard let agent = try identity(connection, idOrName: idOrName) else { throw AgentStoreError.notFound }
         let shownBefore = shownStatus(agent.status, lastHeartbeat: agent.lastHeartbeat, cutoff: offlineCutoff)
-        let status = beat.status ?? "online"
+        let status = beat.status ?? .online
         let now = Timestamp.now()
         try connection.run(
             """
@@ -242,7 +242,7 @@ public struct AgentRepository: Sendable {
                 last_heartbeat = ?, updated_at = ?
             WHERE id = ?
             """,
-            [.text(status), SQLiteValue(beat.currentTask), SQLiteValue(beat.gpuUtilizationPct),
+            [.text(status.rawValue), SQLiteValue(beat.currentTask), SQLiteValue(beat.gpuUtilizationPct),
              SQLiteValue(beat.gpuMemoryUsedGB), SQLiteValue(beat.storageGBFree), SQLiteValue(beat.uptimeS),
              .text(now), .text(now), .text(agent.id)])
         for engine in beat.engines {
@@ -317,14 +317,14 @@ public struct AgentRepository: Sendable {
             }
             var finishedCommand: FinishedCommand?
             if let commandID, document != nil || finished {
-                let status = failed ? "failed" : "done"
+                let status: CommandStatus = failed ? .failed : .done
                 // Only a command still open changes (and is reported once): a repeated report
                 // finds it finished already.
                 let row = try connection.queryOne(
                     """
                     UPDATE agent_commands SET status = ? WHERE id = ? AND agent_id = ? AND status IN ('queued', 'dispatched')
                     RETURNING type, test_id
-                    """, [.text(status), .text(commandID), .text(agent.id)])
+                    """, [.text(status.rawValue), .text(commandID), .text(agent.id)])
                 if let row, row.string(1) == nil, let type = row.string(0) {
                     finishedCommand = FinishedCommand(id: commandID, type: type, agentID: agent.id, status: status)
                 }
@@ -388,64 +388,49 @@ public struct AgentRepository: Sendable {
     // MARK: Reading
 
     /// Agents by name, with `status` computed against `offlineCutoff` (exact, not waiting
-    /// for the monitor). Never includes the token hash.
-    public func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [JSON]) {
+    /// for the monitor). `Agent` has no token field: the hash never leaves the store.
+    public func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [Agent]) {
         try database.read { connection in
             let total = try connection.queryOne("SELECT COUNT(*) FROM agents")?.int(0) ?? 0
             let rows = try connection.query(
                 "SELECT \(AgentRepository.columns) FROM agents ORDER BY name LIMIT ? OFFSET ?",
                 [SQLiteValue(limit), SQLiteValue(offset)])
-            return (total, rows.map { AgentRepository.json($0, cutoff: offlineCutoff, engines: nil) })
+            return (total, rows.map { AgentRepository.agent($0, cutoff: offlineCutoff, engines: nil) })
         }
     }
 
     /// One agent (by id, else name) with its engines, or nil.
-    public func get(idOrName: String, offlineCutoff: String) throws -> JSON? {
+    public func get(idOrName: String, offlineCutoff: String) throws -> Agent? {
         try database.read { connection in
             guard let agent = try AgentRepository.identity(connection, idOrName: idOrName),
                 let row = try connection.queryOne(
                     "SELECT \(AgentRepository.columns) FROM agents WHERE id = ?", [.text(agent.id)])
             else { return nil }
-            let engines = try connection.query(
-                "SELECT engine, installed, running, version, binary_path, updated_at FROM agent_engines WHERE agent_id = ? ORDER BY engine",
-                [.text(agent.id)]
-            ).map { row -> JSON in
-                .object(
-                    JSONObject([
-                        ("engine", .string(row.string(0) ?? "")), ("installed", .bool(row.bool(1) ?? false)),
-                        ("running", .bool(row.bool(2) ?? false)), ("version", .string(row.string(3) ?? "")),
-                        ("binary_path", .string(row.string(4) ?? "")), ("updated_at", .string(row.string(5) ?? "")),
-                    ]))
-            }
-            return AgentRepository.json(row, cutoff: offlineCutoff, engines: engines)
+            let engines = try AgentRepository.reportedEngines(connection, agentID: agent.id)
+            return AgentRepository.agent(row, cutoff: offlineCutoff, engines: engines)
         }
     }
 
-    static func shownStatus(_ stored: String, lastHeartbeat: String?, cutoff: String) -> String {
-        guard let lastHeartbeat, lastHeartbeat >= cutoff else { return "offline" }
+    /// What the API shows: the stored status while heartbeats are fresh, else `offline`.
+    static func shownStatus(_ stored: AgentStatus, lastHeartbeat: String?, cutoff: String) -> AgentStatus {
+        guard let lastHeartbeat, lastHeartbeat >= cutoff else { return .offline }
         return stored
     }
 
-    static func json(_ row: Row, cutoff: String, engines: [JSON]?) -> JSON {
-        func text(_ i: Int) -> JSON { .string(row.string(i) ?? "") }
-        func number(_ i: Int) -> JSON { row.double(i).map { .double($0) } ?? .null }
-        func array(_ i: Int) -> JSON {
-            (try? JSON(parsing: Array((row.string(i) ?? "[]").utf8))).flatMap { $0.arrayValue.map(JSON.array) }
-                ?? .array([])
-        }
-        var object = JSONObject([
-            ("id", text(0)), ("name", text(1)), ("hostname", text(2)), ("port", .int(row.int(3) ?? 0)),
-            ("gpu_info", text(4)), ("gpu_count", .int(row.int(5) ?? 0)), ("cpu_info", text(6)),
-            ("cpu_arch", text(7)), ("ram_gb", number(8)), ("environment_type", text(9)), ("fingerprint", text(10)),
-            ("kitt_version", text(11)), ("capabilities", array(12)), ("hardware_details", text(13)),
-            ("status", .string(shownStatus(row.string(14) ?? "", lastHeartbeat: row.string(23), cutoff: cutoff))),
-            ("current_task", text(15)), ("gpu_utilization_pct", number(16)), ("gpu_memory_used_gb", number(17)),
-            ("storage_gb_free", number(18)), ("uptime_s", number(19)), ("notes", text(20)), ("tags", array(21)),
-            ("registered_at", text(22)), ("last_heartbeat", row.string(23).map { .string($0) } ?? .null),
-            ("updated_at", text(24)),
-        ])
-        if let engines { object["engines"] = .array(engines) }
-        return .object(object)
+    /// A row of `columns`. Missing text reads as "", missing numbers as nil, and the JSON array
+    /// columns (capabilities, tags) as their elements ([] when the text is not an array).
+    static func agent(_ row: Row, cutoff: String, engines: [ReportedEngine]?) -> Agent {
+        func text(_ i: Int) -> String { row.string(i) ?? "" }
+        func array(_ i: Int) -> [JSON] { (try? JSON(parsing: Array((row.string(i) ?? "[]").utf8)))?.arrayValue ?? [] }
+        return Agent(
+            id: text(0), name: text(1), hostname: text(2), port: row.int(3) ?? 0, gpuInfo: text(4),
+            gpuCount: row.int(5) ?? 0, cpuInfo: text(6), cpuArch: text(7), ramGB: row.double(8),
+            environmentType: text(9), fingerprint: text(10), kittVersion: text(11), capabilities: array(12),
+            hardwareDetails: text(13),
+            status: shownStatus(AgentStatus(rawValue: text(14)), lastHeartbeat: row.string(23), cutoff: cutoff),
+            currentTask: text(15), gpuUtilizationPct: row.double(16), gpuMemoryUsedGB: row.double(17),
+            storageGBFree: row.double(18), uptimeS: row.double(19), notes: text(20), tags: array(21),
+            registeredAt: text(22), lastHeartbeat: row.string(23), updatedAt: text(24), engines: engines)
     }
 
     // MARK: Updating and deleting

@@ -7,7 +7,7 @@ public struct Campaign: Sendable, Equatable {
     public var name: String
     public var description: String
     public var agentID: String?
-    public var status: String
+    public var status: CampaignStatus
     /// The config document as the client sent it (JSON text; SPEC §7.1).
     public var config: String
     public var totalRuns: Int
@@ -23,32 +23,7 @@ public struct Campaign: Sendable, Equatable {
     public var startedAt: String?
     public var completedAt: String?
 
-    public var isActive: Bool { status == "queued" || status == "running" }
-
-    /// The API representation; the list leaves out `config`.
-    public func json(includeConfig: Bool) -> JSON {
-        var object = JSONObject([
-            ("id", .string(id)),
-            ("name", .string(name)),
-            ("description", .string(description)),
-            ("agent_id", agentID.map(JSON.string) ?? .null),
-            ("status", .string(status)),
-        ])
-        if includeConfig {
-            object["config"] = .raw(RawJSON(trusted: Array(config.utf8)))
-        }
-        object["total_runs"] = .int(totalRuns)
-        object["succeeded"] = .int(succeeded)
-        object["failed"] = .int(failed)
-        object["next_index"] = .int(nextIndex)
-        object["current_test_id"] = currentTestID.map(JSON.string) ?? .null
-        object["error"] = error.map(JSON.string) ?? .null
-        object["created_at"] = .string(createdAt)
-        object["updated_at"] = .string(updatedAt)
-        object["started_at"] = startedAt.map(JSON.string) ?? .null
-        object["completed_at"] = completedAt.map(JSON.string) ?? .null
-        return .object(object)
-    }
+    public var isActive: Bool { status.isActive }
 }
 
 /// What `cancel` and `delete` did, so callers can publish the right events.
@@ -73,7 +48,7 @@ public struct CampaignRepository: Sendable {
     static func decode(_ row: Row) -> Campaign {
         Campaign(
             id: row.string(0) ?? "", name: row.string(1) ?? "", description: row.string(2) ?? "",
-            agentID: row.string(3), status: row.string(4) ?? "", config: row.string(5) ?? "{}",
+            agentID: row.string(3), status: CampaignStatus(rawValue: row.string(4) ?? ""), config: row.string(5) ?? "{}",
             totalRuns: row.int(6) ?? 0, succeeded: row.int(7) ?? 0, failed: row.int(8) ?? 0,
             nextIndex: row.int(9) ?? 0, currentTestID: row.string(10), error: row.string(11),
             createdAt: row.string(12) ?? "", updatedAt: row.string(13) ?? "", startedAt: row.string(14),
@@ -107,9 +82,9 @@ public struct CampaignRepository: Sendable {
         try database.read { conn in try CampaignRepository.fetch(id, conn) }
     }
 
-    public func list(status: String?, limit: Int, offset: Int) throws -> (items: [Campaign], total: Int) {
+    public func list(status: CampaignStatus?, limit: Int, offset: Int) throws -> (items: [Campaign], total: Int) {
         let filter = status == nil ? "" : " WHERE status = ?"
-        let bindings: [SQLiteValue] = status.map { [.text($0)] } ?? []
+        let bindings: [SQLiteValue] = status.map { [.text($0.rawValue)] } ?? []
         return try database.read { conn in
             let total = try conn.queryOne("SELECT COUNT(*) FROM web_campaigns" + filter, bindings)?.int(0) ?? 0
             let rows = try conn.query(
@@ -138,13 +113,13 @@ public struct CampaignRepository: Sendable {
         }
     }
 
-    public enum ConfigUpdate: Sendable, Equatable { case updated, notFound, notDraft(String) }
+    public enum ConfigUpdate: Sendable, Equatable { case updated, notFound, notDraft(CampaignStatus) }
 
     /// Replaces the config of a draft (and its agent, when `agentID` is given).
     public func updateConfig(id: String, config: String, agentID: String? = nil) throws -> ConfigUpdate {
         try database.write { conn in
             guard let campaign = try CampaignRepository.fetch(id, conn) else { return .notFound }
-            guard campaign.status == "draft" else { return .notDraft(campaign.status) }
+            guard campaign.status == .draft else { return .notDraft(campaign.status) }
             try conn.run(
                 "UPDATE web_campaigns SET config = ?, agent_id = COALESCE(?, agent_id), updated_at = ? WHERE id = ?",
                 [.text(config), SQLiteValue(agentID), .text(Timestamp.now()), .text(id)])
@@ -159,7 +134,7 @@ public struct CampaignRepository: Sendable {
     public func markQueued(id: String) throws -> (campaign: Campaign, changed: Bool)? {
         try database.write { conn in
             guard let campaign = try CampaignRepository.fetch(id, conn) else { return nil }
-            guard campaign.status == "draft" || campaign.status == "failed" else { return (campaign, false) }
+            guard campaign.status == .draft || campaign.status == .failed else { return (campaign, false) }
             try conn.run(
                 """
                 UPDATE web_campaigns SET status = 'queued', total_runs = 0, succeeded = 0, failed = 0, next_index = 0,
@@ -191,7 +166,7 @@ public struct CampaignRepository: Sendable {
     public func queueRun(campaignID: String, test: NewQuickTest, line: String) throws -> QuickTest? {
         try database.write { conn in
             guard let campaign = try CampaignRepository.fetch(campaignID, conn),
-                campaign.status == "running", campaign.currentTestID == nil
+                campaign.status == .running, campaign.currentTestID == nil
             else { return nil }
             var new = test
             new.campaignID = campaignID
@@ -239,21 +214,21 @@ public struct CampaignRepository: Sendable {
     }
 
     /// queued|running → completed|failed with `error`, logging `line`. nil when no longer active.
-    public func finish(id: String, status: String, error: String?, line: String) throws -> Campaign? {
+    public func finish(id: String, status: CampaignStatus, error: String?, line: String) throws -> Campaign? {
         try database.write { conn in
             let now = Timestamp.now()
             let changes = try conn.run(
                 """
                 UPDATE web_campaigns SET status = ?, error = ?, current_test_id = NULL, completed_at = ?, updated_at = ?
                 WHERE id = ? AND status IN ('queued', 'running')
-                """, [.text(status), SQLiteValue(error), .text(now), .text(now), .text(id)])
+                """, [.text(status.rawValue), SQLiteValue(error), .text(now), .text(now), .text(id)])
             guard changes > 0 else { return nil }
             try CampaignRepository.insertLog(id, line, now, conn)
             return try CampaignRepository.fetch(id, conn)
         }
     }
 
-    public enum CancelOutcome: Sendable { case cancelled(CampaignStop), notFound, notActive(String) }
+    public enum CancelOutcome: Sendable { case cancelled(CampaignStop), notFound, notActive(CampaignStatus) }
 
     /// queued|running → cancelled; the in-flight test is cancelled too if no agent took it yet.
     public func cancel(id: String, line: String) throws -> CancelOutcome {
@@ -280,7 +255,7 @@ public struct CampaignRepository: Sendable {
                 "SELECT status FROM quick_tests WHERE id = ?", [.text(testID)]),
             row.string(0) == "queued"
         else { return nil }
-        return try QuickTestRepository.setStatus(id: testID, status: "cancelled", error: "campaign cancelled", conn)
+        return try QuickTestRepository.setStatus(id: testID, status: .cancelled, error: "campaign cancelled", conn)
     }
 
     // MARK: Logs

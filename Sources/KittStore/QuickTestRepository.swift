@@ -12,7 +12,7 @@ public struct QuickTest: Sendable, Equatable {
     public var suiteName: String
     public var engineMode: String
     public var profileID: String?
-    public var status: String
+    public var status: QuickTestStatus
     public var commandID: String?
     public var campaignID: String?
     public var resultID: String?
@@ -21,34 +21,8 @@ public struct QuickTest: Sendable, Equatable {
     public var startedAt: String?
     public var completedAt: String?
 
-    /// queued → dispatched (a heartbeat handed out its command) → running → completed | failed
-    /// (| cancelled: a campaign test no agent took yet).
-    public var isFinished: Bool { QuickTest.finishedStatuses.contains(status) }
-    public static let finishedStatuses: Set<String> = ["completed", "failed", "cancelled"]
-
-    /// The API representation (SPEC §5 Quick tests).
-    public var json: JSON {
-        .object(
-            JSONObject([
-                ("id", .string(id)),
-                ("agent_id", .string(agentID)),
-                ("agent_name", .string(agentName)),
-                ("model_path", .string(modelPath)),
-                ("engine_name", .string(engineName)),
-                ("benchmark_name", .string(benchmarkName)),
-                ("suite_name", .string(suiteName)),
-                ("engine_mode", .string(engineMode)),
-                ("profile_id", profileID.map(JSON.string) ?? .null),
-                ("status", .string(status)),
-                ("command_id", commandID.map(JSON.string) ?? .null),
-                ("campaign_id", campaignID.map(JSON.string) ?? .null),
-                ("result_id", resultID.map(JSON.string) ?? .null),
-                ("error", error.map(JSON.string) ?? .null),
-                ("created_at", .string(createdAt)),
-                ("started_at", startedAt.map(JSON.string) ?? .null),
-                ("completed_at", completedAt.map(JSON.string) ?? .null),
-            ]))
-    }
+    /// Finished (see `QuickTestStatus`): a late report never moves it back.
+    public var isFinished: Bool { status.isFinished }
 }
 
 /// What a new quick test needs; the repository fills in ids, timestamps and the command.
@@ -83,8 +57,6 @@ public struct AgentSummary: Sendable, Equatable {
 public struct LogLine: Sendable, Equatable {
     public var line: String
     public var createdAt: String
-
-    public var json: JSON { .object(JSONObject([("line", .string(line)), ("created_at", .string(createdAt))])) }
 }
 
 /// What a status change did: the test as it is now, and whether it changed (publish only then).
@@ -100,7 +72,7 @@ public struct AgentCommand: Sendable, Equatable {
     public var testID: String?
     public var type: String
     public var payload: String
-    public var status: String
+    public var status: CommandStatus
 }
 
 public struct QuickTestRepository: Sendable {
@@ -120,7 +92,7 @@ public struct QuickTestRepository: Sendable {
             id: row.string(0) ?? "", agentID: row.string(1) ?? "", agentName: row.string(2) ?? "",
             modelPath: row.string(3) ?? "", engineName: row.string(4) ?? "", benchmarkName: row.string(5) ?? "",
             suiteName: row.string(6) ?? "", engineMode: row.string(7) ?? "", profileID: row.string(8),
-            status: row.string(9) ?? "", commandID: row.string(10), campaignID: row.string(11),
+            status: QuickTestStatus(rawValue: row.string(9) ?? ""), commandID: row.string(10), campaignID: row.string(11),
             resultID: row.string(12), error: row.string(13), createdAt: row.string(14) ?? "",
             startedAt: row.string(15), completedAt: row.string(16))
     }
@@ -210,7 +182,7 @@ public struct QuickTestRepository: Sendable {
     }
 
     /// Newest first, optionally filtered by status and agent name; with the total before paging.
-    public func list(status: String?, agentName: String?, campaignID: String? = nil, limit: Int, offset: Int) throws -> (
+    public func list(status: QuickTestStatus?, agentName: String?, campaignID: String? = nil, limit: Int, offset: Int) throws -> (
         items: [QuickTest], total: Int
     ) {
         var conditions: [String] = []
@@ -221,7 +193,7 @@ public struct QuickTestRepository: Sendable {
         }
         if let status {
             conditions.append("status = ?")
-            bindings.append(.text(status))
+            bindings.append(.text(status.rawValue))
         }
         if let agentName {
             conditions.append("agent_name = ?")
@@ -251,17 +223,17 @@ public struct QuickTestRepository: Sendable {
 
     /// An agent's commands, oldest first, optionally only those with `status` (for inspection:
     /// the heartbeat hands commands out with its own claiming UPDATE).
-    public func commands(agentID: String, status: String? = nil) throws -> [AgentCommand] {
+    public func commands(agentID: String, status: CommandStatus? = nil) throws -> [AgentCommand] {
         try database.read { conn in
             var sql = "SELECT id, agent_id, test_id, type, payload, status FROM agent_commands WHERE agent_id = ?"
             var bindings: [SQLiteValue] = [.text(agentID)]
             if let status {
                 sql += " AND status = ?"
-                bindings.append(.text(status))
+                bindings.append(.text(status.rawValue))
             }
             return try conn.query(sql + " ORDER BY created_at, rowid", bindings).map { row in
                 AgentCommand(id: row.string(0) ?? "", agentID: row.string(1) ?? "", testID: row.string(2),
-                    type: row.string(3) ?? "", payload: row.string(4) ?? "{}", status: row.string(5) ?? "")
+                    type: row.string(3) ?? "", payload: row.string(4) ?? "{}", status: CommandStatus(rawValue: row.string(5) ?? ""))
             }
         }
     }
@@ -272,12 +244,12 @@ public struct QuickTestRepository: Sendable {
     /// A test that stops while its command was never handed out also retires the command.
     /// Returns the updated test, nil when there is none.
     /// With `agentID` (an agent's own token) only that agent's test changes (nil otherwise).
-    public func setStatus(id: String, status: String, error: String?, agentID: String? = nil) throws -> QuickTest? {
+    public func setStatus(id: String, status: QuickTestStatus, error: String?, agentID: String? = nil) throws -> QuickTest? {
         try transition(id: id, to: status, error: error, agentID: agentID)?.test
     }
 
     /// `setStatus`, also saying whether anything changed (callers publish an event only then).
-    public func transition(id: String, to status: String, error: String?, agentID: String? = nil) throws
+    public func transition(id: String, to status: QuickTestStatus, error: String?, agentID: String? = nil) throws
         -> StatusTransition?
     {
         try database.write { conn in
@@ -285,7 +257,7 @@ public struct QuickTestRepository: Sendable {
         }
     }
 
-    static func setStatus(id: String, status: String, error: String?, agentID: String? = nil, _ conn: Connection)
+    static func setStatus(id: String, status: QuickTestStatus, error: String?, agentID: String? = nil, _ conn: Connection)
         throws -> QuickTest?
     {
         try transition(id: id, to: status, error: error, agentID: agentID, conn)?.test
@@ -297,12 +269,12 @@ public struct QuickTestRepository: Sendable {
     /// (a late report). Finished → another finished status is allowed (an agent's real
     /// outcome after the timeout sweep failed the test). With `agentID`, another agent's test
     /// is as good as missing (nil).
-    static func transition(id: String, to status: String, error: String?, agentID: String? = nil, _ conn: Connection)
+    static func transition(id: String, to status: QuickTestStatus, error: String?, agentID: String? = nil, _ conn: Connection)
         throws -> StatusTransition?
     {
         guard let current = try fetch(id, conn) else { return nil }
         if let agentID, current.agentID != agentID { return nil }
-        let finished = QuickTest.finishedStatuses.contains(status)
+        let finished = status.isFinished
         if current.status == status || (current.isFinished && !finished) {
             return StatusTransition(test: current, changed: false)
         }
@@ -314,7 +286,7 @@ public struct QuickTestRepository: Sendable {
                 completed_at = CASE WHEN ? THEN ? ELSE NULL END
             WHERE id = ? AND (? IS NULL OR agent_id = ?)
             """,
-            [.text(status), SQLiteValue(error), .text(status), .text(now), SQLiteValue(finished), .text(now), .text(id),
+            [.text(status.rawValue), SQLiteValue(error), .text(status.rawValue), .text(now), SQLiteValue(finished), .text(now), .text(id),
              SQLiteValue(agentID), SQLiteValue(agentID)])
         if finished {
             try conn.run(

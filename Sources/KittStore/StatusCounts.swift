@@ -4,9 +4,9 @@ import KittSQLite
 /// API shows them), quick tests, campaigns, and the number of results stored. One read
 /// snapshot; a few indexed GROUP BYs.
 public struct StatusCounts: Sendable {
-    public var agents: [String: Int] = [:]
-    public var quickTests: [String: Int] = [:]
-    public var campaigns: [String: Int] = [:]
+    public var agents: [AgentStatus: Int] = [:]
+    public var quickTests: [QuickTestStatus: Int] = [:]
+    public var campaigns: [CampaignStatus: Int] = [:]
     public var results = 0
 }
 
@@ -22,13 +22,13 @@ extension Store {
                 FROM agents GROUP BY shown
                 """, [.text(offlineCutoff)])
             {
-                counts.agents[row.string(0) ?? "unknown", default: 0] += row.int(1) ?? 0
+                counts.agents[AgentStatus(rawValue: row.string(0) ?? "unknown"), default: 0] += row.int(1) ?? 0
             }
             for row in try connection.query("SELECT status, count(*) FROM quick_tests GROUP BY status") {
-                counts.quickTests[row.string(0) ?? "unknown", default: 0] += row.int(1) ?? 0
+                counts.quickTests[QuickTestStatus(rawValue: row.string(0) ?? "unknown"), default: 0] += row.int(1) ?? 0
             }
             for row in try connection.query("SELECT status, count(*) FROM web_campaigns GROUP BY status") {
-                counts.campaigns[row.string(0) ?? "unknown", default: 0] += row.int(1) ?? 0
+                counts.campaigns[CampaignStatus(rawValue: row.string(0) ?? "unknown"), default: 0] += row.int(1) ?? 0
             }
             // From the summaries (schema v5): O(models), not a scan of a million runs per scrape.
             counts.results = try ResultsRepository.count(ResultFilter(), in: connection)

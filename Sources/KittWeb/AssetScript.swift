@@ -13,8 +13,43 @@ enum AssetScript {
       var d = new Date(t.getAttribute("datetime"));
       if (isNaN(d.getTime())) return;
       t.title = t.getAttribute("datetime");
-      t.textContent = d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric",
-        hour: "2-digit", minute: "2-digit", second: "2-digit" });
+      // On a phone: no seconds, and no year when it is this year (the full time is the title).
+      var narrow = window.matchMedia && matchMedia("(max-width: 600px)").matches;
+      var options = narrow ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
+        : { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+      if (narrow && d.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+      t.textContent = d.toLocaleString(undefined, options);
+    });
+  }
+
+  // On a phone the nav is one strip that scrolls sideways: show the current page in it, and
+  // fade its end while more links lie beyond.
+  function navStrip() {
+    var links = document.querySelector(".nav-links");
+    if (!links) return;
+    var current = links.querySelector("[aria-current=page]");
+    var center = function () {
+      if (current && links.scrollWidth > links.clientWidth) {
+        links.scrollLeft = current.offsetLeft - (links.clientWidth - current.offsetWidth) / 2;
+      }
+    };
+    var fade = function () {
+      links.classList.toggle("more", links.scrollLeft + links.clientWidth < links.scrollWidth - 2);
+    };
+    links.addEventListener("scroll", fade, { passive: true });
+    window.addEventListener("resize", function () { center(); fade(); });
+    center();
+    fade();
+  }
+
+  // "running for 1m 05s" on work the server started at a known time (model downloads).
+  function elapsed() {
+    document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
+      var since = new Date(el.getAttribute("data-elapsed-since")).getTime();
+      if (isNaN(since)) return;
+      var s = Math.max(0, Math.round((Date.now() - since) / 1000));
+      var m = Math.floor(s / 60);
+      el.textContent = "running for " + (m ? m + "m " + String(s % 60).padStart(2, "0") + "s" : s + "s");
     });
   }
 
@@ -351,6 +386,10 @@ enum AssetScript {
     var badge = document.getElementById("live-indicator");
     if (types.length === 0 || !window.EventSource) return;
     var es = new EventSource("/api/v1/events/stream");
+    // A page left for another (even one kept in the back/forward cache) gives its stream
+    // back: browsers allow only 6 connections per server, and a stream holds one for good.
+    window.addEventListener("pagehide", function () { es.close(); }, { once: true });
+    window.addEventListener("pageshow", function (ev) { if (ev.persisted) { live(); refresh(); } }, { once: true });
     es.onopen = function () { if (badge) { badge.textContent = "● live"; badge.classList.add("on"); } };
     es.onerror = function () { if (badge) { badge.textContent = "○ reconnecting"; badge.classList.remove("on"); } };
     types.forEach(function (type) {
@@ -383,6 +422,14 @@ enum AssetScript {
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    var relabel = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(relabel);
+      relabel = setTimeout(function () { localTimes(document); }, 100);
+    });
+    navStrip();
+    elapsed();
+    if (document.querySelector("[data-elapsed-since]") || document.body.dataset.live) setInterval(elapsed, 1000);
     installForm();
     document.querySelectorAll("form[data-wizard]").forEach(wizard);
     document.querySelectorAll("form[data-format-check]").forEach(formatCheck);

@@ -104,6 +104,7 @@ pre.log, pre.script { background: var(--code); color: var(--code-text); padding:
 figure.chart { margin: 0; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
 figure.chart figcaption { font-weight: 600; margin-bottom: .25rem; overflow-wrap: anywhere; }
 svg.bars { width: 100%; max-width: 560px; height: auto; display: block; }
+svg.bars.narrow { display: none; }
 svg.bars text { fill: var(--text); font-size: 14px; }
 svg.bars text.value { fill: var(--muted); }
 svg.bars rect.bar { fill: var(--accent); opacity: .55; }
@@ -112,7 +113,17 @@ svg.bars rect.bar.best { fill: var(--ok); opacity: .9; }
 .tag { background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 0 .4rem; font-size: .8rem; }
 @media (max-width: 600px) {
   main { padding: .75rem; }
-  .nav-end { margin-left: 0; width: 100%; justify-content: space-between; }
+  dl.facts { grid-template-columns: minmax(0, 40%) 1fr; gap: .25rem .75rem; }
+  td > a.wrap, td > span.wrap { display: inline-block; min-width: 7rem; }
+  svg.bars.wide { display: none; }
+  svg.bars.narrow { display: block; max-width: 400px; }
+  /* The nav: brand and sign-in on one line, the links on one line below that scrolls sideways. */
+  header.top nav { display: grid; grid-template-columns: auto 1fr; gap: .25rem .5rem; padding: .4rem .75rem; }
+  .nav-end { justify-self: end; gap: .5rem; }
+  .nav-links { grid-column: 1 / -1; grid-row: 2; flex-wrap: nowrap; overflow-x: auto; scrollbar-width: none; position: relative;
+    -webkit-overflow-scrolling: touch; }
+  .nav-links a { padding: .3rem .5rem; white-space: nowrap; }
+  .nav-links.more { mask-image: linear-gradient(to right, #000 80%, transparent); }
   th, td { padding: .4rem .5rem; }
   .hide-narrow { display: none; }
 }

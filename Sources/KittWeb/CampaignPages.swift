@@ -50,15 +50,18 @@ enum CampaignPages {
                 request, title: "Campaign", section: .campaigns, detail: true, live: ["status", "log"],
                 reads: [.init(get: "/api/v1/campaigns/\(id)"), .init(get: "/api/v1/campaigns/\(id)/logs")],
                 then: { first in
-                    // This campaign's runs (newest 100) and the agent, for its name.
-                    var more: [APIBridge.Read] = [.init(get: "/api/v1/quicktest?per_page=100&campaign_id=\(id)")]
+                    // One page of this campaign's runs (newest first; `?page=` pages on) and the agent, for its name.
+                    var more: [APIBridge.Read] = [
+                        .init(get: Query.api("/api/v1/quicktest", from: request, keeping: ["page"],
+                            extra: [("per_page", String(runsPerPage)), ("campaign_id", id)]))
+                    ]
                     if let agent = first[0].object?["agent_id"]?.stringValue {
                         more.append(.init(get: "/api/v1/agents/" + Query.segment(agent)))
                     }
                     return more
                 }
             ) { viewer, answers in
-                detail(answers, viewer: viewer)
+                detail(answers, viewer: viewer, request: request)
             }
         }
     }
@@ -228,12 +231,16 @@ enum CampaignPages {
 
     // MARK: Detail
 
-    static func detail(_ answers: [APIBridge.Answer], viewer: Viewer) -> HTML {
+    /// Runs per page on a campaign's detail (a campaign can have thousands).
+    static let runsPerPage = 50
+
+    static func detail(_ answers: [APIBridge.Answer], viewer: Viewer, request: HTTPRequest) -> HTML {
         guard let campaign = answers[0].object else { return UI.failure(answers[0]) }
         let id = UI.string(campaign["id"])
         let status = UI.string(campaign["status"])
         let api = "/ui/api/v1/campaigns/" + Query.segment(id)
         let runs = answers.count > 2 ? answers[2].items.filter { $0["campaign_id"]?.stringValue == id } : []
+        let runPager = answers.count > 2 ? UI.pager(answers[2].object, request: request) : HTML()
         let agent = answers.count > 3 ? answers[3].object : nil
         let lines = answers[1].object?["lines"]?.arrayValue ?? []
         let agentName = agent?["name"]?.stringValue
@@ -244,7 +251,7 @@ enum CampaignPages {
             }
         }
         + UI.signInNotice(viewer, doing: "launch, cancel, edit or delete this campaign")
-        + body(campaign, id: id, status: status, runs: runs, lines: lines, agentName: agentName)
+        + body(campaign, id: id, status: status, runs: runs, runPager: runPager, lines: lines, agentName: agentName)
     }
 
     @HTMLBuilder
@@ -269,7 +276,8 @@ enum CampaignPages {
     }
 
     static func body(
-        _ campaign: JSONObject, id: String, status: String, runs: [JSON], lines: [JSON], agentName: String?
+        _ campaign: JSONObject, id: String, status: String, runs: [JSON], runPager: HTML, lines: [JSON],
+        agentName: String?
     ) -> HTML {
         el("p", .class("error-box"), .id("campaign-output"), Attribute("role", "alert"), .flag("hidden"))
         + el("section", .class("panel"), .id("campaign-progress"), Attribute("data-live-region", "")) {
@@ -293,6 +301,7 @@ enum CampaignPages {
                 el("p", .class("muted")) { status == "draft" ? "Runs appear here once the campaign is launched." : "No runs yet." }
             } else {
                 QuickTestPages.table(runs, emptyAgent: nil)
+                runPager
             }
         }
         + el("h2") { "Log" }

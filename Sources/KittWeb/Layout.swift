@@ -1,6 +1,6 @@
 /// The page chrome: head (assets, CSRF meta), header navigation, main.
 enum Section: String, CaseIterable, Sendable {
-    case dashboard, agents, quicktests, campaigns, results, models, profiles
+    case dashboard, agents, quicktests, campaigns, results, models, profiles, settings
 
     var title: String {
         switch self {
@@ -11,6 +11,7 @@ enum Section: String, CaseIterable, Sendable {
         case .results: "Results"
         case .models: "Models"
         case .profiles: "Profiles"
+        case .settings: "Settings"
         }
     }
 

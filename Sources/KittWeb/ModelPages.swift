@@ -6,17 +6,23 @@ enum ModelPages {
     static func register(in router: inout Router, _ ui: WebUI) {
         router.get("/models") { request in
             let query = request.queryValue("q") ?? ""
-            var reads: [APIBridge.Read] = [.init(get: Query.api("/api/v1/models/local", from: request, keeping: ["page"],
-                extra: [("per_page", "50")]))]
+            var reads: [APIBridge.Read] = [
+                .init(get: Query.api("/api/v1/models/local", from: request, keeping: ["page"], extra: [("per_page", "50")])),
+                "/api/v1/models/downloads?per_page=20",
+            ]
             if !query.isEmpty { reads.append(.init(get: "/api/v1/models/search?limit=20&q=" + PercentEncoding.encode(query))) }
-            return ui.page(request, title: "Models", section: .models, reads: reads) { viewer, answers in
+            return ui.page(request, title: "Models", section: .models, live: ["model_download"], reads: reads) {
+                viewer, answers in
                 UI.pageHead("Models")
                     + UI.signInNotice(viewer, doing: "download or delete models")
-                    + el("h2") { "On this server" }
-                    + local(answers[0], viewer: viewer)
-                    + UI.pager(answers[0].object, request: request)
+                    + downloads(answers[1])
+                    + el("section", .id("models-local"), Attribute("data-live-region", "")) {
+                        el("h2") { "On this server" }
+                        local(answers[0], viewer: viewer)
+                        UI.pager(answers[0].object, request: request)
+                    }
                     + el("h2") { "Find a model (Devon)" }
-                    + search(query: query, answer: answers.count > 1 ? answers[1] : nil, viewer: viewer)
+                    + search(query: query, answer: answers.count > 2 ? answers[2] : nil, viewer: viewer)
             }
         }
     }
@@ -25,6 +31,36 @@ enum ModelPages {
     static func modelPath(_ repoID: String) -> String {
         "/ui/api/v1/models/" + repoID.split(separator: "/", omittingEmptySubsequences: false)
             .map { PercentEncoding.encode(String($0)) }.joined(separator: "/")
+    }
+
+    /// Downloads started on this server, updated live from `model_download` events; a running
+    /// one counts its time in the browser (Devon reports no byte progress).
+    static func downloads(_ answer: APIBridge.Answer) -> HTML {
+        el("section", .id("model-downloads"), Attribute("data-live-region", ""), Attribute("aria-live", "polite")) {
+            if !answer.items.isEmpty {
+                el("h2") { "Downloads" }
+                el("ul", .class("downloads")) {
+                    for item in answer.items {
+                        let status = UI.string(item["status"])
+                        el("li", Attribute("data-download", UI.string(item["repo_id"]))) {
+                            UI.status(status)
+                            " "
+                            el("span", .class("wrap")) { UI.string(item["repo_id"]) }
+                            " "
+                            if status == "running" {
+                                el("span", .class("muted"), Attribute("data-elapsed-since", UI.string(item["started_at"]))) {
+                                    "running"
+                                }
+                            } else if let error = item["error"]?.stringValue {
+                                el("span", .class("field-error small")) { error }
+                            } else {
+                                el("code", .class("wrap small")) { UI.string(item["path"]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     static func local(_ answer: APIBridge.Answer, viewer: Viewer) -> HTML {
@@ -99,6 +135,7 @@ enum ModelPages {
                 el("tbody") {
                     for (index, item) in answer.items.enumerated() {
                         let repo = UI.string(item["repo_id"])
+                        let source = item["source"]?.stringValue ?? "huggingface"
                         el("tr") {
                             el("td") { el("span", .class("wrap")) { repo } }
                             el("td", .class("hide-narrow")) { UI.string(item["source"]) }
@@ -107,7 +144,7 @@ enum ModelPages {
                             if viewer.canWrite {
                                 el("td") {
                                     el("button", .type("button"), Attribute("data-action", "/ui/api/v1/models/download"),
-                                        Attribute("data-body", JSON.object(["repo_id": .string(repo)]).jsonString),
+                                        Attribute("data-body", JSON.object(["repo_id": .string(repo), "source": .string(source)]).jsonString),
                                         Attribute("data-busy", "Downloading…"), Attribute("data-then", "reload"),
                                         Attribute("data-output", "download-output-\(index)")) { "Download" }
                                     el("span", .class("field-error small"), .id("download-output-\(index)"), .flag("hidden"))

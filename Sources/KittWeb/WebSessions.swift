@@ -94,6 +94,44 @@ public final class WebSessions: Sendable {
         store.deleteWebSession(idHash: hash) { _ in completion() }
     }
 
+    /// A live session as the settings page lists it: `handle` (the stored hash, never the
+    /// cookie value) revokes it; `current` marks the asking browser's own.
+    public struct Listed: Sendable, Equatable {
+        public let handle: String
+        public let signedInAt: Double
+        public let expiresAt: Double
+        public let current: Bool
+    }
+
+    /// Every live session, newest first; `currentID` is the asking browser's cookie value.
+    public func list(currentID: String?) -> [Listed] {
+        let now = clock()
+        let current = currentID.map { SHA256.hex($0) }
+        return sessions.withLock { table in
+            table.filter { $0.value.expiresAt > now }.map { hash, session in
+                Listed(handle: hash, signedInAt: session.expiresAt - lifetime, expiresAt: session.expiresAt,
+                    current: hash == current)
+            }
+        }.sorted { $0.signedInAt > $1.signedInAt }
+    }
+
+    /// Ends the sessions whose handles are given (all of them when nil), in memory at once;
+    /// `completion` gets how many were live, once their rows are gone.
+    public func end(handles: [String]?, completion: @escaping @Sendable (Int) -> Void) {
+        let ended = sessions.withLock { table -> [String] in
+            let chosen = handles.map { wanted in wanted.filter { table[$0] != nil } } ?? Array(table.keys)
+            for hash in chosen { table[hash] = nil }
+            return chosen
+        }
+        guard let store, !ended.isEmpty else { return completion(ended.count) }
+        let left = Mutex(ended.count)
+        for hash in ended {
+            store.deleteWebSession(idHash: hash) { _ in
+                if left.withLock({ count -> Bool in count -= 1; return count == 0 }) { completion(ended.count) }
+            }
+        }
+    }
+
     /// 256 bits from the system CSPRNG, as 64 hex characters.
     public static func randomToken() -> String { SecureRandom.hex(bytes: 32) }
 

@@ -12,17 +12,20 @@ public struct WebUI: Sendable {
     /// Cookies get `Secure` when the server speaks TLS.
     let secureCookies: Bool
     let features: Features
+    /// The server's own configuration rows for the settings page (from `kitt web`).
+    let serverFacts: ServerFacts
 
     /// Where pages wait for their API reads to be started (never an event loop).
     static let queue = DispatchQueue(label: "kitt.web.pages", attributes: .concurrent)
 
     /// Adds the UI's routes to `router`. `api` is the API router the UI calls in process.
     public static func register(
-        in router: inout Router, api: Router, context: APIContext, sessions: WebSessions, secureCookies: Bool
+        in router: inout Router, api: Router, context: APIContext, sessions: WebSessions, secureCookies: Bool,
+        serverFacts: ServerFacts = ServerFacts()
     ) {
         let ui = WebUI(
             context: context, bridge: APIBridge(api: api, adminToken: context.auth.adminToken),
-            sessions: sessions, secureCookies: secureCookies, features: Features(api: api))
+            sessions: sessions, secureCookies: secureCookies, features: Features(api: api), serverFacts: serverFacts)
         Assets.register(in: &router)
         ui.registerSession(in: &router)
         ui.registerProxy(in: &router)
@@ -33,6 +36,7 @@ public struct WebUI: Sendable {
         ResultPages.register(in: &router, ui)
         ModelPages.register(in: &router, ui)
         ProfilePages.register(in: &router, ui)
+        SettingsPage.register(in: &router, ui)
     }
 
     // MARK: Viewer and pages

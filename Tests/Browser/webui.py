@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Drives headless Chromium through kitt's web UI against a running server.
+"""Drives headless Chromium (or Firefox) through kitt's web UI against a running server.
 
 The Swift test WebUIBrowserTests starts the real server and runs this script; the script
 plays the browser user and, with plain HTTPS calls, the fake agent. It prints one
 "PASS <scenario>" line per scenario and exits non-zero at the first failure.
-Usage: webui.py --url https://localhost:PORT --token ADMIN --ca CA.pem [--screenshots DIR]
+Usage: webui.py --url https://localhost:PORT --token ADMIN --ca CA.pem [--browser chromium|firefox]
+                 [--screenshots DIR] [--budget SECONDS]
+Firefox is driven over its own Marionette protocol (Tests/Browser/marionette.py): Debian has
+no geckodriver.
 """
 import argparse
 import json
@@ -13,6 +16,7 @@ import signal
 import ssl
 import sys
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -30,7 +34,11 @@ args.add_argument("--url", required=True)
 args.add_argument("--token", required=True)
 args.add_argument("--ca", required=True)
 args.add_argument("--screenshots", default="")
+args.add_argument("--browser", default="chromium", choices=["chromium", "firefox"])
+args.add_argument("--budget", type=int, default=100)
+args.add_argument("--devon", default="", help="the fake Devon the server uses (POST /release ends its download)")
 args = args.parse_args()
+FIREFOX = args.browser == "firefox"
 BASE = args.url.rstrip("/")
 TLS = ssl.create_default_context(cafile=args.ca)
 HOSTILE = "<script>alert(1)</script>"
@@ -51,6 +59,11 @@ def api(method, path, body=None, token=None):
 
 
 def browser():
+    if FIREFOX:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import marionette
+        binary = "/usr/bin/firefox-esr" if os.path.exists("/usr/bin/firefox-esr") else "/usr/bin/firefox"
+        return marionette.Firefox(binary, width=1280, height=900)
     options = webdriver.ChromeOptions()
     for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
                  "--disable-gpu", "--window-size=1280,900"]:
@@ -59,13 +72,13 @@ def browser():
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
-# A stuck run ends itself (and its browser) before the Swift test's own 110 s limit.
+# A stuck run ends itself (and its browser) before the Swift test's own limit.
 def out_of_time(signum, frame):
-    raise TimeoutError("webui.py ran for 100 s")
+    raise TimeoutError(f"webui.py ran for {args.budget} s")
 
 
 signal.signal(signal.SIGALRM, out_of_time)
-signal.alarm(100)
+signal.alarm(args.budget)
 driver = browser()
 # Live regions are swapped whole, so an element found a moment ago may be gone: retry.
 wait = WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
@@ -102,17 +115,58 @@ def wait_live():
     wait.until(lambda d: "live" in d.find_element(By.ID, "live-indicator").text)
 
 
+def set_width(width, height=900):
+    """The viewport at `width` CSS px (a phone's below 500); None restores 1280."""
+    if FIREFOX:
+        driver.set_viewport(width or 1280, height)
+    elif width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    else:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
+
+
 def shoot(name):
     if not args.screenshots:
         return
+    prefix = "firefox-" if FIREFOX else ""
     for width, suffix in [(1280, "wide"), (390, "phone")]:
-        metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500}
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        set_width(width)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        metrics["height"] = min(max(height, 700), 4000)
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-        driver.save_screenshot(os.path.join(args.screenshots, f"{name}-{suffix}.png"))
-    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        set_width(width, min(max(height, 700), 4000))
+        time.sleep(0.2)  # the page relabels its times for the new width (debounced 100 ms)
+        driver.save_screenshot(os.path.join(args.screenshots, f"{prefix}{name}-{suffix}.png"))
+    set_width(None)
+
+
+def sign_in_elsewhere():
+    """Signs in as another browser would (form token, then the session); returns (cookie, csrf)."""
+    with urllib.request.urlopen(BASE + "/signin", context=TLS, timeout=10) as r:
+        pre = r.headers["Set-Cookie"].split(";")[0]
+    req = urllib.request.Request(BASE + "/ui/signin", data=json.dumps({"token": args.token}).encode(), method="POST")
+    req.add_header("Cookie", pre)
+    req.add_header("X-CSRF-Token", pre.split("=", 1)[1])
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, context=TLS, timeout=10) as r:
+        session = [c for c in r.headers.get_all("Set-Cookie") if c.startswith("kitt_session=")][0].split(";")[0]
+    with urllib.request.urlopen(urllib.request.Request(BASE + "/settings", headers={"Cookie": session}),
+                                context=TLS, timeout=10) as r:
+        page = r.read().decode()
+    csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    return session, csrf
+
+
+def ui_write(browser):
+    """A write through the UI's proxy as `browser` (cookie, csrf): the status."""
+    session, csrf = browser
+    req = urllib.request.Request(BASE + "/ui/sessions/revoke", data=b'{"sessions":["none"]}', method="POST")
+    for name, value in [("Cookie", session), ("X-CSRF-Token", csrf), ("Content-Type", "application/json")]:
+        req.add_header(name, value)
+    try:
+        with urllib.request.urlopen(req, context=TLS, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def fake_agent_run(agent_id, command, metrics):
@@ -199,8 +253,11 @@ try:
 
     # 4. A quick test from the form, with the format check, then its log arriving live.
     go("/quicktests/new?agent=" + agent_id)
-    driver.find_element(By.ID, "devon-q").send_keys("qwen 7b\n")
-    wait.until(lambda d: "Devon is not configured" in text_of("#devon-status"))
+    driver.find_element(By.ID, "devon-q").send_keys("qwen 7b" + Keys.ENTER)
+    if args.devon:
+        wait.until(lambda d: "1 found" in text_of("#devon-status"))
+    else:
+        wait.until(lambda d: "Devon is not configured" in text_of("#devon-status"))
     driver.find_element(By.ID, "model_path").send_keys("/models/llama-3-8b.Q4_K_M.gguf")
     Select(driver.find_element(By.ID, "engine_name")).select_by_value("vllm")
     wait.until(lambda d: "does not run gguf" in text_of("[data-format-result]"))
@@ -302,10 +359,41 @@ try:
     names = sorted(c.get_attribute("data-metric") for c in charts)
     check(names == ["throughput.avg_tps", "throughput.ttft_ms"], f"charts {names}")
     for chart in charts:
-        check(len(chart.find_elements(By.CSS_SELECTOR, "rect.bar")) == 2, "two bars")
-        check(len(chart.find_elements(By.CSS_SELECTOR, "rect.bar.best")) == 1, "one best bar")
+        check(len(chart.find_elements(By.CSS_SELECTOR, "svg.wide rect.bar")) == 2, "two bars")
+        check(len(chart.find_elements(By.CSS_SELECTOR, "svg.wide rect.bar.best")) == 1, "one best bar")
     shoot("compare")
     passed("compare-charts")
+
+    # At a phone's width: the nav takes two lines (links scroll sideways) and charts switch
+    # to their narrow drawing, whose text stays legible.
+    set_width(390)
+    narrow = driver.MIN_WIDTH if FIREFOX else 390  # headless Firefox's windows are at least 500 px wide
+    wait.until(lambda d: d.execute_script("return document.documentElement.clientWidth") <= narrow)
+    layout = driver.execute_script("""
+        const rect = (el) => el.getBoundingClientRect();
+        const links = document.querySelector('.nav-links'), brand = document.querySelector('.brand');
+        const lines = new Set([...links.querySelectorAll('a')].map((a) => Math.round(rect(a).top)));
+        const narrow = document.querySelector('figure.chart svg.narrow');
+        const wide = document.querySelector('figure.chart svg.wide');
+        const text = narrow.querySelector('text');
+        return {header: rect(document.querySelector('header.top')).height, linkLines: lines.size,
+                linksBelowBrand: rect(links).top >= rect(brand).bottom - 1,
+                narrowShown: getComputedStyle(narrow).display !== 'none', wideShown: getComputedStyle(wide).display !== 'none',
+                textPx: rect(text).height, pageWidth: document.documentElement.scrollWidth};""")
+    check(layout["linkLines"] == 1 and layout["linksBelowBrand"], f"nav at {narrow} px: {layout}")
+    check(layout["header"] < 110, f"the header is {layout['header']} px tall at {narrow} px")
+    check(layout["narrowShown"] and not layout["wideShown"], f"charts at {narrow} px: {layout}")
+    check(layout["textPx"] >= 12, f"chart text is {layout['textPx']} px tall at {narrow} px")
+    check(layout["pageWidth"] <= narrow, f"the page scrolls sideways at {narrow} px: {layout}")
+    # The current page's link is scrolled into the strip, even when it is the last one.
+    go("/settings")
+    shown = driver.execute_script("""
+        const links = document.querySelector('.nav-links').getBoundingClientRect();
+        const current = document.querySelector('.nav-links [aria-current=page]').getBoundingClientRect();
+        return current.left >= links.left - 1 && current.right <= links.right + 1;""")
+    check(shown, "the current page's link is out of sight in the nav strip")
+    set_width(None)
+    passed("phone-layout")
 
     # 7. A hostile model name is text, never markup.
     status, created = api("POST", "/api/v1/quicktest", {"agent_id": agent_id, "model_path": HOSTILE,
@@ -360,6 +448,40 @@ try:
     check(api("GET", f"/api/v1/agents/{agent_id}")[1]["notes"] == "via fetch", "the good write landed")
     passed("csrf")
 
+    # A Devon download shows as running while Devon works, live, then as completed.
+    if args.devon:
+        go("/models?q=tiny")
+        wait_live()
+        row = "[data-download='org/tiny-gguf']"
+        check(not driver.find_elements(By.CSS_SELECTOR, row), "a download listed before one started")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Download']").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, row) and text_of(row + " .badge") == "running")
+        wait.until(lambda d: "running for" in text_of(row))
+        shoot("models-downloading")
+        urllib.request.urlopen(urllib.request.Request(args.devon + "/release", data=b"{}", method="POST"), timeout=10)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, row) and text_of(row + " .badge") == "completed")
+        wait.until(lambda d: "/models/org/tiny-gguf" in text_of("#models-local"))
+        check("/models/org/tiny-gguf" in text_of(row), "the path of the finished download")
+        passed("model-download")
+
+    # Settings: the server's configuration, and the signed-in browsers; revoking another
+    # browser's session stops its writes.
+    other = sign_in_elsewhere()
+    go("/settings")
+    settings = text_of("#server-settings")
+    check("Public URL" in settings and "Data directory" in settings and "TLS" in settings, f"configuration: {settings}")
+    check(args.token not in driver.page_source, "the admin token is on the settings page")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#web-sessions tbody tr")
+    check(len(rows) == 2, f"{len(rows)} sessions listed")
+    check(ui_write(other) == 200, "the other browser can write before")
+    foreign = [r for r in rows if "this browser" not in r.text][0]
+    foreign.find_element(By.XPATH, ".//button[normalize-space()='Revoke']").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#web-sessions tbody tr")) == 1)
+    check("this browser" in text_of("#web-sessions tbody tr"), "our own session stays")
+    check(ui_write(other) == 401, "the revoked session still writes")
+    shoot("settings")
+    passed("settings")
+
     # Screenshots of the remaining pages, then sign out ends the session.
     if args.screenshots:
         for name, path in [("dashboard", "/"), ("agents", "/agents"), ("agent-detail", "/agents/" + agent_id),
@@ -384,6 +506,8 @@ try:
     passed("sign-out")
 except Exception as error:
     print("FAIL " + type(error).__name__ + ": " + str(error), flush=True)
+    print("AT " + " < ".join(f"line {f.lineno}" for f in reversed(traceback.extract_tb(error.__traceback__))
+                             if f.filename == __file__), flush=True)
     try:
         print("URL " + driver.current_url, flush=True)
         print("MAIN " + driver.find_element(By.TAG_NAME, "main").text[:2000], flush=True)

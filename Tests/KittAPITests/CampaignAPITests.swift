@@ -196,7 +196,7 @@ import Testing
 
     @Test func twoByTwoCampaignRunsToCompletion() throws {
         let h = try ControlHarness()
-        let runner = CampaignRunner(context: h.context)
+        let runner = h.runner
         runner.start()
         defer { h.close() }
         defer { runner.stop() }
@@ -255,7 +255,7 @@ import Testing
 
     @Test func cancelStopsQueueing() throws {
         let h = try ControlHarness()
-        let runner = CampaignRunner(context: h.context)
+        let runner = h.runner
         runner.start()
         defer { h.close() }
         defer { runner.stop() }
@@ -297,7 +297,7 @@ import Testing
     @Test func restartResumesWhereItWas() throws {
         let h = try ControlHarness()
         defer { h.close() }
-        var runner = CampaignRunner(context: h.context)
+        var runner = h.runner
         runner.start()
         let agent = try h.addAgent(name: "gpu-1")
         let config = CampaignAPITests.config(
@@ -311,7 +311,7 @@ import Testing
         // Server stops with run 2 in flight (queued).
         runner.stop()
         try h.reopen()
-        runner = CampaignRunner(context: h.context)
+        runner = h.runner
         runner.start()
         defer { runner.stop() }
         runner.waitForQueuedSteps()  // start() queued the resume of every active campaign
@@ -334,7 +334,7 @@ import Testing
         let inFlight = try #require(try h.store.quickTests.commands(agentID: agent, status: "queued").first?.testID)
         _ = try h.store.quickTests.setStatus(id: inFlight, status: "failed", error: "crashed")
         try h.reopen()
-        runner = CampaignRunner(context: h.context)
+        runner = h.runner
         runner.start()
         try CampaignAPITests.driveAgent(h, agent: agent, until: {
             CampaignAPITests.campaign(h, id2)["status"]?.stringValue == "completed"
@@ -352,10 +352,9 @@ import Testing
         let config = CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]], benchmarks: ["b1", "b2"])
         // Launched before any runner exists: stays queued until one starts.
         let id = try CampaignAPITests.launch(h, agent: agent, config: config)
-        // No runner is registered for this context, so nothing can have picked it up.
-        #expect(CampaignRunner.runner(for: h.context) == nil)
+        // The harness's runner is not started, so nothing can have picked it up.
         #expect(CampaignAPITests.campaign(h, id)["status"]?.stringValue == "queued")
-        let runner = CampaignRunner(context: h.context)
+        let runner = h.runner
         runner.start()
         defer { runner.stop() }
         #expect(waitUntil(5) { CampaignAPITests.campaign(h, id)["status"]?.stringValue == "completed" })
@@ -374,7 +373,7 @@ import Testing
 
     @Test func campaignWithNothingRunnableFails() throws {
         let h = try ControlHarness()
-        let runner = CampaignRunner(context: h.context)
+        let runner = h.runner
         runner.start()
         defer { h.close() }
         defer { runner.stop() }

@@ -21,7 +21,7 @@ import Testing
 
     @Test func campaignConfigRoundTripsExactlyAndDefaultsApplyWhenRunning() throws {
         let h = try ControlHarness()
-        let runner = CampaignRunner(context: h.context)
+        let runner = h.runner
         runner.start()
         defer { h.close() }
         defer { runner.stop() }
@@ -89,7 +89,7 @@ import Testing
 
     @Test func dispatchedTestsStillTimeOutAndCampaignsAdvance() throws {
         let h = try ControlHarness(timeout: 0.3)
-        let runner = CampaignRunner(context: h.context)
+        let runner = h.runner
         runner.start()
         defer { h.close() }
         defer { runner.stop() }

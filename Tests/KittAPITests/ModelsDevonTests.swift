@@ -3,6 +3,7 @@ import KittHTTP
 import KittJSON
 import KittNet
 import KittTestSupport
+import Synchronization
 import Testing
 
 @testable import KittAPI
@@ -173,5 +174,60 @@ import Testing
         let before = devon.requests.count
         #expect(rig.admin(.delete, "/api/v1/models/org/%2e%2e/%2e%2e/etc").status == 400)
         #expect(devon.requests.count == before)
+    }
+}
+
+/// Downloads report their state while Devon works: running, then completed or failed, in
+/// `GET /models/downloads` and as `model_download` events.
+@Suite(.serialized) struct ModelDownloadProgressTests {
+    @Test func aDownloadIsRunningUntilDevonAnswersThenCompleted() throws {
+        let release = DispatchSemaphore(value: 0)
+        let devon = try FakeHTTPServer { request in
+            guard request.method == "POST" && request.target == "/api/v1/downloads" else { return .json(404, "{}") }
+            let sent = try? JSON(parsing: request.body)
+            if sent?["model_id"]?.stringValue == "org/broken" { return .json(500, "{}") }
+            release.wait()
+            return .json(200, #"{"path": "/models/org/m"}"#)
+        }
+        defer { devon.stop() }
+        defer { release.signal() }  // never leave the fake server's thread waiting
+        let rig = try ModelsRig(devonURL: devon.url)
+        let events = Mutex<[(String, JSON)]>([])
+        rig.harness.context.events.observe { event in
+            guard event.type == "model_download" else { return }
+            let data = (try? JSON(parsing: Array(event.frame[event.dataStart...]))) ?? .null
+            events.withLock { $0.append((event.type, data)) }
+        }
+        #expect(rig.call(.get, "/api/v1/models/downloads").json?["total"]?.intValue == 0)
+
+        let answered = Mutex<TestResponse?>(nil)
+        DispatchQueue.global().async {
+            let response = rig.admin(.post, "/api/v1/models/download", json: ["repo_id": "org/m"])
+            answered.withLock { $0 = response }
+        }
+        // Devon has the request and has not answered: the download shows as running.
+        #expect(waitUntil { !devon.requests.isEmpty })
+        let running = try #require(rig.call(.get, "/api/v1/models/downloads").json?["items"]?.arrayValue?.first)
+        #expect(running["repo_id"]?.stringValue == "org/m" && running["status"]?.stringValue == "running")
+        #expect(running["source"]?.stringValue == "huggingface")
+        #expect(running["started_at"]?.stringValue != nil && running["path"] == nil)
+        #expect(answered.withLock { $0 } == nil)
+
+        release.signal()
+        #expect(waitUntil { answered.withLock { $0 }?.status == 202 })
+        let done = try #require(rig.call(.get, "/api/v1/models/downloads").json?["items"]?.arrayValue?.first)
+        #expect(done["status"]?.stringValue == "completed" && done["path"]?.stringValue == "/models/org/m")
+        #expect(done["finished_at"]?.stringValue != nil)
+
+        // A download Devon refuses ends failed, with the error the POST answered.
+        let failed = rig.admin(.post, "/api/v1/models/download", json: ["repo_id": "org/broken"])
+        #expect(failed.status == 502)
+        let items = try #require(rig.call(.get, "/api/v1/models/downloads").json?["items"]?.arrayValue)
+        #expect(items.map { $0["repo_id"]?.stringValue } == ["org/broken", "org/m"])
+        #expect(items[0]["status"]?.stringValue == "failed")
+        #expect(items[0]["error"]?.stringValue == failed.errorMessage)
+
+        let seen = events.withLock { $0.map { "\($0.1["repo_id"]?.stringValue ?? "?") \($0.1["status"]?.stringValue ?? "?")" } }
+        #expect(seen == ["org/m running", "org/m completed", "org/broken running", "org/broken failed"])
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import KittAPI
+@testable import KittAPI
 import KittJSON
 import KittStore
 import Testing
@@ -258,10 +258,11 @@ import Testing
             h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
                 .json?["id"]?.stringValue)
         let events = h.subscribe(source: agent)
-        #expect(try QuickTestLifecycle.setStatus(context: h.context, testID: id, status: "completed", error: nil))
-        #expect(try !QuickTestLifecycle.setStatus(context: h.context, testID: "ffffffffffffffff", status: "completed", error: nil))
+        let quickTests = h.api.services.quickTests
+        #expect(try quickTests.setStatusNow(testID: id, status: .completed, error: nil))
+        #expect(try !quickTests.setStatusNow(testID: "ffffffffffffffff", status: .completed, error: nil))
         #expect(throws: (any Error).self) {
-            try QuickTestLifecycle.setStatus(context: h.context, testID: id, status: "bogus", error: nil)
+            try quickTests.setStatusNow(testID: id, status: "bogus", error: nil)
         }
         #expect(try h.store.quickTests.get(id: id)?.status == "completed")
         #expect(events.frames.map(\.type) == ["status"])

@@ -20,6 +20,8 @@ final class ControlHarness {
     var store: Store { api.store }
     var context: APIContext { api.context }
     var router: Router { api.router }
+    /// The campaign runner the API's services wake (not started: tests start and stop it).
+    var runner: CampaignRunner { api.services.runner }
     var token: String { api.token }
     var settings: APISettings { api.settings }
 

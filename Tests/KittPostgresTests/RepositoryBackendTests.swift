@@ -87,17 +87,19 @@ import Testing
         }
 
         let shown = try #require(try b.agents.get(idOrName: registered.agentID, offlineCutoff: ""))
-        #expect(shown["name"]?.stringValue == "gpu-01")
-        #expect(shown["gpu_count"]?.intValue == 8)
-        #expect(shown["gpu_utilization_pct"]?.doubleValue == 55)
-        #expect(shown["capabilities"]?.arrayValue?.count == 1)
-        #expect(shown["engines"]?.arrayValue?.first?["installed"]?.boolValue == true)
-        #expect(shown["status"]?.stringValue == "online")
+        #expect(shown.name == "gpu-01")
+        #expect(shown.hostname == "gpu-01.lab")
+        #expect(shown.gpuCount == 8)
+        #expect(shown.gpuUtilizationPct == 55)
+        #expect(shown.capabilities == [.string("vllm")])
+        #expect(shown.engines?.map(\.engine) == [AgentEngine(engine: "vllm", installed: true, running: false, version: "0.6")])
+        #expect(shown.status == .online)
         // A cutoff after the last heartbeat shows the agent offline.
-        #expect(try b.agents.get(idOrName: "gpu-01", offlineCutoff: "9999")?["status"]?.stringValue == "offline")
+        #expect(try b.agents.get(idOrName: "gpu-01", offlineCutoff: "9999")?.status == .offline)
         let listed = try b.agents.list(limit: 10, offset: 0, offlineCutoff: "")
         #expect(listed.total == 1)
-        #expect(listed.items.first?["token_hash"] == nil)
+        #expect(listed.items.first?.id == registered.agentID)
+        #expect(listed.items.first?.engines == nil)
 
         #expect(try b.agents.delete(idOrName: "gpu-01"))
         #expect(try b.agents.identity(idOrName: registered.agentID) == nil)

@@ -28,11 +28,11 @@ import Testing
         let settings = try #require(try t.store.agents.settings(idOrName: first.agentID))
         #expect(settings.map(\.key) == AgentSettings.defaults.map(\.key))
         #expect(settings.first { $0.key == "auto_cleanup" }?.value == "true")
-        let json = try #require(try t.store.agents.get(idOrName: "gpu-1", offlineCutoff: farPast))
-        #expect(json["id"]?.stringValue == first.agentID)
-        #expect(json["capabilities"] == .array(["vllm", "ollama"]))
-        #expect(json["status"]?.stringValue == "online")
-        #expect(json["token_hash"] == nil && json["token"] == nil)
+        let agent = try #require(try t.store.agents.get(idOrName: "gpu-1", offlineCutoff: farPast))
+        #expect(agent.id == first.agentID)
+        #expect(agent.capabilities == ["vllm", "ollama"])
+        #expect(agent.status == .online)
+        // `Agent` has no token field at all: the hash cannot leak through a read.
         #expect(try t.store.agents.list(limit: 10, offset: 0, offlineCutoff: farPast).total == 2)
     }
 
@@ -111,11 +111,11 @@ import Testing
 
         beat.engines = [AgentEngine(engine: "vllm", installed: true, running: true, version: "0.7")]
         _ = try waitFor { t.store.agents.heartbeat(idOrName: agent.agentID, beat, offlineCutoff: farPast, completion: $0) }
-        let json = try #require(try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farPast))
-        #expect(json["gpu_utilization_pct"]?.doubleValue == 55)
-        #expect(json["engines"]?.arrayValue?.count == 1)
-        #expect(json["engines"]?.arrayValue?.first?["version"]?.stringValue == "0.7")
-        #expect(json["status"]?.stringValue == "busy")
+        let shown = try #require(try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farPast))
+        #expect(shown.gpuUtilizationPct == 55)
+        #expect(shown.engines?.count == 1)
+        #expect(shown.engines?.first?.engine.version == "0.7")
+        #expect(shown.status == .busy)
 
         #expect(throws: AgentStoreError.notFound) {
             try waitFor { t.store.agents.heartbeat(idOrName: "nobody", AgentHeartbeat(), offlineCutoff: farPast, completion: $0) }
@@ -179,7 +179,7 @@ import Testing
         let agent = try register(t.store.agents, "gpu-1")
         // A cutoff in the future makes every heartbeat "too old".
         let shown = try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farFuture)
-        #expect(shown?["status"]?.stringValue == "offline")
+        #expect(shown?.status == .offline)
         let marked = try t.store.agents.markOffline(cutoff: farFuture)
         #expect(marked.map(\.id) == [agent.agentID])
         #expect(try t.store.agents.markOffline(cutoff: farFuture).isEmpty)  // only once
@@ -195,9 +195,9 @@ import Testing
         #expect(try !t.store.agents.update(idOrName: "ghost", notes: "x", tags: nil))
         #expect(try t.store.agents.updateSettings(idOrName: agent.agentID, [("heartbeat_interval_s", "60")]))
         #expect(try t.store.agents.settings(idOrName: agent.agentID)?.first { $0.key == "heartbeat_interval_s" }?.value == "60")
-        let json = try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farPast)
-        #expect(json?["notes"]?.stringValue == "rack 4")
-        #expect(json?["tags"] == .array(["a", "b"]))
+        let edited = try t.store.agents.get(idOrName: agent.agentID, offlineCutoff: farPast)
+        #expect(edited?.notes == "rack 4")
+        #expect(edited?.tags == ["a", "b"])
 
         _ = try t.store.agents.queueCommand(agentID: agent.agentID, type: "cleanup_storage", payload: [:])
         try t.store.database.write { c in

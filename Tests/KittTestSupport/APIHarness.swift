@@ -15,6 +15,8 @@ public final class APIHarness: @unchecked Sendable {
     public private(set) var store: Store
     public private(set) var context: APIContext
     public private(set) var router: Router
+    /// Built with the router; tests that need campaigns to run start (and stop) its runner.
+    public private(set) var services: Services
     public let settings: APISettings
     public let token: String
     private let synchronous: Synchronous
@@ -34,16 +36,18 @@ public final class APIHarness: @unchecked Sendable {
         self.settings = settings
         store = try Store(path: directory.path + "/kitt.db", synchronous: synchronous)
         context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
+        services = Services(context: context)
+        router = Routes.makeRouter(context: context, services: services)
     }
 
-    /// Closes the store and opens the same file again with a fresh context, bus and router
+    /// Closes the store and opens the same file again with a fresh context, bus, services and router
     /// (what a server restart looks like to the API).
     public func reopen() throws {
         store.close()
         store = try Store(path: databasePath, synchronous: synchronous)
         context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
+        services = Services(context: context)
+        router = Routes.makeRouter(context: context, services: services)
     }
 
     deinit { store.close() }

@@ -41,7 +41,23 @@ import Testing
             lowerIsBetter: false)
         #expect(!chart.markup.contains("<script>"))
         #expect(chart.markup.contains("&lt;script&gt;"))
-        #expect(chart.markup.components(separatedBy: "bar best").count == 2)
-        #expect(chart.markup.contains("30 ★"))
+        // Drawn twice (wide and phone layouts), each with the one best bar marked.
+        let drawings = chart.markup.components(separatedBy: "<svg ").dropFirst()
+        #expect(drawings.count == 2)
+        #expect(drawings.first?.hasPrefix("class=\"bars wide\"") == true)
+        #expect(drawings.last?.hasPrefix("class=\"bars narrow\"") == true)
+        for drawing in drawings {
+            #expect(drawing.components(separatedBy: "bar best").count == 2)
+            #expect(drawing.components(separatedBy: "<rect ").count == 4)
+            #expect(drawing.contains("30 ★"))
+        }
+    }
+
+    @Test func phoneChartsKeepTheirTextLarge() {
+        let chart = Charts.bars(title: "m", bars: [.init(label: "a", value: 1), .init(label: "b", value: 2)], lowerIsBetter: false)
+        // The phone drawing is 340 units wide, so at 390 px its 14 px text stays about 14 px.
+        #expect(chart.markup.contains("class=\"bars narrow\" viewBox=\"0 0 340 "))
+        #expect(chart.markup.contains("class=\"bars wide\" viewBox=\"0 0 480 "))
+        #expect(AssetStyle.source.contains("svg.bars.wide { display: none; }"))
     }
 }

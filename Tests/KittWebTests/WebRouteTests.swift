@@ -16,13 +16,18 @@ final class WebHarness: @unchecked Sendable {
     let sessions: WebSessions
 
     /// `extend` adds routes to the API router first (to stand in for optional API routes).
-    init(extend: (inout Router) -> Void = { _ in }) throws {
-        api = try APIHarness()
+    init(
+        extend: (inout Router) -> Void = { _ in }, configure: (inout APISettings) -> Void = { _ in },
+        serverFacts: ServerFacts = ServerFacts()
+    ) throws {
+        api = try APIHarness(configure: configure)
         sessions = try WebSessions(store: api.store)
         var apiRouter = api.router
         extend(&apiRouter)
         var router = apiRouter
-        WebUI.register(in: &router, api: apiRouter, context: api.context, sessions: sessions, secureCookies: true)
+        WebUI.register(
+            in: &router, api: apiRouter, context: api.context, sessions: sessions, secureCookies: true,
+            serverFacts: serverFacts)
         self.router = router
     }
 

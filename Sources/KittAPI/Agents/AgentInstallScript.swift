@@ -5,53 +5,38 @@ import KittStore
 
 /// `install.sh`, the package and the build context (SPEC §5, issue 3 item 6).
 enum AgentBundleRoutes {
-    static func register(in router: inout Router, context: APIContext) {
+    static func register(in router: inout Router, context: APIContext, services: Services) {
         let bundles = AgentBundles(configDirectory: context.settings.configDirectory)
-        let store = context.store
+        let agents = services.agents
 
+        // Registered behind `OffLoop`: the first bundle build reads, gzips and hashes the binary.
+        // The bundle comes first, so nothing is provisioned when it cannot be built.
         router.get("/api/v1/agent/install.sh") { request in
             let query = try InstallQuery(request)
-            let isAdmin = InstallQuery.isAdmin(request, auth: context.auth)
-            if let name = query.name, try store.agents.identity(name: name) != nil, !isAdmin {
-                // Rotating an existing agent's token (provisioned or registered) would let anyone
-                // who can reach this URL lock that agent out and act as it (SPEC §7.2).
-                try InstallQuery.requireAdminToRotate(request, name: name, auth: context.auth)
-            }
-            if !isAdmin, try store.agents.unregisteredCount() >= InstallQuery.maxUnregistered {
-                throw HTTPError.serviceUnavailable(
-                    "\(InstallQuery.maxUnregistered) agents are waiting to register; try again when they have "
-                        + "(or expire after \(Int(context.settings.provisionExpirySeconds)) s), or use the admin token")
-            }
+            let asked = AgentsService.Provisioning(
+                name: query.name, port: query.port, isAdmin: InstallQuery.isAdmin(request, auth: context.auth))
             let package = try bundles.package()
             // HEAD runs this handler too: it must not rotate anyone's token.
-            if request.method == .head {
-                return .text("", contentType: "text/x-shellscript; charset=utf-8")
-            }
+            let isHead = request.method == .head
             // A fresh token: only its hash is stored; the plaintext exists only in this script.
             let token = AgentToken.make()
-            if let name = query.name {
-                do {
-                    try store.agents.provisionToken(
-                        name: name, port: query.port, tokenHash: agentTokenHash(token), rotate: isAdmin)
-                } catch AgentStoreError.nameIsAnID {
-                    throw HTTPError.badRequest("'name' is another agent's id")
-                } catch AgentStoreError.forbidden {
-                    // Created by a concurrent fetch since the check above: same answer as then.
-                    try InstallQuery.requireAdminToRotate(request, name: name, auth: context.auth)
-                    throw HTTPError.forbidden("agent '\(name)' exists: rotating its token needs the admin token")
+            return .committed({ done in
+                agents.provision(asked, tokenHash: isHead ? nil : agentTokenHash(token)) { result in
+                    done(result.mapError { error in
+                        guard let refusal = error as? AgentsService.RotationNeedsAdmin else { return error }
+                        return InstallQuery.rotationRefusal(request, name: refusal.name, auth: context.auth)
+                    })
                 }
-            } else {
-                // No agent row yet: the token waits (hashed, expiring) until the agent registers
-                // under its host name and becomes that agent's token.
-                try store.agents.recordInstallToken(hash: agentTokenHash(token), port: query.port)
+            }) {
+                if isHead { return .text("", contentType: "text/x-shellscript; charset=utf-8") }
+                let script = InstallScript.render(
+                    server: serverURL(request, settings: context.settings), token: token, name: query.name,
+                    port: query.port, packageSHA256: package.sha256, caCertificatePEM: context.settings.caCertificatePEM,
+                    engineURL: query.engineURL)
+                var response = HTTPResponse.text(script, contentType: "text/x-shellscript; charset=utf-8")
+                response.headers.add(name: "Cache-Control", value: "no-store")
+                return response
             }
-            let script = InstallScript.render(
-                server: serverURL(request, settings: context.settings), token: token, name: query.name,
-                port: query.port, packageSHA256: package.sha256, caCertificatePEM: context.settings.caCertificatePEM,
-                engineURL: query.engineURL)
-            var response = HTTPResponse.text(script, contentType: "text/x-shellscript; charset=utf-8")
-            response.headers.add(name: "Cache-Control", value: "no-store")
-            return response
         }
 
         router.get("/api/v1/agent/package") { _ in

@@ -17,7 +17,6 @@ enum AgentLimits {
     /// The heartbeat `status`: 1..32 of `[a-z_]`.
     static let maxStatusCharacters = 32
     /// Statuses only the server sets.
-    static let serverStatuses: Set<String> = ["provisioned", "offline"]
 
     /// 400 naming `field` when `value` is longer than `maxBytes` bytes of UTF-8.
     static func check(_ value: String?, _ field: String, maxBytes: Int) throws(HTTPError) {
@@ -45,7 +44,7 @@ enum AgentLimits {
         else {
             throw HTTPError.badRequest("'status' must be 1 to \(maxStatusCharacters) characters of a-z and _")
         }
-        guard !serverStatuses.contains(status) else {
+        guard !AgentStatus(rawValue: status).isServerOnly else {
             throw HTTPError.badRequest("'status' '\(status)' is set by the server only")
         }
     }

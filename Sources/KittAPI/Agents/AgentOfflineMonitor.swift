@@ -48,12 +48,7 @@ public final class AgentOfflineMonitor: Sendable {
         expireUnregistered()
         let cutoff = OfflineRule.cutoff(context.settings.agentOfflineAfterSeconds)
         guard let marked = try? context.store.agents.markOffline(cutoff: cutoff) else { return [] }
-        for agent in marked {
-            context.events.publish(
-                "agent_status", sources: [agent.id],
-                data: .object(
-                    JSONObject([("agent_id", .string(agent.id)), ("name", .string(agent.name)), ("status", "offline")])))
-        }
+        for agent in marked { AgentsService.publishStatus(context.events, id: agent.id, name: agent.name, status: .offline) }
         return marked.map(\.id)
     }
 
@@ -63,11 +58,9 @@ public final class AgentOfflineMonitor: Sendable {
     public func expireUnregistered() -> [String] {
         let cutoff = OfflineRule.cutoff(context.settings.provisionExpirySeconds)
         guard let removed = try? context.store.agents.removeUnregistered(before: cutoff) else { return [] }
+        // `removed` is no stored status: an event word only, for dashboards to drop the card.
         for agent in removed {
-            context.events.publish(
-                "agent_status", sources: [agent.id],
-                data: .object(
-                    JSONObject([("agent_id", .string(agent.id)), ("name", .string(agent.name)), ("status", "removed")])))
+            AgentsService.publishStatus(context.events, id: agent.id, name: agent.name, status: "removed")
         }
         return removed.map(\.id)
     }

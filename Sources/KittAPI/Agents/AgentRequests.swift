@@ -48,7 +48,7 @@ enum AgentRequests {
         var beat = AgentHeartbeat()
         if let status = try body.optionalString("status") {
             try AgentLimits.checkStatus(status)
-            beat.status = status
+            beat.status = AgentStatus(rawValue: status)
         }
         beat.currentTask = try body.optionalString("current_task")
         try AgentLimits.check(beat.currentTask, "current_task", maxBytes: AgentLimits.maxTextBytes)
@@ -125,16 +125,16 @@ enum AgentRequests {
         /// The status says the command is over (its row is marked done).
         var finished: Bool
         /// The quick-test status the report implies (running, completed, failed), if any.
-        var testStatus: String? = nil
+        var testStatus: QuickTestStatus? = nil
         var error: String? = nil
     }
 
     /// KITT agents say "success", "done", "error", ...: map them onto quick-test statuses.
-    static func testStatus(for status: String?) -> String? {
+    static func testStatus(for status: String?) -> QuickTestStatus? {
         switch status?.lowercased() {
-        case "running", "started": return "running"
-        case "completed", "complete", "done", "success", "succeeded": return "completed"
-        case "failed", "error": return "failed"
+        case "running", "started": return .running
+        case "completed", "complete", "done", "success", "succeeded": return .completed
+        case "failed", "error": return .failed
         default: return nil
         }
     }

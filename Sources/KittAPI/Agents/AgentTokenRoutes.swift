@@ -8,16 +8,16 @@ enum AgentTokenRoutes {
     /// How much of a token is shown as its `token_prefix` (KITT shows the first 8 characters).
     static let prefixLength = 8
 
-    static func register(in router: inout Router, context: APIContext) {
+    static func register(in router: inout Router, context: APIContext, services: Services) {
         // No body. → 200 `{"token": "<64 hex>", "token_prefix": "<first 8>"}`; 404 unknown agent.
         router.post("/api/v1/agents/:id/rotate-token") { request in
             try context.auth.requireAdmin(request)
             let idOrName = request.parameter("id")
             let token = AgentToken.make()
             return .committed({
-                context.store.agents.rotateToken(idOrName: idOrName, tokenHash: agentTokenHash(token), completion: $0)
-            }) { agent in
-                guard agent != nil else { throw HTTPError.notFound("agent not found") }
+                services.agents.rotateToken(idOrName: idOrName, tokenHash: agentTokenHash(token), completion: $0)
+            }) { rotated in
+                guard rotated else { throw HTTPError.notFound("agent not found") }
                 return .json(
                     .object(
                         JSONObject([

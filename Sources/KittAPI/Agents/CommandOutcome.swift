@@ -7,10 +7,10 @@ import KittStore
 enum CommandOutcome {
     static func publish(_ command: FinishedCommand, error: String?, events: EventBus) {
         var data = JSONObject([
-            ("status", .string(command.status == "failed" ? "failed" : "completed")),
+            ("status", .string(command.status == .failed ? "failed" : "completed")),
             ("command_id", .string(command.id)), ("type", .string(command.type)), ("agent_id", .string(command.agentID)),
         ])
-        if command.status == "failed", let error { data["error"] = .string(error) }
+        if command.status == .failed, let error { data["error"] = .string(error) }
         _ = events.publish("status", sources: [command.agentID, command.id], data: .object(data))
     }
 }

@@ -54,6 +54,16 @@ struct InstallQuery {
         return Auth.constantTimeEquals(token, adminToken)
     }
 
+    /// The answer to `AgentsService.RotationNeedsAdmin`: 401 (no token) / 403 (not the admin's).
+    static func rotationRefusal(_ request: HTTPRequest, name: String, auth: Auth) -> HTTPError {
+        do {
+            try requireAdminToRotate(request, name: name, auth: auth)
+        } catch {
+            return error
+        }
+        return HTTPError.forbidden("agent '\(name)' exists: rotating its token needs the admin token")
+    }
+
     /// 401 (no token) / 403 (not the admin's), saying why.
     static func requireAdminToRotate(_ request: HTTPRequest, name: String, auth: Auth) throws(HTTPError) {
         let why = "agent '\(name)' exists: rotating its token needs the admin token"

@@ -4,7 +4,7 @@ import KittStore
 import Synchronization
 
 /// Runs launched campaigns inside the server, event-driven on one private serial queue:
-/// a step queues the next quick test and returns; when `QuickTestLifecycle` reports that test
+/// a step queues the next quick test and returns; when `QuickTestsService` reports that test
 /// completed or failed, the next step runs. No thread waits and nothing polls; a single timer
 /// sweeps for quick tests that exceeded `quickTestTimeoutSeconds`.
 ///
@@ -12,6 +12,9 @@ import Synchronization
 /// transaction per step, so `start()` after a restart resumes every queued/running campaign
 /// where it was: an in-flight test still queued/running is awaited, a finished one is counted
 /// once, and finished runs are never queued again.
+///
+/// Built once by `Services` (with the router) and handed to the services that wake it; the
+/// server (`BackgroundServices`) or a test starts and stops it.
 public final class CampaignRunner: Sendable {
     private let context: APIContext
     private let catalog: EngineCatalog
@@ -23,26 +26,23 @@ public final class CampaignRunner: Sendable {
         var sweep: SweepTimer?
     }
 
-    /// The started runner of each context, so handlers and `QuickTestLifecycle` can reach it.
-    private static let registry = Mutex<[ObjectIdentifier: CampaignRunner]>([:])
-
-    public init(context: APIContext) {
+    init(context: APIContext, catalog: EngineCatalog) {
         self.context = context
-        self.catalog = EngineCatalog.load(configDirectory: context.settings.configDirectory)
+        self.catalog = catalog
     }
 
-    static func runner(for context: APIContext) -> CampaignRunner? {
-        registry.withLock { $0[ObjectIdentifier(context)] }
-    }
+    /// The quick tests service, to fail timed-out tests the one way every status change goes
+    /// (made on demand: a stored one would hold this runner in a cycle).
+    private var quickTests: QuickTestsService { QuickTestsService(context: context, runner: self, catalog: catalog) }
 
-    /// Registers the runner, resumes every queued/running campaign and starts the timeout sweep.
+    /// Resumes every queued/running campaign and starts the timeout sweep. Until then (and
+    /// after `stop`) wake-ups are ignored: the next `start` picks the campaigns up from the store.
     public func start() {
         let alreadyRunning = state.withLock { state -> Bool in
             defer { state.running = true }
             return state.running
         }
         guard !alreadyRunning else { return }
-        CampaignRunner.registry.withLock { $0[ObjectIdentifier(context)] = self }
         queue.async { self.resumeAll() }
 
         let timeout = context.settings.quickTestTimeoutSeconds
@@ -61,9 +61,6 @@ public final class CampaignRunner: Sendable {
             state.running = false
             defer { state.sweep = nil }
             return state.sweep
-        }
-        CampaignRunner.registry.withLock { registry in
-            if registry[ObjectIdentifier(context)] === self { registry[ObjectIdentifier(context)] = nil }
         }
         timer?.source.cancel()
         queue.sync {}
@@ -102,7 +99,7 @@ public final class CampaignRunner: Sendable {
         do {
             try step(campaignID)
         } catch {
-            _ = try? finish(campaignID, agentID: nil, status: "failed", error: "internal error: \(error)")
+            _ = try? finish(campaignID, agentID: nil, status: .failed, error: "internal error: \(error)")
         }
     }
 
@@ -111,23 +108,23 @@ public final class CampaignRunner: Sendable {
         guard var campaign = try campaigns.get(id: campaignID), campaign.isActive else { return }
         let agentID = campaign.agentID
         guard let config = CampaignConfig.decode(stored: campaign.config) else {
-            try finish(campaign, status: "failed", error: "the campaign config is invalid")
+            try finish(campaign, status: .failed, error: "the campaign config is invalid")
             return
         }
         let runs = config.runs
         guard let agentID, let agent = try context.store.quickTests.agent(idOrName: agentID) else {
-            try finish(campaign, status: "failed", error: "nothing can run: the campaign's agent does not exist")
+            try finish(campaign, status: .failed, error: "nothing can run: the campaign's agent does not exist")
             return
         }
 
-        if campaign.status == "queued" {
+        if campaign.status == .queued {
             guard !runs.isEmpty else {
-                try finish(campaign, status: "failed", error: "nothing can run: no model × engine × benchmark")
+                try finish(campaign, status: .failed, error: "nothing can run: no model × engine × benchmark")
                 return
             }
             let problems = runs.compactMap { problem(for: $0, agent: agent) }
             if problems.count == runs.count {
-                try finish(campaign, status: "failed", error: "nothing can run: \(problems[0])")
+                try finish(campaign, status: .failed, error: "nothing can run: \(problems[0])")
                 return
             }
             let line = "Campaign started: \(runs.count) runs on agent \(agent.name)"
@@ -145,11 +142,11 @@ public final class CampaignRunner: Sendable {
                 let test = try context.store.quickTests.get(id: testID)
                 if let test, !test.isFinished { return }  // still queued/running: its status change wakes us
                 let number = campaign.nextIndex + 1
-                let succeeded = test?.status == "completed"
+                let succeeded = test?.status == .completed
                 let line =
                     succeeded
                     ? "[\(number)/\(total)] completed"
-                    : "[\(number)/\(total)] failed: \(test?.error ?? (test == nil ? "quick test missing" : test?.status ?? "failed"))"
+                    : "[\(number)/\(total)] failed: \(test?.error ?? (test == nil ? "quick test missing" : test?.status.rawValue ?? "failed"))"
                 guard let updated = try campaigns.finishRun(
                     campaignID: campaignID, testID: testID, succeeded: succeeded, line: line)
                 else { return }
@@ -160,7 +157,7 @@ public final class CampaignRunner: Sendable {
             if campaign.nextIndex >= total {
                 let line =
                     "Campaign completed: \(campaign.succeeded) succeeded, \(campaign.failed) failed of \(total) runs"
-                try finish(campaign, status: "completed", error: nil, line: line)
+                try finish(campaign, status: .completed, error: nil, line: line)
                 return
             }
 
@@ -183,7 +180,7 @@ public final class CampaignRunner: Sendable {
             let line = "[\(number)/\(total)] Queuing: \(run.label)"
             guard let test = try campaigns.queueRun(campaignID: campaignID, test: new, line: line) else { return }
             publishLog(campaign, line)
-            QuickTestLifecycle.publishStatus(context: context, test: test)
+            QuickTestsService.publishStatus(test, events: context.events)
             return
         }
     }
@@ -199,12 +196,12 @@ public final class CampaignRunner: Sendable {
             .map { reason in reason.split(separator: ";").first.map(String.init) ?? reason }
     }
 
-    private func finish(_ campaign: Campaign, status: String, error: String?, line: String? = nil) throws {
+    private func finish(_ campaign: Campaign, status: CampaignStatus, error: String?, line: String? = nil) throws {
         try finish(campaign.id, agentID: campaign.agentID, status: status, error: error, line: line)
     }
 
     @discardableResult
-    private func finish(_ campaignID: String, agentID: String?, status: String, error: String?, line: String? = nil)
+    private func finish(_ campaignID: String, agentID: String?, status: CampaignStatus, error: String?, line: String? = nil)
         throws -> Bool
     {
         let text = line ?? "Campaign \(status)\(error.map { ": \($0)" } ?? "")"
@@ -225,32 +222,24 @@ public final class CampaignRunner: Sendable {
         let seconds = Int(cutoffTime.rounded(.down))
         let cutoff = Timestamp.format(seconds: seconds, microseconds: Int((cutoffTime - Double(seconds)) * 1_000_000))
         guard let stale = try? context.store.quickTests.unfinished(startedBefore: cutoff) else { return }
+        let quickTests = self.quickTests
         for test in stale {
-            _ = try? QuickTestLifecycle.setStatus(context: context, testID: test.id, status: "failed", error: "timed out")
+            _ = try? quickTests.setStatusNow(testID: test.id, status: .failed, error: "timed out")
         }
     }
 
     // MARK: - Events
 
     private func publishStatus(_ campaign: Campaign) {
-        var data = JSONObject([("status", .string(campaign.status)), ("campaign_id", .string(campaign.id))])
+        var data = JSONObject([("status", .string(campaign.status.rawValue)), ("campaign_id", .string(campaign.id))])
         if let error = campaign.error { data["error"] = .string(error) }
-        CampaignEvents.publish(context, "status", campaign: campaign, data: data)
+        CampaignEvents.publish(context.events, "status", campaign: campaign, data: data)
     }
 
     private func publishLog(_ campaign: Campaign, _ line: String) {
         CampaignEvents.publish(
-            context, "log", campaign: campaign,
+            context.events, "log", campaign: campaign,
             data: JSONObject([("line", .string(line)), ("campaign_id", .string(campaign.id))]))
-    }
-}
-
-/// Campaign events go to the campaign's stream and its agent's.
-enum CampaignEvents {
-    static func publish(_ context: APIContext, _ type: String, campaign: Campaign, data: JSONObject) {
-        var sources = [campaign.id]
-        if let agentID = campaign.agentID { sources.append(agentID) }
-        context.events.publish(type, sources: sources, data: .object(data))
     }
 }
 

@@ -223,6 +223,14 @@ public enum APIReference {
             body: .fields(("repo_id", .string()), ("allow_patterns", .array(.string())), required: ["repo_id"]),
             answer: APIAnswer(status: 202, .fields(("path", .string()))), errors: [502, 503]),
         RouteDeclaration(
+            .get, "/api/v1/models/downloads", tag: "Models",
+            "Downloads started on this server, newest first: running, completed (path) or failed (error); "
+                + "each change is also a `model_download` event. Devon reports no byte progress",
+            query: paged,
+            answer: APIAnswer(.array(.fields(
+                ("id", .integer()), ("repo_id", .string()), ("source", .string()), ("status", .string()),
+                ("started_at", .string()), ("finished_at", .string()), ("path", .string()), ("error", .string()))))),
+        RouteDeclaration(
             .delete, "/api/v1/models/*repo_id", tag: "Models", "Delete a local model (repo_id contains '/')",
             access: .admin, answer: APIAnswer(deleted), errors: [400, 502]),
     ]

@@ -33,9 +33,8 @@ public final class MetricsSource: Sendable {
 enum MetricsRoutes {
     private static let queue = DispatchQueue(label: "kitt.metrics")
 
-    static let agentStatuses = ["online", "offline", "idle", "running", "busy", "error"]
-    static let quickTestStatuses = ["queued", "dispatched", "running", "completed", "failed", "cancelled"]
-    static let campaignStatuses = ["draft", "queued", "running", "completed", "failed", "cancelled"]
+    /// Always listed (0 when none), in this order; other statuses found follow, sorted.
+    static let agentStatuses = AgentStatus.known.filter { $0 != .provisioned }
 
     static func register(in router: inout Router, context: APIContext) {
         router.get("/metrics") { request in
@@ -111,15 +110,17 @@ enum MetricsRoutes {
             let counts = try? context.store.statusCounts(
                 offlineCutoff: OfflineRule.cutoff(context.settings.agentOfflineAfterSeconds))
         else { return }
-        func byStatus(_ name: String, _ help: String, _ known: [String], _ values: [String: Int]) {
+        func byStatus<Status: StoredStatus>(_ name: String, _ help: String, _ known: [Status], _ values: [Status: Int])
+        {
             out.family(name, "gauge", help)
-            for status in (known + values.keys.filter { !known.contains($0) }.sorted()) {
-                out.sample(name, [("status", status)], values[status] ?? 0)
+            let others = values.keys.filter { !known.contains($0) }.sorted { $0.rawValue < $1.rawValue }
+            for status in known + others {
+                out.sample(name, [("status", status.rawValue)], values[status] ?? 0)
             }
         }
         byStatus("kitt_agents", "Agents by status (offline: no heartbeat within --agent-offline-after).", agentStatuses, counts.agents)
-        byStatus("kitt_quick_tests", "Quick tests by status.", quickTestStatuses, counts.quickTests)
-        byStatus("kitt_campaigns", "Campaigns by status.", campaignStatuses, counts.campaigns)
+        byStatus("kitt_quick_tests", "Quick tests by status.", QuickTestStatus.known, counts.quickTests)
+        byStatus("kitt_campaigns", "Campaigns by status.", CampaignStatus.known, counts.campaigns)
         out.family("kitt_results_stored", "gauge", "Results (metrics.json documents) in the store.")
         out.sample("kitt_results_stored", [], counts.results)
     }

@@ -8,14 +8,6 @@ import KittStore
 /// make at a high rate prefer the store's `writeAsync` (group commit).
 enum StoreWork {
     static func deferred(_ store: Store, _ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
-        .deferred { promise in
-            store.workers.submit {
-                do {
-                    promise.succeed(try work())
-                } catch {
-                    promise.fail(error)
-                }
-            }
-        }
+        OffLoop.run(store, work)
     }
 }

@@ -19,7 +19,7 @@ import KittStore
 /// A profile is `{id, name, engine, mode, description, build_config, runtime_config, created_at,
 /// updated_at}`. Agent commands go out with the next heartbeat, like `run_test`.
 enum EngineRoutes {
-    static func register(in router: inout Router, context: APIContext) {
+    static func register(in router: inout Router, context: APIContext, services: Services) {
         let catalog = EngineCatalog.load(configDirectory: context.settings.configDirectory)
         let profiles = context.store.engineProfiles
         let base = "/api/v1/engines"
@@ -71,13 +71,11 @@ enum EngineRoutes {
                 try context.auth.requireAdmin(request)
                 let payload = try EngineRequests.commandPayload(try request.jsonObject())
                 let idOrName = request.parameter("id")
-                return StoreWork.deferred(context.store) {
-                    let agent = try AgentLookup.resolve(idOrName, context)
-                    let commandID = try context.store.agents.queueCommand(
-                        agentID: agent.id, type: action.commandType, payload: payload)
-                    return .json(
-                        .object(JSONObject([("command_id", .string(commandID)), ("status", "queued")])),
-                        status: .accepted)
+                return .committed({
+                    services.agents.queueEngineCommand(
+                        agentIDOrName: idOrName, type: action.commandType, payload: payload, completion: $0)
+                }) { commandID in
+                    .json(.object(JSONObject([("command_id", .string(commandID)), ("status", "queued")])), status: .accepted)
                 }
             }
         }

@@ -19,6 +19,7 @@ enum ModelsRoutes {
         let directory = ModelDirectory(root: context.settings.modelDirectory)
         let devon = DevonClient(
             settings: context.settings, http: HTTPClient(connectTimeout: 5, readTimeout: devonReadTimeout))
+        let downloads = ModelDownloads(events: context.events)
 
         router.get("/api/v1/models/search") { request in
             guard let query = request.queryValue("q"), !query.isEmpty else {
@@ -65,9 +66,21 @@ enum ModelsRoutes {
             try ModelDirectory.validate(repoID: repoID)
             guard let devon else { throw HTTPError.serviceUnavailable("Devon is not configured (--devon-url)") }
             return deferred(on: downloadQueue) { () throws(HTTPError) in
-                let path = try devon.download(modelID: repoID, source: source, includePatterns: patterns)
-                return .json(["path": .string(path)], status: .accepted)
+                let id = downloads.start(repoID: repoID, source: source)
+                do throws(HTTPError) {
+                    let path = try devon.download(modelID: repoID, source: source, includePatterns: patterns)
+                    downloads.finish(id: id, path: path, error: nil)
+                    return .json(["path": .string(path)], status: .accepted)
+                } catch {
+                    downloads.finish(id: id, path: nil, error: error.message)
+                    throw error
+                }
             }
+        }
+
+        // The downloads started here, newest first (running, then how each ended).
+        router.get("/api/v1/models/downloads") { request in
+            .json(envelope(downloads.all, page: try Page(from: request)))
         }
 
         router.delete("/api/v1/models/*repo_id") { request in

@@ -25,7 +25,7 @@ public struct PostgresAgentRepository: AgentStoring {
     static func identity(_ row: PostgresRow) -> AgentIdentity {
         AgentIdentity(
             id: row.string(0) ?? "", name: row.string(1) ?? "", tokenHash: row.string(2),
-            status: row.string(3) ?? "", lastHeartbeat: row.string(4))
+            status: AgentStatus(rawValue: row.string(3) ?? ""), lastHeartbeat: row.string(4))
     }
 
     // MARK: Registration
@@ -125,7 +125,7 @@ public struct PostgresAgentRepository: AgentStoring {
     ) throws -> HeartbeatOutcome {
         guard let agent = try identity(connection, idOrName: idOrName) else { throw AgentStoreError.notFound }
         let shownBefore = AgentRepository.shownStatus(agent.status, lastHeartbeat: agent.lastHeartbeat, cutoff: offlineCutoff)
-        let status = beat.status ?? "online"
+        let status = beat.status ?? .online
         let now = Timestamp.now()
         try connection.run(
             """
@@ -136,7 +136,7 @@ public struct PostgresAgentRepository: AgentStoring {
                 last_heartbeat = $7, updated_at = $7
             WHERE id = $8
             """,
-            [.text(status), PostgresValue(beat.currentTask), PostgresValue(beat.gpuUtilizationPct),
+            [.text(status.rawValue), PostgresValue(beat.currentTask), PostgresValue(beat.gpuUtilizationPct),
              PostgresValue(beat.gpuMemoryUsedGB), PostgresValue(beat.storageGBFree), PostgresValue(beat.uptimeS),
              .text(now), .text(agent.id)])
         for engine in beat.engines {
@@ -193,7 +193,7 @@ public struct PostgresAgentRepository: AgentStoring {
                 id: row.string(0) ?? "", agentID: row.string(1) ?? "", agentName: row.string(2) ?? "",
                 modelPath: row.string(3) ?? "", engineName: row.string(4) ?? "", benchmarkName: row.string(5) ?? "",
                 suiteName: row.string(6) ?? "", engineMode: row.string(7) ?? "", profileID: row.string(8),
-                status: row.string(9) ?? "", commandID: row.string(10), campaignID: row.string(11),
+                status: QuickTestStatus(rawValue: row.string(9) ?? ""), commandID: row.string(10), campaignID: row.string(11),
                 resultID: row.string(12), error: row.string(13), createdAt: row.string(14) ?? "",
                 startedAt: row.string(15), completedAt: row.string(16))
         }
@@ -223,18 +223,18 @@ public struct PostgresAgentRepository: AgentStoring {
 
     // MARK: Reading
 
-    public func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [JSON]) {
+    public func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [Agent]) {
         try store.pool.transaction(isolation: .repeatableRead) { connection in
             let total = try connection.queryOne("SELECT count(*) FROM agents")?.int(0) ?? 0
             let rows = try connection.query(
                 "SELECT \(AgentRepository.columns) FROM agents ORDER BY name LIMIT $1 OFFSET $2",
                 [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
             ).rows
-            return (total, rows.map { PostgresAgentRepository.json($0, cutoff: offlineCutoff, engines: nil) })
+            return (total, rows.map { PostgresAgentRepository.agent($0, cutoff: offlineCutoff, engines: nil) })
         }
     }
 
-    public func get(idOrName: String, offlineCutoff: String) throws -> JSON? {
+    public func get(idOrName: String, offlineCutoff: String) throws -> Agent? {
         try store.pool.transaction(isolation: .repeatableRead) { connection in
             guard let agent = try PostgresAgentRepository.identity(connection, idOrName: idOrName),
                 let row = try connection.queryOne(
@@ -242,42 +242,35 @@ public struct PostgresAgentRepository: AgentStoring {
             else { return nil }
             let engines = try connection.query(
                 """
-                SELECT engine, installed, running, version, binary_path, updated_at FROM agent_engines
+                SELECT agent_id, engine, installed, running, version, binary_path, updated_at FROM agent_engines
                 WHERE agent_id = $1 ORDER BY engine
                 """, [.text(agent.id)]
-            ).rows.map { row -> JSON in
-                .object(
-                    JSONObject([
-                        ("engine", .string(row.string(0) ?? "")), ("installed", .bool(row.bool(1) ?? false)),
-                        ("running", .bool(row.bool(2) ?? false)), ("version", .string(row.string(3) ?? "")),
-                        ("binary_path", .string(row.string(4) ?? "")), ("updated_at", .string(row.string(5) ?? "")),
-                    ]))
+            ).rows.map { row in
+                ReportedEngine(
+                    agentID: row.string(0) ?? "",
+                    engine: AgentEngine(
+                        engine: row.string(1) ?? "", installed: row.bool(2) ?? false, running: row.bool(3) ?? false,
+                        version: row.string(4) ?? "", binaryPath: row.string(5) ?? ""),
+                    updatedAt: row.string(6) ?? "")
             }
-            return PostgresAgentRepository.json(row, cutoff: offlineCutoff, engines: engines)
+            return PostgresAgentRepository.agent(row, cutoff: offlineCutoff, engines: engines)
         }
     }
 
-    /// The agent's API object, from the columns of `AgentRepository.columns` in order.
-    static func json(_ row: PostgresRow, cutoff: String, engines: [JSON]?) -> JSON {
-        func text(_ i: Int) -> JSON { .string(row.string(i) ?? "") }
-        func number(_ i: Int) -> JSON { row.double(i).map { .double($0) } ?? .null }
-        func array(_ i: Int) -> JSON {
-            (try? JSON(parsing: Array((row.string(i) ?? "[]").utf8))).flatMap { $0.arrayValue.map(JSON.array) }
-                ?? .array([])
-        }
-        var object = JSONObject([
-            ("id", text(0)), ("name", text(1)), ("hostname", text(2)), ("port", .int(row.int(3) ?? 0)),
-            ("gpu_info", text(4)), ("gpu_count", .int(row.int(5) ?? 0)), ("cpu_info", text(6)),
-            ("cpu_arch", text(7)), ("ram_gb", number(8)), ("environment_type", text(9)), ("fingerprint", text(10)),
-            ("kitt_version", text(11)), ("capabilities", array(12)), ("hardware_details", text(13)),
-            ("status", .string(AgentRepository.shownStatus(row.string(14) ?? "", lastHeartbeat: row.string(23), cutoff: cutoff))),
-            ("current_task", text(15)), ("gpu_utilization_pct", number(16)), ("gpu_memory_used_gb", number(17)),
-            ("storage_gb_free", number(18)), ("uptime_s", number(19)), ("notes", text(20)), ("tags", array(21)),
-            ("registered_at", text(22)), ("last_heartbeat", row.string(23).map { .string($0) } ?? .null),
-            ("updated_at", text(24)),
-        ])
-        if let engines { object["engines"] = .array(engines) }
-        return .object(object)
+    /// A row of `AgentRepository.columns`, read as `AgentRepository.agent` reads SQLite's.
+    static func agent(_ row: PostgresRow, cutoff: String, engines: [ReportedEngine]?) -> Agent {
+        func text(_ i: Int) -> String { row.string(i) ?? "" }
+        func array(_ i: Int) -> [JSON] { (try? JSON(parsing: Array((row.string(i) ?? "[]").utf8)))?.arrayValue ?? [] }
+        return Agent(
+            id: text(0), name: text(1), hostname: text(2), port: row.int(3) ?? 0, gpuInfo: text(4),
+            gpuCount: row.int(5) ?? 0, cpuInfo: text(6), cpuArch: text(7), ramGB: row.double(8),
+            environmentType: text(9), fingerprint: text(10), kittVersion: text(11), capabilities: array(12),
+            hardwareDetails: text(13),
+            status: AgentRepository.shownStatus(
+                AgentStatus(rawValue: text(14)), lastHeartbeat: row.string(23), cutoff: cutoff),
+            currentTask: text(15), gpuUtilizationPct: row.double(16), gpuMemoryUsedGB: row.double(17),
+            storageGBFree: row.double(18), uptimeS: row.double(19), notes: text(20), tags: array(21),
+            registeredAt: text(22), lastHeartbeat: row.string(23), updatedAt: text(24), engines: engines)
     }
 
     // MARK: Deleting and settings

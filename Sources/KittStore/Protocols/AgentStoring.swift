@@ -16,7 +16,7 @@ public protocol AgentStoring: Sendable {
     func queueCommand(agentID: String, type: String, testID: String?, payload: JSON) throws -> String
     /// By id, else by name.
     func identity(idOrName: String) throws -> AgentIdentity?
-    func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [JSON])
-    func get(idOrName: String, offlineCutoff: String) throws -> JSON?
+    func list(limit: Int, offset: Int, offlineCutoff: String) throws -> (total: Int, items: [Agent])
+    func get(idOrName: String, offlineCutoff: String) throws -> Agent?
     func delete(idOrName: String) throws -> Bool
 }
