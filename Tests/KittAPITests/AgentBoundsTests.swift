@@ -2,6 +2,7 @@ import KittAPI
 import KittHTTP
 import KittJSON
 import KittStore
+import KittTestSupport
 import Testing
 
 /// Issue 9 (SPEC §7.2) in process: the one agent-token check, the byte-bounded event history,

@@ -11,17 +11,17 @@ import Testing
 /// commands; token rotation; the quick test engine lists; Devon status.
 @Suite struct EngineAPITests {
     @Test func profilesCRUD() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let base = "/api/v1/engines/profiles"
-        #expect(h.call(.post, base, json: ["name": "p", "engine": "vllm"], token: .none).status == 401)
-        #expect(h.call(.post, base, json: ["name": "p", "engine": "vllm"], token: .raw("bad")).status == 403)
-        #expect(h.call(.post, base, json: ["engine": "vllm"]).status == 400)
-        #expect(h.call(.post, base, json: ["name": "p"]).status == 400)
-        #expect(h.call(.post, base, json: ["name": "p", "engine": "vllm", "mode": "podman"]).status == 400)
-        #expect(h.call(.post, base, json: ["name": "p", "engine": "vllm", "runtime_config": "fp8"]).status == 400)
+        #expect(try h.execute(.post, base, json: ["name": "p", "engine": "vllm"], admin: false).status == 401)
+        #expect(try h.execute(.post, base, json: ["name": "p", "engine": "vllm"], token: "bad").status == 403)
+        #expect(try h.execute(.post, base, json: ["engine": "vllm"]).status == 400)
+        #expect(try h.execute(.post, base, json: ["name": "p"]).status == 400)
+        #expect(try h.execute(.post, base, json: ["name": "p", "engine": "vllm", "mode": "podman"]).status == 400)
+        #expect(try h.execute(.post, base, json: ["name": "p", "engine": "vllm", "runtime_config": "fp8"]).status == 400)
 
-        let created = h.call(
+        let created = try h.execute(
             .post, base + "/",
             json: [
                 "name": "vllm-fp8", "engine": "vllm", "description": "fp8 kv cache",
@@ -37,39 +37,39 @@ import Testing
         #expect(profile["mode"]?.stringValue == "docker")
         #expect(profile["build_config"] == .object(JSONObject()))
         #expect(profile["runtime_config"]?["max_model_len"]?.intValue == 8192)
-        let taken = h.call(.post, base, json: ["name": "vllm-fp8", "engine": "llama_cpp"])
+        let taken = try h.execute(.post, base, json: ["name": "vllm-fp8", "engine": "llama_cpp"])
         #expect(taken.status == 409 && taken.error?.contains("vllm-fp8") == true)
-        let gguf = try #require(h.call(.post, base, json: ["name": "gguf-q4", "engine": "llama_cpp", "mode": "native"]).json?["id"]?.stringValue)
+        let gguf = try #require(try h.execute(.post, base, json: ["name": "gguf-q4", "engine": "llama_cpp", "mode": "native"]).json?["id"]?.stringValue)
 
-        #expect(h.call(.get, base, token: .none).json?["profiles"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["gguf-q4", "vllm-fp8"])
-        #expect(h.call(.get, base + "?engine=vllm").json?["profiles"]?.arrayValue?.count == 1)
-        #expect(h.call(.get, "/api/v1/quicktest/engine-profiles?engine=llama_cpp").json?["profiles"]?.arrayValue?.first?["id"]?.stringValue == gguf)
-        #expect(h.call(.get, "/api/v1/quicktest/engine-profiles").json?["profiles"]?.arrayValue?.count == 2)
-        #expect(h.call(.get, base + "/\(id)", token: .none).json == profile)
-        #expect(h.call(.get, base + "/ffffffffffffffff").status == 404)
+        #expect(try h.execute(.get, base, admin: false).json?["profiles"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["gguf-q4", "vllm-fp8"])
+        #expect(try h.execute(.get, base + "?engine=vllm").json?["profiles"]?.arrayValue?.count == 1)
+        #expect(try h.execute(.get, "/api/v1/quicktest/engine-profiles?engine=llama_cpp").json?["profiles"]?.arrayValue?.first?["id"]?.stringValue == gguf)
+        #expect(try h.execute(.get, "/api/v1/quicktest/engine-profiles").json?["profiles"]?.arrayValue?.count == 2)
+        #expect(try h.execute(.get, base + "/\(id)", admin: false).json == profile)
+        #expect(try h.execute(.get, base + "/ffffffffffffffff").status == 404)
 
-        #expect(h.call(.put, base + "/\(id)", json: ["description": "x"], token: .none).status == 401)
-        #expect(h.call(.put, base + "/\(id)", json: [:]).status == 400)
-        #expect(h.call(.put, base + "/\(id)", json: ["name": "gguf-q4"]).status == 409)
-        #expect(h.call(.put, base + "/ffffffffffffffff", json: ["description": "x"]).status == 404)
-        let updated = h.call(.put, base + "/\(id)", json: ["mode": "native", "build_config": ["cuda": "12.4"]])
+        #expect(try h.execute(.put, base + "/\(id)", json: ["description": "x"], admin: false).status == 401)
+        #expect(try h.execute(.put, base + "/\(id)", json: [:]).status == 400)
+        #expect(try h.execute(.put, base + "/\(id)", json: ["name": "gguf-q4"]).status == 409)
+        #expect(try h.execute(.put, base + "/ffffffffffffffff", json: ["description": "x"]).status == 404)
+        let updated = try h.execute(.put, base + "/\(id)", json: ["mode": "native", "build_config": ["cuda": "12.4"]])
         #expect(updated.status == 200)
         #expect(updated.json?["mode"]?.stringValue == "native")
         #expect(updated.json?["build_config"]?["cuda"]?.stringValue == "12.4")
         #expect(updated.json?["runtime_config"] == profile["runtime_config"])
         #expect(updated.json?["name"]?.stringValue == "vllm-fp8")
-        #expect(h.call(.put, base + "/\(id)", json: ["name": "vllm-fp8"]).status == 200)  // its own name
+        #expect(try h.execute(.put, base + "/\(id)", json: ["name": "vllm-fp8"]).status == 200)  // its own name
 
-        #expect(h.call(.delete, base + "/\(id)", token: .none).status == 401)
-        #expect(h.call(.delete, base + "/\(id)").json?["deleted"]?.boolValue == true)
-        #expect(h.call(.delete, base + "/\(id)").status == 404)
-        #expect(h.call(.get, base + "/\(id)").status == 404)
+        #expect(try h.execute(.delete, base + "/\(id)", admin: false).status == 401)
+        #expect(try h.execute(.delete, base + "/\(id)").json?["deleted"]?.boolValue == true)
+        #expect(try h.execute(.delete, base + "/\(id)").status == 404)
+        #expect(try h.execute(.get, base + "/\(id)").status == 404)
     }
 
     @Test func registryEngineFormatsAndStatusMatrix() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
-        let registry = h.call(.get, "/api/v1/engines/registry", token: .none)
+        let registry = try h.execute(.get, "/api/v1/engines/registry", admin: false)
         #expect(registry.status == 200)
         let engines = try #require(registry.json?["engines"]?.arrayValue)
         #expect(engines.compactMap { $0["name"]?.stringValue } == ["vllm", "llama_cpp", "ollama", "exllamav2", "mlx"])
@@ -77,21 +77,21 @@ import Testing
                                "default_image": "vllm/vllm-openai:latest", "container_port": 8000])
         #expect(engines[4]["supported_modes"] == ["native"] && engines[4]["default_image"] == .null)
 
-        let formats = h.call(.get, "/api/v1/quicktest/engine-formats", token: .none)
+        let formats = try h.execute(.get, "/api/v1/quicktest/engine-formats", admin: false)
         #expect(formats.status == 200, "\(formats.json)")
         #expect(formats.json?["llama_cpp"] == ["formats": ["gguf"], "modes": ["docker", "native"], "default_mode": "docker"])
         #expect(formats.json?["mlx"]?["default_mode"]?.stringValue == "native")
 
         let agent = try h.addAgent(name: "gpu-1", token: "agent-token-1")
-        #expect(h.call(.get, "/api/v1/engines/status").json == ["matrix": [:]])
-        let beat = h.call(
+        #expect(try h.execute(.get, "/api/v1/engines/status").json == ["matrix": [:]])
+        let beat = try h.execute(
             .post, "/api/v1/agents/gpu-1/heartbeat",
             json: ["engines": [
                 ["engine": "vllm", "installed": true, "running": true, "version": "0.6.3", "binary_path": "/usr/bin/vllm"],
                 ["engine": "ollama", "installed": false],
-            ]], token: .raw("agent-token-1"))
+            ]], token: "agent-token-1")
         #expect(beat.status == 200)
-        let matrix = h.call(.get, "/api/v1/engines/status", token: .none).json?["matrix"]
+        let matrix = try h.execute(.get, "/api/v1/engines/status", admin: false).json?["matrix"]
         let rows = try #require(matrix?[agent]?.arrayValue)
         #expect(rows.compactMap { $0["engine"]?.stringValue } == ["ollama", "vllm"])
         #expect(rows[1]["status"]?.stringValue == "running" && rows[1]["mode"]?.stringValue == "native")
@@ -101,16 +101,16 @@ import Testing
     }
 
     @Test func agentEngineCommandsAreDeliveredByHeartbeats() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1", token: "agent-token-1")
         let base = "/api/v1/engines/agents"
-        #expect(h.call(.post, "\(base)/gpu-1/install", json: ["engine_name": "vllm"], token: .none).status == 401)
-        #expect(h.call(.post, "\(base)/gpu-1/install", json: ["engine_name": "vllm"], token: .raw("agent-token-1")).status == 403)
-        #expect(h.call(.post, "\(base)/gpu-1/install", json: [:]).status == 400)
-        #expect(h.call(.post, "\(base)/gpu-1/start", json: ["engine_name": "vllm", "runtime_config": "x"]).status == 400)
-        #expect(h.call(.post, "\(base)/nobody/install", json: ["engine_name": "vllm"]).status == 404)
-        #expect(h.call(.post, "\(base)/gpu-1/reboot", json: ["engine_name": "vllm"]).status == 404)
+        #expect(try h.execute(.post, "\(base)/gpu-1/install", json: ["engine_name": "vllm"], admin: false).status == 401)
+        #expect(try h.execute(.post, "\(base)/gpu-1/install", json: ["engine_name": "vllm"], token: "agent-token-1").status == 403)
+        #expect(try h.execute(.post, "\(base)/gpu-1/install", json: [:]).status == 400)
+        #expect(try h.execute(.post, "\(base)/gpu-1/start", json: ["engine_name": "vllm", "runtime_config": "x"]).status == 400)
+        #expect(try h.execute(.post, "\(base)/nobody/install", json: ["engine_name": "vllm"]).status == 404)
+        #expect(try h.execute(.post, "\(base)/gpu-1/reboot", json: ["engine_name": "vllm"]).status == 404)
 
         var queued: [String] = []
         let requests: [(String, JSON)] = [
@@ -119,7 +119,7 @@ import Testing
             ("stop", ["engine_name": "vllm"]),
         ]
         for (action, body) in requests {
-            let reply = h.call(.post, "\(base)/\(action == "install" ? "gpu-1" : agent)/\(action)", json: body)
+            let reply = try h.execute(.post, "\(base)/\(action == "install" ? "gpu-1" : agent)/\(action)", json: body)
             #expect(reply.status == 202)
             #expect(reply.json?["status"]?.stringValue == "queued")
             queued.append(try #require(reply.json?["command_id"]?.stringValue))
@@ -127,7 +127,7 @@ import Testing
 
         var delivered: [JSON] = []
         for _ in 0..<4 {
-            let beat = h.call(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: .raw("agent-token-1"))
+            let beat = try h.execute(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: "agent-token-1")
             delivered += beat.json?["commands"]?.arrayValue ?? []
         }
         #expect(delivered.compactMap { $0["command_id"]?.stringValue } == queued)
@@ -142,14 +142,14 @@ import Testing
         // The outcome is reported like a test's: the command is finished (failed here, done for
         // a success) and one `status` event on the agent's stream says so, with the error.
         let failedReport: JSON = ["command_id": .string(queued[0]), "status": "failed", "error": "no install command"]
-        let report = h.call(.post, "/api/v1/agents/\(agent)/results", json: failedReport, token: .raw("agent-token-1"))
+        let report = try h.execute(.post, "/api/v1/agents/\(agent)/results", json: failedReport, token: "agent-token-1")
         #expect(report.status == 202)
-        let succeeded = h.call(
+        let succeeded = try h.execute(
             .post, "/api/v1/agents/\(agent)/results", json: ["command_id": .string(queued[2]), "status": "success"],
-            token: .raw("agent-token-1"))
+            token: "agent-token-1")
         #expect(succeeded.status == 202)
         // Reported again: nothing changes and nothing more is published.
-        #expect(h.call(.post, "/api/v1/agents/\(agent)/results", json: failedReport, token: .raw("agent-token-1")).status == 202)
+        #expect(try h.execute(.post, "/api/v1/agents/\(agent)/results", json: failedReport, token: "agent-token-1").status == 202)
         let commands = try h.store.quickTests.commands(agentID: agent)
         #expect(commands.first { $0.id == queued[0] }?.status == "failed")
         #expect(commands.first { $0.id == queued[1] }?.status == "dispatched")
@@ -164,28 +164,28 @@ import Testing
     }
 
     @Test func rotateTokenReplacesTheAgentTokenAtOnce() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1", token: "old-token")
-        #expect(h.call(.post, "/api/v1/agents/gpu-1/heartbeat", json: [:], token: .raw("old-token")).status == 200)
-        #expect(h.call(.post, "/api/v1/agents/gpu-1/rotate-token", token: .none).status == 401)
-        #expect(h.call(.post, "/api/v1/agents/gpu-1/rotate-token", token: .raw("old-token")).status == 403)
-        #expect(h.call(.post, "/api/v1/agents/nobody/rotate-token").status == 404)
+        #expect(try h.execute(.post, "/api/v1/agents/gpu-1/heartbeat", json: [:], token: "old-token").status == 200)
+        #expect(try h.execute(.post, "/api/v1/agents/gpu-1/rotate-token", admin: false).status == 401)
+        #expect(try h.execute(.post, "/api/v1/agents/gpu-1/rotate-token", token: "old-token").status == 403)
+        #expect(try h.execute(.post, "/api/v1/agents/nobody/rotate-token").status == 404)
 
-        let rotated = h.call(.post, "/api/v1/agents/gpu-1/rotate-token")
+        let rotated = try h.execute(.post, "/api/v1/agents/gpu-1/rotate-token")
         #expect(rotated.status == 200)
         let token = try #require(rotated.json?["token"]?.stringValue)
         #expect(token.utf8.count == 64 && token != "old-token")
         #expect(rotated.json?["token_prefix"]?.stringValue == String(token.prefix(8)))
         #expect(rotated.json?.objectValue?.keys == ["token", "token_prefix"])
-        #expect(h.call(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: .raw("old-token")).status == 403)
-        #expect(h.call(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: .raw(token)).status == 200)
+        #expect(try h.execute(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: "old-token").status == 403)
+        #expect(try h.execute(.post, "/api/v1/agents/\(agent)/heartbeat", json: [:], token: token).status == 200)
         // By id too; the token is never shown again.
-        let again = try #require(h.call(.post, "/api/v1/agents/\(agent)/rotate-token").json?["token"]?.stringValue)
+        let again = try #require(try h.execute(.post, "/api/v1/agents/\(agent)/rotate-token").json?["token"]?.stringValue)
         #expect(again != token)
-        #expect(h.call(.post, "/api/v1/agents/gpu-1/heartbeat", json: [:], token: .raw(token)).status == 403)
-        #expect(!h.call(.get, "/api/v1/agents/\(agent)").body.isEmpty)
-        #expect(!String(decoding: h.call(.get, "/api/v1/agents/\(agent)").body, as: UTF8.self).contains(again))
+        #expect(try h.execute(.post, "/api/v1/agents/gpu-1/heartbeat", json: [:], token: token).status == 403)
+        #expect(try h.execute(.get, "/api/v1/agents/\(agent)").body.isEmpty == false)
+        #expect(!String(decoding: try h.execute(.get, "/api/v1/agents/\(agent)").body, as: UTF8.self).contains(again))
     }
 }
 

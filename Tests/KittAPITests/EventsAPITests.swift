@@ -2,11 +2,12 @@ import Dispatch
 import KittAPI
 import KittHTTP
 import KittJSON
+import KittTestSupport
 import Testing
 
 @Suite struct EventsAPITests {
     @Test func streamHeadersAndLiveFrames() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let response = h.router.respond(to: HTTPRequest(method: .get, target: "/api/v1/events/stream"))
         #expect(response.status == .ok)
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func lastEventIDReplaysExactlyTheMissedEvents() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let bus = h.context.events
         var ids: [Int] = []
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func slowSubscriberIsDroppedWithoutDelayingOthers() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let bus = h.context.events
         let refusing = h.subscribe(refusing: true)

@@ -2,7 +2,7 @@ import Glibc
 import KittBase
 import Testing
 
-/// A fresh directory under /tmp, removed (with what is in it, one level deep) at the end.
+/// A fresh directory under /tmp, removed with what is in it at the end.
 private final class Scratch {
     let path: String
     init() throws {
@@ -22,16 +22,7 @@ private final class Scratch {
         }
         return names.sorted()
     }
-    deinit {
-        for name in entries() {
-            let child = path + "/" + name
-            if unlink(child) != 0 {
-                for inner in entries(child) { unlink(child + "/" + inner) }
-                rmdir(child)
-            }
-        }
-        rmdir(path)
-    }
+    deinit { try? Files.removeTree(path) }
 }
 
 private func mode(of path: String) -> mode_t? {
@@ -91,6 +82,34 @@ private func mode(of path: String) -> mode_t? {
     @Test func readsProcfsFilesThatReportSizeZero() {
         guard Files.exists("/proc/self/status") else { return }
         #expect(Files.readText("/proc/self/status")?.contains("Pid:") == true)
+    }
+}
+
+@Suite struct RemoveTreeTests {
+    @Test func removesANestedTreeAndUnlinksSymlinksWithoutFollowingThem() throws {
+        let scratch = try Scratch()
+        let outside = scratch.path + "/outside"
+        try Files.makeDirectory(outside + "/keep")
+        try Files.writeAtomically(Array("kept".utf8), to: outside + "/keep/file")
+        let tree = scratch.path + "/tree"
+        try Files.makeDirectory(tree + "/a/b/c")
+        try Files.writeAtomically(Array("x".utf8), to: tree + "/a/b/c/file")
+        try Files.writeAtomically(Array("y".utf8), to: tree + "/top")
+        #expect(symlink(outside, tree + "/a/link-to-outside") == 0)
+        #expect(symlink(outside + "/keep/file", tree + "/a/b/link-to-file") == 0)
+
+        try Files.removeTree(tree + "/")
+        #expect(!Files.exists(tree))
+        #expect(Files.readText(outside + "/keep/file") == "kept")
+        #expect(scratch.entries() == ["outside"])
+        // Gone already: nothing to do.
+        try Files.removeTree(tree)
+        try Files.removeTree(scratch.path + "/never/there")
+    }
+
+    @Test func refusesNamesThatAreNotEntries() {
+        #expect(throws: SystemError.self) { try Files.removeTree("/tmp/..") }
+        #expect(throws: SystemError.self) { try Files.removeTree(".") }
     }
 }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KittBase
 import KittJSON
 import KittSQLite
 import KittStore
@@ -36,7 +37,7 @@ final class ControlStoreFixture {
 
     deinit {
         store.close()
-        _ = system("rm -rf '\(directory)'")
+        try? Files.removeTree(directory)
     }
 }
 

@@ -23,6 +23,17 @@ extension APIClient {
         if json != nil { fields.append(("Content-Type", "application/json")) }
         return try execute(method, target, headers: fields, body: json?.serialized() ?? [], token: admin ? adminToken : nil)
     }
+
+    /// `execute` with another bearer token than the admin's (an agent's, a wrong one), or
+    /// none (`token: nil`). The one token convention: admin by default, `admin: false` for
+    /// no token, `token:` for any other.
+    public func execute(
+        _ method: HTTPMethod, _ target: String, json: JSON? = nil, headers: [(String, String)] = [], token: String?
+    ) throws -> TestResponse {
+        var fields = headers
+        if json != nil { fields.append(("Content-Type", "application/json")) }
+        return try execute(method, target, headers: fields, body: json?.serialized() ?? [], token: token)
+    }
 }
 
 extension APIHarness: APIClient {

@@ -242,37 +242,7 @@ public struct ModelDirectory: Sendable {
             opened.append(fd)
             parent = fd
         }
-        try removeEntry(parent: parent, name: last, depth: 0)
-    }
-
-    private static func removeEntry(parent: Int32, name: String, depth: Int) throws(SystemError) {
-        guard depth < 64 else { throw SystemError("remove: tree too deep", errno: ELOOP) }
-        let fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 {
-            // Not a folder (a file, or a symlink: O_NOFOLLOW refuses it): unlink the entry itself.
-            guard errno == ENOTDIR || errno == ELOOP else {
-                if errno == ENOENT { return }
-                throw SystemError("openat(\(name))")
-            }
-            guard unlinkat(parent, name, 0) == 0 || errno == ENOENT else { throw SystemError("unlink(\(name))") }
-            return
-        }
-        guard let directory = fdopendir(fd) else {
-            close(fd)
-            throw SystemError("fdopendir(\(name))")
-        }
-        var children: [String] = []
-        while let entry = readdir(directory) {
-            let child = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if child != "." && child != ".." { children.append(child) }
-        }
-        defer { closedir(directory) }  // also closes fd
-        for child in children {
-            try removeEntry(parent: dirfd(directory), name: child, depth: depth + 1)
-        }
-        guard unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT else { throw SystemError("rmdir(\(name))") }
+        try Files.removeEntry(parent: parent, name: last)
     }
 
     /// Drops folders left empty above a removed model (`org/` after `org/model`), never the root.

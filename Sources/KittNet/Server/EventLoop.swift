@@ -78,15 +78,18 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Registration (loop thread only)
 
     func register(_ connection: Connection, events: UInt32) {
+        assertInLoop()
         connections[connection.fd] = connection
         _ = kitt_epoll_ctl(epoll, EPOLL_CTL_ADD, connection.fd, events)
     }
 
     func update(_ connection: Connection, events: UInt32) {
+        assertInLoop()
         _ = kitt_epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, events)
     }
 
     func unregister(_ connection: Connection) {
+        assertInLoop()
         if connections[connection.fd] === connection {
             connections[connection.fd] = nil
             _ = kitt_epoll_ctl(epoll, EPOLL_CTL_DEL, connection.fd, 0)

@@ -13,6 +13,8 @@ import Synchronization
 /// enforces header, idle and handshake deadlines without a timer per connection.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
+    /// What every connection's state machine needs from `configuration`, converted once.
+    let connectionSettings: ConnectionStateMachine.Settings
     let responder: @Sendable (HTTPRequest) -> HTTPResponse
     private let accessLog: (@Sendable (AccessRecord) -> Void)?
     private let loops: [EventLoop]
@@ -51,6 +53,7 @@ public final class HTTPServer: Sendable {
         responder: @escaping @Sendable (HTTPRequest) -> HTTPResponse
     ) {
         self.configuration = configuration
+        self.connectionSettings = ConnectionStateMachine.Settings(configuration)
         self.responder = responder
         self.accessLog = accessLog
         let count = configuration.loopCount > 0 ? configuration.loopCount : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
