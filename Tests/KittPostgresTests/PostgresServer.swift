@@ -103,11 +103,17 @@ final class PostgresServer: Sendable {
             _ = system(command)
         }
         // The watchdog polls our pid; if we vanish (crash, SIGKILL), it stops the server.
-        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop)"
-        var cArguments: [UnsafeMutablePointer<CChar>?] = [String]([["/bin/sh", "-c"], [script]].joined()).map { strdup($0) } + [nil]
+        // A zombie still answers kill -0: stop when the process is gone or has exited.
+        let pid = getpid()
+        let script = "while kill -0 \(pid) 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' /proc/\(pid)/status 2>/dev/null;"
+            + " do sleep 1; done; \(stop)"
+        var cArguments: [UnsafeMutablePointer<CChar>?] =
+            [String]([["/bin/bash", "-c"], [PostgresServer.closeInheritedFiles + script]].joined()).map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
-        var pid = pid_t()
-        _ = posix_spawn(&pid, "/bin/sh", nil, nil, &cArguments, environ)
+        var actions = PostgresServer.detachedFiles(output: "/dev/null")
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var child = pid_t()
+        _ = posix_spawn(&child, "/bin/bash", &actions, nil, &cArguments, environ)
     }
 
     private func stopCommand(asRoot: Bool) -> String {
@@ -138,15 +144,12 @@ final class PostgresServer: Sendable {
     /// server pg_ctl leaves running inherits it too, so waitUntilExit never returns.
     @discardableResult
     static func run(_ asRoot: Bool, _ executable: String, _ arguments: [String]) throws -> String {
-        let argv = asRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
+        let command = asRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
+        let argv = ["/bin/bash", "-c", closeInheritedFiles + "exec \"$@\"", "kitt-pg"] + command
         let outputPath = "/tmp/kitt-pg-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
+        var actions = detachedFiles(output: outputPath)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid = pid_t()
@@ -160,6 +163,23 @@ final class PostgresServer: Sendable {
             throw Failure("\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
         }
         return text
+    }
+
+    /// A bash prefix closing every descriptor above 2 it inherited: the server and the
+    /// watchdog must not hold the pipes `swift test` reads this process's output from (it
+    /// waits for them to close after the tests end). posix_spawn on this glibc has no
+    /// closefrom action Swift can call, and dash cannot name descriptors above 9.
+    static let closeInheritedFiles =
+        #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null; done; "#
+
+    /// stdin from /dev/null, stdout and stderr to `output`.
+    static func detachedFiles(output: String) -> posix_spawn_file_actions_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        return actions
     }
 
     /// A loopback port nobody listens on right now.
