@@ -15,4 +15,16 @@ static inline int kitt_pq_wait_readable(int fd, int timeout_ms) {
     p.revents = 0;
     return poll(&p, 1, timeout_ms);
 }
+
+// libpq prints server NOTICEs ("relation ... already exists, skipping") to stderr by default.
+// kitt's errors carry what matters (SQLSTATE, message); notices are dropped, not printed
+// into the server's log stream.
+static void kitt_pq_ignore_notice(void *arg, const char *message) {
+    (void)arg;
+    (void)message;
+}
+
+static inline void kitt_pq_silence_notices(PGconn *conn) {
+    PQsetNoticeProcessor(conn, kitt_pq_ignore_notice, NULL);
+}
 #endif

@@ -23,6 +23,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // Results come back as text in UTF-8 whatever the server's default, and timestamps
         // are kitt's own text columns, so only the encoding matters.
         PQsetClientEncoding(connection, "UTF8")
+        kitt_pq_silence_notices(connection)
     }
 
     deinit { close() }
