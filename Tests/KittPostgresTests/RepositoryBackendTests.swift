@@ -105,4 +105,21 @@ import Testing
         #expect(try b.agents.identity(idOrName: registered.agentID) == nil)
         #expect(try !b.agents.delete(idOrName: "gpu-01"))
     }
+
+    @Test(arguments: Backend.available)
+    func webSessionsStoreReplaceExpireAndDelete(backend: Backend) throws {
+        let b = try backend.open()
+        let now = 1_000_000.5
+        try waitFor { b.sessions.insertWebSession(WebSessionRecord(idHash: "h1", csrfToken: "c1", expiresAt: now + 60), now: now, completion: $0) }
+        try waitFor { b.sessions.insertWebSession(WebSessionRecord(idHash: "h2", csrfToken: "c2", expiresAt: now + 1), now: now, completion: $0) }
+        // Replacing keeps one row per id hash.
+        try waitFor { b.sessions.insertWebSession(WebSessionRecord(idHash: "h1", csrfToken: "c1b", expiresAt: now + 90), now: now, completion: $0) }
+        #expect(try b.sessions.liveWebSessions(now: now).sorted { $0.idHash < $1.idHash } == [
+            WebSessionRecord(idHash: "h1", csrfToken: "c1b", expiresAt: now + 90),
+            WebSessionRecord(idHash: "h2", csrfToken: "c2", expiresAt: now + 1),
+        ])
+        #expect(try b.sessions.liveWebSessions(now: now + 30).map(\.idHash) == ["h1"])
+        try waitFor { b.sessions.deleteWebSession(idHash: "h1", completion: $0) }
+        #expect(try b.sessions.liveWebSessions(now: now).map(\.idHash) == ["h2"])
+    }
 }

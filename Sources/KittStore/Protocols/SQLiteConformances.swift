@@ -1,3 +1,4 @@
 // The SQLite repositories already have these methods: conforming needs no code.
 extension ResultsRepository: ResultsStoring {}
 extension AgentRepository: AgentStoring {}
+extension Store: WebSessionStoring {}
