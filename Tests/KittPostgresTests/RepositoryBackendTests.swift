@@ -122,4 +122,43 @@ import Testing
         try waitFor { b.sessions.deleteWebSession(idHash: "h1", completion: $0) }
         #expect(try b.sessions.liveWebSessions(now: now).map(\.idHash) == ["h2"])
     }
+
+    @Test(arguments: Backend.available)
+    func engineProfilesCreateListUpdateDeleteWithUniqueNames(backend: Backend) throws {
+        let b = try backend.open()
+        var fields = EngineProfileFields()
+        fields.name = "vllm-fast"
+        fields.engine = "vllm"
+        fields.buildConfig = #"{"tp": 2}"#
+        let fast = try b.profiles.create(fields)
+        #expect(fast.mode == "docker")
+        #expect(fast.buildConfig == #"{"tp": 2}"#)
+        fields.name = "Vllm-big"
+        let big = try b.profiles.create(fields)
+        fields.name = "sg"
+        fields.engine = "sglang"
+        _ = try b.profiles.create(fields)
+        // Bytewise order ("V" before "s" before "v"), as SQLite's.
+        #expect(try b.profiles.list(engine: nil).map(\.name) == ["Vllm-big", "sg", "vllm-fast"])
+        #expect(try b.profiles.list(engine: "vllm").map(\.name) == ["Vllm-big", "vllm-fast"])
+        #expect(throws: EngineProfileError.nameTaken("sg")) { try b.profiles.create(fields) }
+        var missing = EngineProfileFields()
+        missing.name = "x"
+        #expect(throws: EngineProfileError.missing("engine")) { try b.profiles.create(missing) }
+
+        var rename = EngineProfileFields()
+        rename.name = "sg"
+        #expect(throws: EngineProfileError.nameTaken("sg")) { try b.profiles.update(id: big.id, rename) }
+        rename.name = "vllm-big"
+        rename.mode = "native"
+        let updated = try #require(try b.profiles.update(id: big.id, rename))
+        #expect(updated.name == "vllm-big")
+        #expect(updated.mode == "native")
+        #expect(updated.buildConfig == big.buildConfig)
+        #expect(try b.profiles.update(id: "0000000000000000", rename) == nil)
+        #expect(try b.profiles.get(id: fast.id) == fast)
+        #expect(try b.profiles.delete(id: fast.id))
+        #expect(try !b.profiles.delete(id: fast.id))
+        #expect(try b.profiles.get(id: fast.id) == nil)
+    }
 }

@@ -210,8 +210,8 @@ public enum PostgresSchema {
 
             CREATE TABLE engine_profiles (
                 id text PRIMARY KEY,
-                name text NOT NULL UNIQUE,
-                engine text NOT NULL,
+                name text COLLATE "C" NOT NULL UNIQUE,
+                engine text COLLATE "C" NOT NULL,
                 mode text NOT NULL DEFAULT 'docker',
                 description text NOT NULL DEFAULT '',
                 build_config text NOT NULL DEFAULT '{}',

@@ -2,3 +2,4 @@
 extension ResultsRepository: ResultsStoring {}
 extension AgentRepository: AgentStoring {}
 extension Store: WebSessionStoring {}
+extension EngineProfileRepository: EngineProfileStoring {}
