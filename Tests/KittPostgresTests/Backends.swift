@@ -22,13 +22,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 .appendingPathComponent("kitt-pgtests-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try Store(path: directory.appendingPathComponent("kitt.db").path)
-            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles) {
+            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests) {
                 store.close()
                 try? FileManager.default.removeItem(at: directory)
             }
         case .postgres:
             let store = try PostgresStore(try PostgresServer.freshDatabase(), connections: 4)
-            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles) { store.close() }
+            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests) { store.close() }
         }
     }
 }
@@ -39,12 +39,14 @@ final class OpenBackend {
     let agents: any AgentStoring
     let sessions: any WebSessionStoring
     let profiles: any EngineProfileStoring
+    let quickTests: any QuickTestStoring
     private let cleanup: () -> Void
 
     init(
         results: any ResultsStoring, agents: any AgentStoring, sessions: any WebSessionStoring,
-        profiles: any EngineProfileStoring, cleanup: @escaping () -> Void
+        profiles: any EngineProfileStoring, quickTests: any QuickTestStoring, cleanup: @escaping () -> Void
     ) {
+        self.quickTests = quickTests
         self.profiles = profiles
         self.results = results
         self.agents = agents

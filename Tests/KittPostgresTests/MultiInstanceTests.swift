@@ -95,4 +95,32 @@ struct MultiInstanceTests {
         #expect(out.count == commandCount)
         #expect(Set(out) == queued)
     }
+
+    /// Two instances finishing the same test at once (the agent's report on one, the
+    /// timeout sweep on the other): it changes once, so one event is published.
+    @Test func concurrentTransitionsOnTwoInstancesChangeATestOnce() throws {
+        let info = try PostgresServer.freshDatabase()
+        let instances = [try PostgresStore(info, connections: 4), try PostgresStore(info, connections: 4)]
+        defer { for store in instances { store.close() } }
+        let agent = try waitFor {
+            instances[0].agents.register(
+                AgentRegistration(name: "gpu-t", hostname: "h"), tokenAgentID: nil, installTokenHash: nil,
+                installTokenCutoff: "", completion: $0)
+        }
+        for _ in 0..<10 {
+            let test = try instances[0].quickTests.create(
+                NewQuickTest(agentID: agent.agentID, agentName: "gpu-t", modelPath: "/m", engineName: "vllm"))
+            let changes = Mutex(0)
+            let group = DispatchGroup()
+            for worker in 0..<6 {
+                DispatchQueue(label: "finisher-\(worker)").async(group: group) {
+                    let outcome = try? instances[worker % 2].quickTests.transition(
+                        id: test.id, to: .completed, error: nil, agentID: nil)
+                    if outcome?.changed == true { changes.withLock { $0 += 1 } }
+                }
+            }
+            #expect(group.wait(timeout: .now() + 30) == .success)
+            #expect(changes.withLock { $0 } == 1)
+        }
+    }
 }

@@ -161,4 +161,45 @@ import Testing
         #expect(try !b.profiles.delete(id: fast.id))
         #expect(try b.profiles.get(id: fast.id) == nil)
     }
+
+    @Test(arguments: Backend.available)
+    func quickTestsQueueTheirCommandAndChangeStatusOnce(backend: Backend) throws {
+        let b = try backend.open()
+        let agent = try waitFor {
+            b.agents.register(AgentRegistration(name: "gpu-q", hostname: "h"), tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0)
+        }
+        var new = NewQuickTest(agentID: agent.agentID, agentName: "gpu-q", modelPath: "/m/llama", engineName: "vllm")
+        new.profileID = "p1"
+        let test = try b.quickTests.create(new)
+        #expect(test.status == .queued)
+        let second = try b.quickTests.create(NewQuickTest(agentID: agent.agentID, agentName: "gpu-q", modelPath: "/m/b", engineName: "vllm"))
+        #expect(try b.quickTests.get(id: test.id) == test)
+        #expect(try b.quickTests.find(commandID: test.commandID ?? "") == test)
+        let listed = try b.quickTests.list(status: .queued, agentName: "gpu-q", campaignID: nil, limit: 1, offset: 0)
+        #expect(listed.total == 2)
+        #expect(listed.items.count == 1)
+
+        // The heartbeat hands out the test's command with its payload and marks the test dispatched.
+        let beat = try waitFor { b.agents.heartbeat(idOrName: "gpu-q", AgentHeartbeat(), offlineCutoff: "", completion: $0) }
+        #expect(beat.command?.id == test.commandID)
+        #expect(beat.command?.type == "run_test")
+        #expect(beat.command?.payload["model_path"]?.stringValue == "/m/llama")
+        #expect(beat.command?.payload["profile_id"]?.stringValue == "p1")
+        #expect(beat.dispatchedTest?.status == .dispatched)
+
+        let running = try #require(try b.quickTests.transition(id: test.id, to: .running, error: nil, agentID: nil))
+        #expect(running.changed)
+        #expect(running.test.startedAt != nil)
+        #expect(try b.quickTests.transition(id: test.id, to: .running, error: nil, agentID: nil)?.changed == false)
+        #expect(try b.quickTests.transition(id: test.id, to: .failed, error: "x", agentID: "someone-else") == nil)
+        let failed = try #require(try b.quickTests.transition(id: test.id, to: .failed, error: "oom", agentID: agent.agentID))
+        #expect(failed.changed && failed.test.error == "oom" && failed.test.completedAt != nil)
+        // Finished never goes back to running.
+        #expect(try b.quickTests.transition(id: test.id, to: .running, error: nil, agentID: nil)?.changed == false)
+        #expect(try b.quickTests.unfinished(startedBefore: "9999").map(\.id) == [second.id])
+        // Cancelling a test whose command was never handed out retires the command.
+        #expect(try b.quickTests.transition(id: second.id, to: .cancelled, error: nil, agentID: nil)?.changed == true)
+        #expect(try waitFor { b.agents.heartbeat(idOrName: "gpu-q", AgentHeartbeat(), offlineCutoff: "", completion: $0) }.command == nil)
+        #expect(try b.quickTests.transition(id: "0000000000000000", to: .failed, error: nil, agentID: nil) == nil)
+    }
 }

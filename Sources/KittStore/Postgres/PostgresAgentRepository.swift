@@ -188,15 +188,7 @@ public struct PostgresAgentRepository: AgentStoring {
             UPDATE quick_tests SET status = 'dispatched' WHERE id = $1 AND status = 'queued'
             RETURNING \(QuickTestRepository.columns)
             """, [.text(testID)]
-        ).map { row in
-            QuickTest(
-                id: row.string(0) ?? "", agentID: row.string(1) ?? "", agentName: row.string(2) ?? "",
-                modelPath: row.string(3) ?? "", engineName: row.string(4) ?? "", benchmarkName: row.string(5) ?? "",
-                suiteName: row.string(6) ?? "", engineMode: row.string(7) ?? "", profileID: row.string(8),
-                status: QuickTestStatus(rawValue: row.string(9) ?? ""), commandID: row.string(10), campaignID: row.string(11),
-                resultID: row.string(12), error: row.string(13), createdAt: row.string(14) ?? "",
-                startedAt: row.string(15), completedAt: row.string(16))
-        }
+        ).map(PostgresQuickTestRepository.decode)
     }
 
     // MARK: Commands

@@ -3,3 +3,4 @@ extension ResultsRepository: ResultsStoring {}
 extension AgentRepository: AgentStoring {}
 extension Store: WebSessionStoring {}
 extension EngineProfileRepository: EngineProfileStoring {}
+extension QuickTestRepository: QuickTestStoring {}
