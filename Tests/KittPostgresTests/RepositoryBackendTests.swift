@@ -202,4 +202,44 @@ import Testing
         #expect(try waitFor { b.agents.heartbeat(idOrName: "gpu-q", AgentHeartbeat(), offlineCutoff: "", completion: $0) }.command == nil)
         #expect(try b.quickTests.transition(id: "0000000000000000", to: .failed, error: nil, agentID: nil) == nil)
     }
+
+    @Test(arguments: Backend.available)
+    func reportsStoreTheResultLinkTheTestAndFinishTheCommandOnce(backend: Backend) throws {
+        let b = try backend.open()
+        func register(_ name: String) throws -> String {
+            try waitFor {
+                b.agents.register(AgentRegistration(name: name, hostname: "h"), tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0)
+            }.agentID
+        }
+        let agent = try register("gpu-r")
+        let other = try register("gpu-s")
+        let test = try b.quickTests.create(NewQuickTest(agentID: agent, agentName: "gpu-r", modelPath: "/m", engineName: "vllm"))
+        let commandID = try #require(test.commandID)
+        func report(_ who: String, document: ResultDocument?, command: String?, test: String?, scoped: Bool = true) throws -> ReportOutcome {
+            try waitFor {
+                b.agents.report(agentIDOrName: who, document: document, commandID: command, testID: test, finished: true, failed: false, scoped: scoped, completion: $0)
+            }
+        }
+        // Another agent's token cannot report on this test: nothing is written.
+        #expect(throws: AgentStoreError.unknownWork(field: "test_id", value: test.id)) {
+            try report("gpu-s", document: try resultDocument(), command: nil, test: test.id)
+        }
+        #expect(try b.results.list(ResultFilter(), limit: 10, offset: 0).total == 0)
+
+        let outcome = try report("gpu-r", document: try resultDocument(model: "reported"), command: commandID, test: nil)
+        let resultID = try #require(outcome.resultID)
+        #expect(outcome.testID == test.id)
+        #expect(outcome.finishedCommand == nil)  // a test's command: the test's status change is the event
+        #expect(try b.quickTests.get(id: test.id)?.resultID == resultID)
+        #expect(try JSON(parsing: #require(try b.results.get(id: resultID)).bytes)["model"]?.stringValue == "reported")
+        // The command is finished: no heartbeat hands it out any more.
+        #expect(try waitFor { b.agents.heartbeat(idOrName: "gpu-r", AgentHeartbeat(), offlineCutoff: "", completion: $0) }.command == nil)
+
+        // A command without a test is reported finished once.
+        let cleanup = try b.agents.queueCommand(agentID: other, type: "cleanup_storage", testID: nil, payload: .object(JSONObject()))
+        let first = try report("gpu-s", document: nil, command: cleanup, test: nil)
+        #expect(first.finishedCommand == FinishedCommand(id: cleanup, type: "cleanup_storage", agentID: other, status: .done))
+        #expect(try report("gpu-s", document: nil, command: cleanup, test: nil).finishedCommand == nil)
+        #expect(throws: AgentStoreError.notFound) { try report("nobody", document: nil, command: nil, test: nil, scoped: false) }
+    }
 }

@@ -12,6 +12,11 @@ public protocol AgentStoring: Sendable {
     func heartbeat(
         idOrName: String, _ beat: AgentHeartbeat, offlineCutoff: String,
         completion: @escaping Completion<HeartbeatOutcome>)
+    /// An agent's result/status report: result stored, quick test linked, command finished,
+    /// one transaction. `scoped`: the test and command must be this agent's.
+    func report(
+        agentIDOrName: String, document: ResultDocument?, commandID: String?, testID: String?, finished: Bool,
+        failed: Bool, scoped: Bool, completion: @escaping Completion<ReportOutcome>)
     /// Queues a command for the agent; the next heartbeat hands it out. Returns its id.
     func queueCommand(agentID: String, type: String, testID: String?, payload: JSON) throws -> String
     /// By id, else by name.
