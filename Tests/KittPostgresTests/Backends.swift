@@ -22,13 +22,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 .appendingPathComponent("kitt-pgtests-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try Store(path: directory.appendingPathComponent("kitt.db").path)
-            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests) {
+            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests, campaigns: store.campaigns) {
                 store.close()
                 try? FileManager.default.removeItem(at: directory)
             }
         case .postgres:
             let store = try PostgresStore(try PostgresServer.freshDatabase(), connections: 4)
-            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests) { store.close() }
+            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests, campaigns: store.campaigns) { store.close() }
         }
     }
 }
@@ -40,12 +40,15 @@ final class OpenBackend {
     let sessions: any WebSessionStoring
     let profiles: any EngineProfileStoring
     let quickTests: any QuickTestStoring
+    let campaigns: any CampaignStoring
     private let cleanup: () -> Void
 
     init(
         results: any ResultsStoring, agents: any AgentStoring, sessions: any WebSessionStoring,
-        profiles: any EngineProfileStoring, quickTests: any QuickTestStoring, cleanup: @escaping () -> Void
+        profiles: any EngineProfileStoring, quickTests: any QuickTestStoring, campaigns: any CampaignStoring,
+        cleanup: @escaping () -> Void
     ) {
+        self.campaigns = campaigns
         self.quickTests = quickTests
         self.profiles = profiles
         self.results = results

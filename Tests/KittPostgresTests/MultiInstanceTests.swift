@@ -123,4 +123,32 @@ struct MultiInstanceTests {
             #expect(changes.withLock { $0 } == 1)
         }
     }
+
+    /// Two instances' runners queueing the next run of one campaign at once: one run is queued.
+    @Test func concurrentQueueRunsOnTwoInstancesQueueOneTest() throws {
+        let info = try PostgresServer.freshDatabase()
+        let instances = [try PostgresStore(info, connections: 4), try PostgresStore(info, connections: 4)]
+        defer { for store in instances { store.close() } }
+        let agent = try waitFor {
+            instances[0].agents.register(
+                AgentRegistration(name: "gpu-k", hostname: "h"), tokenAgentID: nil, installTokenHash: nil,
+                installTokenCutoff: "", completion: $0)
+        }.agentID
+        let campaign = try instances[0].campaigns.create(name: "c", description: "", agentID: agent, config: "{}")
+        _ = try instances[0].campaigns.markQueued(id: campaign.id)
+        _ = try instances[0].campaigns.markRunning(id: campaign.id, totalRuns: 1, line: nil)
+        let queued = Mutex(0)
+        let group = DispatchGroup()
+        for worker in 0..<6 {
+            DispatchQueue(label: "runner-\(worker)").async(group: group) {
+                let test = NewQuickTest(agentID: agent, agentName: "gpu-k", modelPath: "/m", engineName: "vllm")
+                if (try? instances[worker % 2].campaigns.queueRun(campaignID: campaign.id, test: test, line: "run")) != nil {
+                    queued.withLock { $0 += 1 }
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(queued.withLock { $0 } == 1)
+        #expect(try instances[1].quickTests.list(status: nil, agentName: nil, campaignID: campaign.id, limit: 10, offset: 0).total == 1)
+    }
 }

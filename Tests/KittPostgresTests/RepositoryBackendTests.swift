@@ -242,4 +242,52 @@ import Testing
         #expect(try report("gpu-s", document: nil, command: cleanup, test: nil).finishedCommand == nil)
         #expect(throws: AgentStoreError.notFound) { try report("nobody", document: nil, command: nil, test: nil, scoped: false) }
     }
+
+    @Test(arguments: Backend.available)
+    func campaignsRunTheirLifecycle(backend: Backend) throws {
+        let b = try backend.open()
+        let agent = try waitFor {
+            b.agents.register(AgentRegistration(name: "gpu-c", hostname: "h"), tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0)
+        }.agentID
+        let draft = try b.campaigns.create(name: "sweep", description: "d", agentID: agent, config: #"{"models": ["a"]}"#)
+        #expect(draft.status == .draft)
+        #expect(try b.campaigns.updateConfig(id: draft.id, config: #"{"models": ["a", "b"]}"#, agentID: nil) == .updated)
+        #expect(try b.campaigns.updateConfig(id: "0000000000000000", config: "{}", agentID: nil) == .notFound)
+        #expect(try b.campaigns.markRunning(id: draft.id, totalRuns: 2, line: nil) == nil)  // not queued yet
+        #expect(try b.campaigns.markQueued(id: draft.id)?.changed == true)
+        #expect(try b.campaigns.markQueued(id: draft.id)?.changed == false)
+        #expect(try b.campaigns.updateConfig(id: draft.id, config: "{}", agentID: nil) == .notDraft(.queued))
+        #expect(try b.campaigns.active().map(\.id) == [draft.id])
+        let running = try #require(try b.campaigns.markRunning(id: draft.id, totalRuns: 2, line: "start"))
+        #expect(running.status == .running && running.totalRuns == 2 && running.startedAt != nil)
+
+        let run = NewQuickTest(agentID: agent, agentName: "gpu-c", modelPath: "/m/a", engineName: "vllm")
+        let first = try #require(try b.campaigns.queueRun(campaignID: draft.id, test: run, line: "run 1"))
+        #expect(first.campaignID == draft.id)
+        #expect(try b.campaigns.queueRun(campaignID: draft.id, test: run, line: "again") == nil)  // one in flight
+        #expect(try b.campaigns.finishRun(campaignID: draft.id, testID: "other", succeeded: true, line: "x") == nil)
+        let afterFirst = try #require(try b.campaigns.finishRun(campaignID: draft.id, testID: first.id, succeeded: true, line: "done 1"))
+        #expect(afterFirst.succeeded == 1 && afterFirst.nextIndex == 1 && afterFirst.currentTestID == nil)
+        #expect(try b.campaigns.skipRun(campaignID: draft.id, line: "skip 2")?.failed == 1)
+
+        // Cancel with a queued run in flight: the test (and its command) is cancelled too.
+        let second = try #require(try b.campaigns.queueRun(campaignID: draft.id, test: run, line: "run 3"))
+        guard case .cancelled(let stop) = try b.campaigns.cancel(id: draft.id, line: "cancelled") else {
+            Issue.record("not cancelled")
+            return
+        }
+        #expect(stop.campaign.status == .cancelled)
+        #expect(stop.cancelledTest?.id == second.id && stop.cancelledTest?.status == .cancelled)
+        guard case .notActive(.cancelled) = try b.campaigns.cancel(id: draft.id, line: "again") else {
+            Issue.record("cancelled twice")
+            return
+        }
+        #expect(try b.campaigns.finish(id: draft.id, status: .completed, error: nil, line: "late") == nil)
+        #expect(try b.campaigns.logs(campaignID: draft.id)?.map(\.line) == ["start", "run 1", "done 1", "skip 2", "run 3", "cancelled"])
+        #expect(try b.campaigns.list(status: .cancelled, limit: 10, offset: 0).total == 1)
+        #expect(try b.campaigns.list(status: .running, limit: 10, offset: 0).total == 0)
+        #expect(try b.campaigns.delete(id: draft.id)?.campaign.id == draft.id)
+        #expect(try b.campaigns.get(id: draft.id) == nil)
+        #expect(try b.campaigns.logs(campaignID: draft.id) == nil)
+    }
 }

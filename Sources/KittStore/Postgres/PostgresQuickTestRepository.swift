@@ -35,32 +35,35 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
     }
 
     public func create(_ new: NewQuickTest) throws -> QuickTest {
-        try store.pool.transaction { connection in
-            let now = Timestamp.now()
-            let test = QuickTest(
-                id: StoreID.make(), agentID: new.agentID, agentName: new.agentName, modelPath: new.modelPath,
-                engineName: new.engineName, benchmarkName: new.benchmarkName, suiteName: new.suiteName,
-                engineMode: new.engineMode, profileID: new.profileID, status: .queued, commandID: StoreID.make(),
-                campaignID: new.campaignID, resultID: nil, error: nil, createdAt: now, startedAt: nil, completedAt: nil)
-            try connection.run(
-                """
-                INSERT INTO quick_tests (id, agent_id, agent_name, model_path, engine_name, benchmark_name, suite_name,
-                    engine_mode, profile_id, status, command_id, campaign_id, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $12)
-                """,
-                [.text(test.id), .text(test.agentID), .text(test.agentName), .text(test.modelPath),
-                 .text(test.engineName), .text(test.benchmarkName), .text(test.suiteName), .text(test.engineMode),
-                 PostgresValue(test.profileID), PostgresValue(test.commandID), PostgresValue(test.campaignID),
-                 .text(now)])
-            try connection.run(
-                """
-                INSERT INTO agent_commands (id, agent_id, test_id, type, payload, status, created_at)
-                VALUES ($1, $2, $3, 'run_test', $4, 'queued', $5)
-                """,
-                [PostgresValue(test.commandID), .text(test.agentID), .text(test.id),
-                 .text(PostgresQuickTestRepository.payload(test).jsonString), .text(now)])
-            return test
-        }
+        try store.pool.transaction { try PostgresQuickTestRepository.insert(new, $0) }
+    }
+
+    /// The test and its command, for callers composing it into their transaction (campaigns).
+    static func insert(_ new: NewQuickTest, _ connection: PostgresConnection) throws -> QuickTest {
+        let now = Timestamp.now()
+        let test = QuickTest(
+            id: StoreID.make(), agentID: new.agentID, agentName: new.agentName, modelPath: new.modelPath,
+            engineName: new.engineName, benchmarkName: new.benchmarkName, suiteName: new.suiteName,
+            engineMode: new.engineMode, profileID: new.profileID, status: .queued, commandID: StoreID.make(),
+            campaignID: new.campaignID, resultID: nil, error: nil, createdAt: now, startedAt: nil, completedAt: nil)
+        try connection.run(
+            """
+            INSERT INTO quick_tests (id, agent_id, agent_name, model_path, engine_name, benchmark_name, suite_name,
+                engine_mode, profile_id, status, command_id, campaign_id, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $12)
+            """,
+            [.text(test.id), .text(test.agentID), .text(test.agentName), .text(test.modelPath),
+             .text(test.engineName), .text(test.benchmarkName), .text(test.suiteName), .text(test.engineMode),
+             PostgresValue(test.profileID), PostgresValue(test.commandID), PostgresValue(test.campaignID),
+             .text(now)])
+        try connection.run(
+            """
+            INSERT INTO agent_commands (id, agent_id, test_id, type, payload, status, created_at)
+            VALUES ($1, $2, $3, 'run_test', $4, 'queued', $5)
+            """,
+            [PostgresValue(test.commandID), .text(test.agentID), .text(test.id),
+             .text(PostgresQuickTestRepository.payload(test).jsonString), .text(now)])
+        return test
     }
 
     public func get(id: String) throws -> QuickTest? {
@@ -112,29 +115,35 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
     public func transition(id: String, to status: QuickTestStatus, error: String?, agentID: String? = nil) throws
         -> StatusTransition?
     {
-        try store.pool.transaction { connection in
-            guard let current = try PostgresQuickTestRepository.fetch(id, connection, lock: true) else { return nil }
-            if let agentID, current.agentID != agentID { return nil }
-            let finished = status.isFinished
-            if current.status == status || (current.isFinished && !finished) {
-                return StatusTransition(test: current, changed: false)
-            }
-            let now = Timestamp.now()
-            guard let row = try connection.queryOne(
-                """
-                UPDATE quick_tests SET status = $1, error = $2,
-                    started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $3) ELSE started_at END,
-                    completed_at = CASE WHEN $4 THEN $3 ELSE NULL END
-                WHERE id = $5 RETURNING \(QuickTestRepository.columns)
-                """,
-                [.text(status.rawValue), PostgresValue(error), .text(now), .bool(finished), .text(id)])
-            else { return nil }
-            if finished {
-                try connection.run(
-                    "UPDATE agent_commands SET status = 'done' WHERE test_id = $1 AND status = 'queued'", [.text(id)])
-            }
-            return StatusTransition(test: PostgresQuickTestRepository.decode(row), changed: true)
+        try store.pool.transaction {
+            try PostgresQuickTestRepository.transition(id: id, to: status, error: error, agentID: agentID, $0)
         }
+    }
+
+    static func transition(
+        id: String, to status: QuickTestStatus, error: String?, agentID: String?, _ connection: PostgresConnection
+    ) throws -> StatusTransition? {
+        guard let current = try PostgresQuickTestRepository.fetch(id, connection, lock: true) else { return nil }
+        if let agentID, current.agentID != agentID { return nil }
+        let finished = status.isFinished
+        if current.status == status || (current.isFinished && !finished) {
+            return StatusTransition(test: current, changed: false)
+        }
+        let now = Timestamp.now()
+        guard let row = try connection.queryOne(
+            """
+            UPDATE quick_tests SET status = $1, error = $2,
+                started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $3) ELSE started_at END,
+                completed_at = CASE WHEN $4 THEN $3 ELSE NULL END
+            WHERE id = $5 RETURNING \(QuickTestRepository.columns)
+            """,
+            [.text(status.rawValue), PostgresValue(error), .text(now), .bool(finished), .text(id)])
+        else { return nil }
+        if finished {
+            try connection.run(
+                "UPDATE agent_commands SET status = 'done' WHERE test_id = $1 AND status = 'queued'", [.text(id)])
+        }
+        return StatusTransition(test: PostgresQuickTestRepository.decode(row), changed: true)
     }
 }
 

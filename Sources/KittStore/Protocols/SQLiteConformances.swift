@@ -4,3 +4,4 @@ extension AgentRepository: AgentStoring {}
 extension Store: WebSessionStoring {}
 extension EngineProfileRepository: EngineProfileStoring {}
 extension QuickTestRepository: QuickTestStoring {}
+extension CampaignRepository: CampaignStoring {}
