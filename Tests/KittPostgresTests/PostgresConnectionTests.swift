@@ -66,7 +66,7 @@ struct PostgresConnectionTests {
         #expect(nul?.message.contains("NUL") == true)
     }
 
-    @Test func passwordComesFromURLOrPGPASSFILEAndIsNeverPrinted() throws {
+    @Test func passwordComesFromURLPassfileOrPGPASSWORDAndIsNeverPrinted() throws {
         let server = try PostgresServer.get()
         _ = try PostgresServer.freshDatabase()
         // Wrong password: a clear error that names the URL without the password.
@@ -87,6 +87,14 @@ struct PostgresConnectionTests {
         let viaFile = try PostgresConnection(
             ConnectionInfo(server.url(database: "postgres", password: "") + "?passfile=\(passfile)"))
         #expect(try viaFile.queryOne("SELECT current_user")?.string(0) == "kitt")
+
+        // Nor in a passfile: PGPASSWORD. (Other tests give their password in the URL, which
+        // libpq prefers, so setting the variable here does not change what they do.)
+        let noPassword = try ConnectionInfo(server.url(database: "postgres", password: "") + "?passfile=/nonexistent")
+        #expect(throws: PostgresError.self) { try PostgresConnection(noPassword) }
+        setenv("PGPASSWORD", server.password, 1)
+        defer { unsetenv("PGPASSWORD") }
+        #expect(try PostgresConnection(noPassword).queryOne("SELECT 1")?.int(0) == 1)
 
         // sslmode is passed through: this server has no TLS, so `require` fails with libpq's reason.
         let tls = #expect(throws: PostgresError.self) {

@@ -13,7 +13,12 @@ public final class PostgresStore: Sendable {
     public init(_ info: ConnectionInfo, connections: Int = 8) throws {
         pool = PostgresPool(info, maximum: connections)
         workers = WorkerPool(label: "kitt.pgstore.work", count: connections)
-        try pool.withConnection { try $0.migrate(PostgresSchema.migrations) }
+        do {
+            try pool.withConnection { try $0.migrate(PostgresSchema.migrations) }
+        } catch {
+            pool.close()
+            throw error
+        }
     }
 
     public func close() { pool.close() }
