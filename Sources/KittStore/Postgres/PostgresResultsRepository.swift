@@ -133,17 +133,19 @@ public struct PostgresResultsRepository: ResultsStoring {
         let names = unique
         // `group.rawValue` is one of three fixed column names (never client text).
         let column = group.rawValue
+        // One pass: runs joined to the asked metrics only; runs counted once each.
         let averages = names.indices.map { index in
-            ", (SELECT avg(m.value) FROM metrics m JOIN runs r ON r.rid = m.run"
-                + " WHERE r.\(column) = g.value AND m.name = $\(index + 1))"
+            ", avg(m.value) FILTER (WHERE m.name = $\(index + 1))"
         }.joined()
+        let join = names.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
+            + names.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
         let sql = """
-            SELECT g.value, g.runs\(averages)
-            FROM (SELECT \(column) AS value, count(*) AS runs FROM runs GROUP BY \(column)) g
-            ORDER BY g.value
+            SELECT r.\(column), count(DISTINCT r.rid)\(averages)
+            FROM runs r\(join) GROUP BY r.\(column) ORDER BY r.\(column)
             """
+        let parameters: [PostgresValue] = names.map { .text($0) }
         let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
-            try connection.query(sql, names.map { .text($0) }).rows.map { row in
+            try connection.query(sql, parameters).rows.map { row in
                 ResultsRepository.AggregateRow(
                     value: row.string(0) ?? "", count: row.int(1) ?? 0,
                     // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
