@@ -151,4 +151,20 @@ struct MultiInstanceTests {
         #expect(queued.withLock { $0 } == 1)
         #expect(try instances[1].quickTests.list(status: nil, agentName: nil, campaignID: campaign.id, limit: 10, offset: 0).total == 1)
     }
+
+    /// A response cache on one instance learns of result writes made through another.
+    @Test func resultChangesOnOneInstanceMoveTheChangeCountOnAnother() throws {
+        let info = try PostgresServer.freshDatabase()
+        let a = try PostgresStore(info, connections: 2)
+        let b = try PostgresStore(info, connections: 2)
+        defer { a.close(); b.close() }
+        let start = try b.results.changeCount()
+        let id = try a.results.insert(try resultDocument())
+        let afterInsert = try b.results.changeCount()
+        #expect(afterInsert > start)
+        #expect(try !a.results.delete(id: "0000000000000000"))
+        #expect(try b.results.changeCount() == afterInsert)  // nothing changed, nothing counted
+        #expect(try a.results.delete(id: id))
+        #expect(try b.results.changeCount() > afterInsert)
+    }
 }

@@ -45,7 +45,12 @@ extension PostgresAgentRepository {
                     "SELECT id FROM quick_tests WHERE command_id = $1", [.text(commandID)])?.string(0)
             }
             return ReportOutcome(resultID: resultID, testID: reportedTest, finishedCommand: finishedCommand)
-        }, completion: completion)
+        }, completion: { [store] result in
+            if case .success(let outcome) = result, outcome.resultID != nil {
+                PostgresResultsRepository.countChange(store.pool)
+            }
+            completion(result)
+        })
     }
 
     /// `testID` and `commandID` (when given) are `agentID`'s, else `.unknownWork`.

@@ -13,12 +13,34 @@ public struct PostgresResultsRepository: ResultsStoring {
     }
 
     public func insertAll(_ documents: [ResultDocument]) throws -> [String] {
-        try store.pool.transaction { connection in
+        let ids = try store.pool.transaction { connection in
             try documents.map { document in
                 let id = StoreID.make()
                 try PostgresResultsRepository.insert(document, id: id, into: connection)
                 return id
             }
+        }
+        PostgresResultsRepository.countChange(store.pool)
+        return ids
+    }
+
+    // MARK: Change count (response caches on every instance)
+
+    /// How many changes to results have been counted. Bumped right after each write commits
+    /// (not inside it: one hot row would serialize every instance's result writes), so a
+    /// response computed in a snapshot that read N includes every change counted up to N,
+    /// and any later change moves the count. A process dying between its COMMIT and the bump
+    /// leaves caches stale until the next write.
+    public func changeCount() throws -> Int {
+        try store.pool.withConnection { try $0.queryOne("SELECT changes FROM results_changes")?.int(0) ?? 0 }
+    }
+
+    /// The bump itself: not durable (`synchronous_commit = off`: a lost bump after a crash is
+    /// the case above), and never an error for the write it follows, which has committed.
+    static func countChange(_ pool: PostgresPool) {
+        _ = try? pool.transaction { connection in
+            try connection.execute("SET LOCAL synchronous_commit = off")
+            try connection.run("UPDATE results_changes SET changes = changes + 1")
         }
     }
 
@@ -87,9 +109,11 @@ public struct PostgresResultsRepository: ResultsStoring {
     }
 
     public func delete(id: String) throws -> Bool {
-        try store.pool.transaction { connection in
+        let deleted = try store.pool.transaction { connection in
             try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
         }
+        if deleted { PostgresResultsRepository.countChange(store.pool) }
+        return deleted
     }
 
     // MARK: Reading

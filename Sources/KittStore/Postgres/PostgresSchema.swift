@@ -14,7 +14,7 @@ import KittPostgres
 ///   are not here: PostgreSQL reads counts and averages from the indexes directly, and
 ///   hot summary rows would serialize concurrent writers from several instances.
 public enum PostgresSchema {
-    public static let migrations: [PostgresMigration] = [v1Results, v2Agents, v3Work, v4Events]
+    public static let migrations: [PostgresMigration] = [v1Results, v2Agents, v3Work, v4Events, v5ResultsChanges]
 
     public static let v1Results = PostgresMigration(
         version: 1, name: "results",
@@ -243,5 +243,17 @@ public enum PostgresSchema {
                 data text NOT NULL,
                 created_at text NOT NULL
             );
+            """)
+
+    /// A counter of committed changes to results, for response caches on every instance
+    /// (`PostgresResultsRepository.changeCount`).
+    public static let v5ResultsChanges = PostgresMigration(
+        version: 5, name: "results change counter",
+        sql: """
+            CREATE TABLE results_changes (
+                one integer PRIMARY KEY CHECK (one = 1),
+                changes bigint NOT NULL
+            );
+            INSERT INTO results_changes VALUES (1, 0);
             """)
 }

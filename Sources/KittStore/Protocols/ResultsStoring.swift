@@ -18,4 +18,6 @@ public protocol ResultsStoring: Sendable {
         -> (metrics: [String], rows: [ResultsRepository.AggregateRow])
     /// Deletes a run and everything under it; false when unknown.
     func delete(id: String) throws -> Bool
+    /// Moves whenever results change (by any process or instance), for response caches.
+    func changeCount() throws -> Int
 }
