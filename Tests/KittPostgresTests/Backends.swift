@@ -22,13 +22,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 .appendingPathComponent("kitt-pgtests-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try Store(path: directory.appendingPathComponent("kitt.db").path)
-            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests, campaigns: store.campaigns) {
+            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests, campaigns: store.campaigns, administration: store.agents) {
                 store.close()
                 try? FileManager.default.removeItem(at: directory)
             }
         case .postgres:
             let store = try PostgresStore(try PostgresServer.freshDatabase(), connections: 4)
-            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests, campaigns: store.campaigns) { store.close() }
+            return OpenBackend(results: store.results, agents: store.agents, sessions: store, profiles: store.engineProfiles, quickTests: store.quickTests, campaigns: store.campaigns, administration: store.agents) { store.close() }
         }
     }
 }
@@ -41,13 +41,15 @@ final class OpenBackend {
     let profiles: any EngineProfileStoring
     let quickTests: any QuickTestStoring
     let campaigns: any CampaignStoring
+    let administration: any AgentAdministering
     private let cleanup: () -> Void
 
     init(
         results: any ResultsStoring, agents: any AgentStoring, sessions: any WebSessionStoring,
         profiles: any EngineProfileStoring, quickTests: any QuickTestStoring, campaigns: any CampaignStoring,
-        cleanup: @escaping () -> Void
+        administration: any AgentAdministering, cleanup: @escaping () -> Void
     ) {
+        self.administration = administration
         self.campaigns = campaigns
         self.quickTests = quickTests
         self.profiles = profiles

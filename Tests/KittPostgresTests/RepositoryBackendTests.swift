@@ -290,4 +290,45 @@ import Testing
         #expect(try b.campaigns.get(id: draft.id) == nil)
         #expect(try b.campaigns.logs(campaignID: draft.id) == nil)
     }
+
+    @Test(arguments: Backend.available)
+    func tokensSettingsAndSweeps(backend: Backend) throws {
+        let b = try backend.open()
+        let admin = b.administration
+        let id = try admin.provisionToken(name: "gpu-p", port: 9000, tokenHash: "AB12", rotate: true)
+        #expect(try admin.identity(tokenHash: "ab12")?.id == id)
+        #expect(try admin.identity(name: "gpu-p")?.status == .provisioned)
+        #expect(throws: AgentStoreError.forbidden) { try admin.provisionToken(name: "gpu-p", port: 9000, tokenHash: "x", rotate: false) }
+        #expect(try admin.provisionToken(name: "gpu-p", port: 9000, tokenHash: "cd34", rotate: true) == id)
+        #expect(try admin.identity(tokenHash: "ab12") == nil)
+        #expect(throws: AgentStoreError.nameIsAnID) { try admin.provisionToken(name: id, port: 1, tokenHash: "y", rotate: true) }
+        let rotated = try waitFor { admin.rotateToken(idOrName: "gpu-p", tokenHash: "ef56", completion: $0) }
+        #expect(rotated?.id == id)
+        #expect(try admin.identity(tokenHash: "EF56")?.id == id)
+
+        try admin.recordInstallToken(hash: "inst1", port: 8090)
+        #expect(try admin.installTokenIsPending(hash: "INST1", createdAfter: "2000"))
+        #expect(try !admin.installTokenIsPending(hash: "inst1", createdAfter: "9999"))
+        #expect(try admin.unregisteredCount() == 2)
+
+        #expect(try admin.settings(idOrName: "gpu-p")?.first { $0.key == "heartbeat_interval_s" }?.value == "30")
+        #expect(try admin.updateSettings(idOrName: "gpu-p", [("heartbeat_interval_s", "10")]))
+        #expect(try admin.settings(idOrName: id)?.first { $0.key == "heartbeat_interval_s" }?.value == "10")
+        #expect(try admin.settings(idOrName: "nobody") == nil)
+        #expect(try admin.update(idOrName: "gpu-p", notes: "rack 4", tags: ["a"]))
+        #expect(try b.agents.get(idOrName: id, offlineCutoff: "")?.notes == "rack 4")
+
+        // An online agent whose heartbeat is older than the cutoff is swept, once.
+        _ = try waitFor { b.agents.register(AgentRegistration(name: "gpu-o", hostname: "h"), tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0) }
+        var beat = AgentHeartbeat()
+        beat.engines = [AgentEngine(engine: "sglang", installed: true)]
+        _ = try waitFor { b.agents.heartbeat(idOrName: "gpu-o", beat, offlineCutoff: "", completion: $0) }
+        #expect(try admin.reportedEngines().map(\.engine.engine) == ["sglang"])
+        #expect(try admin.markOffline(cutoff: "9999").map(\.name) == ["gpu-o"])
+        #expect(try admin.markOffline(cutoff: "9999").isEmpty)
+
+        // The never-registered agent and the install token go at the cutoff.
+        #expect(try admin.removeUnregistered(before: "9999").map(\.name) == ["gpu-p"])
+        #expect(try admin.unregisteredCount() == 0)
+    }
 }

@@ -237,16 +237,19 @@ public struct PostgresAgentRepository: AgentStoring {
                 SELECT agent_id, engine, installed, running, version, binary_path, updated_at FROM agent_engines
                 WHERE agent_id = $1 ORDER BY engine
                 """, [.text(agent.id)]
-            ).rows.map { row in
-                ReportedEngine(
-                    agentID: row.string(0) ?? "",
-                    engine: AgentEngine(
-                        engine: row.string(1) ?? "", installed: row.bool(2) ?? false, running: row.bool(3) ?? false,
-                        version: row.string(4) ?? "", binaryPath: row.string(5) ?? ""),
-                    updatedAt: row.string(6) ?? "")
-            }
+            ).rows.map(PostgresAgentRepository.reportedEngine)
             return PostgresAgentRepository.agent(row, cutoff: offlineCutoff, engines: engines)
         }
+    }
+
+    /// `agent_id, engine, installed, running, version, binary_path, updated_at`.
+    static func reportedEngine(_ row: PostgresRow) -> ReportedEngine {
+        ReportedEngine(
+            agentID: row.string(0) ?? "",
+            engine: AgentEngine(
+                engine: row.string(1) ?? "", installed: row.bool(2) ?? false, running: row.bool(3) ?? false,
+                version: row.string(4) ?? "", binaryPath: row.string(5) ?? ""),
+            updatedAt: row.string(6) ?? "")
     }
 
     /// A row of `AgentRepository.columns`, read as `AgentRepository.agent` reads SQLite's.

@@ -5,3 +5,4 @@ extension Store: WebSessionStoring {}
 extension EngineProfileRepository: EngineProfileStoring {}
 extension QuickTestRepository: QuickTestStoring {}
 extension CampaignRepository: CampaignStoring {}
+extension AgentRepository: AgentAdministering {}
