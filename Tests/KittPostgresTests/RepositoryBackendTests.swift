@@ -331,4 +331,33 @@ import Testing
         #expect(try admin.removeUnregistered(before: "9999").map(\.name) == ["gpu-p"])
         #expect(try admin.unregisteredCount() == 0)
     }
+
+    @Test(arguments: Backend.available)
+    func quickTestLogsKeepTheNewestWithinLimitsAndCommandsAndSummaries(backend: Backend) throws {
+        let b = try backend.open()
+        var registration = AgentRegistration(name: "gpu-l", hostname: "h")
+        registration.cpuArch = "arm64"
+        let agent = try waitFor { b.agents.register(registration, tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0) }.agentID
+        let test = try b.quickTests.create(NewQuickTest(agentID: agent, agentName: "gpu-l", modelPath: "/m", engineName: "vllm"))
+        let limit = QuickTestRepository.LogLimit(lines: 3, bytes: 1000)
+        for n in 1...5 {
+            let owner = try waitFor { b.quickTests.appendLogAsync(testID: test.id, line: "line \(n)", agentID: nil, limit: limit, completion: $0) }
+            #expect(owner == agent)
+        }
+        #expect(try b.quickTests.logs(testID: test.id)?.map(\.line) == ["line 3", "line 4", "line 5"])
+        // By bytes: a long line pushes out everything older.
+        let long = String(repeating: "x", count: 990)
+        _ = try waitFor { b.quickTests.appendLogAsync(testID: test.id, line: long, agentID: nil, limit: limit, completion: $0) }
+        #expect(try b.quickTests.logs(testID: test.id)?.map(\.line) == ["line 5", long])
+        #expect(try waitFor { b.quickTests.appendLogAsync(testID: test.id, line: "x", agentID: "other", limit: limit, completion: $0) } == nil)
+        #expect(try waitFor { b.quickTests.appendLogAsync(testID: "missing", line: "x", agentID: nil, limit: limit, completion: $0) } == nil)
+        #expect(try b.quickTests.logs(testID: "missing") == nil)
+
+        #expect(try b.quickTests.commands(agentID: agent, status: nil).map(\.id) == [test.commandID])
+        #expect(try b.quickTests.commands(agentID: agent, status: .done).isEmpty)
+        let summary = try #require(try b.quickTests.agent(idOrName: "gpu-l"))
+        #expect(summary.id == agent && summary.cpuArch == "arm64" && summary.tokenHash == nil)
+        #expect(try b.quickTests.agent(idOrName: agent)?.name == "gpu-l")
+        #expect(try b.quickTests.agents().map(\.id) == [agent])
+    }
 }
