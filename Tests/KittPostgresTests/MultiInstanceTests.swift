@@ -167,4 +167,23 @@ struct MultiInstanceTests {
         #expect(try a.results.delete(id: id))
         #expect(try b.results.changeCount() > afterInsert)
     }
+
+    /// Two importers on two instances loading the same runs at once store each run once.
+    @Test func concurrentInsertNewOnTwoInstancesStoresEachRunOnce() throws {
+        let info = try PostgresServer.freshDatabase()
+        let instances = [try PostgresStore(info, connections: 4), try PostgresStore(info, connections: 4)]
+        defer { for store in instances { store.close() } }
+        let documents = try (0..<20).map { try resultDocument(model: "m\($0)") }
+        let stored = Mutex(0)
+        let group = DispatchGroup()
+        for worker in 0..<4 {
+            DispatchQueue(label: "importer-\(worker)").async(group: group) {
+                let ids = (try? instances[worker % 2].results.insertNew(documents)) ?? []
+                stored.withLock { $0 += ids.compactMap { $0 }.count }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(stored.withLock { $0 } == 20)
+        #expect(try instances[0].results.list(ResultFilter(), limit: 100, offset: 0).total == 20)
+    }
 }

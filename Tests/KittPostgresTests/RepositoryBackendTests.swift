@@ -360,4 +360,20 @@ import Testing
         #expect(try b.quickTests.agent(idOrName: agent)?.name == "gpu-l")
         #expect(try b.quickTests.agents().map(\.id) == [agent])
     }
+
+    @Test(arguments: Backend.available)
+    func insertNewSkipsRunsStoredAlready(backend: Backend) throws {
+        let b = try backend.open()
+        let a = try resultDocument(model: "a")
+        let c = try resultDocument(model: "c")
+        #expect(try !b.results.contains(a))
+        let first = try b.results.insertNew([a, a])
+        #expect(first[0] != nil && first[1] == nil)
+        #expect(try b.results.contains(a))
+        let second = try b.results.insertNew([c, a])
+        #expect(second[0] != nil && second[1] == nil)
+        // Same columns, other bytes: a different run.
+        #expect(try !b.results.contains(try resultDocument(model: "a", tps: 1)))
+        #expect(try b.results.list(ResultFilter(), limit: 10, offset: 0).total == 2)
+    }
 }

@@ -24,6 +24,35 @@ public struct PostgresResultsRepository: ResultsStoring {
         return ids
     }
 
+    /// The check and the insert hold a transaction lock on the run's (model, timestamp,
+    /// engine), so two loaders on two instances cannot both store the same run.
+    public func insertNew(_ documents: [ResultDocument]) throws -> [String?] {
+        let ids = try store.pool.transaction { connection in
+            try documents.map { document -> String? in
+                try connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(1) || $2 || chr(1) || $3, 0))",
+                    [.text(document.model), .text(document.timestamp), .text(document.engine)])
+                if try PostgresResultsRepository.contains(document, connection) { return nil }
+                let id = StoreID.make()
+                try PostgresResultsRepository.insert(document, id: id, into: connection)
+                return id
+            }
+        }
+        if ids.contains(where: { $0 != nil }) { PostgresResultsRepository.countChange(store.pool) }
+        return ids
+    }
+
+    public func contains(_ document: ResultDocument) throws -> Bool {
+        try store.pool.withConnection { try PostgresResultsRepository.contains(document, $0) }
+    }
+
+    static func contains(_ document: ResultDocument, _ connection: PostgresConnection) throws -> Bool {
+        try connection.queryOne(
+            "SELECT 1 FROM runs WHERE model = $1 AND timestamp = $2 AND engine = $3 AND document = $4",
+            [.text(document.model), .text(document.timestamp), .text(document.engine),
+             .text(String(decoding: document.bytes, as: UTF8.self))]) != nil
+    }
+
     // MARK: Change count (response caches on every instance)
 
     /// How many changes to results have been counted. Bumped right after each write commits

@@ -8,6 +8,11 @@ public protocol ResultsStoring: Sendable {
     func insert(_ document: ResultDocument) throws -> String
     /// Stores many documents in one transaction; their ids in order.
     func insertAll(_ documents: [ResultDocument]) throws -> [String]
+    /// Like `insertAll`, but a document whose exact run is stored already (or repeated
+    /// earlier in `documents`) is not stored again: its slot is nil.
+    func insertNew(_ documents: [ResultDocument]) throws -> [String?]
+    /// Whether a run with exactly these bytes (and columns) is stored.
+    func contains(_ document: ResultDocument) throws -> Bool
     func get(id: String) throws -> RawJSON?
     /// The results among `ids` that exist, in the order asked (repeats kept).
     func get(ids: [String]) throws -> [RawJSON]
