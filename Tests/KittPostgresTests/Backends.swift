@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import KittPostgres
 import KittStore
+import KittStorePostgres
 
 /// The repository tests run against both stores: SQLite in a temp dir and PostgreSQL in a
 /// fresh database of the test server (left out, with the reason printed by the PostgreSQL

@@ -3,6 +3,7 @@ import Foundation
 import KittJSON
 import KittPostgres
 import KittStore
+import KittStorePostgres
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import KittPostgres
 import KittStore
+import KittStorePostgres
 import Testing
 
 @Suite(.enabled(if: PostgresServer.isAvailable, "\(PostgresServer.unavailableReason ?? "")"))

@@ -2,6 +2,7 @@ import Dispatch
 import KittJSON
 import KittPostgres
 import KittStore
+import KittStorePostgres
 import Synchronization
 import Testing
 

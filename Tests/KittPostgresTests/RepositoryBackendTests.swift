@@ -1,5 +1,6 @@
 import KittJSON
 import KittStore
+import KittStorePostgres
 import Testing
 
 /// The same repository behaviour on SQLite and PostgreSQL (issue 15), through the protocols.

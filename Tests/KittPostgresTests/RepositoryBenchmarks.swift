@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import KittStore
+import KittStorePostgres
 import Testing
 
 /// Repository-level figures for both backends, side by side (not a test of correctness: run

@@ -2,6 +2,7 @@ import Foundation
 import KittJSON
 import KittPostgres
 import KittStore
+import KittStorePostgres
 import Testing
 
 @Suite(.enabled(if: PostgresServer.isAvailable, "\(PostgresServer.unavailableReason ?? "")"))

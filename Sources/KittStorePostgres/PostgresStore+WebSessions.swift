@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 

@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -199,7 +200,7 @@ public struct PostgresResultsRepository: ResultsStoring {
         let parameters: [PostgresValue] = names.map { .text($0) }
         let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
             try connection.query(sql, parameters).rows.map { row in
-                ResultsRepository.AggregateRow(
+                ResultsRepository.AggregateRow.stored(
                     value: row.string(0) ?? "", count: row.int(1) ?? 0,
                     // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
                     averages: names.indices.map { i in row.double(2 + i).flatMap { $0.isNaN ? nil : $0 } })

@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -52,7 +53,7 @@ extension PostgresQuickTestRepository {
             }
             return try connection.query(
                 "SELECT line, created_at FROM quick_test_logs WHERE test_id = $1 ORDER BY id", [.text(testID)]
-            ).rows.map { LogLine(line: $0.string(0) ?? "", createdAt: $0.string(1) ?? "") }
+            ).rows.map { LogLine.stored(line: $0.string(0) ?? "", createdAt: $0.string(1) ?? "") }
         }
     }
 
@@ -65,7 +66,7 @@ extension PostgresQuickTestRepository {
                 parameters.append(.text(status.rawValue))
             }
             return try connection.query(sql + " ORDER BY created_at, seq", parameters).rows.map { row in
-                AgentCommand(
+                AgentCommand.stored(
                     id: row.string(0) ?? "", agentID: row.string(1) ?? "", testID: row.string(2),
                     type: row.string(3) ?? "", payload: row.string(4) ?? "{}",
                     status: CommandStatus(rawValue: row.string(5) ?? ""))
@@ -90,7 +91,7 @@ extension PostgresQuickTestRepository {
     }
 
     static func decodeAgent(_ row: PostgresRow) -> AgentSummary {
-        AgentSummary(
+        AgentSummary.stored(
             id: row.string(0) ?? "", name: row.string(1) ?? "", cpuArch: row.string(2) ?? "", tokenHash: row.string(3))
     }
 }

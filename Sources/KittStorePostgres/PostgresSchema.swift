@@ -1,3 +1,4 @@
+import KittStore
 import KittPostgres
 
 /// kitt's schema on PostgreSQL: the same tables and columns as the SQLite schema

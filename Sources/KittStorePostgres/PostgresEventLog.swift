@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import KittStore
 import Glibc
 #endif
 import Dispatch

@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -7,7 +8,7 @@ public struct PostgresEngineProfileRepository: EngineProfileStoring {
     let store: PostgresStore
 
     static func decode(_ row: PostgresRow) -> EngineProfile {
-        EngineProfile(
+        EngineProfile.stored(
             id: row.string(0) ?? "", name: row.string(1) ?? "", engine: row.string(2) ?? "",
             mode: row.string(3) ?? "docker", description: row.string(4) ?? "", buildConfig: row.string(5) ?? "{}",
             runtimeConfig: row.string(6) ?? "{}", createdAt: row.string(7) ?? "", updatedAt: row.string(8) ?? "")
@@ -15,13 +16,13 @@ public struct PostgresEngineProfileRepository: EngineProfileStoring {
 
     static func fetch(_ id: String, _ connection: PostgresConnection) throws -> EngineProfile? {
         try connection.queryOne(
-            "SELECT \(EngineProfileRepository.columns) FROM engine_profiles WHERE id = $1", [.text(id)]
+            "SELECT \(StoredRows.engineProfileColumns) FROM engine_profiles WHERE id = $1", [.text(id)]
         ).map(decode)
     }
 
     public func list(engine: String?) throws -> [EngineProfile] {
         try store.pool.withConnection { connection in
-            let sql = "SELECT \(EngineProfileRepository.columns) FROM engine_profiles"
+            let sql = "SELECT \(StoredRows.engineProfileColumns) FROM engine_profiles"
             let rows = try engine.map {
                 try connection.query(sql + " WHERE engine = $1 ORDER BY name", [.text($0)]).rows
             } ?? connection.query(sql + " ORDER BY name").rows
@@ -43,7 +44,7 @@ public struct PostgresEngineProfileRepository: EngineProfileStoring {
                     """
                     INSERT INTO engine_profiles (id, name, engine, mode, description, build_config, runtime_config,
                         created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING \(EngineProfileRepository.columns)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING \(StoredRows.engineProfileColumns)
                     """,
                     [.text(StoreID.make()), .text(name), .text(engine), .text(fields.mode ?? "docker"),
                      .text(fields.description ?? ""), .text(fields.buildConfig ?? "{}"),
@@ -63,7 +64,7 @@ public struct PostgresEngineProfileRepository: EngineProfileStoring {
                         mode = COALESCE($3, mode), description = COALESCE($4, description),
                         build_config = COALESCE($5, build_config), runtime_config = COALESCE($6, runtime_config),
                         updated_at = $7
-                    WHERE id = $8 RETURNING \(EngineProfileRepository.columns)
+                    WHERE id = $8 RETURNING \(StoredRows.engineProfileColumns)
                     """,
                     [PostgresValue(fields.name), PostgresValue(fields.engine), PostgresValue(fields.mode),
                      PostgresValue(fields.description), PostgresValue(fields.buildConfig),

@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -8,7 +9,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
     let store: PostgresStore
 
     static func decode(_ row: PostgresRow) -> QuickTest {
-        QuickTest(
+        QuickTest.stored(
             id: row.string(0) ?? "", agentID: row.string(1) ?? "", agentName: row.string(2) ?? "",
             modelPath: row.string(3) ?? "", engineName: row.string(4) ?? "", benchmarkName: row.string(5) ?? "",
             suiteName: row.string(6) ?? "", engineMode: row.string(7) ?? "", profileID: row.string(8),
@@ -19,7 +20,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
 
     static func fetch(_ id: String, _ connection: PostgresConnection, lock: Bool = false) throws -> QuickTest? {
         try connection.queryOne(
-            "SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE id = $1" + (lock ? " FOR UPDATE" : ""),
+            "SELECT \(StoredRows.quickTestColumns) FROM quick_tests WHERE id = $1" + (lock ? " FOR UPDATE" : ""),
             [.text(id)]
         ).map(decode)
     }
@@ -41,7 +42,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
     /// The test and its command, for callers composing it into their transaction (campaigns).
     static func insert(_ new: NewQuickTest, _ connection: PostgresConnection) throws -> QuickTest {
         let now = Timestamp.now()
-        let test = QuickTest(
+        let test = QuickTest.stored(
             id: StoreID.make(), agentID: new.agentID, agentName: new.agentName, modelPath: new.modelPath,
             engineName: new.engineName, benchmarkName: new.benchmarkName, suiteName: new.suiteName,
             engineMode: new.engineMode, profileID: new.profileID, status: .queued, commandID: StoreID.make(),
@@ -73,7 +74,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
     public func find(commandID: String) throws -> QuickTest? {
         try store.pool.withConnection { connection in
             try connection.queryOne(
-                "SELECT \(QuickTestRepository.columns) FROM quick_tests WHERE command_id = $1", [.text(commandID)]
+                "SELECT \(StoredRows.quickTestColumns) FROM quick_tests WHERE command_id = $1", [.text(commandID)]
             ).map(PostgresQuickTestRepository.decode)
         }
     }
@@ -93,7 +94,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
         return try store.pool.transaction(isolation: .repeatableRead) { connection in
             let total = try connection.queryOne("SELECT count(*) FROM quick_tests" + filter, bindings)?.int(0) ?? 0
             let rows = try connection.query(
-                "SELECT \(QuickTestRepository.columns) FROM quick_tests\(filter)"
+                "SELECT \(StoredRows.quickTestColumns) FROM quick_tests\(filter)"
                     + " ORDER BY created_at DESC, id COLLATE \"C\" LIMIT $\(n + 1) OFFSET $\(n + 2)",
                 bindings + [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
             ).rows
@@ -105,7 +106,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
         try store.pool.withConnection { connection in
             try connection.query(
                 """
-                SELECT \(QuickTestRepository.columns) FROM quick_tests
+                SELECT \(StoredRows.quickTestColumns) FROM quick_tests
                 WHERE status IN ('queued', 'dispatched', 'running') AND COALESCE(started_at, created_at) < $1
                 """, [.text(cutoff)]
             ).rows.map(PostgresQuickTestRepository.decode)
@@ -127,7 +128,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
         if let agentID, current.agentID != agentID { return nil }
         let finished = status.isFinished
         if current.status == status || (current.isFinished && !finished) {
-            return StatusTransition(test: current, changed: false)
+            return StatusTransition.stored(test: current, changed: false)
         }
         let now = Timestamp.now()
         guard let row = try connection.queryOne(
@@ -135,7 +136,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
             UPDATE quick_tests SET status = $1, error = $2,
                 started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $3) ELSE started_at END,
                 completed_at = CASE WHEN $4 THEN $3 ELSE NULL END
-            WHERE id = $5 RETURNING \(QuickTestRepository.columns)
+            WHERE id = $5 RETURNING \(StoredRows.quickTestColumns)
             """,
             [.text(status.rawValue), PostgresValue(error), .text(now), .bool(finished), .text(id)])
         else { return nil }
@@ -143,7 +144,7 @@ public struct PostgresQuickTestRepository: QuickTestStoring {
             try connection.run(
                 "UPDATE agent_commands SET status = 'done' WHERE test_id = $1 AND status = 'queued'", [.text(id)])
         }
-        return StatusTransition(test: PostgresQuickTestRepository.decode(row), changed: true)
+        return StatusTransition.stored(test: PostgresQuickTestRepository.decode(row), changed: true)
     }
 }
 

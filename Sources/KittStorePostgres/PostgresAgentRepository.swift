@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -23,7 +24,7 @@ public struct PostgresAgentRepository: AgentStoring {
     }
 
     static func identity(_ row: PostgresRow) -> AgentIdentity {
-        AgentIdentity(
+        AgentIdentity.stored(
             id: row.string(0) ?? "", name: row.string(1) ?? "", tokenHash: row.string(2),
             status: AgentStatus(rawValue: row.string(3) ?? ""), lastHeartbeat: row.string(4))
     }
@@ -102,12 +103,12 @@ public struct PostgresAgentRepository: AgentStoring {
             """,
             [.text(r.hostname), PostgresValue(r.port), .text(r.gpuInfo), PostgresValue(r.gpuCount), .text(r.cpuInfo),
              .text(r.cpuArch), .double(r.ramGB), .text(r.environmentType), .text(r.fingerprint), .text(r.kittVersion),
-             .text(AgentRepository.stringArray(r.capabilities)), .text(r.hardwareDetails), .text(now), .text(id)])
+             .text(StoredRows.stringArray(r.capabilities)), .text(r.hardwareDetails), .text(now), .text(id)])
         try insertDefaultSettings(connection, agentID: id)
         let interval = try connection.queryOne(
             "SELECT value FROM agent_settings WHERE agent_id = $1 AND key = 'heartbeat_interval_s'", [.text(id)])?
             .string(0).flatMap { Int($0) } ?? 30
-        return RegisterOutcome(agentID: id, name: r.name, heartbeatIntervalSeconds: interval)
+        return RegisterOutcome.stored(agentID: id, name: r.name, heartbeatIntervalSeconds: interval)
     }
 
     // MARK: Heartbeat
@@ -124,7 +125,7 @@ public struct PostgresAgentRepository: AgentStoring {
         _ connection: PostgresConnection, idOrName: String, _ beat: AgentHeartbeat, offlineCutoff: String
     ) throws -> HeartbeatOutcome {
         guard let agent = try identity(connection, idOrName: idOrName) else { throw AgentStoreError.notFound }
-        let shownBefore = AgentRepository.shownStatus(agent.status, lastHeartbeat: agent.lastHeartbeat, cutoff: offlineCutoff)
+        let shownBefore = StoredRows.shownStatus(agent.status, lastHeartbeat: agent.lastHeartbeat, cutoff: offlineCutoff)
         let status = beat.status ?? .online
         let now = Timestamp.now()
         try connection.run(
@@ -173,10 +174,10 @@ public struct PostgresAgentRepository: AgentStoring {
                 "UPDATE agent_commands SET status = 'dispatched', dispatched_at = $1 WHERE id = $2",
                 [.text(now), .text(commandID)])
             let payload = (try? JSON(parsing: Array((row.string(3) ?? "{}").utf8))) ?? .object(JSONObject())
-            command = HandedOutCommand(id: commandID, testID: row.string(1), type: row.string(2) ?? "", payload: payload)
+            command = HandedOutCommand.stored(id: commandID, testID: row.string(1), type: row.string(2) ?? "", payload: payload)
             if let testID = row.string(1) { dispatchedTest = try markDispatched(testID: testID, connection) }
         }
-        return HeartbeatOutcome(
+        return HeartbeatOutcome.stored(
             agentID: agent.id, name: agent.name, status: status, statusChanged: shownBefore != status,
             command: command, dispatchedTest: dispatchedTest, settings: try settings(connection, agentID: agent.id))
     }
@@ -186,7 +187,7 @@ public struct PostgresAgentRepository: AgentStoring {
         try connection.queryOne(
             """
             UPDATE quick_tests SET status = 'dispatched' WHERE id = $1 AND status = 'queued'
-            RETURNING \(QuickTestRepository.columns)
+            RETURNING \(StoredRows.quickTestColumns)
             """, [.text(testID)]
         ).map(PostgresQuickTestRepository.decode)
     }
@@ -219,7 +220,7 @@ public struct PostgresAgentRepository: AgentStoring {
         try store.pool.transaction(isolation: .repeatableRead) { connection in
             let total = try connection.queryOne("SELECT count(*) FROM agents")?.int(0) ?? 0
             let rows = try connection.query(
-                "SELECT \(AgentRepository.columns) FROM agents ORDER BY name LIMIT $1 OFFSET $2",
+                "SELECT \(StoredRows.agentColumns) FROM agents ORDER BY name LIMIT $1 OFFSET $2",
                 [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
             ).rows
             return (total, rows.map { PostgresAgentRepository.agent($0, cutoff: offlineCutoff, engines: nil) })
@@ -230,7 +231,7 @@ public struct PostgresAgentRepository: AgentStoring {
         try store.pool.transaction(isolation: .repeatableRead) { connection in
             guard let agent = try PostgresAgentRepository.identity(connection, idOrName: idOrName),
                 let row = try connection.queryOne(
-                    "SELECT \(AgentRepository.columns) FROM agents WHERE id = $1", [.text(agent.id)])
+                    "SELECT \(StoredRows.agentColumns) FROM agents WHERE id = $1", [.text(agent.id)])
             else { return nil }
             let engines = try connection.query(
                 """
@@ -244,7 +245,7 @@ public struct PostgresAgentRepository: AgentStoring {
 
     /// `agent_id, engine, installed, running, version, binary_path, updated_at`.
     static func reportedEngine(_ row: PostgresRow) -> ReportedEngine {
-        ReportedEngine(
+        ReportedEngine.stored(
             agentID: row.string(0) ?? "",
             engine: AgentEngine(
                 engine: row.string(1) ?? "", installed: row.bool(2) ?? false, running: row.bool(3) ?? false,
@@ -252,16 +253,16 @@ public struct PostgresAgentRepository: AgentStoring {
             updatedAt: row.string(6) ?? "")
     }
 
-    /// A row of `AgentRepository.columns`, read as `AgentRepository.agent` reads SQLite's.
+    /// A row of `StoredRows.agentColumns`, read as `AgentRepository.agent` reads SQLite's.
     static func agent(_ row: PostgresRow, cutoff: String, engines: [ReportedEngine]?) -> Agent {
         func text(_ i: Int) -> String { row.string(i) ?? "" }
         func array(_ i: Int) -> [JSON] { (try? JSON(parsing: Array((row.string(i) ?? "[]").utf8)))?.arrayValue ?? [] }
-        return Agent(
+        return Agent.stored(
             id: text(0), name: text(1), hostname: text(2), port: row.int(3) ?? 0, gpuInfo: text(4),
             gpuCount: row.int(5) ?? 0, cpuInfo: text(6), cpuArch: text(7), ramGB: row.double(8),
             environmentType: text(9), fingerprint: text(10), kittVersion: text(11), capabilities: array(12),
             hardwareDetails: text(13),
-            status: AgentRepository.shownStatus(
+            status: StoredRows.shownStatus(
                 AgentStatus(rawValue: text(14)), lastHeartbeat: row.string(23), cutoff: cutoff),
             currentTask: text(15), gpuUtilizationPct: row.double(16), gpuMemoryUsedGB: row.double(17),
             storageGBFree: row.double(18), uptimeS: row.double(19), notes: text(20), tags: array(21),

@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -9,7 +10,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
     let store: PostgresStore
 
     static func decode(_ row: PostgresRow) -> Campaign {
-        Campaign(
+        Campaign.stored(
             id: row.string(0) ?? "", name: row.string(1) ?? "", description: row.string(2) ?? "",
             agentID: row.string(3), status: CampaignStatus(rawValue: row.string(4) ?? ""),
             config: row.string(5) ?? "{}", totalRuns: row.int(6) ?? 0, succeeded: row.int(7) ?? 0,
@@ -20,7 +21,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
 
     static func fetch(_ id: String, _ connection: PostgresConnection, lock: Bool = false) throws -> Campaign? {
         try connection.queryOne(
-            "SELECT \(CampaignRepository.columns) FROM web_campaigns WHERE id = $1" + (lock ? " FOR UPDATE" : ""),
+            "SELECT \(StoredRows.campaignColumns) FROM web_campaigns WHERE id = $1" + (lock ? " FOR UPDATE" : ""),
             [.text(id)]
         ).map(decode)
     }
@@ -28,7 +29,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
     /// Runs `sql` (an UPDATE ending in `RETURNING columns`) and logs `line` when it changed a row.
     private func update(_ id: String, _ sql: String, _ parameters: [PostgresValue], line: String?) throws -> Campaign? {
         try store.pool.transaction { connection in
-            guard let row = try connection.queryOne(sql + " RETURNING \(CampaignRepository.columns)", parameters)
+            guard let row = try connection.queryOne(sql + " RETURNING \(StoredRows.campaignColumns)", parameters)
             else { return nil }
             if let line { try PostgresCampaignRepository.insertLog(id, line, connection) }
             return PostgresCampaignRepository.decode(row)
@@ -43,7 +44,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
             guard let row = try connection.queryOne(
                 """
                 INSERT INTO web_campaigns (id, name, description, agent_id, status, config, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, 'draft', $5, $6, $6) RETURNING \(CampaignRepository.columns)
+                VALUES ($1, $2, $3, $4, 'draft', $5, $6, $6) RETURNING \(StoredRows.campaignColumns)
                 """,
                 [.text(StoreID.make()), .text(name), .text(description), PostgresValue(agentID), .text(config), .text(now)])
             else { throw PostgresError(sqlState: "", message: "campaign row missing after insert") }
@@ -62,7 +63,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
         return try store.pool.transaction(isolation: .repeatableRead) { connection in
             let total = try connection.queryOne("SELECT count(*) FROM web_campaigns" + filter, bindings)?.int(0) ?? 0
             let rows = try connection.query(
-                "SELECT \(CampaignRepository.columns) FROM web_campaigns\(filter)"
+                "SELECT \(StoredRows.campaignColumns) FROM web_campaigns\(filter)"
                     + " ORDER BY created_at DESC, id COLLATE \"C\" LIMIT $\(n + 1) OFFSET $\(n + 2)",
                 bindings + [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
             ).rows
@@ -74,7 +75,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
         try store.pool.withConnection { connection in
             try connection.query(
                 """
-                SELECT \(CampaignRepository.columns) FROM web_campaigns
+                SELECT \(StoredRows.campaignColumns) FROM web_campaigns
                 WHERE status IN ('queued', 'running') ORDER BY created_at, id COLLATE "C"
                 """
             ).rows.map(PostgresCampaignRepository.decode)
@@ -86,7 +87,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
             guard let campaign = try PostgresCampaignRepository.fetch(id, connection, lock: true) else { return nil }
             let test = try PostgresCampaignRepository.cancelQueuedTest(campaign, connection)
             try connection.run("DELETE FROM web_campaigns WHERE id = $1", [.text(id)])
-            return CampaignStop(campaign: campaign, cancelledTest: test)
+            return CampaignStop.stored(campaign: campaign, cancelledTest: test)
         }
     }
 
@@ -111,7 +112,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
                 """
                 UPDATE web_campaigns SET status = 'queued', total_runs = 0, succeeded = 0, failed = 0, next_index = 0,
                     current_test_id = NULL, error = NULL, started_at = NULL, completed_at = NULL, updated_at = $1
-                WHERE id = $2 RETURNING \(CampaignRepository.columns)
+                WHERE id = $2 RETURNING \(StoredRows.campaignColumns)
                 """, [.text(Timestamp.now()), .text(id)])
             return (row.map(PostgresCampaignRepository.decode) ?? campaign, true)
         }
@@ -184,10 +185,10 @@ public struct PostgresCampaignRepository: CampaignStoring {
             let row = try connection.queryOne(
                 """
                 UPDATE web_campaigns SET status = 'cancelled', current_test_id = NULL, completed_at = $1, updated_at = $1
-                WHERE id = $2 RETURNING \(CampaignRepository.columns)
+                WHERE id = $2 RETURNING \(StoredRows.campaignColumns)
                 """, [.text(now), .text(id)])
             try PostgresCampaignRepository.insertLog(id, line, connection)
-            return .cancelled(CampaignStop(campaign: row.map(PostgresCampaignRepository.decode) ?? campaign, cancelledTest: test))
+            return .cancelled(CampaignStop.stored(campaign: row.map(PostgresCampaignRepository.decode) ?? campaign, cancelledTest: test))
         }
     }
 
@@ -217,7 +218,7 @@ public struct PostgresCampaignRepository: CampaignStoring {
             guard try PostgresCampaignRepository.fetch(campaignID, connection) != nil else { return nil }
             return try connection.query(
                 "SELECT line, created_at FROM campaign_logs WHERE campaign_id = $1 ORDER BY id", [.text(campaignID)]
-            ).rows.map { LogLine(line: $0.string(0) ?? "", createdAt: $0.string(1) ?? "") }
+            ).rows.map { LogLine.stored(line: $0.string(0) ?? "", createdAt: $0.string(1) ?? "") }
         }
     }
 }

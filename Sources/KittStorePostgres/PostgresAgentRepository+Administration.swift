@@ -1,3 +1,4 @@
+import KittStore
 import KittJSON
 import KittPostgres
 
@@ -104,7 +105,7 @@ extension PostgresAgentRepository: AgentAdministering {
             guard let agent = try PostgresAgentRepository.identity(connection, idOrName: idOrName) else { return false }
             try connection.run(
                 "UPDATE agents SET notes = COALESCE($1, notes), tags = COALESCE($2, tags), updated_at = $3 WHERE id = $4",
-                [PostgresValue(notes), PostgresValue(tags.map(AgentRepository.stringArray)), .text(Timestamp.now()),
+                [PostgresValue(notes), PostgresValue(tags.map(StoredRows.stringArray)), .text(Timestamp.now()),
                  .text(agent.id)])
             return true
         }
