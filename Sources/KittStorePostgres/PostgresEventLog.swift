@@ -98,7 +98,9 @@ public final class PostgresEventListener: Sendable {
         // Waits are cut into slices so `stop` is prompt; the table is re-read on a NOTIFY,
         // after a reconnect, and every `pollSeconds` whatever happened.
         let slice: Int32 = 250
-        let slicesPerPoll = max(1, Int(pollSeconds * 1000) / Int(slice))
+        // Clamped before converting: Int(NaN or infinity) would trap.
+        let pollMilliseconds = pollSeconds.isFinite ? min(max(pollSeconds, 0), 3600) * 1000 : 2000
+        let slicesPerPoll = max(1, Int(pollMilliseconds) / Int(slice))
         // A private queue: this loop blocks for its whole life, never on a shared pool.
         DispatchQueue(label: "kitt.pg.events.listener").async {
             var last = startAfter
