@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // kitt: the KITT web server. No package dependencies: only the toolchain and the
-// system's OpenSSL, SQLite and zlib (each entering through one system-library target).
+// system's OpenSSL, SQLite, libpq and zlib (each entering through one system-library target).
 import PackageDescription
 
 let settings: [SwiftSetting] = [
@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libpq: the PostgreSQL store (issue 15), imported only by KittPostgres.
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // epoll/eventfd wrappers (Glibc's Swift module does not export them).
         .systemLibrary(name: "CKittSystem"),
 
@@ -32,6 +34,12 @@ let package = Package(
             swiftSettings: settings),
         .target(name: "KittSQLite", dependencies: ["CSQLite", "KittBase", "KittThreads"], swiftSettings: settings),
         .target(name: "KittStore", dependencies: ["KittBase", "KittSQLite", "KittJSON"], swiftSettings: settings),
+        // The PostgreSQL store (issue 15, in progress): not linked into `kitt` until the server
+        // runs on it, so the binary (and every agent) needs no libpq yet.
+        .target(name: "KittPostgres", dependencies: ["CPostgres"], swiftSettings: settings),
+        .target(
+            name: "KittStorePostgres", dependencies: ["KittStore", "KittPostgres", "KittSQLite", "KittJSON"],
+            swiftSettings: settings),
         .target(
             name: "KittAPI",
             dependencies: ["KittBase", "KittHTTP", "KittNet", "KittStore", "KittJSON", "CZlib"],
@@ -56,6 +64,10 @@ let package = Package(
         .testTarget(name: "KittHTTPTests", dependencies: ["KittHTTP"], swiftSettings: settings),
         .testTarget(name: "KittNetTests", dependencies: ["KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(name: "KittSQLiteTests", dependencies: ["KittSQLite"], swiftSettings: settings),
+        .testTarget(
+            name: "KittPostgresTests",
+            dependencies: ["KittPostgres", "KittStorePostgres", "KittStore", "KittSQLite", "KittJSON"],
+            swiftSettings: settings),
         .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittNet", "KittStore", "KittSQLite"], swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittNet", "KittTestSupport"], swiftSettings: settings),
