@@ -9,7 +9,7 @@ import Testing
 /// and the field limits on what agents send.
 @Suite struct AgentBoundsTests {
     @Test func oneAgentTokenCheckForEveryRoute() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let id = try h.addAgent(name: "gpu-a", token: "agent-a")
         let auth = h.context.auth
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func fieldLimitsOnRegisterHeartbeatAndLogs() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let id = try h.addAgent(name: "gpu-1", token: "agent-one")
         let at4K = String(repeating: "x", count: 4096)
@@ -81,7 +81,7 @@ import Testing
             (["name": "ABCDEF0123456789", "hostname": "h"], nil),  // not lowercase: not an id's shape
         ]
         for (body, field) in register {
-            let reply = h.call(.post, "/api/v1/agents/register", json: body)
+            let reply = try h.execute(.post, "/api/v1/agents/register", json: body)
             if let field {
                 #expect(reply.status == 400, "\(field): \(reply.status)")
                 #expect(reply.error?.contains(field) == true, "\(String(describing: reply.error))")
@@ -97,38 +97,38 @@ import Testing
             (["engines": .array((0..<65).map { ["engine": .string("e\($0)")] })], 400),
         ]
         for (body, expected) in beats {
-            #expect(h.call(.post, "/api/v1/agents/\(id)/heartbeat", json: body, token: .raw("agent-one")).status == expected)
+            #expect(try h.execute(.post, "/api/v1/agents/\(id)/heartbeat", json: body, token: "agent-one").status == expected)
         }
         // Engines accumulate across heartbeats only up to the cap; the refused heartbeat changes nothing.
         for batch in 0..<2 {
             let engines = JSON.array((0..<32).map { ["engine": .string("b\(batch)-\($0)")] })
-            #expect(h.call(.post, "/api/v1/agents/\(id)/heartbeat", json: ["engines": engines], token: .raw("agent-one")).status == 200)
+            #expect(try h.execute(.post, "/api/v1/agents/\(id)/heartbeat", json: ["engines": engines], token: "agent-one").status == 200)
         }
-        let overflow = h.call(
+        let overflow = try h.execute(
             .post, "/api/v1/agents/\(id)/heartbeat", json: ["status": "busy", "engines": [["engine": "one-more"]]],
-            token: .raw("agent-one"))
+            token: "agent-one")
         #expect(overflow.status == 400)
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["engines"]?.arrayValue?.count == 64)
-        #expect(h.call(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue != "busy")
+        #expect(try h.execute(.get, "/api/v1/agents/\(id)").json?["engines"]?.arrayValue?.count == 64)
+        #expect(try h.execute(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue != "busy")
 
         let test = try #require(
-            h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(id), "model_path": "m", "engine_name": "vllm"])
+            try h.execute(.post, "/api/v1/quicktest", json: ["agent_id": .string(id), "model_path": "m", "engine_name": "vllm"])
                 .json?["id"]?.stringValue)
         let at16K = String(repeating: "l", count: 16 * 1024)
-        #expect(h.call(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K)], token: .raw("agent-one")).status == 200)
-        let long = h.call(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K + "l")], token: .raw("agent-one"))
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K)], token: "agent-one").status == 200)
+        let long = try h.execute(.post, "/api/v1/quicktest/\(test)/logs", json: ["line": .string(at16K + "l")], token: "agent-one")
         #expect(long.status == 400)
         #expect(long.error?.contains("line") == true)
-        let error = h.call(
-            .post, "/api/v1/quicktest/\(test)/status", json: ["status": "failed", "error": .string(over4K)], token: .raw("agent-one"))
+        let error = try h.execute(
+            .post, "/api/v1/quicktest/\(test)/status", json: ["status": "failed", "error": .string(over4K)], token: "agent-one")
         #expect(error.status == 400)
-        let report = h.call(
-            .post, "/api/v1/agents/\(id)/results", json: ["status": "failed", "error": .string(over4K)], token: .raw("agent-one"))
+        let report = try h.execute(
+            .post, "/api/v1/agents/\(id)/results", json: ["status": "failed", "error": .string(over4K)], token: "agent-one")
         #expect(report.status == 400)
     }
 
     @Test func aNameNeverShadowsAnID() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         // A KITT 1.x agent keeps its UUID id; no name may equal it (nor any 16-hex id shape).
         let uuid = "5f0c2b9e-7d1a-4c3e-9b8f-2a6d4e1c0b7a"
@@ -137,10 +137,10 @@ import Testing
                 "INSERT INTO agents (id, name, registered_at, updated_at) VALUES (?, 'old-rig', 'now', 'now')",
                 [.text(uuid)])
         }
-        let reply = h.call(.post, "/api/v1/agents/register", json: ["name": .string(uuid), "hostname": "h"])
+        let reply = try h.execute(.post, "/api/v1/agents/register", json: ["name": .string(uuid), "hostname": "h"])
         #expect(reply.status == 400)
         #expect(reply.error?.contains("id") == true)
-        #expect(h.call(.get, "/api/v1/agent/install.sh?name=\(uuid)", token: .none).status == 400)
-        #expect(h.call(.get, "/api/v1/agents/\(uuid)").json?["name"]?.stringValue == "old-rig")
+        #expect(try h.execute(.get, "/api/v1/agent/install.sh?name=\(uuid)", admin: false).status == 400)
+        #expect(try h.execute(.get, "/api/v1/agents/\(uuid)").json?["name"]?.stringValue == "old-rig")
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 @testable import KittAPI
 import KittJSON
 import KittStore
+import KittTestSupport
 import Testing
 
 @Suite struct QuickTestAPITests {
@@ -13,11 +14,11 @@ import Testing
     }
 
     @Test func createQueuesTestAndRunTestCommand() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1")
         let events = h.subscribe(source: agent)
-        let r = h.call(
+        let r = try h.execute(
             .post, "/api/v1/quicktest/",
             json: [
                 "agent_id": .string(agent), "model_path": "/models/llama-3-8b", "engine_name": "vllm",
@@ -29,7 +30,7 @@ import Testing
         #expect(r.json?["status"]?.stringValue == "queued")
         #expect(StoreID.isValid(id) && StoreID.isValid(commandID))
 
-        let test = h.call(.get, "/api/v1/quicktest/\(id)", token: .none)
+        let test = try h.execute(.get, "/api/v1/quicktest/\(id)", admin: false)
         #expect(test.status == 200)
         #expect(test.json?["agent_name"]?.stringValue == "gpu-1")
         #expect(test.json?["benchmark_name"]?.stringValue == "throughput")
@@ -59,151 +60,151 @@ import Testing
     }
 
     @Test func createValidatesAuthFieldsAndAgent() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1")
         let good: JSON = ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"]
-        #expect(h.call(.post, "/api/v1/quicktest", json: good, token: .none).status == 401)
-        #expect(h.call(.post, "/api/v1/quicktest", json: good, token: .raw("wrong")).status == 403)
+        #expect(try h.execute(.post, "/api/v1/quicktest", json: good, admin: false).status == 401)
+        #expect(try h.execute(.post, "/api/v1/quicktest", json: good, token: "wrong").status == 403)
         // Auth before existence: an unknown agent without credentials is still 401.
         #expect(
-            h.call(.post, "/api/v1/quicktest", json: ["agent_id": "ffffffffffffffff", "model_path": "m", "engine_name": "x"],
-                token: .none).status == 401)
+            try h.execute(.post, "/api/v1/quicktest", json: ["agent_id": "ffffffffffffffff", "model_path": "m", "engine_name": "x"],
+                admin: false).status == 401)
         for field in ["agent_id", "model_path", "engine_name"] {
             var object = good.objectValue!
             _ = object.removeValue(forKey: field)
-            let r = h.call(.post, "/api/v1/quicktest", json: .object(object))
+            let r = try h.execute(.post, "/api/v1/quicktest", json: .object(object))
             #expect(r.status == 400)
             #expect(r.error?.contains(field) == true)
         }
-        #expect(h.call(.post, "/api/v1/quicktest", body: "{not json").status == 400)
-        #expect(h.call(.post, "/api/v1/quicktest", json: ["agent_id": 5, "model_path": "m", "engine_name": "v"]).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest", headers: [("Content-Type", "application/json")], body: Array("{not json".utf8), token: h.adminToken).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest", json: ["agent_id": 5, "model_path": "m", "engine_name": "v"]).status == 400)
         var forceWrong = good.objectValue!
         forceWrong["force"] = "yes"
-        #expect(h.call(.post, "/api/v1/quicktest", json: .object(forceWrong)).status == 400)
-        let missing = h.call(
+        #expect(try h.execute(.post, "/api/v1/quicktest", json: .object(forceWrong)).status == 400)
+        let missing = try h.execute(
             .post, "/api/v1/quicktest", json: ["agent_id": "ffffffffffffffff", "model_path": "m", "engine_name": "vllm"])
         #expect(missing.status == 404)
         #expect(try h.store.quickTests.list(status: nil, agentName: nil, limit: 10, offset: 0).total == 0)
     }
 
     @Test func modelFormatCheckRejectsUnlessForced() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1")
-        func post(_ path: String, _ engine: String, force: Bool? = nil) -> ControlHarness.Reply {
+        func post(_ path: String, _ engine: String, force: Bool? = nil) throws -> TestResponse {
             var object = JSONObject([
                 ("agent_id", .string(agent)), ("model_path", .string(path)), ("engine_name", .string(engine)),
             ])
             if let force { object["force"] = .bool(force) }
-            return h.call(.post, "/api/v1/quicktest", json: .object(object))
+            return try h.execute(.post, "/api/v1/quicktest", json: .object(object))
         }
         // By extension (the path is not on this server).
-        let rejected = post("/nowhere/model-q4.gguf", "vllm")
+        let rejected = try post("/nowhere/model-q4.gguf", "vllm")
         #expect(rejected.status == 400)
         #expect(rejected.error?.contains("gguf") == true)
         #expect(rejected.error?.contains("vllm") == true)
-        #expect(post("/nowhere/model-q4.gguf", "vllm", force: true).status == 202)
-        #expect(post("/nowhere/model-q4.gguf", "llama_cpp").status == 202)
-        #expect(post("/nowhere/unknown-format", "llama_cpp").status == 202)
+        #expect(try post("/nowhere/model-q4.gguf", "vllm", force: true).status == 202)
+        #expect(try post("/nowhere/model-q4.gguf", "llama_cpp").status == 202)
+        #expect(try post("/nowhere/unknown-format", "llama_cpp").status == 202)
 
         // On disk: a folder of safetensors, a folder with pytorch_model.bin, a .gguf file.
-        let safetensors = h.directory + "/st-model"
-        let pytorch = h.directory + "/pt-model"
+        let safetensors = h.directory.path + "/st-model"
+        let pytorch = h.directory.path + "/pt-model"
         mkdir(safetensors, 0o755)
         mkdir(pytorch, 0o755)
-        for file in [safetensors + "/model-00001.safetensors", pytorch + "/pytorch_model.bin", h.directory + "/x.gguf"] {
+        for file in [safetensors + "/model-00001.safetensors", pytorch + "/pytorch_model.bin", h.directory.path + "/x.gguf"] {
             let fd = open(file, O_CREAT | O_WRONLY, 0o644)
             close(fd)
         }
-        let st = post(safetensors, "llama_cpp")
+        let st = try post(safetensors, "llama_cpp")
         #expect(st.status == 400)
         #expect(st.error?.contains("safetensors") == true)
-        #expect(post(safetensors, "vllm").status == 202)
-        #expect(post(safetensors, "mlx").status == 202)
-        #expect(post(pytorch, "ollama").status == 400)
-        #expect(post(pytorch, "vllm").status == 202)
-        #expect(post(h.directory + "/x.gguf", "exllamav2").status == 202)
-        #expect(post(h.directory + "/x.gguf", "mlx").status == 400)
-        #expect(post(h.directory + "/x.gguf", "mlx", force: true).status == 202)
-        #expect(post(h.directory + "/x.gguf", "mlx", force: false).status == 400)
+        #expect(try post(safetensors, "vllm").status == 202)
+        #expect(try post(safetensors, "mlx").status == 202)
+        #expect(try post(pytorch, "ollama").status == 400)
+        #expect(try post(pytorch, "vllm").status == 202)
+        #expect(try post(h.directory.path + "/x.gguf", "exllamav2").status == 202)
+        #expect(try post(h.directory.path + "/x.gguf", "mlx").status == 400)
+        #expect(try post(h.directory.path + "/x.gguf", "mlx", force: true).status == 202)
+        #expect(try post(h.directory.path + "/x.gguf", "mlx", force: false).status == 400)
     }
 
     @Test func listFiltersAndEnvelope() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let a = try h.addAgent(name: "alpha")
         let b = try h.addAgent(name: "beta")
         var ids: [String] = []
         for (agent, count) in [(a, 3), (b, 2)] {
             for i in 0..<count {
-                let r = h.call(
+                let r = try h.execute(
                     .post, "/api/v1/quicktest",
                     json: ["agent_id": .string(agent), "model_path": .string("m\(i)"), "engine_name": "vllm"])
                 ids.append(try #require(r.json?["id"]?.stringValue))
             }
         }
-        #expect(h.call(.post, "/api/v1/quicktest/\(ids[0])/status", json: ["status": "running"]).status == 200)
-        #expect(h.call(.post, "/api/v1/quicktest/\(ids[4])/status", json: ["status": "running"]).status == 200)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(ids[0])/status", json: ["status": "running"]).status == 200)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(ids[4])/status", json: ["status": "running"]).status == 200)
 
-        let all = h.call(.get, "/api/v1/quicktest/", token: .none)
+        let all = try h.execute(.get, "/api/v1/quicktest/", admin: false)
         #expect(all.status == 200)
         #expect(all.json?["total"]?.intValue == 5)
         #expect(all.json?["page"]?.intValue == 1 && all.json?["per_page"]?.intValue == 25 && all.json?["pages"]?.intValue == 1)
         // Newest first.
         #expect(all.json?["items"]?.arrayValue?.first?["id"]?.stringValue == ids[4])
 
-        let beta = h.call(.get, "/api/v1/quicktest?agent_name=beta")
+        let beta = try h.execute(.get, "/api/v1/quicktest?agent_name=beta")
         #expect(beta.json?["total"]?.intValue == 2)
         #expect(beta.json?["items"]?.arrayValue?.allSatisfy { $0["agent_name"]?.stringValue == "beta" } == true)
 
-        let running = h.call(.get, "/api/v1/quicktest?status=running")
+        let running = try h.execute(.get, "/api/v1/quicktest?status=running")
         #expect(Set(running.json?["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == [ids[0], ids[4]])
-        #expect(h.call(.get, "/api/v1/quicktest?status=running&agent_name=alpha").json?["total"]?.intValue == 1)
+        #expect(try h.execute(.get, "/api/v1/quicktest?status=running&agent_name=alpha").json?["total"]?.intValue == 1)
 
-        let paged = h.call(.get, "/api/v1/quicktest?per_page=2&page=3")
+        let paged = try h.execute(.get, "/api/v1/quicktest?per_page=2&page=3")
         #expect(paged.json?["items"]?.arrayValue?.count == 1)
         #expect(paged.json?["pages"]?.intValue == 3)
-        #expect(h.call(.get, "/api/v1/quicktest?page=zero").status == 400)
-        #expect(h.call(.get, "/api/v1/quicktest?per_page=0").status == 400)
-        #expect(h.call(.get, "/api/v1/quicktest/ffffffffffffffff").status == 404)
+        #expect(try h.execute(.get, "/api/v1/quicktest?page=zero").status == 400)
+        #expect(try h.execute(.get, "/api/v1/quicktest?per_page=0").status == 400)
+        #expect(try h.execute(.get, "/api/v1/quicktest/ffffffffffffffff").status == 404)
     }
 
     @Test func logsAcceptAdminOrOwningAgentToken() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1", token: "agent-one-token")
         try h.addAgent(name: "gpu-2", token: "agent-two-token")
         let id = try #require(
-            h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
+            try h.execute(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
                 .json?["id"]?.stringValue)
         let events = h.subscribe(source: id)
 
-        let byAgent = h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "pulling image"], token: .raw("agent-one-token"))
+        let byAgent = try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "pulling image"], token: "agent-one-token")
         #expect(byAgent.status == 200)
         #expect(byAgent.json?["ok"]?.boolValue == true)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "starting"]).status == 200)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "starting"]).status == 200)
         // Another agent's token: its test is not found for that agent (SPEC §7.2), nothing logged.
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .raw("agent-two-token")).status == 404)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .raw("no-such-token")).status == 403)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: .none).status == 401)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": 3]).status == 400)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/logs", json: [:]).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: "agent-two-token").status == 404)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], token: "no-such-token").status == 403)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": "x"], admin: false).status == 401)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: ["line": 3]).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/logs", json: [:]).status == 400)
         // Unknown test: credentials first.
-        #expect(h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .none).status == 401)
+        #expect(try h.execute(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], admin: false).status == 401)
         #expect(
-            h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .raw("no-such-token"))
+            try h.execute(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: "no-such-token")
                 .status == 403)
         #expect(
-            h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: .raw("agent-one-token"))
+            try h.execute(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"], token: "agent-one-token")
                 .status == 404)
-        #expect(h.call(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"]).status == 404)
+        #expect(try h.execute(.post, "/api/v1/quicktest/ffffffffffffffff/logs", json: ["line": "x"]).status == 404)
 
-        let logs = h.call(.get, "/api/v1/quicktest/\(id)/logs", token: .none)
+        let logs = try h.execute(.get, "/api/v1/quicktest/\(id)/logs", admin: false)
         #expect(logs.status == 200)
         #expect(logs.json?["lines"]?.arrayValue?.compactMap { $0["line"]?.stringValue } == ["pulling image", "starting"])
         #expect(logs.json?["lines"]?.arrayValue?.first?["created_at"]?.stringValue?.hasSuffix("Z") == true)
-        #expect(h.call(.get, "/api/v1/quicktest/ffffffffffffffff/logs").status == 404)
+        #expect(try h.execute(.get, "/api/v1/quicktest/ffffffffffffffff/logs").status == 404)
 
         let logEvents = events.frames.filter { $0.type == "log" }
         #expect(logEvents.map { $0.data["line"]?.stringValue } == ["pulling image", "starting"])
@@ -211,32 +212,32 @@ import Testing
     }
 
     @Test func statusTransitionsStampTimesAndPublish() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1", token: "agent-one-token")
         let id = try #require(
-            h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
+            try h.execute(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
                 .json?["id"]?.stringValue)
         let events = h.subscribe(source: id)
 
-        let running = h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "running"], token: .raw("agent-one-token"))
+        let running = try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "running"], token: "agent-one-token")
         #expect(running.status == 200)
         #expect(running.json?["ok"]?.boolValue == true && running.json?["status"]?.stringValue == "running")
-        let afterRunning = h.call(.get, "/api/v1/quicktest/\(id)").json ?? .null
+        let afterRunning = try h.execute(.get, "/api/v1/quicktest/\(id)").json ?? .null
         #expect(afterRunning["status"]?.stringValue == "running")
         #expect(afterRunning["started_at"]?.stringValue != nil)
         #expect(afterRunning["completed_at"]?.isNull == true)
 
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "exploded"]).status == 400)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "queued"]).status == 400)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: [:]).status == 400)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed"], token: .none).status == 401)
-        #expect(h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed"], token: .raw("nope")).status == 403)
-        #expect(h.call(.post, "/api/v1/quicktest/ffffffffffffffff/status", json: ["status": "failed"]).status == 404)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "exploded"]).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "queued"]).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: [:]).status == 400)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed"], admin: false).status == 401)
+        #expect(try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed"], token: "nope").status == 403)
+        #expect(try h.execute(.post, "/api/v1/quicktest/ffffffffffffffff/status", json: ["status": "failed"]).status == 404)
 
-        let failed = h.call(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed", "error": "OOM"])
+        let failed = try h.execute(.post, "/api/v1/quicktest/\(id)/status", json: ["status": "failed", "error": "OOM"])
         #expect(failed.status == 200)
-        let after = h.call(.get, "/api/v1/quicktest/\(id)").json ?? .null
+        let after = try h.execute(.get, "/api/v1/quicktest/\(id)").json ?? .null
         #expect(after["status"]?.stringValue == "failed")
         #expect(after["error"]?.stringValue == "OOM")
         #expect(after["completed_at"]?.stringValue != nil)
@@ -251,14 +252,14 @@ import Testing
     }
 
     @Test func lifecycleIsTheSharedStatusPath() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1")
         let id = try #require(
-            h.call(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
+            try h.execute(.post, "/api/v1/quicktest", json: ["agent_id": .string(agent), "model_path": "m", "engine_name": "vllm"])
                 .json?["id"]?.stringValue)
         let events = h.subscribe(source: agent)
-        let quickTests = h.api.services.quickTests
+        let quickTests = h.services.quickTests
         #expect(try quickTests.setStatusNow(testID: id, status: .completed, error: nil))
         #expect(try !quickTests.setStatusNow(testID: "ffffffffffffffff", status: .completed, error: nil))
         #expect(throws: (any Error).self) {
@@ -269,12 +270,12 @@ import Testing
     }
 
     @Test func agentCapabilitiesPerArchitecture() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let x86 = try h.addAgent(name: "x86-box", cpuArch: "x86_64")
         let arm = try h.addAgent(name: "arm-box", cpuArch: "aarch64")
 
-        let one = h.call(.get, "/api/v1/quicktest/agent-capabilities?agent_id=\(arm)", token: .none)
+        let one = try h.execute(.get, "/api/v1/quicktest/agent-capabilities?agent_id=\(arm)", admin: false)
         #expect(one.status == 200)
         let entry = try #require(one.json?[arm])
         #expect(one.json?.objectValue?.count == 1)
@@ -287,10 +288,10 @@ import Testing
         #expect(engines["vllm"]?["compatible"]?.boolValue == true)
         #expect(engines["vllm"]?["reason"] == nil)
 
-        let all = h.call(.get, "/api/v1/quicktest/agent-capabilities")
+        let all = try h.execute(.get, "/api/v1/quicktest/agent-capabilities")
         #expect(Set(all.json?.objectValue?.keys ?? []) == [x86, arm])
         #expect(all.json?[x86]?["engines"]?["exllamav2"]?["compatible"]?.boolValue == true)
-        #expect(h.call(.get, "/api/v1/quicktest/agent-capabilities?agent_id=ffffffffffffffff").status == 404)
+        #expect(try h.execute(.get, "/api/v1/quicktest/agent-capabilities?agent_id=ffffffffffffffff").status == 404)
     }
 
     @Test func engineCatalogFileMatchesBuiltIn() throws {
