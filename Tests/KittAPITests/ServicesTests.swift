@@ -43,9 +43,9 @@ import Testing
     static func status(of error: (any Error)?) -> Int? { (error as? HTTPError)?.status.code }
 
     @Test func everyServiceCallLeavesTheLoopThread() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
-        let services = h.api.services
+        let services = h.services
         let agent = try h.addAgent(name: "gpu-1", token: "agent-token-1")
         var answers: [Answer<Bool>] = []
         func record<T: Sendable>(_ answer: Answer<T>) -> T? {
@@ -105,7 +105,7 @@ import Testing
     /// handler runs on the loop thread up to its deferred answer, so it must hand every store
     /// read (agent-token checks included) to the workers. A debug build traps if one does not.
     @Test func agentQuickTestAndCampaignRoutesNeverReadTheStoreOnTheLoop() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agentToken = "agent-token-for-the-loop-test"
         let agent = try h.addAgent(name: "gpu-1", token: agentToken)
@@ -148,11 +148,11 @@ import Testing
     }
 
     @Test func quickTestStatusPublishesOnceAndWakesTheRunnerItWasHanded() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
-        h.runner.start()
-        defer { h.runner.stop() }
-        let quickTests = h.api.services.quickTests
+        h.services.runner.start()
+        defer { h.services.runner.stop() }
+        let quickTests = h.services.quickTests
         let agent = try h.addAgent(name: "gpu-1")
         let config = CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]], benchmarks: ["b1", "b2"])
         let id = try CampaignAPITests.launch(h, agent: agent, config: config)
@@ -172,15 +172,15 @@ import Testing
         #expect(events.frames.map { $0.data["status"]?.stringValue } == ["running", "completed"])
 
         // The completion woke the campaign's runner: the second run is queued without polling.
-        h.runner.waitForQueuedSteps()
+        h.services.runner.waitForQueuedSteps()
         #expect(try h.store.quickTests.commands(agentID: agent).count == 2)
-        #expect(CampaignAPITests.campaign(h, id)["next_index"]?.intValue == 1)
+        #expect(try CampaignAPITests.campaign(h, id)["next_index"]?.intValue == 1)
     }
 
     @Test func campaignLaunchRulesAndTheRunnerWakeUp() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
-        let campaigns = h.api.services.campaigns
+        let campaigns = h.services.campaigns
         let agent = try h.addAgent(name: "gpu-1")
         let config = try CampaignConfig.validate(
             try #require(CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]]).objectValue))
@@ -212,11 +212,11 @@ import Testing
         #expect(launch(good.id).message == "campaign is queued; only draft or failed campaigns can be launched")
         let edit = ServicesTests.fromLoop { campaigns.updateConfig(id: good.id, config: config, agentIDOrName: nil, completion: $0) }
         #expect((edit.result.error as? HTTPError)?.message == "campaign is queued; only a draft's config can be changed")
-        h.runner.waitForQueuedSteps()
+        h.services.runner.waitForQueuedSteps()
         #expect(try h.store.quickTests.commands(agentID: agent).isEmpty)  // not started: wake-ups are ignored
-        h.runner.start()
-        defer { h.runner.stop() }
-        h.runner.waitForQueuedSteps()
+        h.services.runner.start()
+        defer { h.services.runner.stop() }
+        h.services.runner.waitForQueuedSteps()
         #expect(try h.store.quickTests.commands(agentID: agent).count == 1)
 
         #expect(throws: Never.self) { try ServicesTests.fromLoop { campaigns.cancel(id: good.id, completion: $0) }.get() }
@@ -227,9 +227,9 @@ import Testing
     }
 
     @Test func agentRulesPublishAfterTheWriteAndScopeReports() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
-        let agents = h.api.services.agents
+        let agents = h.services.agents
         let id = try h.addAgent(name: "gpu-1")
         let other = try h.addAgent(name: "gpu-2")
         let events = h.subscribe(source: id)
@@ -249,7 +249,7 @@ import Testing
 
         // A report implying a test status moves the test (and publishes it) before answering.
         let test = try ServicesTests.fromLoop {
-            h.api.services.quickTests.create(.init(agentIDOrName: id, modelPath: "m", engineName: "vllm"), completion: $0)
+            h.services.quickTests.create(.init(agentIDOrName: id, modelPath: "m", engineName: "vllm"), completion: $0)
         }.get()
         let failed = AgentRequests.Report(
             commandID: test.commandID, testID: nil, document: nil, finished: true, testStatus: .failed, error: "OOM")
@@ -275,9 +275,9 @@ import Testing
     }
 
     @Test func installProvisioningRules() throws {
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
-        let agents = h.api.services.agents
+        let agents = h.services.agents
         let existing = try h.addAgent(name: "gpu-1")
         func provision(_ name: String?, admin: Bool, hash: String?) -> Result<Void, any Error> {
             ServicesTests.fromLoop {
@@ -310,7 +310,7 @@ import Testing
         #expect(CampaignStatus.known.allSatisfy { CampaignStatus(rawValue: $0.rawValue) == $0 })
         #expect(CommandStatus("done") == .done && AgentStatus("") == .other(""))
 
-        let h = try ControlHarness()
+        let h = try APIHarness.control()
         defer { h.close() }
         let agent = try h.addAgent(name: "gpu-1")
         let now = Timestamp.now()
@@ -323,16 +323,16 @@ import Testing
                 [.text(now), .text(now)])
             try conn.run("UPDATE agents SET status = 'maintenance', last_heartbeat = ? WHERE id = ?", [.text(now), .text(agent)])
         }
-        #expect(h.call(.get, "/api/v1/quicktest/qt1").json?["status"]?.stringValue == "paused")
-        #expect(h.call(.get, "/api/v1/quicktest/?status=paused").json?["total"]?.intValue == 1)
-        #expect(h.call(.get, "/api/v1/campaigns/c1").json?["status"]?.stringValue == "archived")
-        #expect(h.call(.get, "/api/v1/campaigns/?status=archived").json?["total"]?.intValue == 1)
-        #expect(h.call(.get, "/api/v1/agents/gpu-1").json?["status"]?.stringValue == "maintenance")
-        let edit = h.call(.put, "/api/v1/campaigns/c1/config", json: CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]]))
+        #expect(try h.execute(.get, "/api/v1/quicktest/qt1").json?["status"]?.stringValue == "paused")
+        #expect(try h.execute(.get, "/api/v1/quicktest/?status=paused").json?["total"]?.intValue == 1)
+        #expect(try h.execute(.get, "/api/v1/campaigns/c1").json?["status"]?.stringValue == "archived")
+        #expect(try h.execute(.get, "/api/v1/campaigns/?status=archived").json?["total"]?.intValue == 1)
+        #expect(try h.execute(.get, "/api/v1/agents/gpu-1").json?["status"]?.stringValue == "maintenance")
+        let edit = try h.execute(.put, "/api/v1/campaigns/c1/config", json: CampaignAPITests.config(models: [["name": "m"]], engines: [["name": "vllm"]]))
         #expect(edit.status == 400 && edit.json?["error"]?.stringValue == "campaign is archived; only a draft's config can be changed")
         // A reportable status still moves it; the unknown one is not rewritten by reads.
         #expect(try h.store.quickTests.get(id: "qt1")?.status == .other("paused"))
-        #expect(h.call(.post, "/api/v1/quicktest/qt1/status", json: ["status": "completed"]).status == 200)
+        #expect(try h.execute(.post, "/api/v1/quicktest/qt1/status", json: ["status": "completed"]).status == 200)
         #expect(try h.store.quickTests.get(id: "qt1")?.status == .completed)
     }
 }
