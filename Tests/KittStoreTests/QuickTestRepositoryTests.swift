@@ -7,17 +7,14 @@ import KittSQLite
 import KittStore
 import Testing
 
-/// A store in a fresh temp dir with one agent.
+/// A store in a fresh temp dir (`TempStore`, `synchronous=NORMAL`) with one agent.
 final class ControlStoreFixture {
-    let directory: String
-    let store: Store
+    private let temp: TempStore
+    var store: Store { temp.store }
     let agentID = StoreID.make()
 
     init() throws {
-        var template = Array("/tmp/kitt-store-control-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SQLiteError(code: 1, message: "mkdtemp") }
-        directory = String(cString: made)
-        store = try Store(path: directory + "/kitt.db", synchronous: .normal)
+        temp = try TempStore(synchronous: .normal)
         let now = Timestamp.now()
         try store.database.write { conn in
             try conn.run(
@@ -33,11 +30,6 @@ final class ControlStoreFixture {
     /// A log line through the live path (group commit); false when the test does not exist.
     func appendLog(testID: String, line: String, limit: QuickTestRepository.LogLimit = .standard) throws -> Bool {
         try waitFor { store.quickTests.appendLogAsync(testID: testID, line: line, limit: limit, completion: $0) } != nil
-    }
-
-    deinit {
-        store.close()
-        try? Files.removeTree(directory)
     }
 }
 

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Dispatch
+import KittSQLite
 import KittStore
 
 /// A Store in a fresh temp directory, removed (with the database) when the value dies.
@@ -11,11 +12,11 @@ final class TempStore {
     let directory: URL
     let store: Store
 
-    init() throws {
+    init(synchronous: Synchronous = .full) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("kitt-store-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("kitt.db").path)
+        store = try Store(path: directory.appendingPathComponent("kitt.db").path, synchronous: synchronous)
     }
 
     deinit {
