@@ -13,7 +13,7 @@ import Testing
 
 /// The results/agents tests' view of `APIHarness` (same temp dir, store, router and reply
 /// type): string bodies, the admin token by default, and the Host an agent on the network sends.
-final class RouterHarness: Sendable {
+final class RouterHarness: APIClient {
     let api: APIHarness
     var store: Store { api.store }
     var context: APIContext { api.context }
@@ -30,6 +30,15 @@ final class RouterHarness: Sendable {
 
     typealias Reply = TestResponse
 
+    var adminToken: String { api.token }
+
+    /// Every request carries the Host an agent on the network sends.
+    func execute(
+        _ method: HTTPMethod, _ target: String, headers: [(String, String)], body: [UInt8], token: String?
+    ) -> TestResponse {
+        api.call(method, target, body: body, token: token, headers: headers, host: "kitt.example:8443")
+    }
+
     /// Stands for "the admin token" as a default argument.
     static let admin = "\u{0}admin"
 
@@ -39,7 +48,7 @@ final class RouterHarness: Sendable {
         headers extra: [(String, String)] = []
     ) -> Reply {
         let bearer = token == RouterHarness.admin ? self.token : token
-        return api.call(method, target, body: Array((body ?? "").utf8), token: bearer, headers: extra, host: "kitt.example:8443")
+        return execute(method, target, headers: extra, body: Array((body ?? "").utf8), token: bearer)
     }
 
     /// Registers an agent with the admin token; returns its id.

@@ -34,6 +34,22 @@ extension APIClient {
         if json != nil { fields.append(("Content-Type", "application/json")) }
         return try execute(method, target, headers: fields, body: json?.serialized() ?? [], token: token)
     }
+
+    /// `execute` with a raw body: exactly the bytes of `body` and only the headers given (no
+    /// Content-Type added), for requests a JSON value cannot spell (malformed or oddly spaced).
+    /// Admin by default, `admin: false` for no token.
+    public func execute(
+        _ method: HTTPMethod, _ target: String, body: String, headers: [(String, String)] = [], admin: Bool = true
+    ) throws -> TestResponse {
+        try execute(method, target, headers: headers, body: Array(body.utf8), token: admin ? adminToken : nil)
+    }
+
+    /// `execute` with a raw body and another bearer token (or none, `token: nil`).
+    public func execute(
+        _ method: HTTPMethod, _ target: String, body: String, headers: [(String, String)] = [], token: String?
+    ) throws -> TestResponse {
+        try execute(method, target, headers: headers, body: Array(body.utf8), token: token)
+    }
 }
 
 extension APIHarness: APIClient {
