@@ -34,7 +34,7 @@ func shell(_ command: String) -> Int32 {
 @Suite(.serialized) struct AgentInstallTests {
     @Test func scriptEmbedsQuotedValuesAndIsValidBash() throws {
         let h = try RouterHarness()
-        let reply = h.call(.get, "/api/v1/agent/install.sh?name=gpu-1&port=8095", token: nil)
+        let reply = try h.execute(.get, "/api/v1/agent/install.sh?name=gpu-1&port=8095", admin: false)
         #expect(reply.status == 200)
         #expect(reply.headers["Content-Type"]?.hasPrefix("text/x-shellscript") == true)
         let script = reply.text
@@ -44,7 +44,7 @@ func shell(_ command: String) -> Int32 {
         #expect(script.contains("\nAGENT_PORT=8095\n"))
         #expect(script.contains("-----BEGIN CERTIFICATE-----\nMIIBfake"))
         #expect(!script.contains(" -k ") && !script.contains("--insecure"))
-        let sha = h.call(.get, "/api/v1/agent/package/sha256").json?["sha256"]?.stringValue
+        let sha = try h.execute(.get, "/api/v1/agent/package/sha256").json?["sha256"]?.stringValue
         #expect(InstallScriptTests.assignment("PACKAGE_SHA256", in: script) == sha)
         // The token is stored only as its hash.
         let token = try #require(InstallScriptTests.assignment("KITT_TOKEN", in: script))
@@ -62,10 +62,10 @@ func shell(_ command: String) -> Int32 {
         let hostile = #"x'; touch pwned #$(touch pwned2)`touch pwned3`"\"#
         // engine_url may hold no whitespace (SPEC §7.2), but quotes and $(...) still stay inert.
         let hostileURL = #"http://e/x';touch${IFS}pwned4;$(touch${IFS}pwned5)`touch${IFS}pwned6`"#
-        let reply = h.call(
+        let reply = try h.execute(
             .get,
             "/api/v1/agent/install.sh?name=\(PercentEncoding.encode(hostile))&engine_url=\(PercentEncoding.encode(hostileURL))",
-            token: nil)
+            admin: false)
         #expect(reply.status == 200)
         let script = reply.text
         #expect(InstallScriptTests.assignment("AGENT_NAME", in: script) == hostile)
@@ -92,10 +92,10 @@ func shell(_ command: String) -> Int32 {
 
     @Test func installValidation() throws {
         let h = try RouterHarness()
-        #expect(h.call(.head, "/api/v1/agent/install.sh?name=gpu-9", token: nil).status == 200)
+        #expect(try h.execute(.head, "/api/v1/agent/install.sh?name=gpu-9", admin: false).status == 200)
         #expect(try h.store.agents.identity(name: "gpu-9") == nil)  // HEAD provisions nothing
         for bad in ["port=0", "port=65536", "port=abc", "port=-1", "name=a%0Ab", "name=a%00b"] {
-            #expect(h.call(.get, "/api/v1/agent/install.sh?\(bad)", token: nil).status == 400, "\(bad)")
+            #expect(try h.execute(.get, "/api/v1/agent/install.sh?\(bad)", admin: false).status == 400, "\(bad)")
         }
     }
 
@@ -105,15 +105,15 @@ func shell(_ command: String) -> Int32 {
             ("package", ["kitt-agent/", "kitt-agent/kitt", "kitt-agent/kitt-agent.service", "kitt-agent/README"]),
             ("build-context", ["Dockerfile", "kitt"]),
         ] {
-            let bundle = h.call(.get, "/api/v1/agent/\(path)", token: nil)
+            let bundle = try h.execute(.get, "/api/v1/agent/\(path)", admin: false)
             #expect(bundle.status == 200)
             #expect(bundle.headers["Content-Type"] == "application/gzip")
             #expect(Array(bundle.body.prefix(2)) == [0x1f, 0x8b])
-            let digest = h.call(.get, "/api/v1/agent/\(path)/sha256", token: nil).json
+            let digest = try h.execute(.get, "/api/v1/agent/\(path)/sha256", admin: false).json
             #expect(digest?["sha256"]?.stringValue == SHA256.hex(bundle.body))
             #expect(digest?["filename"]?.stringValue?.hasSuffix(".tar.gz") == true)
             // Cached: the same bytes again.
-            #expect(h.call(.get, "/api/v1/agent/\(path)").body == bundle.body)
+            #expect(try h.execute(.get, "/api/v1/agent/\(path)").body == bundle.body)
 
             let tar = try #require(gunzip(bundle.body))
             let entries = untar(tar)
@@ -126,10 +126,10 @@ func shell(_ command: String) -> Int32 {
             try bundle.body.write(to: file)
             #expect(shell("tar -tzf '\(file)' > /dev/null") == 0)
         }
-        let context = try #require(gunzip(h.call(.get, "/api/v1/agent/build-context").body))
+        let context = try #require(gunzip(try h.execute(.get, "/api/v1/agent/build-context").body))
         let dockerfile = try #require(untar(context).first)
         #expect(String(decoding: dockerfile.bytes, as: UTF8.self).contains("COPY kitt /usr/local/bin/kitt"))
-        let unit = untar(try #require(gunzip(h.call(.get, "/api/v1/agent/package").body)))[2]
+        let unit = untar(try #require(gunzip(try h.execute(.get, "/api/v1/agent/package").body)))[2]
         #expect(String(decoding: unit.bytes, as: UTF8.self).contains("ExecStart=%h/.kitt/kitt-agent/kitt agent"))
     }
 }

@@ -51,15 +51,25 @@ final class RouterHarness: APIClient {
         return execute(method, target, headers: extra, body: Array((body ?? "").utf8), token: bearer)
     }
 
-    /// Registers an agent with the admin token; returns its id.
-    func registerAgent(_ name: String, token: String? = RouterHarness.admin) -> String {
-        let reply = call(.post, "/api/v1/agents/register", body: #"{"name": \#(quoted(name)), "hostname": "h-\#(name)"}"#, token: token)
+    /// Registers an agent (admin by default, `admin: false` for no token); returns its id.
+    func registerAgent(_ name: String, admin: Bool = true) throws -> String {
+        try registerAgent(name, token: admin ? adminToken : nil)
+    }
+
+    /// Registers an agent with another bearer token (or none, `token: nil`); returns its id.
+    func registerAgent(_ name: String, token: String?) throws -> String {
+        let reply = try execute(.post, "/api/v1/agents/register", body: #"{"name": \#(quoted(name)), "hostname": "h-\#(name)"}"#, token: token)
         return reply.json?["agent_id"]?.stringValue ?? "register failed: \(reply.status) \(reply.text)"
     }
 
-    /// Stores a result through the agent results endpoint; returns its id.
-    func postResult(agent: String, _ document: String, token: String? = RouterHarness.admin) -> String {
-        let reply = call(.post, "/api/v1/agents/\(agent)/results", body: #"{"status":"completed","result_data": \#(document)}"#, token: token)
+    /// Stores a result through the agent results endpoint (admin by default); returns its id.
+    func postResult(agent: String, _ document: String, admin: Bool = true) throws -> String {
+        try postResult(agent: agent, document, token: admin ? adminToken : nil)
+    }
+
+    /// Stores a result with another bearer token (or none, `token: nil`); returns its id.
+    func postResult(agent: String, _ document: String, token: String?) throws -> String {
+        let reply = try execute(.post, "/api/v1/agents/\(agent)/results", body: #"{"status":"completed","result_data": \#(document)}"#, token: token)
         return reply.json?["result_id"]?.stringValue ?? "post failed: \(reply.status) \(reply.text)"
     }
 }
@@ -79,7 +89,7 @@ func document(model: String = "llama-3-8b", engine: String = "vllm", suite: Stri
 @Suite struct ResultsHarnessTests {
     @Test func harnessSeesTheRoutes() throws {
         let h = try RouterHarness()
-        #expect(h.call(.get, "/api/v1/results").status == 200)
-        #expect(h.call(.get, "/api/v1/agents").status == 200)
+        #expect(try h.execute(.get, "/api/v1/results").status == 200)
+        #expect(try h.execute(.get, "/api/v1/agents").status == 200)
     }
 }

@@ -47,20 +47,20 @@ import Testing
         #expect(progress.last?.filesDone == 7 && progress.last?.filesTotal == 7 && progress.last?.imported == 3, "\(progress)")
 
         // Served as the files' bytes.
-        let list = h.call(.get, "/api/v1/results")
+        let list = try h.execute(.get, "/api/v1/results")
         #expect(list.json?["total"]?.intValue == 3)
         let first = try #require(list.json?["items"]?.arrayValue?.first)
         #expect(first["model"]?.stringValue == "c")
         let id = try #require(first["id"]?.stringValue)
-        #expect(h.call(.get, "/api/v1/results/\(id)").body == Array(#"{"id":"\#(id)","#.utf8) + Array(document(model: "c", day: 3).utf8).dropFirst())
-        #expect(h.call(.get, "/api/v1/results/aggregate?metric=avg_tps").json?.arrayValue?.count == 3)
+        #expect(try h.execute(.get, "/api/v1/results/\(id)").body == Array(#"{"id":"\#(id)","#.utf8) + Array(document(model: "c", day: 3).utf8).dropFirst())
+        #expect(try h.execute(.get, "/api/v1/results/aggregate?metric=avg_tps").json?.arrayValue?.count == 3)
 
         // Again: nothing new.
         let again = ResultImporter.run(directory: root, store: h.store)
         #expect(again.imported == 0)
         #expect(again.alreadyImported == 4)
         #expect(again.invalid == 3)
-        #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 3)
+        #expect(try h.execute(.get, "/api/v1/results").json?["total"]?.intValue == 3)
     }
 
     /// kitt adds `"id"` when it serves a result: a document bringing its own (in any spelling),
@@ -90,7 +90,7 @@ import Testing
         #expect(reasons["escaped-id/metrics.json"]?.contains("'id'") == true, "\(reasons)")
         #expect(reasons["twice/metrics.json"]?.contains("duplicate key 'model'") == true, "\(reasons)")
         #expect(reasons["nested-twice/metrics.json"]?.contains("duplicate key 'passed'") == true, "\(reasons)")
-        #expect(h.call(.get, "/api/v1/results").json?["total"]?.intValue == 1)
+        #expect(try h.execute(.get, "/api/v1/results").json?["total"]?.intValue == 1)
     }
 
     @Test func missingDirectoryIsAnError() throws {
