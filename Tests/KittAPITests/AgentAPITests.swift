@@ -7,11 +7,12 @@ import KittHTTP
 import KittJSON
 import KittStore
 import Synchronization
+import KittTestSupport
 import Testing
 
 @Suite struct AgentAPITests {
     @Test func registerValidationAndAuth() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let body = #"{"name": "gpu-1", "hostname": "gpu-1.lab", "port": 8091, "gpu_info": "H100", "gpu_count": 8, "ram_gb": 512.5, "capabilities": ["vllm"]}"#
         #expect(try h.execute(.post, "/api/v1/agents/register", body: body, admin: false).status == 401)
         #expect(try h.execute(.post, "/api/v1/agents/register", body: body, token: "wrong").status == 403)
@@ -37,7 +38,7 @@ import Testing
     }
 
     @Test func listGetPatchDeleteNeverShowTokens() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let a = try h.registerAgent("b-agent")
         let b = try h.registerAgent("a-agent")
         let install = try h.execute(.get, "/api/v1/agent/install.sh?name=b-agent")
@@ -77,7 +78,7 @@ import Testing
     }
 
     @Test func settingsGetPutValidation() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let id = try h.registerAgent("gpu-1")
         #expect(try h.execute(.get, "/api/v1/agents/\(id)/settings", admin: false).status == 401)
         #expect(try h.execute(.get, "/api/v1/agents/ffffffffffffffff/settings", token: "bad").status == 403)
@@ -105,7 +106,7 @@ import Testing
     }
 
     @Test func heartbeatByIdOrNameWithSettingsAndEngines() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let id = try h.registerAgent("gpu-1")
         let beat = try h.execute(.post, "/api/v1/agents/gpu-1/heartbeat", body: #"{"status": "idle", "gpu_utilization_pct": 12.5, "storage_gb_free": 900, "engines": [{"engine": "vllm", "installed": true, "running": false, "version": "0.6.1", "binary_path": "/usr/bin/vllm"}]}"#)
         #expect(beat.status == 200)
@@ -129,7 +130,7 @@ import Testing
     }
 
     @Test func cleanupIsDeliveredByExactlyOneHeartbeat() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let id = try h.registerAgent("gpu-1")
         #expect(try h.execute(.post, "/api/v1/agents/\(id)/cleanup", body: "{}", admin: false).status == 401)
         #expect(try h.execute(.post, "/api/v1/agents/ffffffffffffffff/cleanup", body: "{}", token: "bad").status == 403)
@@ -159,7 +160,7 @@ import Testing
     }
 
     @Test func installTokenRegisterThenHeartbeatAndOtherAgentsTokenRejected() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let script = try h.execute(.get, "/api/v1/agent/install.sh?name=gpu-7&port=8095", admin: false)
         #expect(script.status == 200)
         let token = try #require(InstallScriptTests.assignment("KITT_TOKEN", in: script.text))
@@ -195,7 +196,7 @@ import Testing
     }
 
     @Test func namelessInstallRegistersUnderTheHostName() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let script = try h.execute(.get, "/api/v1/agent/install.sh", admin: false)
         #expect(script.text.contains(#"AGENT_NAME="$(hostname)""#))
         let token = try #require(InstallScriptTests.assignment("KITT_TOKEN", in: script.text))
@@ -206,7 +207,7 @@ import Testing
     }
 
     @Test func resultsReportingStoresLinksAndValidates() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let id = try h.registerAgent("gpu-1")
         // A quick test waiting for its result, with the command that carries it.
         let command = try h.store.agents.queueCommand(agentID: id, type: "run_test", testID: "qt-1", payload: [:])
@@ -246,7 +247,7 @@ import Testing
     }
 
     @Test func concurrentReportsAreAllDurableAndGroupCommitted() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let id = try h.registerAgent("gpu-1")
         let before = h.store.database.committedBatchCount
         // A slow write holds the writer, so the first reports queue up behind it: with group
@@ -277,7 +278,7 @@ import Testing
     }
 
     @Test func offlineRuleAndMonitor() throws {
-        let h = try RouterHarness { $0.agentOfflineAfterSeconds = 0.3 }
+        let h = try APIHarness.agentFacing { $0.agentOfflineAfterSeconds = 0.3 }
         let id = try h.registerAgent("gpu-1")
         #expect(try h.execute(.get, "/api/v1/agents/\(id)").json?["status"]?.stringValue == "online")
         let stream = AgentStatusRecorder()

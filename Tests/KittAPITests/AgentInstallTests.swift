@@ -12,6 +12,7 @@ import KittHTTP
 import KittJSON
 import KittNet
 import KittStore
+import KittTestSupport
 import Testing
 
 enum InstallScriptTests {
@@ -33,7 +34,7 @@ func shell(_ command: String) -> Int32 {
 
 @Suite(.serialized) struct AgentInstallTests {
     @Test func scriptEmbedsQuotedValuesAndIsValidBash() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let reply = try h.execute(.get, "/api/v1/agent/install.sh?name=gpu-1&port=8095", admin: false)
         #expect(reply.status == 200)
         #expect(reply.headers["Content-Type"]?.hasPrefix("text/x-shellscript") == true)
@@ -52,13 +53,13 @@ func shell(_ command: String) -> Int32 {
         let stored = try h.store.database.read { try $0.queryOne("SELECT token_hash FROM agents WHERE name = 'gpu-1'")?.string(0) }
         #expect(stored == SHA256.hex(token))
 
-        let file = h.directory.appendingPathComponent("install.sh").path
+        let file = h.directory.path + "/install.sh"
         try Array(script.utf8).write(to: file)
         #expect(shell("bash -n '\(file)'") == 0)
     }
 
     @Test func hostileNameStaysInert() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let hostile = #"x'; touch pwned #$(touch pwned2)`touch pwned3`"\"#
         // engine_url may hold no whitespace (SPEC §7.2), but quotes and $(...) still stay inert.
         let hostileURL = #"http://e/x';touch${IFS}pwned4;$(touch${IFS}pwned5)`touch${IFS}pwned6`"#
@@ -70,7 +71,7 @@ func shell(_ command: String) -> Int32 {
         let script = reply.text
         #expect(InstallScriptTests.assignment("AGENT_NAME", in: script) == hostile)
         #expect(InstallScriptTests.assignment("ENGINE_URL", in: script) == hostileURL)
-        let dir = h.directory.appendingPathComponent("sandbox").path
+        let dir = h.directory.path + "/sandbox"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let full = dir + "/install.sh"
         try Array(script.utf8).write(to: full)
@@ -91,7 +92,7 @@ func shell(_ command: String) -> Int32 {
     }
 
     @Test func installValidation() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         #expect(try h.execute(.head, "/api/v1/agent/install.sh?name=gpu-9", admin: false).status == 200)
         #expect(try h.store.agents.identity(name: "gpu-9") == nil)  // HEAD provisions nothing
         for bad in ["port=0", "port=65536", "port=abc", "port=-1", "name=a%0Ab", "name=a%00b"] {
@@ -100,7 +101,7 @@ func shell(_ command: String) -> Int32 {
     }
 
     @Test func bundlesAreGzipTarballsMatchingTheirSha256() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         for (path, names) in [
             ("package", ["kitt-agent/", "kitt-agent/kitt", "kitt-agent/kitt-agent.service", "kitt-agent/README"]),
             ("build-context", ["Dockerfile", "kitt"]),
@@ -122,7 +123,7 @@ func shell(_ command: String) -> Int32 {
             #expect(executable.mode == 0o755)
             #expect(executable.bytes == (FileManager.default.contents(atPath: "/proc/self/exe").map { [UInt8]($0) } ?? []))
             // And the system tar agrees.
-            let file = h.directory.appendingPathComponent("\(path).tar.gz").path
+            let file = h.directory.path + "/\(path).tar.gz"
             try bundle.body.write(to: file)
             #expect(shell("tar -tzf '\(file)' > /dev/null") == 0)
         }

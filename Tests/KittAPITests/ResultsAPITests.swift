@@ -2,12 +2,13 @@ import KittAPI
 import KittHTTP
 import KittJSON
 import KittStore
+import KittTestSupport
 import Testing
 
 @Suite struct ResultsAPITests {
     /// A harness with one agent and `count` results (days 1..count, models a/b alternating).
-    func seeded(_ count: Int) throws -> (RouterHarness, [String]) {
-        let h = try RouterHarness()
+    func seeded(_ count: Int) throws -> (APIHarness, [String]) {
+        let h = try APIHarness.agentFacing()
         let agent = try h.registerAgent("gpu-1")
         var ids: [String] = []
         for day in 1...count {
@@ -16,7 +17,7 @@ import Testing
         return (h, ids)
     }
 
-    func ids(_ reply: RouterHarness.Reply) -> [String] {
+    func ids(_ reply: TestResponse) -> [String] {
         reply.json?["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
     }
 
@@ -127,7 +128,7 @@ import Testing
     }
 
     @Test func routesAnswerWrongMethodsWith405() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         #expect(try h.execute(.post, "/api/v1/results").status == 405)
         #expect(try h.execute(.get, "/api/v1/results/compare").status == 405)
     }

@@ -1,56 +1,21 @@
-#if canImport(FoundationEssentials)
-import KittTestSupport
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import Dispatch
 import KittAPI
 import KittHTTP
 import KittJSON
-import KittStore
+import KittTestSupport
 import Testing
 
-/// The results/agents tests' view of `APIHarness` (same temp dir, store, router and reply
-/// type): string bodies, the admin token by default, and the Host an agent on the network sends.
-final class RouterHarness: APIClient {
-    let api: APIHarness
-    var store: Store { api.store }
-    var context: APIContext { api.context }
-    var router: Router { api.router }
-    var token: String { api.token }
-    var directory: URL { URL(fileURLWithPath: api.directory.path) }
-
-    init(configure: (inout APISettings) -> Void = { _ in }) throws {
-        api = try APIHarness { settings in
+extension APIHarness {
+    /// The results/agents tests' setup: a CA certificate for the install script to embed,
+    /// and the Host an agent on the network sends.
+    static func agentFacing(configure: (inout APISettings) -> Void = { _ in }) throws -> APIHarness {
+        try APIHarness(host: "kitt.example:8443") { settings in
             settings.caCertificatePEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----"
             configure(&settings)
         }
     }
+}
 
-    typealias Reply = TestResponse
-
-    var adminToken: String { api.token }
-
-    /// Every request carries the Host an agent on the network sends.
-    func execute(
-        _ method: HTTPMethod, _ target: String, headers: [(String, String)], body: [UInt8], token: String?
-    ) -> TestResponse {
-        api.call(method, target, body: body, token: token, headers: headers, host: "kitt.example:8443")
-    }
-
-    /// Stands for "the admin token" as a default argument.
-    static let admin = "\u{0}admin"
-
-    /// `token: nil` sends no Authorization header; the default is the admin token.
-    func call(
-        _ method: HTTPMethod, _ target: String, body: String? = nil, token: String? = RouterHarness.admin,
-        headers extra: [(String, String)] = []
-    ) -> Reply {
-        let bearer = token == RouterHarness.admin ? self.token : token
-        return execute(method, target, headers: extra, body: Array((body ?? "").utf8), token: bearer)
-    }
-
+extension APIClient {
     /// Registers an agent (admin by default, `admin: false` for no token); returns its id.
     func registerAgent(_ name: String, admin: Bool = true) throws -> String {
         try registerAgent(name, token: admin ? adminToken : nil)
@@ -88,7 +53,7 @@ func document(model: String = "llama-3-8b", engine: String = "vllm", suite: Stri
 
 @Suite struct ResultsHarnessTests {
     @Test func harnessSeesTheRoutes() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         #expect(try h.execute(.get, "/api/v1/results").status == 200)
         #expect(try h.execute(.get, "/api/v1/agents").status == 200)
     }

@@ -6,12 +6,13 @@ import Foundation
 import KittApp
 import KittJSON
 import KittStore
+import KittTestSupport
 import Testing
 
 @Suite struct ResultsImportTests {
     @Test func importsEveryMetricsJSONAndReportsSkips() throws {
-        let h = try RouterHarness()
-        let root = h.directory.appendingPathComponent("results").path
+        let h = try APIHarness.agentFacing()
+        let root = h.directory.path + "/results"
         let files: [(String, String)] = [
             ("run1/metrics.json", document(model: "a", day: 1)),
             ("run2/deep/er/metrics.json", document(model: "b", day: 2)),
@@ -66,8 +67,8 @@ import Testing
     /// kitt adds `"id"` when it serves a result: a document bringing its own (in any spelling),
     /// or any key twice, is refused and reported, never stored.
     @Test func documentsWithTheirOwnIDOrARepeatedKey_areSkipped() throws {
-        let h = try RouterHarness()
-        let root = h.directory.appendingPathComponent("results").path
+        let h = try APIHarness.agentFacing()
+        let root = h.directory.path + "/results"
         let files: [(String, String)] = [
             ("ok/metrics.json", document(model: "fine")),
             ("own-id/metrics.json", #"{"id": "x", "model": "a", "engine": "vllm"}"#),
@@ -94,7 +95,7 @@ import Testing
     }
 
     @Test func missingDirectoryIsAnError() throws {
-        let h = try RouterHarness()
+        let h = try APIHarness.agentFacing()
         let report = ResultImporter.run(directory: h.directory.path + "/nope", store: h.store)
         #expect(report.imported == 0)
         #expect(report.error?.contains("cannot read directory") == true)

@@ -19,13 +19,16 @@ public final class APIHarness: @unchecked Sendable {
     public private(set) var services: Services
     public let settings: APISettings
     public let token: String
+    /// The Host header every request carries.
+    public let host: String
     private let synchronous: Synchronous
 
     public init(
-        token: String = "test-admin-token", synchronous: Synchronous = .full,
+        token: String = "test-admin-token", host: String = "localhost", synchronous: Synchronous = .full,
         configure: (inout APISettings) -> Void = { _ in }
     ) throws {
         self.token = token
+        self.host = host
         self.synchronous = synchronous
         var settings = APISettings()
         settings.dataDirectory = directory.path
@@ -64,7 +67,7 @@ public final class APIHarness: @unchecked Sendable {
     /// Calls the router. `token: nil` sends no Authorization header.
     public func call(
         _ method: HTTPMethod, _ target: String, json: JSON? = nil, body: [UInt8]? = nil,
-        token: String? = nil, headers: [(String, String)] = [], host: String = "localhost"
+        token: String? = nil, headers: [(String, String)] = []
     ) -> TestResponse {
         var fields = HTTPHeaders()
         fields.add(name: "Host", value: host)
