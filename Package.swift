@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "KittStore", dependencies: ["KittBase", "KittSQLite", "KittJSON"], swiftSettings: settings),
         // The PostgreSQL store (issue 15, in progress): not linked into `kitt` until the server
         // runs on it, so the binary (and every agent) needs no libpq yet.
-        .target(name: "KittPostgres", dependencies: ["CPostgres"], swiftSettings: settings),
+        .target(name: "KittPostgres", dependencies: ["CPostgres", "KittBase"], swiftSettings: settings),
         .target(
             name: "KittStorePostgres", dependencies: ["KittStore", "KittPostgres", "KittSQLite", "KittJSON"],
             swiftSettings: settings),

@@ -1,17 +1,8 @@
-/// One numbered PostgreSQL schema step (its own series, independent of SQLite's numbers).
-/// Never edit one that has shipped: add a new one. `sql` may hold several statements and
-/// runs inside the transaction the migrator opens (PostgreSQL's DDL is transactional).
-public struct PostgresMigration: Sendable {
-    public let version: Int
-    public let name: String
-    public let sql: String
+import KittBase
 
-    public init(version: Int, name: String, sql: String) {
-        self.version = version
-        self.name = name
-        self.sql = sql
-    }
-}
+/// One PostgreSQL schema step (`SchemaMigration`), in its own series of numbers, independent
+/// of SQLite's. PostgreSQL's DDL is transactional, so a failed step changes nothing.
+public typealias PostgresMigration = SchemaMigration
 
 extension PostgresConnection {
     /// The advisory lock key migrations hold (any constant unlikely to collide with an

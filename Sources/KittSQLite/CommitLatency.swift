@@ -28,6 +28,7 @@ public final class CommitLatency: Sendable {
     }
 
     /// Times `body` and records it.
+    @discardableResult
     func measure<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { record(seconds: Double(DispatchTime.now().uptimeNanoseconds &- start) / 1e9) }

@@ -1,20 +1,9 @@
 internal import CSQLite
+import KittBase
 
-/// One schema step. Never edit a migration that has shipped: add a new one.
-///
-/// `sql` may hold several statements; it runs inside a transaction the migrator opens, so
-/// it must not contain BEGIN/COMMIT (and `PRAGMA foreign_keys` is a no-op inside it).
-public struct Migration: Sendable {
-    public let version: Int
-    public let name: String
-    public let sql: String
-
-    public init(version: Int, name: String, sql: String) {
-        self.version = version
-        self.name = name
-        self.sql = sql
-    }
-}
+/// One SQLite schema step (`SchemaMigration`). In SQLite, `PRAGMA foreign_keys` is a no-op
+/// inside the migrator's transaction.
+public typealias Migration = SchemaMigration
 
 extension Database {
     /// Applies every migration newer than the database's version, in order, each in its own
