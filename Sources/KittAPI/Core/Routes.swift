@@ -8,7 +8,7 @@ public enum Routes {
         var router = Router()
         HealthRoutes.register(in: &router, context: context)
         EventRoutes.register(in: &router, context: context)
-        ResultsRoutes.register(in: &router, context: context)
+        ResultsRoutes.register(in: &router, context: context, services: services)
         // These take their store work off the loop themselves (services, StoreWork, Devon's queue).
         AgentTokenRoutes.register(in: &router, context: context, services: services)
         AgentRoutes.register(in: &router, context: context, services: services)

@@ -8,8 +8,8 @@ import KittStore
 /// The handlers parse and render; `ResultsService` does the work off the event loop.
 /// Items are the stored document bytes with `"id"` spliced in, never decoded and re-encoded.
 enum ResultsRoutes {
-    static func register(in router: inout Router, context: APIContext) {
-        let service = ResultsService(store: context.store)
+    static func register(in router: inout Router, context: APIContext, services: Services) {
+        let service = services.results
 
         router.get("/api/v1/results") { request in
             let page = try Page(from: request)

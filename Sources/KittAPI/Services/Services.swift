@@ -11,6 +11,7 @@ public final class Services: Sendable {
     let agents: AgentsService
     let quickTests: QuickTestsService
     let campaigns: CampaignsService
+    let results: ResultsService
 
     public init(context: APIContext) {
         let catalog = EngineCatalog.load(configDirectory: context.settings.configDirectory)
@@ -20,5 +21,6 @@ public final class Services: Sendable {
         self.quickTests = quickTests
         agents = AgentsService(context: context, quickTests: quickTests)
         campaigns = CampaignsService(context: context, runner: runner)
+        results = ResultsService(store: context.store)
     }
 }
