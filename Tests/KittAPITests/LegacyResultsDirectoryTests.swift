@@ -18,7 +18,7 @@ import Testing
     static func write(_ text: String, _ path: String) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
     @Test func readsKittResultsAndKarrLayouts_newestFirst_leavingOutDotDirsAndBrokenFiles() throws {

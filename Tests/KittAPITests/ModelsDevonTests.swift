@@ -113,7 +113,7 @@ import Testing
         let rig = try ModelsRig(devonURL: devon.url)
         try
             #"{"huggingface::org/m": {"path": "/data/org/m", "source": "huggingface", "size_bytes": 1, "metadata": {"format": ["gguf"]}}}"#
-            .write(toFile: rig.modelDirectory + "/manifest.json", atomically: true, encoding: .utf8)
+            .write(toFile: rig.modelDirectory + "/manifest.json", atomically: false, encoding: .utf8)
         let response = rig.call(.get, "/api/v1/models/local")
         #expect(response.status == 200)
         let item = try #require(response.json?["items"]?.arrayValue?.first)

@@ -20,7 +20,7 @@ import Testing
 
     func writeManifest(_ rig: ModelsRig) throws {
         try ModelsDirectoryTests.manifest.replacingOccurrences(of: "%ROOT%", with: rig.modelDirectory)
-            .write(toFile: rig.modelDirectory + "/manifest.json", atomically: true, encoding: .utf8)
+            .write(toFile: rig.modelDirectory + "/manifest.json", atomically: false, encoding: .utf8)
         try rig.write("org/beta/model-00001.safetensors")
         try rig.write("org/beta/config.json")
         try rig.write("Org/alpha/alpha.Q4.gguf")
@@ -149,7 +149,7 @@ import Testing
         let rig = try ModelsRig()
         try writeManifest(rig)
         let sentinel = (rig.modelDirectory as NSString).deletingLastPathComponent + "/sentinel.txt"
-        try "keep me".write(toFile: sentinel, atomically: true, encoding: .utf8)
+        try "keep me".write(toFile: sentinel, atomically: false, encoding: .utf8)
         let manifestBefore = try Data(contentsOf: URL(fileURLWithPath: rig.modelDirectory + "/manifest.json"))
 
         let response = rig.admin(.delete, target)
@@ -179,7 +179,7 @@ import Testing
 
         // A manifest entry whose path points outside the directory is refused as well.
         try #"{"huggingface::org/away": {"path": "\#(outside.path)/victim", "source": "huggingface", "size_bytes": 1}}"#
-            .write(toFile: rig.modelDirectory + "/manifest.json", atomically: true, encoding: .utf8)
+            .write(toFile: rig.modelDirectory + "/manifest.json", atomically: false, encoding: .utf8)
         #expect(rig.admin(.delete, "/api/v1/models/org/away").status == 400)
         #expect(FileManager.default.fileExists(atPath: outside.path + "/victim/weights.gguf"))
     }

@@ -15,7 +15,7 @@ import Testing
         let secrets = TempDirectory("kitt-secret")
         let tokenFile = secrets.path + "/token"
         let token = "cli-file-token-" + UUID().uuidString
-        try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try (token + "\n").write(toFile: tokenFile, atomically: false, encoding: .utf8)
         chmod(tokenFile, 0o600)
 
         let (child, banner) = try CommandLineTests().startWeb(["--auth-token-file", tokenFile], dataDir: data.path)

@@ -9,7 +9,7 @@ import Testing
     func write(_ text: String) throws -> (TempDirectory, String) {
         let directory = TempDirectory("kitt-config")
         let path = directory.path + "/kitt.conf"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
         return (directory, path)
     }
 

@@ -96,7 +96,7 @@ import Testing
             heartbeat_interval=0.2
             engine.vllm.install = echo "$1 $3" > '\(marker)'
             """
-        try conf.write(toFile: home.path + "/.kitt/agent.conf", atomically: true, encoding: .utf8)
+        try conf.write(toFile: home.path + "/.kitt/agent.conf", atomically: false, encoding: .utf8)
         let agent = try AgentProcess(arguments: [], home: home.path)
         defer { _ = agent.terminate() }
         try waitFor("the agent to register", timeout: 20) {

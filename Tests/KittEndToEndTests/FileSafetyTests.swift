@@ -72,7 +72,7 @@ import Testing
     @Test func authTokenFile_providesTheAdminToken() throws {
         let secrets = TempDirectory("kitt-secret")
         let file = secrets.path + "/token"
-        try "  file-token-123\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "  file-token-123\n".write(toFile: file, atomically: false, encoding: .utf8)
         chmod(file, 0o600)
         let server = try E2E.server {
             $0.authToken = nil
@@ -91,7 +91,7 @@ import Testing
     @Test func authTokenFile_readableByOthers_warns() throws {
         let secrets = TempDirectory("kitt-secret")
         let file = secrets.path + "/token"
-        try "shared-token\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "shared-token\n".write(toFile: file, atomically: false, encoding: .utf8)
         chmod(file, 0o644)
         let server = try E2E.server {
             $0.authToken = nil
@@ -105,9 +105,9 @@ import Testing
     @Test func authTokenFile_missingOrEmpty_isAClearError() throws {
         let secrets = TempDirectory("kitt-secret")
         let empty = secrets.path + "/empty"
-        try " \n\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        try " \n\n".write(toFile: empty, atomically: false, encoding: .utf8)
         let twoWords = secrets.path + "/two"
-        try "one two\n".write(toFile: twoWords, atomically: true, encoding: .utf8)
+        try "one two\n".write(toFile: twoWords, atomically: false, encoding: .utf8)
         let cases = [
             (secrets.path + "/missing", "cannot read auth token file"), (empty, "is empty"), (twoWords, "must hold one token"),
         ]

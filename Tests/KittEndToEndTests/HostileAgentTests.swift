@@ -259,7 +259,7 @@ import Testing
             (["--config", conf], base + "storage_dir=/opt/../usr\n", "storage_dir"),
         ]
         for (arguments, file, message) in cases {
-            if let file { try file.write(toFile: conf, atomically: true, encoding: .utf8) }
+            if let file { try file.write(toFile: conf, atomically: false, encoding: .utf8) }
             let result = try cli.run(["agent"] + arguments)
             #expect(result.status != 0, "\(arguments)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")

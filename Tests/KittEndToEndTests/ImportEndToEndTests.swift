@@ -19,7 +19,7 @@ import Testing
             let full = root.path + "/" + path
             try FileManager.default.createDirectory(
                 atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: full, atomically: true, encoding: .utf8)
+            try text.write(toFile: full, atomically: false, encoding: .utf8)
         }
         return root
     }

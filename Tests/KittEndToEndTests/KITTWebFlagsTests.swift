@@ -19,7 +19,7 @@ import Testing
             try FileManager.default.createDirectory(
                 atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try LegacyResultsDirectoryDocument.text(model: model, engine: engine, timestamp: timestamp, passed: passed)
-                .write(toFile: full, atomically: true, encoding: .utf8)
+                .write(toFile: full, atomically: false, encoding: .utf8)
         }
         return root
     }

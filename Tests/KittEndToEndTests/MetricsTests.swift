@@ -23,7 +23,7 @@ import Testing
     func parse(_ text: String) throws -> [String: Double] {
         let directory = TempDirectory("kitt-metrics")
         let file = directory.path + "/metrics.txt"
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        try text.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try ChildProcess.run("/usr/bin/env", ["python3", "-c", MetricsTests.parseScript, file])
         try #require(result.status == 0, "prometheus_client rejected the output: \(result.stderr)\n\(text)")
         var samples: [String: Double] = [:]
@@ -102,7 +102,7 @@ import Testing
         let response = try server.request("GET", "/metrics", token: nil)
         let directory = TempDirectory("kitt-promtool")
         let file = directory.path + "/metrics.txt"
-        try response.text.write(toFile: file, atomically: true, encoding: .utf8)
+        try response.text.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try ChildProcess.run("/bin/sh", ["-c", "promtool check metrics < \"$1\"", "sh", file])
         #expect(result.status == 0, "promtool: \(result.stdout) \(result.stderr)")
         #expect(result.stdout.isEmpty && result.stderr.isEmpty, "promtool lint: \(result.stdout) \(result.stderr)")

@@ -17,7 +17,7 @@ import Testing
         let directory = TempDirectory("kitt-unit")
         let path = directory.path + "/kitt.service"
         try unit.replacingOccurrences(of: "/usr/local/bin/kitt", with: CommandLineTests.kitt)
-            .write(toFile: path, atomically: true, encoding: .utf8)
+            .write(toFile: path, atomically: false, encoding: .utf8)
         let result = try ChildProcess.run("/usr/bin/env", ["systemd-analyze", "verify", path])
         #expect(result.status == 0, "\(result.stderr)")
         // verify exits 0 on unknown keys and bad values too; it only says so on stderr.
@@ -60,7 +60,7 @@ import Testing
         #expect(script.status == 0)
         let directory = TempDirectory("kitt-completion")
         let path = directory.path + "/kitt.bash"
-        try script.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        try script.stdout.write(toFile: path, atomically: false, encoding: .utf8)
         let syntax = try ChildProcess.run("/bin/bash", ["-n", path])
         #expect(syntax.status == 0, "\(syntax.stderr)")
         let probe = """
@@ -83,7 +83,7 @@ import Testing
         #expect(script.status == 0)
         let directory = TempDirectory("kitt-completion")
         let path = directory.path + "/_kitt"
-        try script.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        try script.stdout.write(toFile: path, atomically: false, encoding: .utf8)
         let syntax = try ChildProcess.run("/usr/bin/env", ["zsh", "-n", path])
         #expect(syntax.status == 0, "\(syntax.stderr)")
     }

@@ -81,7 +81,7 @@ struct PostgresConnectionTests {
 
         // No password in the URL: libpq reads the pgpass file (passfile= is the PGPASSFILE option).
         let passfile = "/tmp/kitt-pgpass-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try "127.0.0.1:\(server.port):*:kitt:\(server.password)\n".write(toFile: passfile, atomically: true, encoding: .utf8)
+        try "127.0.0.1:\(server.port):*:kitt:\(server.password)\n".write(toFile: passfile, atomically: false, encoding: .utf8)
         chmod(passfile, 0o600)
         defer { unlink(passfile) }
         let viaFile = try PostgresConnection(

@@ -63,7 +63,7 @@ final class PostgresServer: Sendable {
         let directory = String(cString: made)
         let password = "pw-\(UInt64.random(in: 1...UInt64.max))"
         let pwfile = directory + "/pwfile"
-        try password.write(toFile: pwfile, atomically: true, encoding: .utf8)
+        try password.write(toFile: pwfile, atomically: false, encoding: .utf8)
         if asRoot {
             guard let user = getpwnam("postgres") else { throw Failure("running as root and there is no postgres user") }
             chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
