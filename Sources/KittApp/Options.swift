@@ -85,10 +85,6 @@ extension WebOptions {
     }
 }
 
-/// `1000000000`, not `1000000000.0`; `0.001` as is.
-func plain(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-}
 
 /// A command-line mistake: one line on stderr and exit code 2.
 public struct UsageError: Error, CustomStringConvertible {
@@ -107,7 +103,7 @@ extension WebOptions {
                 let text = try value()
                 guard let parsed = Double(text), range.contains(parsed) else {
                     throw UsageError(
-                        "\(flag) needs a number from \(plain(range.lowerBound)) to \(plain(range.upperBound)), got '\(text)'")
+                        "\(flag) needs a number from \(plainNumber(range.lowerBound)) to \(plainNumber(range.upperBound)), got '\(text)'")
                 }
                 return parsed
             }

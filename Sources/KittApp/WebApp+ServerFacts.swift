@@ -1,3 +1,4 @@
+import KittBase
 import KittWeb
 
 extension WebApp {
@@ -25,8 +26,5 @@ extension WebApp {
     }
 
     /// "10 s", or "0.5 s" for a fraction.
-    private static func seconds(_ value: Double) -> String {
-        guard value.isFinite, abs(value) < 1e12 else { return "\(value) s" }
-        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
-    }
+    private static func seconds(_ value: Double) -> String { plainNumber(value) + " s" }
 }

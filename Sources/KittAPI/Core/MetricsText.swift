@@ -1,3 +1,4 @@
+import KittBase
 /// Writes the Prometheus text exposition format, version 0.0.4: `# HELP` and `# TYPE` once per
 /// family, then its samples, label values escaped (`\\`, `\"`, `\n`).
 struct MetricsText {
@@ -54,7 +55,6 @@ struct MetricsText {
     static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(value)
+        return plainNumber(value)
     }
 }
