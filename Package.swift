@@ -34,8 +34,7 @@ let package = Package(
             swiftSettings: settings),
         .target(name: "KittSQLite", dependencies: ["CSQLite", "KittBase", "KittThreads"], swiftSettings: settings),
         .target(name: "KittStore", dependencies: ["KittBase", "KittSQLite", "KittJSON"], swiftSettings: settings),
-        // The PostgreSQL store (issue 15, in progress): not linked into `kitt` until the server
-        // runs on it, so the binary (and every agent) needs no libpq yet.
+        // The PostgreSQL store (issue 15): `kitt web --database postgres://…` and `kitt migrate`.
         .target(name: "KittPostgres", dependencies: ["CPostgres", "KittBase"], swiftSettings: settings),
         .target(
             name: "KittStorePostgres", dependencies: ["KittStore", "KittPostgres", "KittSQLite", "KittJSON"],
@@ -50,7 +49,8 @@ let package = Package(
         .target(
             name: "KittAgent", dependencies: ["KittBase", "KittNet", "KittHTTP", "KittJSON"], swiftSettings: settings),
         .target(
-            name: "KittApp", dependencies: ["KittAPI", "KittWeb", "KittAgent", "KittBase", "KittNet", "KittStore"],
+            name: "KittApp",
+            dependencies: ["KittAPI", "KittWeb", "KittAgent", "KittBase", "KittNet", "KittStore", "KittStorePostgres"],
             swiftSettings: settings),
         .executableTarget(name: "kitt", dependencies: ["KittApp"], swiftSettings: settings),
 
