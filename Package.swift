@@ -57,7 +57,7 @@ let package = Package(
         // Tests.
         .target(
             name: "KittTestSupport",
-            dependencies: ["KittApp", "KittNet", "KittHTTP", "KittJSON"],
+            dependencies: ["KittApp", "KittNet", "KittHTTP", "KittJSON", "KittPostgres"],
             path: "Tests/KittTestSupport", swiftSettings: settings),
         .testTarget(name: "KittBaseTests", dependencies: ["KittBase"], swiftSettings: settings),
         .testTarget(name: "KittJSONTests", dependencies: ["KittJSON"], swiftSettings: settings),
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "KittSQLiteTests", dependencies: ["KittSQLite"], swiftSettings: settings),
         .testTarget(
             name: "KittPostgresTests",
-            dependencies: ["KittPostgres", "KittStorePostgres", "KittStore", "KittSQLite", "KittJSON"],
+            dependencies: ["KittPostgres", "KittStorePostgres", "KittStore", "KittSQLite", "KittJSON", "KittTestSupport"],
             swiftSettings: settings),
         .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittNet", "KittStore", "KittSQLite"], swiftSettings: settings),
         .testTarget(
@@ -81,7 +81,7 @@ let package = Package(
             name: "KittEndToEndTests",
             dependencies: [
                 "KittApp", "KittAPI", "KittBase", "KittNet", "KittHTTP", "KittJSON", "KittStore", "KittSQLite",
-                "KittTestSupport",
+                "KittPostgres", "KittStorePostgres", "KittTestSupport",
             ],
             swiftSettings: settings),
     ]

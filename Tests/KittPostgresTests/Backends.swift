@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import KittTestSupport
 import Testing
 import KittPostgres
 import KittStore

@@ -5,6 +5,7 @@ import KittPostgres
 import KittStore
 import KittStorePostgres
 import Synchronization
+import KittTestSupport
 import Testing
 
 /// The shared event log: every instance sees every event, in one id order, exactly once.

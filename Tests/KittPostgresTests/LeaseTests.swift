@@ -1,6 +1,7 @@
 import KittPostgres
 import KittStore
 import KittStorePostgres
+import KittTestSupport
 import Testing
 
 @Suite(.enabled(if: PostgresServer.isAvailable, "\(PostgresServer.unavailableReason ?? "")"))

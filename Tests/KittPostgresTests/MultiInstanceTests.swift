@@ -4,6 +4,7 @@ import KittPostgres
 import KittStore
 import KittStorePostgres
 import Synchronization
+import KittTestSupport
 import Testing
 
 /// Several kitt instances on one database, modelled as several `PostgresStore`s (each its

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Glibc
 import KittPostgres
+import KittTestSupport
 import Testing
 
 @Suite(.enabled(if: PostgresServer.isAvailable, "\(PostgresServer.unavailableReason ?? "")"))

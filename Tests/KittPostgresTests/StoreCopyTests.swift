@@ -3,6 +3,7 @@ import KittJSON
 import KittPostgres
 import KittStore
 import KittStorePostgres
+import KittTestSupport
 import Testing
 
 @Suite(.enabled(if: PostgresServer.isAvailable, "\(PostgresServer.unavailableReason ?? "")"))

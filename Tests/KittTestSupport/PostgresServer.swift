@@ -11,26 +11,26 @@ import Synchronization
 ///
 /// Stopped at exit (atexit), and by a small watchdog shell if the test process dies first,
 /// so no server outlives the run.
-final class PostgresServer: Sendable {
-    let port: Int
-    let directory: String
-    let password: String
-    let binaries: String
+public final class PostgresServer: Sendable {
+    public let port: Int
+    public let directory: String
+    public let password: String
+    public let binaries: String
     private let databases = Atomic<Int>(0)
 
     /// Why the tests cannot run here, or nil when the binaries are present.
-    static let unavailableReason: String? = binDirectory() == nil
+    public static let unavailableReason: String? = binDirectory() == nil
         ? "PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package"
         : nil
-    static var isAvailable: Bool { unavailableReason == nil }
+    public static var isAvailable: Bool { unavailableReason == nil }
 
     /// The process's server, started on first use.
-    static let shared: Result<PostgresServer, any Error> = Result { try PostgresServer.start() }
+    public static let shared: Result<PostgresServer, any Error> = Result { try PostgresServer.start() }
 
-    static func get() throws -> PostgresServer { try shared.get() }
+    public static func get() throws -> PostgresServer { try shared.get() }
 
     /// A URL (with the password) for a new, empty database of its own.
-    static func freshDatabase() throws -> ConnectionInfo {
+    public static func freshDatabase() throws -> ConnectionInfo {
         let server = try get()
         let name = "kitt_test_\(getpid())_\(server.databases.add(1, ordering: .relaxed).newValue)"
         let admin = try PostgresConnection(server.info(database: "postgres"))
@@ -39,12 +39,12 @@ final class PostgresServer: Sendable {
         return try server.info(database: name)
     }
 
-    func url(database: String, user: String = "kitt", password: String? = nil) -> String {
+    public func url(database: String, user: String = "kitt", password: String? = nil) -> String {
         let secret = password ?? self.password
         return "postgres://\(user)\(secret.isEmpty ? "" : ":" + secret)@127.0.0.1:\(port)/\(database)"
     }
 
-    func info(database: String) throws -> ConnectionInfo { try ConnectionInfo(url(database: database)) }
+    public func info(database: String) throws -> ConnectionInfo { try ConnectionInfo(url(database: database)) }
 
     // MARK: Starting and stopping
 
@@ -203,8 +203,8 @@ final class PostgresServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 }
