@@ -12,7 +12,7 @@ internal import CPostgres
 ///
 /// The fields keep libpq's own names so calls read like its documentation
 /// (`libpq.PQexec(conn, sql)`); their types come from libpq-fe.h (see CPostgres/shim.h).
-struct LibPQ: @unchecked Sendable {  // C function pointers capture nothing
+struct LibPQ: Sendable {
     let PQbackendPID: kitt_PQbackendPID
     let PQclear: kitt_PQclear
     let PQcmdTuples: kitt_PQcmdTuples
