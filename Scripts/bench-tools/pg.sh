@@ -66,7 +66,7 @@ pg_stop() {
     PG_DIR=""
 }
 
-pg_sql() { pg_as "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U kitt -d postgres -qAt -c "$1"; }
+pg_sql() { pg_as "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U kitt -d "${PG_DB:-postgres}" -qAt -c "$1"; }
 pg_setting() { pg_sql "SHOW $1"; }
 pg_url() { echo "postgres://kitt@127.0.0.1:$PG_PORT/$1"; }
 pg_new_database() { pg_sql "CREATE DATABASE $1" >/dev/null; pg_url "$1"; }
@@ -172,7 +172,9 @@ pg_mixed() {
     k0=$(cpu_ticks "$pid")
     # shellcheck disable=SC2046
     [[ $be == pg ]] && p0=$(cpu_ticks $(pg_pids))
+    [[ $be == pg ]] && pg_waits_start mixed-load
     "$WORK/bin/scalebench" mixed 127.0.0.1 "$port" "$TOKEN" "$agent" "$seconds" "$total" >"$WORK/mixed-$be.txt" || true
+    [[ $be == pg ]] && pg_waits_stop mixed-load
     M[$be:load]=$(load1)
     M[$be:cpu]=$(python3 -c "import os,sys; print('%.0f' % (float(sys.argv[1]) * 100 / os.sysconf('SC_CLK_TCK') / float(sys.argv[2])))" \
         "$(($(cpu_ticks "$pid") - k0))" "$seconds")
@@ -187,6 +189,24 @@ pg_mixed() {
     done
 }
 pg_kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# PostgreSQL's own execution time (EXPLAIN ANALYZE, no kitt, no HTTP) of what the mixed
+# load's slow requests run, on the database just measured: pg_explain DATABASE TOTAL.
+PG_EXPLAIN=()
+pg_explain() {
+    local db=$1 total=$2 label sql ms
+    local agg="SELECT r.model, count(DISTINCT r.rid), avg(m.value) FILTER (WHERE m.name = 'avg_tps'), avg(m.value) FILTER (WHERE m.name = 'ttft_ms') FROM runs r LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ('avg_tps', 'ttft_ms') GROUP BY r.model ORDER BY r.model"
+    for label in "aggregate by model, 2 metrics|$agg" \
+        "count(*) of every list page's total|SELECT count(*) FROM runs" \
+        "count(*) with engine = 'vllm'|SELECT count(*) FROM runs WHERE engine = 'vllm'" \
+        "page at offset $((total / 2)) (25 rows)|SELECT id, document FROM runs ORDER BY timestamp DESC, id LIMIT 25 OFFSET $((total / 2))" \
+        "first page (25 rows)|SELECT id, document FROM runs ORDER BY timestamp DESC, id LIMIT 25"; do
+        sql=${label#*|}
+        ms=$(PG_DB=$db pg_sql "EXPLAIN (ANALYZE, FORMAT JSON) $sql" | python3 -c 'import json,sys; print("%.1f" % json.load(sys.stdin)[0]["Execution Time"])' 2>/dev/null || echo "?")
+        PG_EXPLAIN+=("${label%%|*}: $ms ms")
+        COMMANDS+=("psql -d $db -c \"EXPLAIN ANALYZE $sql\"")
+    done
+}
 
 pg_mixed_rows() {
     local kind s p
@@ -230,22 +250,50 @@ pg_post_seed() {   # pg_post_seed BASE AGENT N — prints seconds
     python3 -c "print('%.0f' % ($t1 - $t0))"
 }
 
+# What PostgreSQL's busy backends wait on during a run: pg_stat_activity sampled every 0.5 s
+# (the wait event, or CPU, and the statement), summed up in PG_WAITS for the report.
+PG_WAITS=()
+pg_waits_start() {
+    local out=$WORK/waits-$1.txt
+    : >"$out"
+    (while :; do
+        pg_sql "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 70)
+                FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()" >>"$out" 2>/dev/null
+        echo "--sample--" >>"$out"
+        sleep 0.5
+    done) </dev/null >/dev/null 2>&1 &
+    PG_WAITER=$!
+    PIDS+=("$PG_WAITER")
+}
+pg_waits_stop() {   # pg_waits_stop LABEL
+    kill "$PG_WAITER" 2>/dev/null || true
+    wait "$PG_WAITER" 2>/dev/null || true
+    local out=$WORK/waits-$1.txt samples
+    samples=$(grep -c -- --sample-- "$out" || true)
+    PG_WAITS+=("$1 ($samples samples; mean active backends $(awk -v s="$samples" '!/--sample--/ { n++ } END { printf "%.1f", s ? n / s : 0 }' "$out")):")
+    while read -r line; do PG_WAITS+=("    $line"); done < <(grep -v -- --sample-- "$out" | sort | uniq -c | sort -rn | head -6)
+}
+
 # pg_pair LABEL PID_A PID_B BASE_A BASE_B LUA — one wrk per instance at once (32 connections
 # each), next to one instance with 64. Adds rows to PG_ROWS2.
 pg_pair() {
     local label=$1 pa=$2 pb=$3 ba=$4 bb=$5 lua=$6 one two
+    pg_waits_start "$label-one-instance"
     # shellcheck disable=SC2086
     pg_measure "two-$label-one" "$pa" 1 -t2 -c64 -d"${DURATION}s" -s "$TOOLS/$lua" "$ba"
+    pg_waits_stop "$label-one-instance"
     local one=("$RPS" "$P50 / $P99" "$LUA_BAD" "$CPU_US" "$PG_CPU_US" "$LOAD")
     local k0 p0 n1 n2 oa=$WORK/wrk-two-$label-a.txt ob=$WORK/wrk-two-$label-b.txt
     k0=$(cpu_ticks "$pa" "$pb")
     # shellcheck disable=SC2046
     p0=$(cpu_ticks $(pg_pids))
+    pg_waits_start "$label-two-instances"
     COMMANDS+=("wrk --latency -t1 -c32 -d${DURATION}s -s $TOOLS/$lua $ba & wrk --latency -t1 -c32 -d${DURATION}s -s $TOOLS/$lua $bb   # at once")
     timeout $((DURATION + 30)) wrk --latency -t1 -c32 -d"${DURATION}s" -s "$TOOLS/$lua" "$ba" >"$oa" 2>&1 &
     local wa=$!
     timeout $((DURATION + 30)) wrk --latency -t1 -c32 -d"${DURATION}s" -s "$TOOLS/$lua" "$bb" >"$ob" 2>&1 || true
     wait "$wa" || true
+    pg_waits_stop "$label-two-instances"
     n1=$(awk '/requests in/ { print $1 }' "$oa") n2=$(awk '/requests in/ { print $1 }' "$ob")
     local rps_a rps_b bad_a bad_b lat_a lat_b
     rps_a=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$oa") rps_b=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$ob")
@@ -367,6 +415,7 @@ scenario_pg() {
     secs=$(pg_post_seed "http://127.0.0.1:$pp" "${agents%% *}" "$big")
     NOTES+=("pg: mixed: $big results; SQLite by kitt import, PostgreSQL by POSTs (${secs}s, $((big / (secs > 0 ? secs : 1))) results/s)")
     pg_mixed pg "$pp" "$ppid"
+    pg_explain kitt_scale "${M[pg:total]}"
     stop_pid "$ppid"
     pg_mixed_rows
     pg_stop
@@ -392,4 +441,12 @@ pg_tables() {
     echo "| where | delivery p50 / p99 ms | delivered / expected, publish non-2xx | publishing POST p50 ms | load (1 min) |"
     echo "|---|---|---|---|---|"
     printf '%s\n' "${PG_SSE_ROWS[@]}"
+    echo
+    echo "PostgreSQL's execution time of the mixed load's queries on ${M[pg:total]:-?} results (EXPLAIN ANALYZE, load $(load1)):"
+    echo
+    printf '    %s\n' "${PG_EXPLAIN[@]}"
+    echo
+    echo "What PostgreSQL's busy backends were doing (pg_stat_activity every 0.5 s: count, wait event or CPU, statement):"
+    echo
+    printf '    %s\n' "${PG_WAITS[@]}"
 }
