@@ -36,6 +36,12 @@ pg_start() {
     PG_BIN=$(pg_bin_dir) || return 1
     PG_DIR=$(mktemp -d /tmp/kitt-bench-pg.XXXXXX)
     [[ $(id -u) == 0 ]] && chown postgres: "$PG_DIR"
+    trap 'pg_stop; cleanup' EXIT
+    # Should this script be killed outright (no EXIT trap), stop the server anyway.
+    local stop="$PG_BIN/pg_ctl -D $PG_DIR/data -m immediate -w stop"
+    [[ $(id -u) == 0 ]] && stop="runuser -u postgres -- $stop"
+    (cd /tmp && while kill -0 $$ 2>/dev/null; do sleep 1; done; $stop; rm -rf "$PG_DIR") </dev/null >/dev/null 2>&1 &
+    PIDS+=("$!")
     # Trust on loopback: the URL carries no password (nothing secret in the printed commands).
     pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U kitt --auth trust -E UTF8 --locale C >"$PG_DIR/initdb.log" 2>&1 ||
         { cat "$PG_DIR/initdb.log" >&2; return 1; }
@@ -49,12 +55,6 @@ pg_start() {
     done
     [[ -n $PG_PORT ]] || { cat "$PG_DIR/pg_ctl.log" "$PG_DIR/server.log" >&2; return 1; }
     PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
-    trap 'pg_stop; cleanup' EXIT
-    # Should this script be killed outright (no EXIT trap), stop the server anyway.
-    local stop="$PG_BIN/pg_ctl -D $PG_DIR/data -m immediate -w stop"
-    [[ $(id -u) == 0 ]] && stop="runuser -u postgres -- $stop"
-    (while kill -0 $$ 2>/dev/null; do sleep 1; done; $stop; rm -rf "$PG_DIR") </dev/null >/dev/null 2>&1 &
-    PIDS+=("$!")
     log "pg: PostgreSQL $(pg_as "$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT ($PG_DIR)"
 }
 
