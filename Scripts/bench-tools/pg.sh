@@ -13,6 +13,9 @@
 # that watches this script's pid should it be killed outright.
 
 PG_SCALE_RESULTS=${BENCH_PG_SCALE_RESULTS:-100000}
+# The data scenario's heartbeats go to 8 agents: on PostgreSQL one agent's heartbeats queue on
+# its row lock through each durable COMMIT, so the run is repeated with this many agents.
+PG_MANY_AGENTS=${BENCH_PG_AGENTS:-64}
 PG_ROWS=()     # SQLite next to PostgreSQL
 PG_ROWS2=()    # one instance next to two
 PG_DIR="" PG_BIN="" PG_PORT="" PG_PID=""
@@ -95,13 +98,15 @@ pg_data() {
     [[ $be == pg ]] && with_pg=1
     local w="-t2 -c64 -d${DURATION}s" auth="Authorization: Bearer $TOKEN"
     D[$be:total]=$(stored_total "$base")
-    export BENCH_TOOLS=$TOOLS BENCH_TOKEN=$TOKEN BENCH_AGENT_IDS="$*"
+    export BENCH_TOOLS=$TOOLS BENCH_TOKEN=$TOKEN BENCH_AGENT_IDS
     local kind args
-    for kind in list aggregate heartbeat post; do
+    for kind in list aggregate heartbeat heartbeat-many post; do
+        BENCH_AGENT_IDS="${*:1:8}"
         case $kind in
         list) args=("$base/api/v1/results/?per_page=25") ;;
         aggregate) args=(-H "$auth" "$base/api/v1/results/aggregate?group_by=model&metric=avg_tps") ;;
         heartbeat) args=(-s "$TOOLS/heartbeat.lua" "$base") ;;
+        heartbeat-many) BENCH_AGENT_IDS="$*" args=(-s "$TOOLS/heartbeat.lua" "$base") ;;
         post) D[$be:before]=$(stored_total "$base") args=(-s "$TOOLS/post_results.lua" "$base") ;;
         esac
         # shellcheck disable=SC2086
@@ -139,11 +144,12 @@ pg_f() { local IFS='|'; read -r -a F <<<"${D[$1]}"; }   # splits a D entry into 
 
 pg_data_rows() {
     local kind title aim s p
-    for kind in list aggregate heartbeat post; do
+    for kind in list aggregate heartbeat heartbeat-many post; do
         case $kind in
         list) title="GET /results/?per_page=25, req/s" aim="≥ 20,000" ;;
         aggregate) title="GET /results/aggregate?group_by=model&metric=avg_tps, req/s" aim="≥ 3,000" ;;
         heartbeat) title="POST /agents/<id>/heartbeat (8 agents), req/s" aim="" ;;
+        heartbeat-many) title="POST /agents/<id>/heartbeat ($PG_MANY_AGENTS agents), req/s" aim="" ;;
         post) title="POST /agents/<id>/results (durable), req/s" aim="≥ 5,000" ;;
         esac
         pg_f "sqlite:$kind"; s=("${F[@]}")
@@ -310,7 +316,8 @@ pg_pair() {
     printf '   %-20s %8s + %s req/s  p50/p99 A %s, B %s ms  non-2xx %s + %s\n' "two-$label" "$rps_a" "$rps_b" "$lat_a" "$lat_b" "$bad_a" "$bad_b" >&2
     grep -h -A3 'non-2xx samples' "$oa" "$ob" >&2 || true
     local title
-    case $label in heartbeat) title="POST /agents/<id>/heartbeat (8 agents), req/s" ;; *) title="POST /agents/<id>/results (durable), req/s" ;; esac
+    case $label in heartbeat) title="POST /agents/<id>/heartbeat (8 agents), req/s" ;;
+    heartbeat-many) title="POST /agents/<id>/heartbeat ($PG_MANY_AGENTS agents), req/s" ;; *) title="POST /agents/<id>/results (durable), req/s" ;; esac
     PG_ROWS2+=("| $title | ${one[0]} | $((${rps_a:-0} + ${rps_b:-0})) (A $rps_a + B $rps_b) | $(ratio $((${rps_a:-0} + ${rps_b:-0})) "${one[0]}") | ${one[5]} / $load |")
     PG_ROWS2+=("|   p50 / p99 ms, non-2xx | ${one[1]}, ${one[2]} | A $lat_a, B $lat_b; ${bad_a:-?} + ${bad_b:-?} | | |")
     PG_ROWS2+=("|   CPU µs/req: kitt (+ PostgreSQL) | ${one[3]} (+ ${one[4]}) | $kcpu (+ $pgcpu) | | |")
@@ -354,7 +361,7 @@ scenario_pg() {
     sp=$(free_port)
     start_kitt pg-data-sqlite "$sp" --insecure
     spid=$KITT_PID base=http://127.0.0.1:$sp
-    agents=$(pg_register "$base" 8)
+    agents=$(pg_register "$base" "$PG_MANY_AGENTS")
     log "pg: data on SQLite ($(stored_total "$base") results, imported in ${secs}s)"
     # shellcheck disable=SC2086
     pg_data sqlite "$spid" "$base" $agents
@@ -365,7 +372,7 @@ scenario_pg() {
     pp=$(free_port)
     start_kitt pg-data-pg "$pp" --insecure --database "$url"
     ppid=$KITT_PID base=http://127.0.0.1:$pp
-    agents=$(pg_register "$base" 8)
+    agents=$(pg_register "$base" "$PG_MANY_AGENTS")
     log "pg: seeding $n results into PostgreSQL over HTTP"
     secs=$(pg_post_seed "$base" "${agents%% *}" "$n")
     NOTES+=("pg: data: SQLite seeded by kitt import of $n metrics.json files; PostgreSQL by POSTing the same $n documents (${secs}s, $((n / (secs > 0 ? secs : 1))) results/s with 16 Python connections)")
@@ -380,9 +387,13 @@ scenario_pg() {
     start_kitt pg-data-pg-b "$bp" --insecure --database "$url"
     bpid=$KITT_PID
     log "pg: two instances on one database: A :$pp, B :$bp"
-    export BENCH_TOOLS=$TOOLS BENCH_TOKEN=$TOKEN BENCH_AGENT_IDS="$agents"
+    local few
+    few=$(cut -d' ' -f1-8 <<<"$agents")
+    export BENCH_TOOLS=$TOOLS BENCH_TOKEN=$TOKEN BENCH_AGENT_IDS="$few"
     pg_pair post "$ppid" "$bpid" "http://127.0.0.1:$pp" "http://127.0.0.1:$bp" post_results.lua
     pg_pair heartbeat "$ppid" "$bpid" "http://127.0.0.1:$pp" "http://127.0.0.1:$bp" heartbeat.lua
+    BENCH_AGENT_IDS="$agents"
+    pg_pair heartbeat-many "$ppid" "$bpid" "http://127.0.0.1:$pp" "http://127.0.0.1:$bp" heartbeat.lua
     PG_ROWS2+=("| results stored at the end (both instances answer) | | A $(stored_total "http://127.0.0.1:$pp"), B $(stored_total "http://127.0.0.1:$bp") | | |")
     local sse_same sse_cross sse_sqlite
     pg_sse pg-same "$pp" "$pp" "$ppid"; sse_same=$SSE
