@@ -139,6 +139,7 @@ public struct PostgresResultsRepository: ResultsStoring {
     }
 
     public func delete(id: String) throws -> Bool {
+        guard PostgresResultsRepository.canBeStored(id) else { return false }
         let deleted = try store.pool.transaction { connection in
             try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
         }
@@ -154,7 +155,7 @@ public struct PostgresResultsRepository: ResultsStoring {
         guard !ids.isEmpty else { return [] }
         return try store.pool.withConnection { connection in
             var out: [RawJSON] = []
-            for id in ids {
+            for id in ids where PostgresResultsRepository.canBeStored(id) {
                 if let row = try connection.queryOne("SELECT id, document FROM runs WHERE id = $1", [.text(id)]) {
                     out.append(PostgresResultsRepository.item(row))
                 }
@@ -165,6 +166,7 @@ public struct PostgresResultsRepository: ResultsStoring {
 
     public func list(_ filter: ResultFilter, limit: Int, offset: Int) throws -> (total: Int, items: [RawJSON]) {
         let (clause, bindings) = PostgresResultsRepository.whereClause(filter)
+        guard bindings.allSatisfy(PostgresResultsRepository.canBeStored) else { return (0, []) }
         // One snapshot for the count and the page, so the total matches the items.
         return try store.pool.transaction(isolation: .repeatableRead) { connection in
             let total = try connection.queryOne("SELECT count(*) FROM runs" + clause, bindings)?.int(0) ?? 0
@@ -185,28 +187,40 @@ public struct PostgresResultsRepository: ResultsStoring {
         var unique: [String] = []
         for metric in metrics where !unique.contains(metric) { unique.append(metric) }
         let names = unique
+        // A name with NUL names no stored metric (its average is null): it is not sent.
+        let queried = names.filter(PostgresResultsRepository.canBeStored)
         // `group.rawValue` is one of three fixed column names (never client text).
         let column = group.rawValue
         // One pass: runs joined to the asked metrics only; runs counted once each.
-        let averages = names.indices.map { index in
+        let averages = queried.indices.map { index in
             ", avg(m.value) FILTER (WHERE m.name = $\(index + 1))"
         }.joined()
-        let join = names.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
-            + names.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
+        let join = queried.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
+            + queried.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
         let sql = """
             SELECT r.\(column), count(DISTINCT r.rid)\(averages)
             FROM runs r\(join) GROUP BY r.\(column) ORDER BY r.\(column)
             """
-        let parameters: [PostgresValue] = names.map { .text($0) }
+        let parameters: [PostgresValue] = queried.map { .text($0) }
+        let columns = names.map { queried.firstIndex(of: $0) }
         let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
             try connection.query(sql, parameters).rows.map { row in
                 ResultsRepository.AggregateRow.stored(
                     value: row.string(0) ?? "", count: row.int(1) ?? 0,
                     // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
-                    averages: names.indices.map { i in row.double(2 + i).flatMap { $0.isNaN ? nil : $0 } })
+                    averages: columns.map { i in i.flatMap { row.double(2 + $0) }.flatMap { $0.isNaN ? nil : $0 } })
             }
         }
         return (names, rows)
+    }
+
+    /// PostgreSQL text cannot hold NUL (libpq refuses such a parameter), so no stored id or
+    /// column has one: a lookup by such text finds nothing, as on SQLite, rather than failing.
+    static func canBeStored(_ text: String) -> Bool { !text.utf8.contains(0) }
+
+    static func canBeStored(_ value: PostgresValue) -> Bool {
+        guard case .text(let text) = value else { return true }
+        return canBeStored(text)
     }
 
     static func whereClause(_ filter: ResultFilter) -> (String, [PostgresValue]) {

@@ -1,6 +1,7 @@
 import KittJSON
 import KittSQLite
 @testable import KittStore
+import KittTestSupport
 import Testing
 
 /// Schema v5: the aggregate and every list page read from the summaries answer exactly what
@@ -128,6 +129,7 @@ import Testing
 
     /// `mergeFrom`: 1 places every batch's runs by reading the chunk keys in order, 16 (the
     /// default) looks small batches' runs up one by one.
+    // SQLite only: compares SQLite's v5 summary tables and chunks with plain SQL, under group commit.
     @Test(arguments: [(UInt64(0x9E37_79B9_7F4A_7C15), 16), (0x1234_5678_9ABC_DEF1, 16), (0x0BAD_CAFE_F00D_1234, 1)])
     func summariesMatchPlainSQLThroughInsertsAndDeletes(seed: UInt64, mergeFrom: Int) throws {
         ResultListChunks.capacity.store(3, ordering: .relaxed)
@@ -187,6 +189,7 @@ import Testing
 
     /// Walking the chunks and finding a run's chunk are index scans (no sort), so their
     /// cost is the rows they return.
+    // SQLite only: query plans over SQLite's summary chunks.
     @Test func chunkQueriesFollowThePrimaryKey() throws {
         let t = try TempStore()
         for sql in [
@@ -209,6 +212,7 @@ import Testing
 
     /// A page of a combined filter walks an index in list order, with no sort, whose
     /// columns hold every filtered value (so a skipped run costs an index step, not a row).
+    // SQLite only: SQLite query plans.
     @Test func combinedFilterWalksUseACoveringIndexInListOrder() throws {
         let t = try TempStore()
         let expectedIndex = [
@@ -232,6 +236,7 @@ import Testing
 
     /// Metric values at the edges of what JSON allows never make a write fail: sums overflow
     /// to ±inf, and +inf + -inf is NaN, which SQLite stores as NULL.
+    // SQLite only: overflow of the sums kept in SQLite's summary tables.
     @Test func extremeMetricsNeverFailAWrite() throws {
         let t = try TempStore()
         var ids: [String] = []
@@ -251,6 +256,7 @@ import Testing
         #expect(try t.store.results.insert(try document("1")).count == 16)
     }
 
+    // SQLite only: the SQLite v5 migration backfilling its summary tables.
     @Test func migrationBackfillsTheSummariesOfExistingResults() throws {
         // A v4 database with results, then opened by this kitt (v5 backfills).
         let t = try TempStore()
