@@ -192,24 +192,36 @@ public struct PostgresResultsRepository: ResultsStoring {
         // `group.rawValue` is one of three fixed column names (never client text).
         let column = group.rawValue
         // One pass: runs joined to the asked metrics only; runs counted once each.
-        let averages = queried.indices.map { index in
-            ", avg(m.value) FILTER (WHERE m.name = $\(index + 1))"
-        }.joined()
-        let join = queried.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
-            + queried.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
-        let sql = """
-            SELECT r.\(column), count(DISTINCT r.rid)\(averages)
-            FROM runs r\(join) GROUP BY r.\(column) ORDER BY r.\(column)
-            """
+        func sql(averaging value: String) -> String {
+            let averages = queried.indices.map { index in
+                ", avg(\(value)) FILTER (WHERE m.name = $\(index + 1))"
+            }.joined()
+            let join = queried.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
+                + queried.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
+            return """
+                SELECT r.\(column), count(DISTINCT r.rid)\(averages)
+                FROM runs r\(join) GROUP BY r.\(column) ORDER BY r.\(column)
+                """
+        }
         let parameters: [PostgresValue] = queried.map { .text($0) }
         let columns = names.map { queried.firstIndex(of: $0) }
-        let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
-            try connection.query(sql, parameters).rows.map { row in
-                ResultsRepository.AggregateRow.stored(
-                    value: row.string(0) ?? "", count: row.int(1) ?? 0,
-                    // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
-                    averages: columns.map { i in i.flatMap { row.double(2 + $0) }.flatMap { $0.isNaN ? nil : $0 } })
+        func read(averaging value: String) throws -> [ResultsRepository.AggregateRow] {
+            try store.pool.transaction(isolation: .repeatableRead) { connection in
+                try connection.query(sql(averaging: value), parameters).rows.map { row in
+                    ResultsRepository.AggregateRow.stored(
+                        value: row.string(0) ?? "", count: row.int(1) ?? 0,
+                        // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
+                        averages: columns.map { i in i.flatMap { row.double(2 + $0) }.flatMap { $0.isNaN ? nil : $0 } })
+                }
             }
+        }
+        let rows: [ResultsRepository.AggregateRow]
+        do {
+            rows = try read(averaging: "m.value")
+        } catch let error as PostgresError where error.sqlState == "22003" {
+            // A float8 sum past ±1.8e308 is an error in PostgreSQL (SQLite's sum becomes ±inf):
+            // then the averages are taken in numeric, rather than every such read failing.
+            rows = try read(averaging: "m.value::numeric")
         }
         return (names, rows)
     }

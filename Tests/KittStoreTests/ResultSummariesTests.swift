@@ -234,26 +234,28 @@ import Testing
         }
     }
 
-    /// Metric values at the edges of what JSON allows never make a write fail: sums overflow
-    /// to ±inf, and +inf + -inf is NaN, which SQLite stores as NULL.
-    // SQLite only: overflow of the sums kept in SQLite's summary tables.
-    @Test func extremeMetricsNeverFailAWrite() throws {
-        let t = try TempStore()
+    /// Metric values at the edges of what JSON allows never make a write (or an aggregate)
+    /// fail: sums overflow to ±inf, and +inf + -inf is NaN, which SQLite stores as NULL.
+    /// On both backends: PostgreSQL's float8 sums raise an error where SQLite's become ±inf.
+    @Test(arguments: Backend.available)
+    func extremeMetricsNeverFailAWrite(backend: Backend) throws {
+        let b = try backend.open()
         var ids: [String] = []
         func document(_ tps: String) throws -> ResultDocument {
             try ResultDocument(bytes: Array(
                 #"{"model":"edge","engine":"vllm","timestamp":"2026-01-01T00:00:0\#(ids.count)Z","results":[{"test_name":"t","metrics":{"avg_tps":\#(tps),"p50_latency_ms":20}}]}"#.utf8))
         }
         // +inf stored, then a batch whose own sum is -inf: their sum is NaN.
-        for tps in ["1e308", "1e308"] { ids.append(try t.store.results.insert(try document(tps))) }
-        ids += try t.store.results.insertAll([try document("-1e308"), try document("-1e308")])
-        ids.append(try t.store.results.insert(try document("5e-324")))
-        let rows = try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms"]).rows
+        for tps in ["1e308", "1e308"] { ids.append(try b.results.insert(try document(tps))) }
+        #expect(try b.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map(\.count) == [2])
+        ids += try b.results.insertAll([try document("-1e308"), try document("-1e308")])
+        ids.append(try b.results.insert(try document("5e-324")))
+        let rows = try b.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms"]).rows
         #expect(rows.map(\.count) == [5])
         #expect(rows.first?.averages.last == 20)
-        for id in ids.prefix(3) { #expect(try t.store.results.delete(id: id)) }
-        #expect(try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map(\.count) == [2])
-        #expect(try t.store.results.insert(try document("1")).count == 16)
+        for id in ids.prefix(3) { #expect(try b.results.delete(id: id)) }
+        #expect(try b.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map(\.count) == [2])
+        #expect(try b.results.insert(try document("1")).count == 16)
     }
 
     // SQLite only: the SQLite v5 migration backfilling its summary tables.
