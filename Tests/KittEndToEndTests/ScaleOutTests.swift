@@ -24,12 +24,13 @@ struct ScaleOutTests {
         let port: Int
         var caFile: String { directory.path + "/certs/ca.pem" }
 
-        init(database: String, extra: [String] = []) throws {
-            directory = try TempDirectory("kitt-scale")
+        /// `port` 0 picks a free one; `directory` keeps the data dir (and CA) of an earlier run.
+        init(database: String, port: Int = 0, directory: TempDirectory? = nil, extra: [String] = []) throws {
+            self.directory = directory ?? TempDirectory("kitt-scale")
             process = try ChildProcess(
                 APIHarness.repositoryRoot + "/.build/debug/kitt",
                 [
-                    "web", "--host", "127.0.0.1", "--port", "0", "--data-dir", directory.path, "--auth-token",
+                    "web", "--host", "127.0.0.1", "--port", String(port), "--data-dir", self.directory.path, "--auth-token",
                     ScaleOutTests.token, "--database", database, "--quiet",
                     "--config-dir", APIHarness.repositoryRoot + "/Config",
                 ] + extra)
