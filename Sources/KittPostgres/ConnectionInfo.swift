@@ -13,6 +13,8 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
     public let conninfo: String
     /// The password written into `conninfo`, if any, so messages echoing it can be scrubbed.
     let password: String?
+    /// The URL as given (without kitt's defaults), for `description`.
+    private let given: String
 
     /// The environment variable `kitt` reads when no `--database` is given.
     public static let environmentVariable = "KITT_DATABASE_URL"
@@ -45,6 +47,7 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
             option += 1
         }
         self.conninfo = hasConnectTimeout ? url : ConnectionInfo.withConnectTimeout(url)
+        self.given = url
         self.password = password.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -69,7 +72,7 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
     }
 
     /// The URL with its password replaced by `***` (safe for logs and errors).
-    public var description: String { ConnectionInfo.redactURL(conninfo) }
+    public var description: String { ConnectionInfo.redactURL(given) }
 
     /// `message` with every appearance of the password (and of password fields) masked.
     func redact(_ message: String) -> String {
