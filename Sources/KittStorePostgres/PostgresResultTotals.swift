@@ -14,6 +14,10 @@ import Synchronization
 /// Now and then one writer folds the deltas into the totals (`compact`: one transaction that
 /// deletes the deltas it sees and adds them up, under a try-lock so writers never wait on it);
 /// a reader's snapshot sees a delta either before or after that move, never twice or not at all.
+///
+/// Sums are `numeric`: metrics may be near ±1e308, and PostgreSQL's float8 addition fails
+/// on overflow (where SQLite's gives infinity); a numeric sum never fails, and the average
+/// is computed in Swift, where it may be infinite, as on SQLite.
 enum PostgresResultTotals {
     /// The columns the aggregate groups by (`ResultGroup`'s raw values).
     static let kinds = ["model", "engine", "suite_name"]
@@ -32,7 +36,7 @@ enum PostgresResultTotals {
                 value text COLLATE "C" NOT NULL,
                 name text COLLATE "C" NOT NULL,
                 count bigint NOT NULL,
-                total double precision,
+                total numeric,
                 PRIMARY KEY (kind, value, name)
             );
             -- name NULL: a run count delta; else a metric's count and sum.
@@ -42,7 +46,7 @@ enum PostgresResultTotals {
                 value text COLLATE "C" NOT NULL,
                 name text COLLATE "C",
                 count bigint NOT NULL,
-                total double precision
+                total numeric
             );
             """ + rebuildSQL)
 
@@ -52,7 +56,7 @@ enum PostgresResultTotals {
         """
 
         INSERT INTO result_group_totals SELECT '\(kind)', \(kind), count(*) FROM runs GROUP BY \(kind);
-        INSERT INTO result_metric_totals SELECT '\(kind)', r.\(kind), m.name, count(*), sum(m.value)
+        INSERT INTO result_metric_totals SELECT '\(kind)', r.\(kind), m.name, count(*), sum(m.value::numeric)
             FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.\(kind), m.name;
         """
     }.joined()
@@ -93,7 +97,7 @@ enum PostgresResultTotals {
             "SELECT rid, model, engine, suite_name FROM runs WHERE id = $1", [.text(id)])
         else { return nil }
         let metrics = try connection.query(
-            "SELECT name, count(*), sum(value) FROM metrics WHERE run = $1 GROUP BY name",
+            "SELECT name, count(*), sum(value::numeric) FROM metrics WHERE run = $1 GROUP BY name",
             [PostgresValue(run.int64(0) ?? 0)]
         ).rows.map { row in (name: row.string(0) ?? "", count: row.int(1) ?? 0, total: row.double(2) ?? 0) }
         return Contribution(
