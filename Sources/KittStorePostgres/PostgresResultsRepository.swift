@@ -3,8 +3,8 @@ import KittJSON
 import KittPostgres
 
 /// Results on PostgreSQL: the same rows as `ResultsRepository` (runs, benchmarks, one row
-/// per numeric metric, hardware), the document kept byte for byte. Counts and averages are
-/// read from the tables (no summary rows: they would serialize concurrent writers).
+/// per numeric metric, hardware), the document kept byte for byte. Counts and averages come
+/// from running totals that writers only append to (`PostgresResultTotals`).
 public struct PostgresResultsRepository: ResultsStoring {
     let store: PostgresStore
 
@@ -72,6 +72,7 @@ public struct PostgresResultsRepository: ResultsStoring {
             try connection.execute("SET LOCAL synchronous_commit = off")
             try connection.run("UPDATE results_changes SET changes = changes + 1")
         }
+        PostgresResultTotals.wrote(pool)
     }
 
     /// The insert itself, for callers composing it into a larger transaction.
@@ -106,6 +107,7 @@ public struct PostgresResultsRepository: ResultsStoring {
             }
         }
         try insertMetricRows(metricRows, into: connection)
+        try PostgresResultTotals.record([PostgresResultTotals.contribution(of: document)], sign: 1, connection)
         if let hardware = document.hardware {
             try connection.run(
                 """
@@ -140,8 +142,10 @@ public struct PostgresResultsRepository: ResultsStoring {
 
     public func delete(id: String) throws -> Bool {
         guard PostgresResultsRepository.canBeStored(id) else { return false }
-        let deleted = try store.pool.transaction { connection in
-            try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
+        let deleted = try store.pool.transaction { connection -> Bool in
+            guard let contribution = try PostgresResultTotals.contribution(ofRunID: id, connection) else { return false }
+            try PostgresResultTotals.record([contribution], sign: -1, connection)
+            return try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
         }
         if deleted { PostgresResultsRepository.countChange(store.pool) }
         return deleted
@@ -169,7 +173,7 @@ public struct PostgresResultsRepository: ResultsStoring {
         guard bindings.allSatisfy(PostgresResultsRepository.canBeStored) else { return (0, []) }
         // One snapshot for the count and the page, so the total matches the items.
         return try store.pool.transaction(isolation: .repeatableRead) { connection in
-            let total = try connection.queryOne("SELECT count(*) FROM runs" + clause, bindings)?.int(0) ?? 0
+            let total = try PostgresResultsRepository.total(filter, clause: clause, bindings: bindings, connection)
             guard limit > 0, offset < total else { return (total, []) }
             let n = bindings.count
             let rows = try connection.query(
@@ -187,41 +191,23 @@ public struct PostgresResultsRepository: ResultsStoring {
         var unique: [String] = []
         for metric in metrics where !unique.contains(metric) { unique.append(metric) }
         let names = unique
-        // A name with NUL names no stored metric (its average is null): it is not sent.
-        let queried = names.filter(PostgresResultsRepository.canBeStored)
-        // `group.rawValue` is one of three fixed column names (never client text).
-        let column = group.rawValue
-        // One pass: runs joined to the asked metrics only; runs counted once each.
-        func sql(averaging value: String) -> String {
-            let averages = queried.indices.map { index in
-                ", avg(\(value)) FILTER (WHERE m.name = $\(index + 1))"
-            }.joined()
-            let join = queried.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
-                + queried.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
-            return """
-                SELECT r.\(column), count(DISTINCT r.rid)\(averages)
-                FROM runs r\(join) GROUP BY r.\(column) ORDER BY r.\(column)
-                """
-        }
-        let parameters: [PostgresValue] = queried.map { .text($0) }
-        let columns = names.map { queried.firstIndex(of: $0) }
-        func read(averaging value: String) throws -> [ResultsRepository.AggregateRow] {
-            try store.pool.transaction(isolation: .repeatableRead) { connection in
-                try connection.query(sql(averaging: value), parameters).rows.map { row in
-                    ResultsRepository.AggregateRow.stored(
-                        value: row.string(0) ?? "", count: row.int(1) ?? 0,
-                        // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
-                        averages: columns.map { i in i.flatMap { row.double(2 + $0) }.flatMap { $0.isNaN ? nil : $0 } })
-                }
+        // From the running totals (`PostgresResultTotals`): O(groups), in one snapshot.
+        let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
+            let groups = try PostgresResultTotals.groups(group.rawValue, connection)
+            // A name with NUL names no stored metric (its average is null): it is not sent.
+            let totals = try PostgresResultTotals.metricTotals(
+                group.rawValue, names: names.filter(PostgresResultsRepository.canBeStored), connection)
+            return groups.map { group in
+                ResultsRepository.AggregateRow.stored(
+                    value: group.value, count: group.runs,
+                    // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
+                    averages: names.map { name in
+                        guard let metric = totals[group.value]?[name], metric.count > 0, let sum = metric.total
+                        else { return nil }
+                        let average = sum / Double(metric.count)
+                        return average.isNaN ? nil : average
+                    })
             }
-        }
-        let rows: [ResultsRepository.AggregateRow]
-        do {
-            rows = try read(averaging: "m.value")
-        } catch let error as PostgresError where error.sqlState == "22003" {
-            // A float8 sum past ±1.8e308 is an error in PostgreSQL (SQLite's sum becomes ±inf):
-            // then the averages are taken in numeric, rather than every such read failing.
-            rows = try read(averaging: "m.value::numeric")
         }
         return (names, rows)
     }
@@ -233,6 +219,19 @@ public struct PostgresResultsRepository: ResultsStoring {
     static func canBeStored(_ value: PostgresValue) -> Bool {
         guard case .text(let text) = value else { return true }
         return canBeStored(text)
+    }
+
+    /// Runs matching `filter`: from the running totals with no filter or one, else counted.
+    static func total(
+        _ filter: ResultFilter, clause: String, bindings: [PostgresValue], _ connection: PostgresConnection
+    ) throws -> Int {
+        let given = [("model", filter.model), ("engine", filter.engine), ("suite_name", filter.suiteName)]
+            .compactMap { kind, value in value.map { (kind, $0) } }
+        switch given.count {
+        case 0: return try PostgresResultTotals.allRuns(connection)
+        case 1: return try PostgresResultTotals.runs(given[0].0, value: given[0].1, connection)
+        default: return try connection.queryOne("SELECT count(*) FROM runs" + clause, bindings)?.int(0) ?? 0
+        }
     }
 
     static func whereClause(_ filter: ResultFilter) -> (String, [PostgresValue]) {

@@ -24,12 +24,13 @@ struct ScaleOutTests {
         let port: Int
         var caFile: String { directory.path + "/certs/ca.pem" }
 
-        init(database: String, extra: [String] = []) throws {
-            directory = try TempDirectory("kitt-scale")
+        /// `port` 0 picks a free one; `directory` keeps the data dir (and CA) of an earlier run.
+        init(database: String, port: Int = 0, directory: TempDirectory? = nil, extra: [String] = []) throws {
+            self.directory = directory ?? TempDirectory("kitt-scale")
             process = try ChildProcess(
                 APIHarness.repositoryRoot + "/.build/debug/kitt",
                 [
-                    "web", "--host", "127.0.0.1", "--port", "0", "--data-dir", directory.path, "--auth-token",
+                    "web", "--host", "127.0.0.1", "--port", String(port), "--data-dir", self.directory.path, "--auth-token",
                     ScaleOutTests.token, "--database", database, "--quiet",
                     "--config-dir", APIHarness.repositoryRoot + "/Config",
                 ] + extra)
@@ -164,6 +165,15 @@ struct ScaleOutTests {
         }
     }
 
+    @Test func readinessAsksTheSharedStore() throws {
+        let instance = try Instance(database: try Self.url())
+        defer { instance.stop() }
+        let ready = try instance.call("GET", "/api/v1/ready")
+        #expect(ready.status == 200)
+        #expect(ready.json?["store"]?.stringValue == "postgresql")
+        #expect(ready.json?["status"]?.stringValue == "ready")
+    }
+
     @Test func eventsFromEitherInstanceReachSubscribersOnBoth_withOneIdSequence() throws {
         let database = try Self.url()
         let a = try Instance(database: database)
@@ -256,5 +266,55 @@ struct ScaleOutTests {
             #expect(try b.call("GET", "/api/v1/results/\(id)").status == 200)
         }
         #expect(acknowledged.count == 3)
+    }
+}
+
+/// `--database` on the command line: what it refuses before anything starts, and the error a
+/// machine without libpq gets (kitt itself starts without it: only this path loads it).
+@Suite struct DatabaseFlagTests {
+    func run(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let home = TempDirectory("kitt-db-flag")
+        let environment = CommandLineTests.environment(home: home.path).merging(extraEnvironment) { $1 }
+        return try ChildProcess.run(
+            CommandLineTests.kitt, ["web", "--port", "0", "--data-dir", home.path + "/data"] + arguments,
+            environment: environment)
+    }
+
+    @Test func aURLThatIsNotPostgreSQLIsAUsageError() throws {
+        let result = try run(["--database", "mysql://root@db/kitt"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--database takes a PostgreSQL URL"), "\(result.stderr)")
+    }
+
+    @Test func dbAndDatabaseTogetherAreAUsageError_alsoFromTheEnvironment() throws {
+        let flags = try run(["--db", "/tmp/x.db", "--database", "postgres://kitt@127.0.0.1:1/kitt"])
+        #expect(flags.status == 2 && flags.stderr.contains("alternatives"), "\(flags.stderr)")
+        let environment = try run(
+            ["--db", "/tmp/x.db"], extraEnvironment: ["KITT_DATABASE_URL": "postgres://kitt@127.0.0.1:1/kitt"])
+        #expect(environment.status == 2 && environment.stderr.contains("alternatives"), "\(environment.stderr)")
+    }
+
+    @Test func legacyOrResultsDirWithoutWhatTheyNeedAreRefused() throws {
+        let legacy = try run(["--legacy", "--database", "postgres://kitt@127.0.0.1:1/kitt"])
+        #expect(legacy.status != 0 && legacy.stderr.contains("--legacy reads"), "\(legacy.stderr)")
+    }
+
+    @Test func withoutLibpqTheErrorSaysWhatToInstall_andTheWordPasswordNeverAppears() throws {
+        let result = try run(
+            ["--database", "postgres://kitt:s3cret-pw@127.0.0.1:1/kitt"],
+            extraEnvironment: ["KITT_LIBPQ": "/nonexistent/libpq.so.5"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("PostgreSQL support needs libpq"), "\(result.stderr)")
+        #expect(!(result.stdout + result.stderr).contains("s3cret-pw"))
+    }
+
+    @Test(.enabled(if: PostgresServer.isAvailable)) func anUnreachableServerFailsTheStart_withTheURLMasked() throws {
+        // Port 1 on loopback refuses at once: the start fails fast and says where it tried.
+        let result = try run(["--database", "postgres://kitt:s3cret-pw@127.0.0.1:1/kitt"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("127.0.0.1"), "\(result.stderr)")
+        #expect(!(result.stdout + result.stderr).contains("s3cret-pw"))
     }
 }
