@@ -211,6 +211,8 @@ struct ScaleOutTests {
         #expect(a.process.waitForOutput("Campaigns: this instance runs them now"))
         let b = try Instance(database: database)
         defer { b.stop() }
+        #expect(try a.call("GET", "/metrics").text.contains("\nkitt_campaign_runner_leader 1\n"))
+        #expect(try b.call("GET", "/metrics").text.contains("\nkitt_campaign_runner_leader 0\n"))
         var aAlive = true
         defer { if aAlive { a.stop() } }
 
@@ -256,6 +258,8 @@ struct ScaleOutTests {
             usleep(50_000)
         }
         #expect(!aAlive, "the instance running the campaign was killed")
+        let metrics = try b.call("GET", "/metrics").text
+        #expect(metrics.contains("\nkitt_campaign_runner_leader 1\n"), "B reports it runs the campaigns now")
         #expect(b.process.stdout.contains("Campaigns: this instance runs them now"), "B took the campaign over")
         #expect(status == "completed")
         #expect(ran == ["org/m1", "org/m2", "org/m3"], "each run once, in order: \(ran)")
