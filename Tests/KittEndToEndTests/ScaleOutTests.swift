@@ -50,13 +50,7 @@ struct ScaleOutTests {
 
         /// One request as the admin on a new connection.
         func call(_ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
-            let client = try connect()
-            let bytes = body?.serialized() ?? []
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-            head += "Authorization: Bearer \(ScaleOutTests.token)\r\n"
-            if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
-            try client.send(Array((head + "\r\n").utf8) + bytes)
-            return try client.readResponse()
+            try ScaleOutTests.call(try connect(), method, path, body)
         }
 
         /// An open SSE stream (after its `: connected` comment).
@@ -81,6 +75,16 @@ struct ScaleOutTests {
     }
 
     static func url() throws -> String { try PostgresServer.freshDatabaseURL() }
+
+    /// One request as the admin on `client` (a new connection, closed after the answer).
+    static func call(_ client: RawClient, _ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
+        let bytes = body?.serialized() ?? []
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        head += "Authorization: Bearer \(token)\r\n"
+        if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
+        try client.send(Array((head + "\r\n").utf8) + bytes)
+        return try client.readResponse()
+    }
 
     static func register(_ instance: Instance, name: String) throws -> String {
         let registered = try instance.call("POST", "/api/v1/agents/register", ["name": .string(name), "hostname": .string(name)])
