@@ -176,9 +176,12 @@ public struct PostgresResultsRepository: ResultsStoring {
             let total = try PostgresResultsRepository.total(filter, clause: clause, bindings: bindings, connection)
             guard limit > 0, offset < total else { return (total, []) }
             let n = bindings.count
+            // The page's ids first, from the (filter, timestamp, id) index alone (an index-only
+            // scan skips `offset` entries without reading their rows), then their documents.
             let rows = try connection.query(
-                "SELECT id, document FROM runs\(clause) ORDER BY timestamp DESC, id"
-                    + " LIMIT $\(n + 1) OFFSET $\(n + 2)",
+                "SELECT r.id, r.document FROM (SELECT id, timestamp FROM runs\(clause)"
+                    + " ORDER BY timestamp DESC, id LIMIT $\(n + 1) OFFSET $\(n + 2)) page"
+                    + " JOIN runs r ON r.id = page.id ORDER BY page.timestamp DESC, page.id",
                 bindings + [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
             ).rows
             return (total, rows.map(PostgresResultsRepository.item))

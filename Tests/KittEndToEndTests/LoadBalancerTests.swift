@@ -78,13 +78,7 @@ struct LoadBalancerTests {
         func connect() throws -> RawClient { try RawClient(port: port, caFile: caFile, serverName: "localhost") }
 
         func call(_ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
-            let client = try connect()
-            let bytes = body?.serialized() ?? []
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-            head += "Authorization: Bearer \(ScaleOutTests.token)\r\n"
-            if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
-            try client.send(Array((head + "\r\n").utf8) + bytes)
-            return try client.readResponse()
+            try ScaleOutTests.call(try connect(), method, path, body)
         }
 
         func stop() {
@@ -195,11 +189,7 @@ struct HAProxySampleTests {
         try waitFor("haproxy to listen", timeout: 10) { !E2E.refusesConnections(port: port) }
 
         func call(_ path: String) throws -> TestResponse {
-            let client = try RawClient(port: port, caFile: a.caFile, serverName: "localhost")
-            try client.send(
-                "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                    + "Authorization: Bearer \(ScaleOutTests.token)\r\n\r\n")
-            return try client.readResponse()
+            try ScaleOutTests.call(try RawClient(port: port, caFile: a.caFile, serverName: "localhost"), "GET", path)
         }
         // The checks mark both instances up, then each answers through the balancer.
         try waitFor("ready through haproxy", timeout: 15) { (try? call("/api/v1/ready").status) == 200 }

@@ -50,13 +50,7 @@ struct ScaleOutTests {
 
         /// One request as the admin on a new connection.
         func call(_ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
-            let client = try connect()
-            let bytes = body?.serialized() ?? []
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-            head += "Authorization: Bearer \(ScaleOutTests.token)\r\n"
-            if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
-            try client.send(Array((head + "\r\n").utf8) + bytes)
-            return try client.readResponse()
+            try ScaleOutTests.call(try connect(), method, path, body)
         }
 
         /// An open SSE stream (after its `: connected` comment).
@@ -81,6 +75,16 @@ struct ScaleOutTests {
     }
 
     static func url() throws -> String { try PostgresServer.freshDatabaseURL() }
+
+    /// One request as the admin on `client` (a new connection, closed after the answer).
+    static func call(_ client: RawClient, _ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
+        let bytes = body?.serialized() ?? []
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        head += "Authorization: Bearer \(token)\r\n"
+        if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
+        try client.send(Array((head + "\r\n").utf8) + bytes)
+        return try client.readResponse()
+    }
 
     static func register(_ instance: Instance, name: String) throws -> String {
         let registered = try instance.call("POST", "/api/v1/agents/register", ["name": .string(name), "hostname": .string(name)])
@@ -211,6 +215,8 @@ struct ScaleOutTests {
         #expect(a.process.waitForOutput("Campaigns: this instance runs them now"))
         let b = try Instance(database: database)
         defer { b.stop() }
+        #expect(try a.call("GET", "/metrics").text.contains("\nkitt_campaign_runner_leader 1\n"))
+        #expect(try b.call("GET", "/metrics").text.contains("\nkitt_campaign_runner_leader 0\n"))
         var aAlive = true
         defer { if aAlive { a.stop() } }
 
@@ -256,6 +262,8 @@ struct ScaleOutTests {
             usleep(50_000)
         }
         #expect(!aAlive, "the instance running the campaign was killed")
+        let metrics = try b.call("GET", "/metrics").text
+        #expect(metrics.contains("\nkitt_campaign_runner_leader 1\n"), "B reports it runs the campaigns now")
         #expect(b.process.stdout.contains("Campaigns: this instance runs them now"), "B took the campaign over")
         #expect(status == "completed")
         #expect(ran == ["org/m1", "org/m2", "org/m3"], "each run once, in order: \(ran)")
