@@ -196,21 +196,29 @@ pg_mixed() {
 }
 pg_kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# PostgreSQL's own execution time (EXPLAIN ANALYZE, no kitt, no HTTP) of what the mixed
-# load's slow requests run, on the database just measured: pg_explain DATABASE TOTAL.
+# PostgreSQL's own execution time (EXPLAIN ANALYZE, no kitt, no HTTP) of queries behind the
+# mixed load's requests (as Sources/KittStorePostgres runs them), on the database just
+# measured: pg_explain DATABASE TOTAL.
 PG_EXPLAIN=()
 pg_explain() {
-    local db=$1 total=$2 label sql ms
-    local agg="SELECT r.model, count(DISTINCT r.rid), avg(m.value) FILTER (WHERE m.name = 'avg_tps'), avg(m.value) FILTER (WHERE m.name = 'ttft_ms') FROM runs r LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ('avg_tps', 'ttft_ms') GROUP BY r.model ORDER BY r.model"
-    for label in "aggregate by model, 2 metrics|$agg" \
-        "count(*) of every list page's total|SELECT count(*) FROM runs" \
-        "count(*) with engine = 'vllm'|SELECT count(*) FROM runs WHERE engine = 'vllm'" \
-        "page at offset $((total / 2)) (25 rows)|SELECT id, document FROM runs ORDER BY timestamp DESC, id LIMIT 25 OFFSET $((total / 2))" \
-        "first page (25 rows)|SELECT id, document FROM runs ORDER BY timestamp DESC, id LIMIT 25"; do
+    local db=$1 total=$2 label sql ms half=$(($2 / 2))
+    local model="meta-llama/Llama-3.1-8B-Instruct"
+    for label in \
+        "aggregate, metric totals (running totals + pending deltas)|SELECT value, name, sum(count), sum(total) FROM (SELECT value, name, count, total FROM result_metric_totals WHERE kind = 'model' AND name IN ('avg_tps', 'ttft_ms') UNION ALL SELECT value, name, count, total FROM result_total_deltas WHERE kind = 'model' AND name IN ('avg_tps', 'ttft_ms')) m GROUP BY value, name" \
+        "list total, no filter (running totals)|SELECT COALESCE(sum(runs), 0) FROM (SELECT runs FROM result_group_totals WHERE kind = 'model' UNION ALL SELECT count FROM result_total_deltas WHERE kind = 'model' AND name IS NULL) g" \
+        "list total, two filters (counted)|SELECT count(*) FROM runs WHERE model = '$model' AND engine = 'vllm'" \
+        "page at offset $half, no filter|SELECT r.id, r.document FROM (SELECT id, timestamp FROM runs ORDER BY timestamp DESC, id LIMIT 25 OFFSET $half) page JOIN runs r ON r.id = page.id ORDER BY page.timestamp DESC, page.id" \
+        "page at offset $((total / 6)), engine = 'vllm'|SELECT r.id, r.document FROM (SELECT id, timestamp FROM runs WHERE engine = 'vllm' ORDER BY timestamp DESC, id LIMIT 25 OFFSET $((total / 6))) page JOIN runs r ON r.id = page.id ORDER BY page.timestamp DESC, page.id" \
+        "first page, no filter|SELECT r.id, r.document FROM (SELECT id, timestamp FROM runs ORDER BY timestamp DESC, id LIMIT 25) page JOIN runs r ON r.id = page.id ORDER BY page.timestamp DESC, page.id" \
+        "pending deltas not yet folded|SELECT count(*) FROM result_total_deltas"; do
         sql=${label#*|}
-        ms=$(PG_DB=$db pg_sql "EXPLAIN (ANALYZE, FORMAT JSON) $sql" | python3 -c 'import json,sys; print("%.1f" % json.load(sys.stdin)[0]["Execution Time"])' 2>/dev/null || echo "?")
-        PG_EXPLAIN+=("${label%%|*}: $ms ms")
-        COMMANDS+=("psql -d $db -c \"EXPLAIN ANALYZE $sql\"")
+        if [[ $label == pending* ]]; then
+            ms="$(PG_DB=$db pg_sql "$sql") rows"
+        else
+            ms="$(PG_DB=$db pg_sql "EXPLAIN (ANALYZE, FORMAT JSON) $sql" | python3 -c 'import json,sys; print("%.1f ms" % json.load(sys.stdin)[0]["Execution Time"])' 2>/dev/null || echo "?")"
+            COMMANDS+=("psql -d $db -c \"EXPLAIN ANALYZE $sql\"")
+        fi
+        PG_EXPLAIN+=("${label%%|*}: $ms")
     done
 }
 
