@@ -220,6 +220,12 @@ pg_explain() {
         fi
         PG_EXPLAIN+=("${label%%|*}: $ms")
     done
+    # Reads of the running totals scan result_total_deltas: its dead rows count too.
+    local row
+    while IFS='|' read -r -a row; do
+        PG_EXPLAIN+=("table ${row[0]}: ${row[1]} live rows, ${row[2]} dead, ${row[3]}, autovacuumed ${row[4]}×")
+    done < <(PG_DB=$db pg_sql "SELECT relname, n_live_tup, n_dead_tup, pg_size_pretty(pg_total_relation_size(relid)), autovacuum_count
+        FROM pg_stat_user_tables WHERE relname IN ('result_total_deltas', 'result_group_totals', 'result_metric_totals', 'runs') ORDER BY relname")
 }
 
 pg_mixed_rows() {
