@@ -108,7 +108,7 @@ struct StoreCopyBackTests {
 
     // MARK: Comparing two SQLite stores
 
-    func ids(_ items: [RawJSON]) throws -> [String] { try items.map { try JSON(parsing: $0.bytes)["id"]?.stringValue ?? "?" } }
+    func ids(_ items: [RawJSON]) -> [String] { items.map { (try? JSON(parsing: $0.bytes))?["id"]?.stringValue ?? "?" } }
 
     func rowCount(_ store: Store, _ table: String) throws -> Int {
         try store.database.read { try $0.queryOne("SELECT COUNT(*) FROM \(table)")?.int(0) ?? -1 }
@@ -160,7 +160,7 @@ struct StoreCopyBackTests {
                         #expect(got.total == want.total, "\(filter) total")
                         // Compared whole, reported by id (the documents would flood the log).
                         let same = got.items == want.items
-                        #expect(same, "\(filter) at \(offset): \(try ids(got.items)) != \(try ids(want.items))")
+                        #expect(same, "\(filter) at \(offset): \(ids(got.items)) != \(ids(want.items))")
                     }
                 }
             }
