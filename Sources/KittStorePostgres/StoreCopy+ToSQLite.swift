@@ -25,7 +25,7 @@ extension StoreCopy {
     /// One SQLite write transaction holds the whole copy (a failure or a kill leaves the
     /// target empty) and one read-only REPEATABLE READ transaction reads the source, so
     /// the copy is one consistent snapshot even while kitt instances write to PostgreSQL.
-    /// Rows come through a cursor, `batchRows` at a time (memory stays bounded whatever
+    /// Rows come through a cursor, a `CopyBatch` at a time (memory stays bounded whatever
     /// the size), in identity order (else primary-key order), so SQLite's rowids follow
     /// PostgreSQL's queue order (`agent_commands.seq`). The result summaries SQLite keeps
     /// and PostgreSQL does not are then rebuilt from the copied rows.
@@ -64,8 +64,10 @@ extension StoreCopy {
             "DECLARE kitt_copy NO SCROLL CURSOR FOR SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table)"
                 + (order.isEmpty ? "" : " ORDER BY " + order.joined(separator: ", ")))
         var count = 0
+        var batch = CopyBatch(columns: columns.count)
         while true {
-            let rows = try pg.query("FETCH \(batchRows) FROM kitt_copy").rows
+            let limit = batch.rows
+            let rows = try pg.query("FETCH \(limit) FROM kitt_copy").rows
             if rows.isEmpty { break }
             var values: [SQLiteValue] = []
             values.reserveCapacity(rows.count * columns.count)
@@ -79,7 +81,8 @@ extension StoreCopy {
                 "INSERT INTO \(table) (\(columns.map(\.name).joined(separator: ", "))) VALUES "
                     + Array(repeating: tuple, count: rows.count).joined(separator: ", "), values)
             count += rows.count
-            if rows.count < batchRows { break }
+            batch.observe(rows.map { row in (0..<row.count).reduce(0) { $0 + (row.text($1)?.utf8.count ?? 0) + 8 } })
+            if rows.count < limit { break }
         }
         try pg.execute("CLOSE kitt_copy")
         return count

@@ -39,9 +39,6 @@ public enum StoreCopy {
         }
     }
 
-    /// Rows read (and written) per round trip.
-    static let batchRows = 200
-
     /// Copies every table into an empty PostgreSQL store; returns the rows copied per
     /// table, in copy order. `progress` hears each table as it is done (before COMMIT; throwing cancels the copy).
     /// The target's tables are locked against writers (another kitt instance) for the copy.
@@ -62,18 +59,21 @@ public enum StoreCopy {
                     let targetColumns = Set(try postgresColumns(table.name, pg).map(\.name))
                     var count = 0
                     var lastRowID: Int64 = Int64.min
+                    var batch = CopyBatch(columns: targetColumns.count)
                     while true {
                         // Paged by rowid (column 0), so a large table never sits in memory whole.
+                        let limit = batch.rows
                         let rows = try sqlite.query(
                             "SELECT rowid, * FROM \(table.name) WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                            [.integer(lastRowID), .integer(Int64(batchRows))])
+                            [.integer(lastRowID), .integer(Int64(limit))])
                         guard let first = rows.first else { break }
                         // Columns both schemas have (SQLite-only ones would have nowhere to go).
                         let columns = first.columnNames.enumerated().dropFirst().filter { targetColumns.contains($0.element) }
                         try insert(rows, columns: columns, table: table, into: pg)
                         count += rows.count
                         lastRowID = rows.last?.int64(0) ?? lastRowID
-                        if rows.count < batchRows { break }
+                        batch.observe(rows.map { row in (0..<row.count).reduce(0) { $0 + byteCount(row[$1]) } })
+                        if rows.count < limit { break }
                     }
                     if let identity = table.identity {
                         try pg.query(
@@ -117,6 +117,15 @@ public enum StoreCopy {
         try pg.run(
             "INSERT INTO \(table.name) (\(columns.map(\.element).joined(separator: ", ")))\(overriding) VALUES "
                 + tuples.joined(separator: ", "), values)
+    }
+
+    /// About what a value costs in memory (for `CopyBatch`).
+    static func byteCount(_ value: SQLiteValue) -> Int {
+        switch value {
+        case .text(let s): s.utf8.count
+        case .blob(let b): b.count
+        default: 8
+        }
     }
 
     /// SQLite's storage classes as PostgreSQL text parameters (0/1 are valid boolean input).
