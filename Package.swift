@@ -18,8 +18,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // libpq: the PostgreSQL store (issue 15), imported only by KittPostgres.
-        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libpq's header (issue 15), imported only by KittPostgres, which loads libpq at run time.
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
         // epoll/eventfd wrappers (Glibc's Swift module does not export them).
         .systemLibrary(name: "CKittSystem"),
 

@@ -18,15 +18,21 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
     public static let environmentVariable = "KITT_DATABASE_URL"
 
     /// Throws when libpq cannot parse `url` (unknown keyword, bad URI); the error is redacted.
+    /// Also throws when libpq cannot be loaded (`LibPQ`): parsing is libpq's.
     public init(_ url: String) throws(PostgresError) {
+        try self.init(url, libpq: LibPQ.shared)
+    }
+
+    init(_ url: String, libpq loaded: Result<LibPQ, PostgresError>) throws(PostgresError) {
+        let libpq = try loaded.get()
         var error: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(url, &error) else {
+        guard let options = libpq.PQconninfoParse(url, &error) else {
             let message = error.map { String(cString: $0) } ?? "out of memory"
-            if let error { PQfreemem(error) }
+            if let error { libpq.PQfreemem(error) }
             throw .client("invalid database URL \(ConnectionInfo.redactURL(url)): "
                 + ConnectionInfo.redact(message.trimmingNewlines, password: nil, url: url))
         }
-        defer { PQconninfoFree(options) }
+        defer { libpq.PQconninfoFree(options) }
         var password: String?
         var option = options
         while let keyword = option.pointee.keyword {

@@ -98,14 +98,19 @@ enum MetricsRoutes {
     }
 
     private static func renderStore(context: APIContext, into out: inout MetricsText) {
-        let database = context.store.database
-        out.family("kitt_store_write_batches_total", "counter", "Group-commit transactions committed.")
-        out.sample("kitt_store_write_batches_total", [], database.committedBatchCount)
-        let commits = database.commitLatency.snapshot()
-        out.family("kitt_store_commit_duration_seconds", "histogram", "Time a group commit's COMMIT (and fsync) took.")
-        out.histogram(
-            "kitt_store_commit_duration_seconds", [], bounds: CommitLatency.buckets,
-            cumulativeCounts: commits.cumulativeCounts, sum: commits.sumSeconds)
+        out.family("kitt_store_info", "gauge", "The store's backend (always 1).")
+        out.sample("kitt_store_info", [("backend", context.store.backendName)], 1)
+        // Group commit is SQLite's (one writer); PostgreSQL commits per request.
+        if let database = (context.store as? Store)?.database {
+            out.family("kitt_store_write_batches_total", "counter", "Group-commit transactions committed.")
+            out.sample("kitt_store_write_batches_total", [], database.committedBatchCount)
+            let commits = database.commitLatency.snapshot()
+            out.family(
+                "kitt_store_commit_duration_seconds", "histogram", "Time a group commit's COMMIT (and fsync) took.")
+            out.histogram(
+                "kitt_store_commit_duration_seconds", [], bounds: CommitLatency.buckets,
+                cumulativeCounts: commits.cumulativeCounts, sum: commits.sumSeconds)
+        }
         guard
             let counts = try? context.store.statusCounts(
                 offlineCutoff: OfflineRule.cutoff(context.settings.agentOfflineAfterSeconds))
