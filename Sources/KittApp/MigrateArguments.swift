@@ -68,13 +68,18 @@ struct MigrateArguments {
         return MigrateArguments(mode: mode, dataDirectory: data, databasePath: database)
     }
 
-    /// The URL given, else `KITT_DATABASE_URL`; libpq's parse errors (password masked) are usage errors.
+    /// The URL given, else `KITT_DATABASE_URL`; a postgres:// URL, as `kitt web --database`
+    /// takes (so one URL serves both); libpq's parse errors (password masked) are usage errors.
     private static func connectionInfo(_ given: String?, flag: String, environment: [String: String]) throws
         -> ConnectionInfo
     {
         let fromEnvironment = environment[ConnectionInfo.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
         guard let url = given ?? fromEnvironment, !url.isEmpty else {
             throw UsageError("\(flag) needs a PostgreSQL URL (postgres://user@host:5432/db) or \(ConnectionInfo.environmentVariable) set")
+        }
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw UsageError("\(flag) takes a PostgreSQL URL (postgres://user@host:5432/db), not '\(url.prefix(60))'"
+                + " (a KITT 1.x database is migrated with 'kitt migrate FILE')")
         }
         do {
             return try ConnectionInfo(url)

@@ -38,10 +38,10 @@ enum MigrateCommand {
         print the rows copied per table and write in one transaction: a failure leaves the
         target as empty as it was.
 
-        URL is postgres://user@host:5432/db (sslmode and the other libpq parameters as query
-        options) or libpq's "host=... dbname=..." form. Leave the password out of it (command
-        lines are visible to every user in ps): libpq reads PGPASSWORD or ~/.pgpass. Without a
-        URL after --to/--from, KITT_DATABASE_URL is used. Passwords are never printed.
+        URL is postgres://user@host:5432/db, as for 'kitt web --database' (sslmode and the other
+        libpq parameters as query options). Leave the password out of it (command lines are
+        visible to every user in ps): libpq reads PGPASSWORD or ~/.pgpass. Without a URL after
+        --to/--from, KITT_DATABASE_URL is used. Passwords are never printed.
 
         Options:
           --to URL         copy the SQLite store into PostgreSQL

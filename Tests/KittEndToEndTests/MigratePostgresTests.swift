@@ -112,6 +112,12 @@ struct MigratePostgresTests {
         #expect(thereRows["agents"] == 1 && thereRows["quick_tests"] == 1 && thereRows["agent_commands"] == 1)
         #expect(there.stdout.contains("copied \(thereRows.values.reduce(0, +)) rows in 15 tables from \(data)/kitt.db into"))
         #expect(there.stdout.contains(":***@127.0.0.1"), "\(there.stdout)")
+        // kitt web on PostgreSQL answers as it did on SQLite.
+        let onPostgres = try TestServer.start(directory: TempDirectory("kitt-on-pg")) { $0.databaseURL = url }
+        let served = try answers(onPostgres)
+        onPostgres.stop()
+        for path in Self.paths { #expect(served[path] == before[path], "PostgreSQL \(path)") }
+
         // Twice is refused: the database is no longer empty.
         let twice = try kitt(["migrate", "--to", url, "--data-dir", data], home: home.path)
         #expect(twice.status == 1 && twice.stderr.contains("already holds kitt data"), "\(twice.stderr)")
@@ -165,7 +171,8 @@ struct MigratePostgresTests {
         (["migrate", "--to", "postgres://h/db", "--from", "postgres://h/db"], "not both"),
         (["migrate", "--to", "postgres://h/db", "--to", "postgres://h/other"], "--to given twice"),
         (["migrate", "--to", "postgres://h/db", "kitt-1x.db"], "takes no FILE"),
-        (["migrate", "--to", "host=h nonsense=1"], "invalid database URL"),
+        (["migrate", "--to", "postgres://h/db?nonsense=1"], "invalid database URL"),
+        (["migrate", "--from", "kitt-1x.db"], "--from takes a PostgreSQL URL"),
         (["migrate", "--too", "postgres://h/db"], "did you mean '--to'"),
         (["migrate"], "expected exactly one KITT database file, or --to/--from a PostgreSQL URL"),
     ])
