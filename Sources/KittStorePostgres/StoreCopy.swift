@@ -47,7 +47,8 @@ public enum StoreCopy {
     ) throws -> [(table: String, rows: Int)] {
         // One read transaction: every page comes from the same snapshot of the source.
         try source.database.read { sqlite in
-            try target.pool.transaction { pg in
+            // No retries: a retried body would report its tables twice.
+            try target.pool.transaction(retries: 0) { pg in
                 try pg.execute("LOCK TABLE \(tables.map(\.name).joined(separator: ", ")) IN SHARE ROW EXCLUSIVE MODE")
                 for table in tables {
                     if try pg.queryOne("SELECT EXISTS (SELECT 1 FROM \(table.name))")?.bool(0) == true {
@@ -85,6 +86,8 @@ public enum StoreCopy {
                     copied.append((table.name, count))
                     try progress?(table.name, count)
                 }
+                // Instances already running on this database drop their cached result answers.
+                try pg.run("UPDATE results_changes SET changes = changes + 1")
                 return copied
             }
         }

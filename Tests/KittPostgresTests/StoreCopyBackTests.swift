@@ -17,7 +17,10 @@ struct StoreCopyBackTests {
         defer { original.remove() }
         let pg = try PostgresStore(try PostgresServer.freshDatabase(), connections: 2)
         defer { pg.close() }
+        let changesBefore = try pg.results.changeCount()
         let there = try StoreCopy.copy(from: original.store, to: pg)
+        // Result caches of instances already running on the database see the change.
+        #expect(try pg.results.changeCount() > changesBefore)
 
         let copyPath = original.directory.appendingPathComponent("copy.db")
         let copy = try FullStore.open(copyPath)
