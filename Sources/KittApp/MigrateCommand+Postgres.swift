@@ -3,6 +3,7 @@ import Glibc
 #endif
 import KittBase
 import KittPostgres
+import KittSQLite
 import KittStore
 import KittStorePostgres
 
@@ -36,6 +37,7 @@ extension MigrateCommand {
                 "kitt migrate: warning: \(source.otherSessions) other session(s) are connected to \(info); "
                     + "what they write after the copy starts is not in the copy")
         }
+        try refuseForeignFile(path)
         if let warning = try Files.makePrivateDirectory(arguments.dataDirectory) { printError(warning) }
         let created = !Files.exists(path)
         let lockCreated = !Files.exists(InstanceLock.path(for: path))
@@ -56,6 +58,19 @@ extension MigrateCommand {
                 if lockCreated { unlink(InstanceLock.path(for: path)) }
             }
             throw error
+        }
+    }
+}
+
+extension MigrateCommand {
+    /// `--from` writes into a new file or an empty kitt store, never into another program's
+    /// SQLite database (opening it as a store would add kitt's tables to it).
+    static func refuseForeignFile(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size > 0 else { return }
+        try KITT1Database.refuseAsStore(path)
+        guard try OnlineBackup.schemaVersion(path) > 0 else {
+            throw CommandError("\(path) is not a kitt store (no schema_migrations); give a new file with --db")
         }
     }
 }

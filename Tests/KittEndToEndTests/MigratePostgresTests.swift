@@ -1,6 +1,7 @@
 import Foundation
 import KittJSON
 import KittPostgres
+import KittSQLite
 import KittStore
 import KittTestSupport
 import Synchronization
@@ -139,7 +140,15 @@ struct MigratePostgresTests {
         #expect(none.status == 1 && none.stderr.contains("holds no kitt store"), "\(none.stderr)")
         #expect(!FileManager.default.fileExists(atPath: home.path + "/none.db"))
 
-        for output in [refused, there, twice, back, again, none] {
+        // Into another program's SQLite database: refused, the file unchanged.
+        let foreign = home.path + "/notes.db"
+        try ForeignDatabase.make(foreign)
+        let foreignBefore = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        let intoForeign = try kitt(["migrate", "--from", url, "--db", foreign], home: home.path)
+        #expect(intoForeign.status == 1 && intoForeign.stderr.contains("is not a kitt store"), "\(intoForeign.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == foreignBefore)
+
+        for output in [refused, there, twice, back, again, none, intoForeign] {
             #expect(!output.stdout.contains(password) && !output.stderr.contains(password), "\(output)")
         }
 
@@ -210,4 +219,14 @@ private func waitForStore<T: Sendable>(_ start: (@escaping @Sendable (Result<T, 
         throw PostgresServer.Failure("store call timed out")
     }
     return try result.get()
+}
+
+/// Another program's SQLite database: one table of its own.
+enum ForeignDatabase {
+    static func make(_ path: String) throws {
+        let database = try Database(path: path, readerCount: 1)
+        defer { database.close() }
+        try database.write { try $0.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')") }
+        _ = try database.checkpoint()
+    }
 }
