@@ -30,9 +30,9 @@ enum MigrateCommand {
 
         kitt migrate --from URL
         Copy the kitt store in the PostgreSQL database URL into a new SQLite database (--db,
-        default <data-dir>/kitt.db), which must not exist yet or hold no data. The copy is one
-        consistent snapshot: what kitt instances write after it starts is not in it, so stop
-        them first. SQLite's result summaries are rebuilt from the copied results.
+        default <data-dir>/kitt.db), which must not exist yet or be an empty kitt store. The
+        copy is one consistent snapshot: what kitt instances write after it starts is not in
+        it, so stop them first. SQLite's result summaries are rebuilt from the copied results.
 
         Both copies keep every row as it is (ids, timestamps, result documents byte for byte),
         print the rows copied per table and write in one transaction: a failure leaves the
