@@ -40,8 +40,10 @@ struct MigrateArguments {
             case "--db": databasePath = try iterator.value(for: flag, inline: inline)
             case "--to", "--from":
                 if let given = direction {
-                    throw UsageError(given.flag == flag
-                        ? "\(flag) given twice" : "give --to (SQLite into PostgreSQL) or --from (PostgreSQL into SQLite), not both")
+                    throw UsageError(
+                        given.flag == flag
+                            ? "\(flag) given twice"
+                            : "give --to (SQLite into PostgreSQL) or --from (PostgreSQL into SQLite), not both")
                 }
                 direction = (flag, inline)
             default:
@@ -75,7 +77,8 @@ struct MigrateArguments {
     {
         let fromEnvironment = environment[ConnectionInfo.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
         guard let url = given ?? fromEnvironment, !url.isEmpty else {
-            throw UsageError("\(flag) needs a PostgreSQL URL (postgres://user@host:5432/db) or \(ConnectionInfo.environmentVariable) set")
+            throw UsageError(
+                "\(flag) needs a PostgreSQL URL (postgres://user@host:5432/db) or \(ConnectionInfo.environmentVariable) set")
         }
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw UsageError("\(flag) takes a PostgreSQL URL (postgres://user@host:5432/db), not '\(url.prefix(60))'"

@@ -20,7 +20,8 @@ extension StoreCopy {
     }
 
     /// Copies a kitt PostgreSQL store into an empty SQLite store; returns the rows copied per
-    /// table, in copy order. `progress` hears each table as it is done (before COMMIT; throwing cancels the copy).
+    /// table, in copy order. `progress` hears each table as it is done (before COMMIT;
+    /// throwing cancels the copy).
     ///
     /// One SQLite write transaction holds the whole copy (a failure or a kill leaves the
     /// target empty) and one read-only REPEATABLE READ transaction reads the source, so
@@ -56,7 +57,8 @@ extension StoreCopy {
 
     /// One table, through a cursor; returns the rows copied.
     private static func copyTable(_ table: String, from pg: PostgresConnection, to sqlite: Connection) throws -> Int {
-        let sqliteColumns = Set(try sqlite.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0.string(0) })
+        let sqliteColumns = Set(
+            try sqlite.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0.string(0) })
         // Columns both schemas have (PostgreSQL's `seq` becomes SQLite's rowid order).
         let columns = try postgresColumns(table, pg).filter { sqliteColumns.contains($0.name) }
         let order = try copyOrder(table, pg)
@@ -109,7 +111,9 @@ extension StoreCopy {
 
     /// PostgreSQL's text for a column as the SQLite storage class the forward copy came from
     /// (booleans as 0/1, as SQLite stores them).
-    static func sqliteValue(_ row: PostgresRow, _ i: Int, type: String, table: String, column: String) throws -> SQLiteValue {
+    static func sqliteValue(_ row: PostgresRow, _ i: Int, type: String, table: String, column: String) throws
+        -> SQLiteValue
+    {
         guard let text = row.text(i) else { return .null }
         let value: SQLiteValue?
         switch type {

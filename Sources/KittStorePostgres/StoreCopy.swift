@@ -40,7 +40,8 @@ public enum StoreCopy {
     }
 
     /// Copies every table into an empty PostgreSQL store; returns the rows copied per
-    /// table, in copy order. `progress` hears each table as it is done (before COMMIT; throwing cancels the copy).
+    /// table, in copy order. `progress` hears each table as it is done (before COMMIT;
+    /// throwing cancels the copy).
     /// The target's tables are locked against writers (another kitt instance) for the copy.
     public static func copy(
         from source: Store, to target: PostgresStore, progress: ((String, Int) throws -> Void)? = nil
