@@ -1,5 +1,6 @@
 import KittBase
 import KittNet
+import KittPostgres
 import KittStore
 
 /// `kitt migrate FILE`: brings a KITT 1.x database into kitt's store (see `KITT1Migration`);
@@ -60,7 +61,13 @@ enum MigrateCommand {
         do {
             let arguments = try MigrateArguments.parse(arguments, environment: environment)
             switch arguments.mode {
-            case .kitt1(let file): try migrateKITT1(file, arguments)
+            case .kitt1(let file):
+                if !(environment[ConnectionInfo.environmentVariable] ?? "").isEmpty {
+                    printError(
+                        "kitt migrate: note: \(ConnectionInfo.environmentVariable) is set, but a KITT 1.x database goes into "
+                            + "the SQLite store (\(arguments.databasePath)); move it with 'kitt migrate --to' afterwards")
+                }
+                try migrateKITT1(file, arguments)
             case .toPostgres(let info): try copyToPostgres(info, arguments)
             case .fromPostgres(let info): try copyFromPostgres(info, arguments)
             }
