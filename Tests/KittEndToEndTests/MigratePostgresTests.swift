@@ -194,6 +194,16 @@ struct MigratePostgresTests {
         #expect(!FileManager.default.fileExists(atPath: home.path + "/.kitt"))
     }
 
+    @Test func aKITTDatabaseWithKITT_DATABASE_URLSet_isNotedToLandInSQLite() throws {
+        let home = TempDirectory("kitt-migrate-usage")
+        var environment = CommandLineTests.environment(home: home.path)
+        environment["KITT_DATABASE_URL"] = "postgres://kitt:hidden-pw@127.0.0.1:1/kitt"
+        let result = try ChildProcess.run(CommandLineTests.kitt, ["migrate", home.path + "/none.db"], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("KITT_DATABASE_URL is set, but a KITT 1.x database goes into the SQLite store"), "\(result.stderr)")
+        #expect(result.stderr.contains("no such file") && !result.stderr.contains("hidden-pw"), "\(result.stderr)")
+    }
+
     @Test func helpShowsAllThreeForms_andCompletionOffersTheFlags() throws {
         let home = TempDirectory("kitt-migrate-usage")
         let help = try ChildProcess.run(CommandLineTests.kitt, ["help", "migrate"], environment: CommandLineTests.environment(home: home.path))
