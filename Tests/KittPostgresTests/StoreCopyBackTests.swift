@@ -109,6 +109,51 @@ struct StoreCopyBackTests {
         try expectSameRows(source.store, target)
     }
 
+    /// Results stored on PostgreSQL itself (its own row ids, not SQLite's), copied back: the
+    /// SQLite store answers as PostgreSQL does, and keeps doing so as results are deleted
+    /// on both (their benchmark and metric rows go with them, and the summaries follow).
+    @Test func resultsStoredOnPostgreSQLWorkInTheSQLiteCopy() throws {
+        let pg = try PostgresStore(try PostgresServer.freshDatabase(), connections: 2)
+        defer { pg.close() }
+        var documents: [ResultDocument] = []
+        for i in 0..<40 {
+            documents.append(
+                try resultDocument(
+                    model: FullStore.models[i % 3], engine: FullStore.engines[i % 2], suite: FullStore.suites[i % 5 == 0 ? 1 : 0],
+                    timestamp: "2026-02-01T00:00:\(10 + i / 2)Z", tps: Double(i) + 0.5))
+        }
+        let ids = try pg.results.insertAll(documents)
+        _ = try pg.results.delete(id: ids[3])
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kitt-pgcopy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sqlite = try FullStore.open(directory.appendingPathComponent("kitt.db"))
+        defer { sqlite.close() }
+        _ = try StoreCopy.copy(from: pg, to: sqlite)
+
+        func expectSame(_ context: String) throws {
+            for group in ResultGroup.allCases {
+                #expect(try sqlite.results.aggregate(groupBy: group, metrics: ["avg_tps", "p50_latency_ms"]).rows
+                    == pg.results.aggregate(groupBy: group, metrics: ["avg_tps", "p50_latency_ms"]).rows, "\(context) \(group)")
+            }
+            for filter in [ResultFilter(), ResultFilter(model: "m2"), ResultFilter(engine: "vllm", suiteName: "standard")] {
+                let same = try sqlite.results.list(filter, limit: 100, offset: 0).items == pg.results.list(filter, limit: 100, offset: 0).items
+                #expect(same, "\(context) \(filter)")
+            }
+            let pgMetrics = try pg.pool.withConnection { try $0.queryOne("SELECT count(*) FROM metrics")?.int(0) }
+            #expect(try rowCount(sqlite, "metrics") == pgMetrics, "\(context): metric rows")
+            #expect(try rowCount(sqlite, "benchmarks") == rowCount(sqlite, "runs") * 2, "\(context): benchmark rows")
+        }
+        try expectSame("copied")
+        for id in [ids[0], ids[17], ids[39]] {
+            #expect(try pg.results.delete(id: id))
+            #expect(try sqlite.results.delete(id: id))
+        }
+        try expectSame("after deletes")
+        #expect(try sqlite.results.get(id: ids[17]) == nil)
+    }
+
     // MARK: Comparing two SQLite stores
 
     func ids(_ items: [RawJSON]) -> [String] { items.map { (try? JSON(parsing: $0.bytes))?["id"]?.stringValue ?? "?" } }
