@@ -34,8 +34,9 @@ extension StoreCopy {
         from source: PostgresStore, to target: Store, progress: ((String, Int) throws -> Void)? = nil
     ) throws -> [(table: String, rows: Int)] {
         // Foreign keys off for this transaction only: every child row's parent is copied
-        // before it, from a database that enforced the same keys.
-        try target.database.write(checkingForeignKeys: false) { sqlite in
+        // before it, from a database that enforced the same keys. The summary rebuild sorts
+        // every run: on disk, so memory does not grow with the store.
+        try target.database.write(checkingForeignKeys: false, sortingOnDisk: true) { sqlite in
             for table in tables where try sqlite.queryOne("SELECT EXISTS (SELECT 1 FROM \(table.name))")?.bool(0) == true {
                 throw CopyError.sqliteTargetNotEmpty(table: table.name)
             }
