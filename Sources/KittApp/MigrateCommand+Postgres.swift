@@ -30,7 +30,7 @@ extension MigrateCommand {
         let path = arguments.databasePath
         let source = try StoreCopy.inspectSource(info)
         guard source.holdsKittStore else {
-            throw CommandError("\(info) holds no kitt store (no schema_migrations table): check the database name")
+            throw CommandError("\(info) holds no kitt store (no kitt tables): check the database name")
         }
         if source.otherSessions > 0 {
             printError(
