@@ -12,8 +12,10 @@ extension StoreCopy {
         defer { connection.close() }
         // kitt's own tables: `schema_migrations` alone is a common name (Rails has one too).
         let holds = try connection.queryOne(
-            "SELECT to_regclass('runs') IS NOT NULL AND to_regclass('agents') IS NOT NULL AND to_regclass('web_campaigns') IS NOT NULL"
-        )?.bool(0) == true
+            """
+            SELECT to_regclass('runs') IS NOT NULL AND to_regclass('agents') IS NOT NULL
+                AND to_regclass('web_campaigns') IS NOT NULL
+            """)?.bool(0) == true
         let others = try connection.queryOne(
             """
             SELECT count(*) FROM pg_stat_activity
