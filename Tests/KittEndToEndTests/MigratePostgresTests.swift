@@ -123,10 +123,13 @@ struct MigratePostgresTests {
         let twice = try kitt(["migrate", "--to", url, "--data-dir", data], home: home.path)
         #expect(twice.status == 1 && twice.stderr.contains("already holds kitt data"), "\(twice.stderr)")
 
-        // Back, into a new file (its directory created).
+        // Back, into a new file (its directory created), with another session on the database: warned.
         let copyData = home.path + "/copy"
+        let otherSession = try PostgresConnection(database)
         let back = try kitt(["migrate", "--from", url, "--data-dir", copyData], home: home.path)
+        otherSession.close()
         #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.stderr.contains("other session(s) are connected"), "\(back.stderr)")  // at least ours
         #expect(tableRows(back.stdout) == thereRows, "\(back.stdout)")
         #expect(back.stdout.contains("into \(copyData)/kitt.db in "), "\(back.stdout)")
         // Into a file holding data: refused, the file unchanged.
