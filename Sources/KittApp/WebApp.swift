@@ -200,6 +200,7 @@ public final class WebApp: Sendable {
             return frozen.respond(to: request)
         }
         context.metrics.attach(server)
+        shared?.addGauges(to: context.metrics)
         do {
             port = try server.start()
         } catch {

@@ -5,6 +5,7 @@ import KittStore
 /// The PostgreSQL store behind the same interface as SQLite's (`kitt web --database`).
 extension PostgresStore: DataStore {
     public var backendName: String { "postgresql" }
+    public func ping() throws { _ = try pool.withConnection { try $0.queryOne("SELECT 1") } }
 
     public func statusCounts(offlineCutoff: String) throws -> StatusCounts {
         try pool.transaction(isolation: .repeatableRead) { connection in

@@ -87,6 +87,8 @@ public enum StoreCopy {
                     copied.append((table.name, count))
                     try progress?(table.name, count)
                 }
+                // The rows went in directly: the running totals are computed from them once.
+                try PostgresResultTotals.rebuild(pg)
                 // Instances already running on this database drop their cached result answers.
                 try pg.run("UPDATE results_changes SET changes = changes + 1")
                 return copied

@@ -4,7 +4,6 @@ import KittPostgres
 import KittSQLite
 import KittStore
 import KittTestSupport
-import Synchronization
 import Testing
 
 /// `kitt migrate --to URL` / `--from URL` through the built binary (issue 15 point 4): the
@@ -47,7 +46,7 @@ struct MigratePostgresTests {
         }
         _ = try store.results.insertAll(documents)
         let agents: any AgentStoring = store.agents
-        let agent = try waitForStore {
+        let agent = try waitFor {
             agents.register(AgentRegistration(name: "gpu-7", hostname: "gpu-7.lab"), tokenAgentID: nil, installTokenHash: nil, installTokenCutoff: "", completion: $0)
         }
         let test = try store.quickTests.create(NewQuickTest(agentID: agent.agentID, agentName: "gpu-7", modelPath: "/m/a", engineName: "vllm"))
@@ -220,26 +219,14 @@ struct MigratePostgresTests {
     }
 }
 
-/// Waits for a completion-style store call.
-private func waitForStore<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) throws -> T {
-    let box = Mutex<Result<T, any Error>?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    start { result in
-        box.withLock { $0 = result }
-        done.signal()
-    }
-    guard done.wait(timeout: .now() + 30) == .success, let result = box.withLock({ $0 }) else {
-        throw PostgresServer.Failure("store call timed out")
-    }
-    return try result.get()
-}
-
 /// Another program's SQLite database: one table of its own.
 enum ForeignDatabase {
     static func make(_ path: String) throws {
         let database = try Database(path: path, readerCount: 1)
         defer { database.close() }
-        try database.write { try $0.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')") }
+        try database.write {
+            try $0.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')")
+        }
         _ = try database.checkpoint()
     }
 }

@@ -24,12 +24,13 @@ struct ScaleOutTests {
         let port: Int
         var caFile: String { directory.path + "/certs/ca.pem" }
 
-        init(database: String, extra: [String] = []) throws {
-            directory = try TempDirectory("kitt-scale")
+        /// `port` 0 picks a free one; `directory` keeps the data dir (and CA) of an earlier run.
+        init(database: String, port: Int = 0, directory: TempDirectory? = nil, extra: [String] = []) throws {
+            self.directory = directory ?? TempDirectory("kitt-scale")
             process = try ChildProcess(
                 APIHarness.repositoryRoot + "/.build/debug/kitt",
                 [
-                    "web", "--host", "127.0.0.1", "--port", "0", "--data-dir", directory.path, "--auth-token",
+                    "web", "--host", "127.0.0.1", "--port", String(port), "--data-dir", self.directory.path, "--auth-token",
                     ScaleOutTests.token, "--database", database, "--quiet",
                     "--config-dir", APIHarness.repositoryRoot + "/Config",
                 ] + extra)
@@ -49,13 +50,7 @@ struct ScaleOutTests {
 
         /// One request as the admin on a new connection.
         func call(_ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
-            let client = try connect()
-            let bytes = body?.serialized() ?? []
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-            head += "Authorization: Bearer \(ScaleOutTests.token)\r\n"
-            if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
-            try client.send(Array((head + "\r\n").utf8) + bytes)
-            return try client.readResponse()
+            try ScaleOutTests.call(try connect(), method, path, body)
         }
 
         /// An open SSE stream (after its `: connected` comment).
@@ -80,6 +75,16 @@ struct ScaleOutTests {
     }
 
     static func url() throws -> String { try PostgresServer.freshDatabaseURL() }
+
+    /// One request as the admin on `client` (a new connection, closed after the answer).
+    static func call(_ client: RawClient, _ method: String, _ path: String, _ body: JSON? = nil) throws -> TestResponse {
+        let bytes = body?.serialized() ?? []
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        head += "Authorization: Bearer \(token)\r\n"
+        if body != nil || method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n" }
+        try client.send(Array((head + "\r\n").utf8) + bytes)
+        return try client.readResponse()
+    }
 
     static func register(_ instance: Instance, name: String) throws -> String {
         let registered = try instance.call("POST", "/api/v1/agents/register", ["name": .string(name), "hostname": .string(name)])
@@ -164,6 +169,15 @@ struct ScaleOutTests {
         }
     }
 
+    @Test func readinessAsksTheSharedStore() throws {
+        let instance = try Instance(database: try Self.url())
+        defer { instance.stop() }
+        let ready = try instance.call("GET", "/api/v1/ready")
+        #expect(ready.status == 200)
+        #expect(ready.json?["store"]?.stringValue == "postgresql")
+        #expect(ready.json?["status"]?.stringValue == "ready")
+    }
+
     @Test func eventsFromEitherInstanceReachSubscribersOnBoth_withOneIdSequence() throws {
         let database = try Self.url()
         let a = try Instance(database: database)
@@ -201,6 +215,8 @@ struct ScaleOutTests {
         #expect(a.process.waitForOutput("Campaigns: this instance runs them now"))
         let b = try Instance(database: database)
         defer { b.stop() }
+        #expect(try a.call("GET", "/metrics").text.contains("\nkitt_campaign_runner_leader 1\n"))
+        #expect(try b.call("GET", "/metrics").text.contains("\nkitt_campaign_runner_leader 0\n"))
         var aAlive = true
         defer { if aAlive { a.stop() } }
 
@@ -246,6 +262,8 @@ struct ScaleOutTests {
             usleep(50_000)
         }
         #expect(!aAlive, "the instance running the campaign was killed")
+        let metrics = try b.call("GET", "/metrics").text
+        #expect(metrics.contains("\nkitt_campaign_runner_leader 1\n"), "B reports it runs the campaigns now")
         #expect(b.process.stdout.contains("Campaigns: this instance runs them now"), "B took the campaign over")
         #expect(status == "completed")
         #expect(ran == ["org/m1", "org/m2", "org/m3"], "each run once, in order: \(ran)")
@@ -256,5 +274,55 @@ struct ScaleOutTests {
             #expect(try b.call("GET", "/api/v1/results/\(id)").status == 200)
         }
         #expect(acknowledged.count == 3)
+    }
+}
+
+/// `--database` on the command line: what it refuses before anything starts, and the error a
+/// machine without libpq gets (kitt itself starts without it: only this path loads it).
+@Suite struct DatabaseFlagTests {
+    func run(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let home = TempDirectory("kitt-db-flag")
+        let environment = CommandLineTests.environment(home: home.path).merging(extraEnvironment) { $1 }
+        return try ChildProcess.run(
+            CommandLineTests.kitt, ["web", "--port", "0", "--data-dir", home.path + "/data"] + arguments,
+            environment: environment)
+    }
+
+    @Test func aURLThatIsNotPostgreSQLIsAUsageError() throws {
+        let result = try run(["--database", "mysql://root@db/kitt"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--database takes a PostgreSQL URL"), "\(result.stderr)")
+    }
+
+    @Test func dbAndDatabaseTogetherAreAUsageError_alsoFromTheEnvironment() throws {
+        let flags = try run(["--db", "/tmp/x.db", "--database", "postgres://kitt@127.0.0.1:1/kitt"])
+        #expect(flags.status == 2 && flags.stderr.contains("alternatives"), "\(flags.stderr)")
+        let environment = try run(
+            ["--db", "/tmp/x.db"], extraEnvironment: ["KITT_DATABASE_URL": "postgres://kitt@127.0.0.1:1/kitt"])
+        #expect(environment.status == 2 && environment.stderr.contains("alternatives"), "\(environment.stderr)")
+    }
+
+    @Test func legacyOrResultsDirWithoutWhatTheyNeedAreRefused() throws {
+        let legacy = try run(["--legacy", "--database", "postgres://kitt@127.0.0.1:1/kitt"])
+        #expect(legacy.status != 0 && legacy.stderr.contains("--legacy reads"), "\(legacy.stderr)")
+    }
+
+    @Test func withoutLibpqTheErrorSaysWhatToInstall_andTheWordPasswordNeverAppears() throws {
+        let result = try run(
+            ["--database", "postgres://kitt:s3cret-pw@127.0.0.1:1/kitt"],
+            extraEnvironment: ["KITT_LIBPQ": "/nonexistent/libpq.so.5"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("PostgreSQL support needs libpq"), "\(result.stderr)")
+        #expect(!(result.stdout + result.stderr).contains("s3cret-pw"))
+    }
+
+    @Test(.enabled(if: PostgresServer.isAvailable)) func anUnreachableServerFailsTheStart_withTheURLMasked() throws {
+        // Port 1 on loopback refuses at once: the start fails fast and says where it tried.
+        let result = try run(["--database", "postgres://kitt:s3cret-pw@127.0.0.1:1/kitt"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("127.0.0.1"), "\(result.stderr)")
+        #expect(!(result.stdout + result.stderr).contains("s3cret-pw"))
     }
 }

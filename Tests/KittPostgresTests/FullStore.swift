@@ -2,6 +2,7 @@ import Foundation
 import KittJSON
 import KittSQLite
 import KittStore
+import KittTestSupport
 import Testing
 
 /// A SQLite store with some of everything kitt keeps, written through the repositories:

@@ -186,7 +186,7 @@ public final class PostgresServer: Sendable {
     }
 
     /// A loopback port nobody listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket failed") }
         defer { close(fd) }

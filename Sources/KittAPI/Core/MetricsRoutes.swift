@@ -23,6 +23,21 @@ public final class MetricsSource: Sendable {
 
     public func attach(_ server: HTTPServer) { self.server.withLock { $0 = server } }
 
+    /// A gauge read at each scrape, from parts outside the API (the PostgreSQL instance's
+    /// campaign lease and event relay). `read` must be quick: it runs on the scrape's queue.
+    public struct Gauge: Sendable {
+        let name: String
+        let help: String
+        let read: @Sendable () -> Double
+    }
+    private let extraGauges = Mutex<[Gauge]>([])
+
+    public func addGauge(_ name: String, help: String, read: @escaping @Sendable () -> Double) {
+        extraGauges.withLock { $0.append(Gauge(name: name, help: help, read: read)) }
+    }
+
+    var gauges: [Gauge] { extraGauges.withLock { $0 } }
+
     var attached: HTTPServer? { server.withLock { $0 } }
     var uptimeSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds &- startedUptime) / 1e9 }
 }
@@ -64,6 +79,10 @@ enum MetricsRoutes {
         out.family("kitt_sse_subscribers", "gauge", "Open event streams (GET /api/v1/events).")
         out.sample("kitt_sse_subscribers", [], context.events.subscriberCount)
         renderStore(context: context, into: &out)
+        for gauge in source.gauges {
+            out.family(gauge.name, "gauge", gauge.help)
+            out.sample(gauge.name, [], gauge.read())
+        }
         renderProcess(source, into: &out)
         return out.text
     }

@@ -50,6 +50,9 @@ final class PostgresEventRelay: EventRelay {
         }
     }
 
+    /// Events waiting to be stored (`/metrics`).
+    var backlog: Int { pending.load(ordering: .relaxed) }
+
     /// Waits until every event sent so far is stored (shutdown).
     func drain() { queue.sync {} }
 }

@@ -44,6 +44,21 @@ final class SharedDatabase: Sendable {
         leadership = CampaignLeadership(leases: PostgresLeases(info), runner: runner, say: say)
     }
 
+    /// This instance's part in `/metrics`: whether it runs the campaigns, and the events
+    /// waiting to reach the shared log.
+    func addGauges(to metrics: MetricsSource) {
+        let leadership = self.leadership
+        let relay = self.relay
+        metrics.addGauge(
+            "kitt_campaign_runner_leader",
+            help: "1 when this instance holds the campaign lease and runs the campaigns (PostgreSQL store).",
+            read: { leadership.isLeading ? 1 : 0 })
+        metrics.addGauge(
+            "kitt_event_relay_backlog",
+            help: "Events waiting to be stored in PostgreSQL's shared event log.",
+            read: { Double(relay.backlog) })
+    }
+
     /// A browser signed in (or out) through another instance is known here within
     /// `interval` seconds: the sessions are reloaded from the database on a timer.
     func keepFresh(_ sessions: WebSessions, every interval: Double = 2) {

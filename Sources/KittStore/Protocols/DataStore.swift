@@ -23,6 +23,8 @@ public protocol DataStore: AnyObject, WebSessionStoring {
     var workers: WorkerPool { get }
     /// Agents, quick tests and campaigns by status and the number of results (`GET /metrics`).
     func statusCounts(offlineCutoff: String) throws -> StatusCounts
+    /// One trivial query: throws when the database does not answer (`GET /api/v1/ready`).
+    func ping() throws
     /// What the store is, for logs and `/metrics` (`sqlite`, `postgresql`).
     var backendName: String { get }
     func close()

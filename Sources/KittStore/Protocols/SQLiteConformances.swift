@@ -9,6 +9,7 @@ extension AgentRepository: AgentAdministering {}
 
 extension Store: DataStore {
     public var backendName: String { "sqlite" }
+    public func ping() throws { _ = try database.read { try $0.queryOne("SELECT 1") } }
 }
 
 extension ResultsSnapshot: ResultsSnapshotReading {}
