@@ -50,7 +50,7 @@ enum MigrateCommand {
           --data-dir DIR   kitt's data directory (default ~/.kitt)
           --db FILE        kitt's SQLite database (default <data-dir>/kitt.db)
 
-        Exit status: 0 done, 1 failed (nothing copied), 2 usage error.
+        Exit status: 0 done, 1 failed (a --to/--from copy leaves its target empty), 2 usage error.
         """
 
     static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
