@@ -50,7 +50,7 @@ extension StoreCopy {
                 try pg.execute("SET TRANSACTION READ ONLY")
                 var copied: [(table: String, rows: Int)] = []
                 for table in tables {
-                    let count = try copyTable(table.name, from: pg, to: sqlite)
+                    let count = try withTable(table.name) { try copyTable(table.name, from: pg, to: sqlite) }
                     copied.append((table.name, count))
                     try progress?(table.name, count)
                 }

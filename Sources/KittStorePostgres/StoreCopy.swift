@@ -26,6 +26,8 @@ public enum StoreCopy {
         case sqliteTargetNotEmpty(table: String)
         /// A PostgreSQL value that does not read as its column's type (should not happen).
         case unreadable(table: String, column: String, value: String)
+        /// Writing a table's rows failed (a value the target cannot hold, a lost connection).
+        case failed(table: String, reason: String)
 
         public var description: String {
             switch self {
@@ -33,8 +35,10 @@ public enum StoreCopy {
                 "the PostgreSQL database already holds kitt data (table \(table) is not empty); copy into an empty one"
             case .sqliteTargetNotEmpty(let table):
                 "the SQLite store already holds kitt data (table \(table) is not empty); copy into a new file"
-            case .unreadable(let table, let column, let value):
-                "cannot read \(table).\(column) value '\(value.prefix(40))' as its column type"
+            case .unreadable(let table, let column, _):
+                "cannot read a value of \(table).\(column) as its column type"
+            case .failed(let table, let reason):
+                "copying table \(table) failed, nothing was copied: \(reason)"
             }
         }
     }
@@ -71,7 +75,7 @@ public enum StoreCopy {
                         guard let first = rows.first else { break }
                         // Columns both schemas have (SQLite-only ones would have nowhere to go).
                         let columns = first.columnNames.enumerated().dropFirst().filter { targetColumns.contains($0.element) }
-                        try insert(rows, columns: columns, table: table, into: pg)
+                        try withTable(table.name) { try insert(rows, columns: columns, table: table, into: pg) }
                         count += rows.count
                         lastRowID = rows.last?.int64(0) ?? lastRowID
                         batch.observe(rows.map { row in (0..<row.count).reduce(0) { $0 + byteCount(row[$1]) } })
@@ -93,6 +97,22 @@ public enum StoreCopy {
                 try pg.run("UPDATE results_changes SET changes = changes + 1")
                 return copied
             }
+        }
+    }
+
+    /// Runs `body`, naming `table` in what it throws (without the statement: a batch's SQL is
+    /// hundreds of placeholders long).
+    static func withTable<T>(_ table: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as CopyError {
+            throw error
+        } catch let error as PostgresError {
+            throw CopyError.failed(table: table, reason: error.message + (error.detail.map { " (\($0))" } ?? ""))
+        } catch let error as SQLiteError {
+            throw CopyError.failed(table: table, reason: error.message)
+        } catch {
+            throw CopyError.failed(table: table, reason: "\(error)")
         }
     }
 
