@@ -243,18 +243,25 @@ public final class Database: Sendable {
     /// checks and actions (no parent lookup per child row, no cascades): only for bulk
     /// loaders whose every child row references a parent they have just inserted in the
     /// same transaction. Changing the pragma makes SQLite re-prepare cached statements.
+    /// `sortingOnDisk: true` lets this transaction's sorts and temporary tables spill to
+    /// temp files (the writer otherwise keeps them in memory, see `init`): for statements
+    /// over the whole store, such as rebuilding the result summaries after a bulk copy.
     @discardableResult
-    public func write<T>(checkingForeignKeys: Bool, _ body: (Connection) throws -> T) throws -> T {
+    public func write<T>(
+        checkingForeignKeys: Bool, sortingOnDisk: Bool = false, _ body: (Connection) throws -> T
+    ) throws -> T {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         Self.assertNotOnEventLoop("Database.write")
         return try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             let connection = writer.connection
-            if !checkingForeignKeys {
-                // Outside any transaction, where the pragma takes effect.
-                try connection.execute("PRAGMA foreign_keys = OFF")
+            // Outside any transaction, where these pragmas take effect.
+            if !checkingForeignKeys { try connection.execute("PRAGMA foreign_keys = OFF") }
+            if sortingOnDisk { try connection.execute("PRAGMA temp_store = FILE") }
+            defer {
+                if !checkingForeignKeys { try? connection.execute("PRAGMA foreign_keys = ON") }
+                if sortingOnDisk { try? connection.execute("PRAGMA temp_store = MEMORY") }
             }
-            defer { if !checkingForeignKeys { try? connection.execute("PRAGMA foreign_keys = ON") } }
             try connection.run("BEGIN IMMEDIATE")
             let value: T
             let flushed: [any CommitAccumulator]
