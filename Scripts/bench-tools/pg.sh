@@ -241,8 +241,9 @@ pg_mixed_rows() {
 }
 
 # Seeding. SQLite: `kitt import` of metrics.json files, as the data and scale scenarios do.
-# PostgreSQL: the same documents POSTed over HTTP (`kitt migrate` cannot copy into
-# PostgreSQL yet), 16 connections.
+# PostgreSQL: that SQLite store copied by `kitt migrate --to URL` when this kitt has it
+# (BENCH_PG_SEED=post: never), else the same documents POSTed over HTTP, 16 connections.
+# Each sets SECS (elapsed seconds).
 pg_seed_files() {   # pg_seed_files DIR N
     if [[ -f $1/.complete-$2 ]]; then
         log "pg: reusing the $2 metrics.json files in $1"
@@ -252,22 +253,32 @@ pg_seed_files() {   # pg_seed_files DIR N
         touch "$1/.complete-$2"
     fi
 }
-pg_import() {   # pg_import DATA_DIR SEED — prints seconds
-    local t0 t1
+pg_elapsed() { python3 -c "import sys; print('%.0f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
+pg_import() {   # pg_import DATA_DIR SEED
+    local t0
     mkdir -p "$1"
     COMMANDS+=("$KITT import --data-dir $1 $2")
     t0=$(date +%s.%N)
     "$KITT" import --data-dir "$1" "$2" >"$WORK/pg-import.log" 2>&1 || note "pg: kitt import failed: $(tail -1 "$WORK/pg-import.log")"
-    t1=$(date +%s.%N)
-    python3 -c "print('%.0f' % ($t1 - $t0))"
+    SECS=$(pg_elapsed "$t0")
 }
-pg_post_seed() {   # pg_post_seed BASE AGENT N — prints seconds
-    local t0 t1
+pg_migrate() {   # pg_migrate URL SQLITE_DATA_DIR — false when kitt cannot (then seed over HTTP)
+    local t0
+    [[ ${BENCH_PG_SEED:-migrate} == migrate && $("$KITT" migrate --help 2>&1) == *--to* ]] || return 1
+    COMMANDS+=("$KITT migrate --data-dir $2 --to $1")
+    t0=$(date +%s.%N)
+    if ! "$KITT" migrate --data-dir "$2" --to "$1" >"$WORK/pg-migrate.log" 2>&1; then
+        note "pg: kitt migrate --to failed ($(tail -1 "$WORK/pg-migrate.log")); seeding over HTTP"
+        return 1
+    fi
+    SECS=$(pg_elapsed "$t0")
+}
+pg_post_seed() {   # pg_post_seed BASE AGENT N
+    local t0
     COMMANDS+=("python3 Scripts/bench-tools/results.py post $1 \$TOKEN <agent id> $3   # 16 keep-alive connections")
     t0=$(date +%s.%N)
     timeout 3000 python3 "$TOOLS/results.py" post "$1" "$TOKEN" "$2" "$3" >&2 || note "pg: seeding $3 over HTTP reported errors"
-    t1=$(date +%s.%N)
-    python3 -c "print('%.0f' % ($t1 - $t0))"
+    SECS=$(pg_elapsed "$t0")
 }
 
 # What PostgreSQL's busy backends wait on during a run: pg_stat_activity sampled every 0.5 s
@@ -369,9 +380,13 @@ scenario_pg() {
     NOTES+=("pg: PostgreSQL $(pg_setting server_version) in a temp dir, every setting its default except listen_addresses=127.0.0.1 and the port: $settings (durable: a COMMIT waits for its WAL fsync)")
 
     # ---- 1. data: 10,000 results, SQLite (kitt import) next to PostgreSQL (POSTs)
-    local n=10000 seed=$WORK/pg-seed sp pp base spid ppid agents secs
+    local n=10000 seed=$WORK/pg-seed sp pp base spid ppid agents how url
     pg_seed_files "$seed" "$n"
-    secs=$(pg_import "$WORK/pg-data-sqlite" "$seed")
+    pg_import "$WORK/pg-data-sqlite" "$seed"
+    local secs=$SECS
+    url=$(pg_new_database kitt_data)
+    how=post
+    pg_migrate "$url" "$WORK/pg-data-sqlite" && how="kitt migrate --to (${SECS}s)"
     sp=$(free_port)
     start_kitt pg-data-sqlite "$sp" --insecure
     spid=$KITT_PID base=http://127.0.0.1:$sp
@@ -381,15 +396,16 @@ scenario_pg() {
     pg_data sqlite "$spid" "$base" $agents
     stop_pid "$spid"
 
-    local url
-    url=$(pg_new_database kitt_data)
     pp=$(free_port)
     start_kitt pg-data-pg "$pp" --insecure --database "$url"
     ppid=$KITT_PID base=http://127.0.0.1:$pp
     agents=$(pg_register "$base" "$PG_MANY_AGENTS")
-    log "pg: seeding $n results into PostgreSQL over HTTP"
-    secs=$(pg_post_seed "$base" "${agents%% *}" "$n")
-    NOTES+=("pg: data: SQLite seeded by kitt import of $n metrics.json files; PostgreSQL by POSTing the same $n documents (${secs}s, $((n / (secs > 0 ? secs : 1))) results/s with 16 Python connections)")
+    if [[ $how == post ]]; then
+        log "pg: seeding $n results into PostgreSQL over HTTP"
+        pg_post_seed "$base" "${agents%% *}" "$n"
+        how="POSTing the same $n documents (${SECS}s, 16 Python connections)"
+    fi
+    NOTES+=("pg: data: SQLite seeded by kitt import of $n metrics.json files; PostgreSQL by $how")
     log "pg: data on PostgreSQL ($(stored_total "$base") results)"
     # shellcheck disable=SC2086
     pg_data pg "$ppid" "$base" $agents
@@ -425,20 +441,25 @@ scenario_pg() {
     # ---- 2. the mixed load on a longer history
     local big=$PG_SCALE_RESULTS bigseed=${BENCH_SCALE_SEED:-$WORK/scale-seed}
     pg_seed_files "$bigseed" "$big"
-    secs=$(pg_import "$WORK/pg-scale-sqlite" "$bigseed")
-    log "pg: kitt import of $big results: ${secs}s"
+    pg_import "$WORK/pg-scale-sqlite" "$bigseed"
+    log "pg: kitt import of $big results: ${SECS}s"
+    url=$(pg_new_database kitt_scale)
+    how=post
+    pg_migrate "$url" "$WORK/pg-scale-sqlite" && how="kitt migrate --to (${SECS}s)"
     sp=$(free_port)
     start_kitt pg-scale-sqlite "$sp" --insecure
     pg_mixed sqlite "$sp" "$KITT_PID"
     stop_pid "$KITT_PID"
-    url=$(pg_new_database kitt_scale)
     pp=$(free_port)
     start_kitt pg-scale-pg "$pp" --insecure --database "$url"
     ppid=$KITT_PID
-    agents=$(pg_register "http://127.0.0.1:$pp" 1)
-    log "pg: seeding $big results into PostgreSQL over HTTP"
-    secs=$(pg_post_seed "http://127.0.0.1:$pp" "${agents%% *}" "$big")
-    NOTES+=("pg: mixed: $big results; SQLite by kitt import, PostgreSQL by POSTs (${secs}s, $((big / (secs > 0 ? secs : 1))) results/s)")
+    if [[ $how == post ]]; then
+        agents=$(pg_register "http://127.0.0.1:$pp" 1)
+        log "pg: seeding $big results into PostgreSQL over HTTP"
+        pg_post_seed "http://127.0.0.1:$pp" "${agents%% *}" "$big"
+        how="POSTs (${SECS}s, $((big / (SECS > 0 ? SECS : 1))) results/s)"
+    fi
+    NOTES+=("pg: mixed: $big results; SQLite by kitt import, PostgreSQL by $how")
     pg_mixed pg "$pp" "$ppid"
     pg_explain kitt_scale "${M[pg:total]}"
     stop_pid "$ppid"
