@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seed data for `Scripts/bench data` (Python 3 stdlib only).
 
-  results.py files DIR N                 write N metrics.json files under DIR (for `kitt import DIR`)
+  results.py files DIR N [START]         write N metrics.json files under DIR (for `kitt import DIR`),
+                                         documents START..START+N-1 (default 0)
   results.py post URL TOKEN AGENT_ID N   POST N results to URL/api/v1/agents/AGENT_ID/results (16 workers)
   results.py register URL TOKEN NAME     register an agent, print its id
 
@@ -62,8 +63,8 @@ def document(i: int) -> dict:
     }
 
 
-def write_files(directory: str, n: int) -> None:
-    for i in range(n):
+def write_files(directory: str, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
         doc = document(i)
         d = os.path.join(directory, doc["model"].replace("/", "_"), doc["engine"], doc["suite_name"], "run-%05d" % i)
         os.makedirs(d, exist_ok=True)
@@ -129,8 +130,8 @@ def post(url: str, token: str, agent: str, n: int, workers: int = 16) -> None:
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    if a[:1] == ["files"] and len(a) == 3:
-        write_files(a[1], int(a[2]))
+    if a[:1] == ["files"] and len(a) in (3, 4):
+        write_files(a[1], int(a[2]), int(a[3]) if len(a) == 4 else 0)
     elif a[:1] == ["post"] and len(a) == 5:
         post(a[1], a[2], a[3], int(a[4]))
     elif a[:1] == ["register"] and len(a) == 4:

@@ -130,27 +130,30 @@ public struct ResultsRepository: Sendable {
              .text(document.timestamp), SQLiteValue(document.passed), SQLiteValue(document.totalBenchmarks),
              SQLiteValue(document.passedCount), SQLiteValue(document.failedCount),
              .real(document.totalTimeSeconds), .text(document.kittVersion), .text(text), .text(createdAt)])
-        // Children reference the run's integer key (its rowid, the largest so far), so
-        // their rows and index entries are appended rather than put at random places.
-        let run = SQLiteValue.integer(connection.lastInsertRowID)
+        // Children reference the run's integer key (its rowid, the largest so far); their
+        // own ids are the run's range of schema v12, so their rows are appended at the end
+        // of their tables and found without an index.
+        let rid = connection.lastInsertRowID
+        let ids = try ResultChildIDs(run: rid, document: document)
+        let run = SQLiteValue.integer(rid)
         var totals: [String: (count: Int, total: Double)] = [:]
-        // The metric rows, in document order, written a few per statement once every
-        // benchmark has its id (a statement costs more than a row; the rows and their ids
-        // are the same as one by one).
+        var benchmarkRows: [SQLiteValue] = []
         var metricRows: [SQLiteValue] = []
-        for benchmark in document.benchmarks {
-            try connection.run(
-                "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
-                [run, .text(benchmark.testName), .text(benchmark.testVersion),
-                 SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)])
-            let benchmarkID = SQLiteValue.integer(connection.lastInsertRowID)
+        var metricID = ids.first
+        for (position, benchmark) in document.benchmarks.enumerated() {
+            let benchmarkID = SQLiteValue.integer(ids.first + Int64(position))
+            benchmarkRows += [benchmarkID, run, .text(benchmark.testName), .text(benchmark.testVersion),
+                              SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)]
             for metric in benchmark.metrics {
-                metricRows += [run, benchmarkID, .text(metric.name), .real(metric.value)]
+                metricRows += [.integer(metricID), run, benchmarkID, .text(metric.name), .real(metric.value)]
+                metricID += 1
                 let old = totals[metric.name] ?? (0, 0)
                 totals[metric.name] = (old.count + 1, old.total + metric.value)
             }
         }
-        try insertMetricRows(metricRows, into: connection)
+        // A few rows per statement (a statement costs more than a row).
+        try benchmarkInserts.run(benchmarkRows, into: connection)
+        try metricInserts.run(metricRows, into: connection)
         if let hardware = document.hardware {
             try connection.run(
                 """
@@ -170,26 +173,13 @@ public struct ResultsRepository: Sendable {
             metrics: totals.map { ($0.key, $0.value.count, $0.value.total) }, sign: 1)
     }
 
-    /// Metric rows per multi-row INSERT: bounds the statements cached (one per row count).
-    private static let metricRowsPerStatement = 16
-    /// `INSERT INTO metrics ... VALUES (...), (...)` for 1...metricRowsPerStatement rows.
-    private static let metricInserts: [String] = (1...metricRowsPerStatement).map { rows in
-        "INSERT INTO metrics (run, benchmark_id, name, value) VALUES "
-            + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
-    }
+    private static let benchmarkInserts = MultiRowInsert(
+        table: "benchmarks", columns: ["id", "run", "test_name", "test_version", "run_number", "passed"])
+    private static let metricInserts = MultiRowInsert(
+        table: "metrics", columns: ["id", "run", "benchmark_id", "name", "value"])
 
-    /// Inserts `values` (4 per metric row: run, benchmark_id, name, value) in order.
-    private static func insertMetricRows(_ values: [SQLiteValue], into connection: Connection) throws {
-        let perStatement = 4 * metricRowsPerStatement
-        var start = 0
-        while start < values.count {
-            let end = min(values.count, start + perStatement)
-            try connection.run(metricInserts[(end - start) / 4 - 1], Array(values[start..<end]))
-            start = end
-        }
-    }
-
-    /// Deletes a run (its benchmarks, metrics and hardware cascade). False when unknown.
+    /// Deletes a run (its benchmarks and metrics go with it through schema v12's trigger,
+    /// its hardware by cascade). False when unknown.
     public func delete(id: String) throws -> Bool {
         try database.write { connection in try ResultsRepository.delete(id: id, in: connection) }
     }
@@ -204,8 +194,10 @@ public struct ResultsRepository: Sendable {
             "SELECT rid, model, engine, suite_name, timestamp FROM runs WHERE id = ?", [.text(id)])
         else { return false }
         var metrics: [(name: String, count: Int, total: Double)] = []
+        let ids = ResultChildIDs.range(run: row.int64(0) ?? 0)
         try connection.forEachRow(
-            "SELECT name, COUNT(*), TOTAL(value) FROM metrics WHERE run = ? GROUP BY name", [row[0]]
+            "SELECT name, COUNT(*), TOTAL(value) FROM metrics WHERE id >= ? AND id < ? GROUP BY name",
+            [.integer(ids.lowerBound), .integer(ids.upperBound)]
         ) { metric in
             metrics.append((metric.string(0) ?? "", metric.int(1) ?? 0, metric.double(2) ?? 0))
         }

@@ -24,6 +24,7 @@ public final class Store: Sendable {
         Schema.v7AgentBounds,
         Schema.v9CombinedFilterLists,
         Schema.v11WebSessions,
+        Schema.v12ResultChildrenByRun,
     ]
 
     /// At least as many readers as the server has event loops (one per core by default).

@@ -1,0 +1,157 @@
+import KittJSON
+import KittSQLite
+@testable import KittStore
+import Testing
+
+/// Schema v12 (a run's benchmark and metric rows keyed by its id range, no indexes, a
+/// trigger instead of cascades) on a store with data written as kitt did up to v11: every
+/// answer is the same after the migration, and the store keeps answering as plain SQL does
+/// through later inserts and deletes.
+@Suite(.serialized) struct ChildRowsMigrationTests {
+    static let filters = [
+        ResultFilter(), ResultFilter(model: "beta"), ResultFilter(engine: "ollama"), ResultFilter(suiteName: "quick"),
+        ResultFilter(model: "alpha", engine: "vllm"), ResultFilter(model: "é:1", suiteName: "standard"),
+        ResultFilter(engine: "llama_cpp", suiteName: "quick"),
+        ResultFilter(model: "delta", engine: "ollama", suiteName: "standard"),
+    ]
+
+    /// Every answer the results API gives, as bytes or text: each filter's pages (7 per page),
+    /// the aggregates by each group and every result by id.
+    static func answers(_ results: ResultsRepository, ids: [String]) throws -> [String] {
+        var out: [String] = []
+        for filter in filters {
+            var offset = 0
+            var total = 0
+            repeat {
+                let page = try results.list(filter, limit: 7, offset: offset)
+                total = page.total
+                out.append("\(filter) \(offset) \(page.total): " + page.items.map { String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: ","))
+                offset += 7
+            } while offset < total
+        }
+        for group in ResultGroup.allCases {
+            let aggregate = try results.aggregate(groupBy: group, metrics: ["avg_tps", "p50_latency_ms", "missing"])
+            out += aggregate.rows.map { "\(group) \($0.value) \($0.count) \($0.averages)" }
+        }
+        out += try results.get(ids: ids).map { String(decoding: $0.bytes, as: UTF8.self) }
+        return out
+    }
+
+    @Test func v11StoreWithResultsMigratesWithTheSameAnswers() throws {
+        let t = try TempStore()
+        let path = t.directory.appendingPathComponent("v11.db").path
+        var g = ResultSummariesTests.Generator(state: 0xC0FF_EE12_3456_789A)
+        let documents = try (0..<600).map { _ in try ResultSummariesTests.randomDocument(&g) }
+        var ids: [String] = []
+        let answersBefore: [String]
+        let childrenBefore: [[String]]
+        do {
+            let db = try Database(path: path)
+            defer { db.close() }
+            // Results stored as v4 wrote them (v5 and v9 then backfill the summaries), the
+            // children written in the reverse order of their runs so that their old ids
+            // follow neither runs nor documents.
+            try db.migrate(Array(Store.migrations.prefix { $0.version < 5 }))
+            try db.write { c in
+                var rids: [Int64] = []
+                for document in documents {
+                    let id = StoreID.make()
+                    ids.append(id)
+                    try c.run(
+                        """
+                        INSERT INTO runs (id, model, engine, suite_name, timestamp, passed, total_benchmarks, document, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00Z')
+                        """,
+                        [.text(id), .text(document.model), .text(document.engine), .text(document.suiteName),
+                         .text(document.timestamp), SQLiteValue(document.passed), SQLiteValue(document.totalBenchmarks),
+                         .text(String(decoding: document.bytes, as: UTF8.self))])
+                    rids.append(c.lastInsertRowID)
+                }
+                for (document, rid) in zip(documents, rids).reversed() {
+                    var benchmarkIDs: [Int64] = []
+                    for benchmark in document.benchmarks {
+                        try c.run(
+                            "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
+                            [.integer(rid), .text(benchmark.testName), .text(benchmark.testVersion),
+                             SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)])
+                        benchmarkIDs.append(c.lastInsertRowID)
+                    }
+                    for (benchmark, benchmarkID) in zip(document.benchmarks, benchmarkIDs) {
+                        for metric in benchmark.metrics {
+                            try c.run(
+                                "INSERT INTO metrics (run, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
+                                [.integer(rid), .integer(benchmarkID), .text(metric.name), .real(metric.value)])
+                        }
+                    }
+                    if let h = document.hardware {
+                        try c.run(
+                            "INSERT INTO hardware (run, gpu_model, gpu_count, fingerprint) VALUES (?, ?, ?, ?)",
+                            [.integer(rid), SQLiteValue(h.gpuModel), SQLiteValue(h.gpuCount), SQLiteValue(h.fingerprint)])
+                    }
+                }
+            }
+            try db.migrate(Array(Store.migrations.prefix { $0.version < 12 }))
+            #expect(try db.schemaVersion == 11)
+            // The old ids really are out of run order (else this test proves little).
+            let reversed = try db.read {
+                try $0.queryOne(
+                    "SELECT (SELECT run FROM metrics ORDER BY id LIMIT 1) > (SELECT run FROM metrics ORDER BY id DESC LIMIT 1)"
+                )?.int(0)
+            }
+            #expect(reversed == 1)
+            answersBefore = try Self.answers(ResultsRepository(database: db), ids: ids)
+            childrenBefore = try SchemaMigrationTests.children(db, runKey: "run", join: "r.rid")
+        }
+        #expect(childrenBefore.map(\.count)[0] > 600 && childrenBefore.map(\.count)[1] > 600)
+
+        let store = try Store(path: path)
+        defer { store.close() }
+        #expect(try store.database.schemaVersion == 12)
+        #expect(try Self.answers(store.results, ids: ids) == answersBefore)
+        #expect(try SchemaMigrationTests.children(store.database, runKey: "run", join: "r.rid") == childrenBefore)
+        try SchemaMigrationTests.expectChildIDsInTheirRunsRange(store.database)
+
+        // Later writes on the migrated store: deletes (through the repository, and one plain
+        // DELETE that the trigger follows) and inserts keep every answer equal to plain SQL.
+        ResultListChunks.capacity.store(8, ordering: .relaxed)
+        defer { ResultListChunks.capacity.store(1024, ordering: .relaxed) }
+        for id in ids.enumerated().filter({ $0.offset % 3 == 0 }).map(\.element) {
+            #expect(try store.results.delete(id: id))
+        }
+        let more = try (0..<100).map { _ in try ResultSummariesTests.randomDocument(&g) }
+        let newIDs = try store.results.insertAll(more)
+        try ResultSummariesTests.checkAggregates(store)
+        try ResultSummariesTests.checkPages(store, pageSize: 9)
+        try ResultSummariesTests.checkChunks(store)
+        try SchemaMigrationTests.expectChildIDsInTheirRunsRange(store.database)
+        // Each new result's rows are those of its document, in its run's range.
+        let counts = try store.database.read { c in
+            try newIDs.map { id -> [Int] in
+                let rid = try c.queryOne("SELECT rid FROM runs WHERE id = ?", [.text(id)])?.int64(0) ?? -1
+                return try ["benchmarks", "metrics"].map { table in
+                    try c.queryOne(
+                        "SELECT COUNT(*) FROM \(table) WHERE run = ? AND id >= ? AND id < ?",
+                        [.integer(rid), .integer(rid << 24), .integer((rid + 1) << 24)])?.int(0) ?? -1
+                }
+            }
+        }
+        #expect(counts == more.map { [$0.benchmarks.count, $0.benchmarks.reduce(0) { $0 + $1.metrics.count }] })
+        try store.database.write { c in try c.run("DELETE FROM runs WHERE id = ?", [.text(newIDs[0])]) }
+        let orphans = try store.database.read { c in
+            try ["benchmarks", "metrics", "hardware"].map { table in
+                try c.queryOne("SELECT COUNT(*) FROM \(table) WHERE run NOT IN (SELECT rid FROM runs)")?.int(0) ?? -1
+            }
+        }
+        #expect(orphans == [0, 0, 0])
+    }
+
+    /// A result whose rows would not fit in its run's id range is refused, not stored in part.
+    @Test func runKeysBeyondTheRangesAreRefused() throws {
+        let document = try ResultDocument(bytes: resultJSON())
+        #expect(throws: ResultTooLarge.self) { try ResultChildIDs(run: Int64.max / 16_777_216, document: document) }
+        #expect(throws: ResultTooLarge.self) { try ResultChildIDs(run: -1, document: document) }
+        #expect(try ResultChildIDs(run: 3, document: document).first == 3 << 24)
+        #expect(ResultChildIDs.range(run: 2) == (2 << 24)..<(3 << 24))
+        #expect(ResultChildIDs.range(run: Int64.max).isEmpty)
+    }
+}
