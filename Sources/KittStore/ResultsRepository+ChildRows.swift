@@ -24,6 +24,59 @@ struct ResultChildIDs {
     }
 }
 
+/// The benchmark, metric and hardware rows of the runs a transaction stores, gathered so
+/// that a batch (an import's) writes them many rows per statement, after its run rows.
+struct ResultChildRows {
+    private var benchmarks: [SQLiteValue] = []
+    private var metrics: [SQLiteValue] = []
+    private var hardware: [SQLiteValue] = []
+
+    private static let benchmarkInsert = MultiRowInsert(
+        table: "benchmarks", columns: ["id", "run", "test_name", "test_version", "run_number", "passed"])
+    private static let metricInsert = MultiRowInsert(table: "metrics", columns: ["id", "run", "benchmark_id", "name", "value"])
+    private static let hardwareInsert = MultiRowInsert(
+        table: "hardware",
+        columns: ["run", "gpu_model", "gpu_vram_gb", "gpu_count", "cpu_model", "cpu_cores", "ram_gb", "environment_type",
+                  "fingerprint"])
+
+    /// Adds the rows of `document`, stored as run `rid`: its benchmarks and metrics in
+    /// document order, numbered from the start of the run's id range (schema v12). Returns
+    /// the count and sum of each metric name, for the summaries.
+    mutating func add(_ document: ResultDocument, run rid: Int64) throws -> [String: (count: Int, total: Double)] {
+        let ids = try ResultChildIDs(run: rid, document: document)
+        let run = SQLiteValue.integer(rid)
+        var totals: [String: (count: Int, total: Double)] = [:]
+        var metricID = ids.first
+        for (position, benchmark) in document.benchmarks.enumerated() {
+            let benchmarkID = SQLiteValue.integer(ids.first + Int64(position))
+            benchmarks += [benchmarkID, run, .text(benchmark.testName), .text(benchmark.testVersion),
+                           SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)]
+            for metric in benchmark.metrics {
+                metrics += [.integer(metricID), run, benchmarkID, .text(metric.name), .real(metric.value)]
+                metricID += 1
+                let old = totals[metric.name] ?? (0, 0)
+                totals[metric.name] = (old.count + 1, old.total + metric.value)
+            }
+        }
+        if let h = document.hardware {
+            hardware += [run, SQLiteValue(h.gpuModel), SQLiteValue(h.gpuVRAMGB), SQLiteValue(h.gpuCount),
+                         SQLiteValue(h.cpuModel), SQLiteValue(h.cpuCores), SQLiteValue(h.ramGB),
+                         SQLiteValue(h.environmentType), SQLiteValue(h.fingerprint)]
+        }
+        return totals
+    }
+
+    /// Writes the rows gathered (and forgets them).
+    mutating func write(into connection: Connection) throws {
+        try Self.benchmarkInsert.run(benchmarks, into: connection)
+        try Self.metricInsert.run(metrics, into: connection)
+        try Self.hardwareInsert.run(hardware, into: connection)
+        benchmarks.removeAll()
+        metrics.removeAll()
+        hardware.removeAll()
+    }
+}
+
 /// A result with more benchmark or metric rows than a run's id range holds.
 public struct ResultTooLarge: Error, CustomStringConvertible {
     public let benchmarks: Int
@@ -37,7 +90,7 @@ public struct ResultTooLarge: Error, CustomStringConvertible {
 /// statement: one statement costs more than a row, and one statement text per row count
 /// bounds the statements cached.
 struct MultiRowInsert {
-    static let rowsPerStatement = 16
+    static let rowsPerStatement = 32
 
     private let columnCount: Int
     /// The statements of 1...rowsPerStatement rows.
