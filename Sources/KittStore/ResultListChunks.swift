@@ -97,54 +97,31 @@ enum ResultListChunks {
     /// Any value keeps the answers exact (tests use small ones); it only bounds the work.
     static let capacity = Atomic<Int>(1024)
 
-    /// Chunk keys read per list to find a run's chunk in one statement (see `chunk`).
-    private static let chunkWindow = 4
-
     /// The chunk of `list` that holds the run at (timestamp, id): the last chunk whose key
     /// is at or before it in list order.
     static func chunk(_ c: Connection, _ list: ResultList, timestamp: String, id: String) throws -> ChunkKey {
-        try chunks(c, [list], timestamp: timestamp, id: id)[0]
-    }
-
-    /// `chunk` of the run in each of `lists` (up to eight, a run's lists): one statement for
-    /// all of them (a statement costs far more than the few index rows it reads).
-    static func chunks(_ c: Connection, _ lists: [ResultList], timestamp: String, id: String) throws -> [ChunkKey] {
-        // Per list, the keys from the run's timestamp on, in reverse list order (the head's
-        // BLOB, after every text, last): the first one that is not after the run. Keys
-        // sharing the run's timestamp with a larger id come before it; more than a few of
-        // them is rare (over a thousand runs with one timestamp), so a few rows are read.
-        var rows = [[ChunkKey]](repeating: [], count: lists.count)
-        var bindings: [SQLiteValue] = []
-        bindings.reserveCapacity(3 * lists.count + 1)
-        for list in lists { bindings += [.text(list.kind), .text(list.value)] }
-        bindings += [.text(timestamp), SQLiteValue(chunkWindow)]
-        try c.forEachRow(windowSQL[lists.count - 1], bindings) { row in
-            if let index = row.int(0), rows.indices.contains(index) {
-                rows[index].append(ChunkKey(ts: row.value(1), id: row.string(2) ?? ""))
-            }
+        // The keys from the run's timestamp on, in reverse list order (the head's BLOB, after
+        // every text, last): the first one that is not after the run. Keys sharing the run's
+        // timestamp with a larger id come before it; more than a few of them is rare (over
+        // a thousand runs with one timestamp), so a few rows are read in one statement
+        // (one lookup instead of two per run and list at every write).
+        let window = 4
+        var found: ChunkKey?
+        var read = 0
+        try c.forEachRow(
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? AND ts >= ? ORDER BY ts, id DESC LIMIT ?",
+            [.text(list.kind), .text(list.value), .text(timestamp), SQLiteValue(window)]
+        ) { row in
+            read += 1
+            guard found == nil else { return }
+            let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
+            if case .text(let ts) = key.ts, compareBytes(ts, timestamp) == 0, compareBytes(key.id, id) > 0 { return }
+            found = key.isHead ? .head : key
         }
-        return try lists.indices.map { index in
-            for key in rows[index] {
-                if case .text(let ts) = key.ts, compareBytes(ts, timestamp) == 0, compareBytes(key.id, id) > 0 { continue }
-                return key.isHead ? .head : key
-            }
-            if rows[index].count < chunkWindow { return .head }
-            return try chunkAmongTies(c, lists[index], timestamp: timestamp, id: id)
-        }
-    }
-
-    /// `SELECT <list index>, ts, id ...` over 1...8 lists, each list's keys from a timestamp
-    /// on (bindings: kind and value per list, then the timestamp and the window).
-    private static let windowSQL: [String] = (1...8).map { count in
-        (0..<count).map { index in
-            "SELECT \(index), ts, id FROM (SELECT ts, id FROM run_chunks WHERE kind = ?\(2 * index + 1) AND value = ?\(2 * index + 2)"
-                + " AND ts >= ?\(2 * count + 1) ORDER BY ts, id DESC LIMIT ?\(2 * count + 2))"
-        }.joined(separator: " UNION ALL ") + " ORDER BY 1, 2, 3 DESC"
-    }
-
-    /// `chunk` when the window held only keys with the run's timestamp after it: the last
-    /// key of that timestamp at or before the run, else the last key of the next newer one.
-    private static func chunkAmongTies(_ c: Connection, _ list: ResultList, timestamp: String, id: String) throws -> ChunkKey {
+        if let found { return found }
+        if read < window { return .head }
+        // Many keys with the run's timestamp: the last of them at or before it, else the
+        // last key of the next newer timestamp.
         if let row = try c.queryOne(
             "SELECT id FROM run_chunks WHERE kind = ? AND value = ? AND ts = ? AND id <= ? ORDER BY id DESC LIMIT 1",
             [.text(list.kind), .text(list.value), .text(timestamp), .text(id)]), let anchor = row.string(0)
@@ -172,47 +149,6 @@ enum ResultListChunks {
     /// (a key read costs far less than a lookup, and an import batch brings hundreds).
     /// Either way gives the same chunks (tests use 1 to take the merge every time).
     static let mergeFrom = Atomic<Int>(16)
-
-    /// The chunk deltas of `runs`, each in its lists: the lists with `mergeFrom` runs or
-    /// more by one ordered read of their keys (`place`), the others by looking each run up
-    /// in all its lists at once (`chunks`).
-    static func placeAll(_ c: Connection, _ runs: [ResultList: [Placed]]) throws -> [ResultList: [ChunkKey: Int]] {
-        var deltas: [ResultList: [ChunkKey: Int]] = [:]
-        let merged = mergeFrom.load(ordering: .relaxed)
-        // Runs looked up one by one, with the lists each is in (in first-seen order).
-        var lookups: [RunKey: (run: Placed, lists: [ResultList])] = [:]
-        var order: [RunKey] = []
-        for (list, placed) in runs {
-            guard placed.count < merged else {
-                deltas[list, default: [:]].merge(try place(c, list, placed), uniquingKeysWith: +)
-                continue
-            }
-            for run in placed {
-                let key = RunKey(timestamp: run.timestamp, id: run.id, delta: run.delta)
-                if lookups[key] == nil { order.append(key) }
-                lookups[key, default: (run, [])].lists.append(list)
-            }
-        }
-        for key in order {
-            guard let (run, lists) = lookups[key] else { continue }
-            var start = 0
-            while start < lists.count {
-                let part = Array(lists[start..<min(lists.count, start + 8)])
-                for (list, chunk) in zip(part, try chunks(c, part, timestamp: run.timestamp, id: run.id)) {
-                    deltas[list, default: [:]][chunk, default: 0] += run.delta
-                }
-                start += part.count
-            }
-        }
-        return deltas
-    }
-
-    /// A run stored or deleted (the same run can be both in one transaction).
-    private struct RunKey: Hashable {
-        let timestamp: String
-        let id: String
-        let delta: Int
-    }
 
     /// The chunk deltas of `runs` in `list`: each run counted in `chunk(…)` of it.
     static func place(_ c: Connection, _ list: ResultList, _ runs: [Placed]) throws -> [ChunkKey: Int] {
@@ -254,33 +190,20 @@ enum ResultListChunks {
     /// after the head (a run's key), or nil when it has none: the first two rows of the
     /// list in key order, the head's BLOB first.
     static func head(_ c: Connection, _ list: ResultList) throws -> (count: Int, newest: ChunkKey?) {
-        try heads(c, [list])[0]
-    }
-
-    /// `head` of each of `lists` (up to eight) in one statement.
-    static func heads(_ c: Connection, _ lists: [ResultList]) throws -> [(count: Int, newest: ChunkKey?)] {
-        var heads = [(count: Int, newest: ChunkKey?)](repeating: (0, nil), count: lists.count)
-        var bindings: [SQLiteValue] = []
-        bindings.reserveCapacity(2 * lists.count)
-        for list in lists { bindings += [.text(list.kind), .text(list.value)] }
-        try c.forEachRow(headSQL[lists.count - 1], bindings) { row in
-            guard let index = row.int(0), heads.indices.contains(index) else { return }
-            let key = ChunkKey(ts: row.value(1), id: row.string(2) ?? "")
+        var count = 0
+        var newest: ChunkKey?
+        try c.forEachRow(
+            "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id LIMIT 2",
+            [.text(list.kind), .text(list.value)]
+        ) { row in
+            let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
             if key.isHead {
-                heads[index].count = row.int(3) ?? 0
-            } else if heads[index].newest == nil {
-                heads[index].newest = key
+                count = row.int(2) ?? 0
+            } else if newest == nil {
+                newest = key
             }
         }
-        return heads
-    }
-
-    /// `SELECT <list index>, ts, id, count ...`: the first two chunk rows of 1...8 lists.
-    private static let headSQL: [String] = (1...8).map { count in
-        (0..<count).map { index in
-            "SELECT \(index), ts, id, count FROM (SELECT ts, id, count FROM run_chunks"
-                + " WHERE kind = ?\(2 * index + 1) AND value = ?\(2 * index + 2) ORDER BY ts DESC, id LIMIT 2)"
-        }.joined(separator: " UNION ALL ") + " ORDER BY 1, 2 DESC, 3"
+        return (count, newest)
     }
 
     /// Whether the run (timestamp, id) comes before `key` in list order (always, for nil):

@@ -102,17 +102,16 @@ final class ResultSummaryChanges: CommitAccumulator {
                 .append(entry)
         }
         for (set, runs) in runsBySet {
-            let lists = ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName)
-            // The heads of the lists not seen yet in this flush, in one statement.
-            let unknown = lists.filter { newestKeys[$0] == nil }
-            if !unknown.isEmpty {
-                for (list, head) in zip(unknown, try ResultListChunks.heads(c, unknown)) {
-                    newestKeys[list] = head.newest
+            for list in ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName) {
+                let newest: ChunkKey?
+                if let known = newestKeys[list] {
+                    newest = known
+                } else {
+                    let head = try ResultListChunks.head(c, list)
+                    newest = head.newest
+                    newestKeys[list] = newest
                     headCounts[list] = head.count
                 }
-            }
-            for list in lists {
-                let newest = newestKeys[list] ?? nil
                 var head = 0
                 var placed: [ResultListChunks.Placed] = []
                 for (run, delta) in runs {
@@ -126,8 +125,10 @@ final class ResultSummaryChanges: CommitAccumulator {
                 if !placed.isEmpty { older[list, default: []] += placed }
             }
         }
-        for (list, deltas) in try ResultListChunks.placeAll(c, older) {
-            chunks[list, default: [:]].merge(deltas, uniquingKeysWith: +)
+        for (list, runs) in older {
+            for (chunk, delta) in try ResultListChunks.place(c, list, runs) {
+                chunks[list, default: [:]][chunk, default: 0] += delta
+            }
         }
         try ResultListChunks.apply(c, chunks, headCounts: headCounts)
         try c.run("UPDATE results_changes SET changes = changes + 1")
