@@ -17,6 +17,8 @@ public final class Connection {
     /// The open transaction's accumulators (see `CommitAccumulator`): the outermost scope
     /// first, then one per `writeAsync` body being run.
     private var accumulatorScopes: [AccumulatorScope] = []
+    /// State kept with this connection across transactions (see `state(_:make:)`).
+    private var states: [ObjectIdentifier: AnyObject] = [:]
 
     init(path: String, flags: Int32) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -171,6 +173,23 @@ public final class Connection {
         accumulatorScopes = []
         for accumulator in flushed { try accumulator.flush(into: self) }
         return flushed
+    }
+
+    /// This connection's object of type `S`, made by `make` on first use and kept until the
+    /// connection closes: what a caller remembers between its transactions on the writer
+    /// (what it remembers must be checked against `dataVersion`: other connections write too).
+    public func state<S: AnyObject>(_ type: S.Type, make: () -> S) -> S {
+        if let found = states[ObjectIdentifier(type)] as? S { return found }
+        let made = make()
+        states[ObjectIdentifier(type)] = made
+        return made
+    }
+
+    /// `PRAGMA data_version` of this connection: changes when another connection (of this
+    /// process or another) has committed since this one last looked; its own commits do not
+    /// change it.
+    public func dataVersion() throws(SQLiteError) -> Int {
+        try queryOne("PRAGMA data_version")?.int(0) ?? 0
     }
 
     /// Forgets the transaction's accumulators (it rolled back).

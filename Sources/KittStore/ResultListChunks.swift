@@ -340,8 +340,11 @@ enum ResultListChunks {
     /// transaction), where known. A head that only grows then needs no count read back:
     /// agents' reports all land in the head, and reading counts back (`RETURNING`) cost
     /// about as much as the upsert.
-    static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]], headCounts: [ResultList: Int] = [:]) throws {
-        let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+    /// `capacity`: the runs per chunk after a split (default: `ResultListChunks.capacity`).
+    static func apply(
+        _ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]], headCounts: [ResultList: Int] = [:],
+        capacity: Int = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+    ) throws {
         var rows: [[SQLiteValue]] = []
         var grownHeads: [[SQLiteValue]] = []
         var headSplits: [(list: ResultList, count: Int)] = []
@@ -393,6 +396,35 @@ enum ResultListChunks {
                 "INSERT INTO run_chunks (kind, value, ts, id, count) VALUES (?, ?, ?, ?, ?)",
                 [.text(list.kind), .text(list.value), next.ts, .text(next.id), SQLiteValue(remaining)])
             start = next
+        }
+    }
+}
+
+/// The heads of the lists (`ResultListChunks.head`) as committed, kept by the writer
+/// connection between transactions (`Connection.state`): an agent's report touches its eight
+/// lists, and looking their heads up was ~70k instructions of a durable POST. Valid while no
+/// other connection commits (`Connection.dataVersion`, checked at every flush); a flush
+/// changes it only after its transaction commits (`ResultSummaryChanges.didCommit`).
+final class ListHeadCache {
+    /// Lists kept at most (~200 bytes each); past it the cache starts over.
+    static let limit = 16_384
+
+    private var dataVersion: Int?
+    private var heads: [ResultList: (count: Int, newest: ChunkKey?)] = [:]
+
+    /// Drops everything when another connection committed since the last call.
+    func validate(dataVersion version: Int) {
+        if version != dataVersion {
+            heads.removeAll()
+            dataVersion = version
+        }
+    }
+
+    subscript(list: ResultList) -> (count: Int, newest: ChunkKey?)? {
+        get { heads[list] }
+        set {
+            if newValue != nil, heads[list] == nil, heads.count >= Self.limit { heads.removeAll() }
+            heads[list] = newValue
         }
     }
 }
