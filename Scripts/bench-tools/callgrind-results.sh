@@ -9,7 +9,9 @@
 # - durable result POSTs: callgrind counts a server (`kitt web --insecure`, 1 event loop)
 #   answering 200 and then 1,200 `POST /api/v1/agents/ID/results` from 16 connections
 #   (`results.py post`); (large − small) / 1,000 = instructions per POST (HTTP, auth, parse,
-#   insert, summaries, group commit).
+#   insert, summaries, group commit). Twice: results timestamped inside the history ("older":
+#   they land in older list chunks) and newer than all of it ("newest", as agents reporting
+#   a finished run). Group commits batch differently from run to run: ±3%.
 # Needs valgrind, python3 and curl; ~5 min a binary. Env: HISTORY (20000).
 set -euo pipefail
 (($#)) || { echo "usage: $0 BIN [BIN...]" >&2; exit 2; }
@@ -33,9 +35,10 @@ import_count() {
     awk '/^summary:/ { print $2 }' "$dir/cg.out"
 }
 
-# post_count BIN BASE N -> total instructions of a server answering N durable result POSTs
+# post_count BIN BASE N START -> total instructions of a server answering N durable result
+# POSTs of documents START..
 post_count() {
-    local bin=$1 base=$2 n=$3 dir port token agent
+    local bin=$1 base=$2 n=$3 start=$4 dir port token agent
     dir=$(mktemp -d "$WORK/post.XXXXXX")
     cp "$base/kitt.db" "$dir/kitt.db"
     port=$((20000 + RANDOM % 20000))
@@ -45,7 +48,7 @@ post_count() {
     PID=$!
     for _ in $(seq 900); do curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/health" && break; sleep 0.2; done
     agent=$(python3 "$HERE/results.py" register "http://127.0.0.1:$port" "$token" "cg-agent")
-    python3 "$HERE/results.py" post "http://127.0.0.1:$port" "$token" "$agent" "$n" >/dev/null
+    python3 "$HERE/results.py" post "http://127.0.0.1:$port" "$token" "$agent" "$n" "$start" >/dev/null
     kill -TERM $PID && wait $PID || true
     PID=
     awk '/^summary:/ { print $2 }' "$dir/cg.out"
@@ -56,6 +59,8 @@ for bin in "$@"; do
     "$bin" import --data-dir "$base" "$WORK/history" >/dev/null 2>&1
     small=$(import_count "$bin" "$base" "$WORK/new-500") large=$(import_count "$bin" "$base" "$WORK/new-2500")
     echo "$bin: kitt import into $HISTORY results: $(((large - small) / 2000)) instructions per file"
-    small=$(post_count "$bin" "$base" 200) large=$(post_count "$bin" "$base" 1200)
-    echo "$bin: durable result POST (16 connections) on $HISTORY results: $(((large - small) / 1000)) instructions per POST"
+    small=$(post_count "$bin" "$base" 200 0) large=$(post_count "$bin" "$base" 1200 0)
+    echo "$bin: durable result POST (16 connections, older) on $HISTORY results: $(((large - small) / 1000)) instructions per POST"
+    small=$(post_count "$bin" "$base" 200 2000000) large=$(post_count "$bin" "$base" 1200 2000000)
+    echo "$bin: durable result POST (16 connections, newest) on $HISTORY results: $(((large - small) / 1000)) instructions per POST"
 done
