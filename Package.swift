@@ -18,8 +18,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // libpq: the PostgreSQL store (issue 15), imported only by KittPostgres.
-        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libpq's header (issue 15), imported only by KittPostgres, which loads libpq at run time.
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
         // epoll/eventfd wrappers (Glibc's Swift module does not export them).
         .systemLibrary(name: "CKittSystem"),
 
@@ -57,7 +57,9 @@ let package = Package(
         // Tests.
         .target(
             name: "KittTestSupport",
-            dependencies: ["KittApp", "KittNet", "KittHTTP", "KittJSON", "KittPostgres"],
+            dependencies: [
+                "KittApp", "KittNet", "KittHTTP", "KittJSON", "KittPostgres", "KittSQLite", "KittStore", "KittStorePostgres",
+            ],
             path: "Tests/KittTestSupport", swiftSettings: settings),
         .testTarget(name: "KittBaseTests", dependencies: ["KittBase"], swiftSettings: settings),
         .testTarget(name: "KittJSONTests", dependencies: ["KittJSON"], swiftSettings: settings),
@@ -68,7 +70,10 @@ let package = Package(
             name: "KittPostgresTests",
             dependencies: ["KittPostgres", "KittStorePostgres", "KittStore", "KittSQLite", "KittJSON", "KittTestSupport"],
             swiftSettings: settings),
-        .testTarget(name: "KittStoreTests", dependencies: ["KittBase", "KittNet", "KittStore", "KittSQLite"], swiftSettings: settings),
+        // KittTestSupport: the repository tests run on both backends (`Backend`, issue 15).
+        .testTarget(
+            name: "KittStoreTests", dependencies: ["KittBase", "KittNet", "KittStore", "KittSQLite", "KittTestSupport"],
+            swiftSettings: settings),
         .testTarget(
             name: "KittAPITests", dependencies: ["KittAPI", "KittNet", "KittTestSupport"], swiftSettings: settings),
         .testTarget(

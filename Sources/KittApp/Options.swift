@@ -11,6 +11,9 @@ public struct WebOptions: Sendable {
     public var tlsKey: String?
     public var dataDirectory: String?
     public var databasePath: String?
+    /// `--database postgres://…` (env KITT_DATABASE_URL): the store in PostgreSQL instead of
+    /// the SQLite file, so several instances can serve one lab (issue 15).
+    public var databaseURL: String?
     public var modelDirectory: String?
     public var devonURL: String?
     public var devonAPIKey: String?
@@ -127,6 +130,7 @@ extension WebOptions {
             case "--tls-key": options.tlsKey = try value()
             case "--data-dir": options.dataDirectory = try value()
             case "--db": options.databasePath = try value()
+            case "--database": options.databaseURL = try value()
             case "--model-dir": options.modelDirectory = try value()
             case "--devon-url": options.devonURL = try value()
             case "--config-dir": options.configDirectory = try value()
@@ -184,6 +188,18 @@ extension WebOptions {
                 options.authToken = token
             }
         }
+        if options.databaseURL == nil, let url = environment["KITT_DATABASE_URL"], !url.isEmpty {
+            options.databaseURL = url
+        }
+        if let url = options.databaseURL {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw UsageError("--database takes a PostgreSQL URL (postgres://user@host:5432/db); "
+                    + "for a SQLite file use --db FILE")
+            }
+            if options.databasePath != nil {
+                throw UsageError("--db (a SQLite file) and --database (PostgreSQL) are alternatives; give one")
+            }
+        }
         if options.devonURL == nil, let url = environment["DEVON_URL"], !url.isEmpty { options.devonURL = url }
         if let key = environment["DEVON_API_KEY"], !key.isEmpty { options.devonAPIKey = key }
         if options.modelDirectory == nil, let dir = environment["KITT_MODEL_DIR"], !dir.isEmpty {
@@ -220,6 +236,9 @@ extension WebOptions {
                                       serve this certificate instead of the generated local CA's
           --data-dir DIR              where kitt keeps its files (default ~/.kitt)
           --db FILE                   SQLite database (default <data-dir>/kitt.db)
+          --database URL              keep the store in PostgreSQL instead (env KITT_DATABASE_URL):
+                                      postgres://USER@HOST:5432/DB[?sslmode=require]; password from
+                                      the URL, PGPASSWORD or ~/.pgpass. Several instances may share it
           --model-dir DIR             model directory (env KITT_MODEL_DIR; default <data-dir>/models)
           --devon-url URL             Devon model manager (env DEVON_URL; key in DEVON_API_KEY)
           --config-dir DIR            kitt's data files (engines.json, ...; env KITT_CONFIG_DIR)

@@ -6,7 +6,9 @@ import Dispatch
 import KittAPI
 import KittHTTP
 import KittNet
+import KittPostgres
 import KittStore
+import KittStorePostgres
 import KittWeb
 
 /// `kitt web`, composed: data dir, token, TLS, store, router, server. `start` returns once
@@ -24,7 +26,9 @@ public final class WebApp: Sendable {
     /// on stderr unless quiet.
     public let startupWarnings: [String]
     private let server: HTTPServer
-    private let store: Store
+    private let store: any DataStore
+    /// `--database`: the event log and campaign lease shared with the other instances.
+    private let shared: SharedDatabase?
     private let log: Log
     private let background: BackgroundServices
     /// `--results-dir` without `--legacy`: the background import at start.
@@ -49,8 +53,11 @@ public final class WebApp: Sendable {
         var warnings: [String] = []
         if let warning = try Files.makePrivateDirectory(dataDirectory) { warnings.append(warning) }
         self.dataDirectory = dataDirectory
+        try WebApp.checkSharedDatabaseOptions(options)
         // KITT 1.x's kitt.db here: say so (and name `kitt migrate`) before creating anything.
-        try KITT1Database.refuseAsStore(options.databasePath ?? dataDirectory + "/kitt.db")
+        if options.databaseURL == nil {
+            try KITT1Database.refuseAsStore(options.databasePath ?? dataDirectory + "/kitt.db")
+        }
 
         // Auth: flag/env token (or token file), else (secure mode) a generated token kept in the data dir.
         let token: String?
@@ -106,18 +113,28 @@ public final class WebApp: Sendable {
         }
         self.startupWarnings = warnings
 
-        let databasePath = options.databasePath ?? dataDirectory + "/kitt.db"
-        // One server per database; `kitt restore` checks this lock too. The legacy dashboard
-        // only reads, so it may run beside the server (as KITT's did) and takes no lock.
-        let lock = options.legacy ? nil : try InstanceLock.acquire(databasePath: databasePath)
-        self.lock = lock
-        let store: Store
-        do {
-            store = try Store(path: databasePath)
-        } catch {
-            lock?.release()
-            throw error
+        let store: any DataStore
+        var lock: InstanceLock?
+        var postgres: (store: PostgresStore, info: ConnectionInfo)?
+        if let url = options.databaseURL {
+            // Shared by design: several instances may serve one PostgreSQL database.
+            let info = try ConnectionInfo(url)
+            let opened = try PostgresStore(info, connections: WebApp.postgresConnections)
+            postgres = (opened, info)
+            store = opened
+        } else {
+            let databasePath = options.databasePath ?? dataDirectory + "/kitt.db"
+            // One server per database; `kitt restore` checks this lock too. The legacy dashboard
+            // only reads, so it may run beside the server (as KITT's did) and takes no lock.
+            lock = options.legacy ? nil : try InstanceLock.acquire(databasePath: databasePath)
+            do {
+                store = try Store(path: databasePath)
+            } catch {
+                lock?.release()
+                throw error
+            }
         }
+        self.lock = lock
         self.store = store
 
         var settings = APISettings()
@@ -139,6 +156,19 @@ public final class WebApp: Sendable {
         let context = APIContext(settings: settings, auth: Auth(adminToken: token), store: store, events: events)
         self.context = context
         let services = Services(context: context)
+        do {
+            shared = try postgres.map { opened in
+                try SharedDatabase(
+                    store: opened.store, info: opened.info, events: events, runner: services.runner,
+                    say: { line in
+                        log.line(line)
+                        log.flush()
+                    })
+            }
+        } catch {
+            store.close()
+            throw error
+        }
 
         // --legacy: the read-only v1 dashboard instead of the API (no write routes at all).
         let resultsDirectory = try WebApp.legacyResultsDirectory(options, log: log)
@@ -152,6 +182,7 @@ public final class WebApp: Sendable {
         if !options.legacy {
             // The browser UI at `/`: it calls the API router above in process.
             let sessions = try WebSessions(store: store)
+            shared?.keepFresh(sessions)
             WebUI.register(
                 in: &router, api: router, context: context, sessions: sessions, secureCookies: !plain,
                 serverFacts: WebApp.serverFacts(options, plain: plain, localCA: caPath != nil))
@@ -169,6 +200,7 @@ public final class WebApp: Sendable {
             return frozen.respond(to: request)
         }
         context.metrics.attach(server)
+        shared?.addGauges(to: context.metrics)
         do {
             port = try server.start()
         } catch {
@@ -181,9 +213,9 @@ public final class WebApp: Sendable {
         var shownHost = options.host == "0.0.0.0" || options.host == "::" ? "localhost" : options.host
         if shownHost.contains(":") { shownHost = "[\(shownHost)]" }  // an IPv6 literal in a URL
         url = "\(scheme)://\(shownHost):\(port)"
-        background = BackgroundServices(context: context, campaigns: services.runner)
+        background = BackgroundServices(context: context, campaigns: services.runner, leadership: shared?.leadership)
         background.start()
-        resultsImport = WebApp.importResultsDirectory(options, store: store, log: log)
+        resultsImport = (store as? Store).flatMap { WebApp.importResultsDirectory(options, store: $0, log: log) }
         events.startKeepalive(every: options.sseKeepalive)
 
         printBanner(options: options)
@@ -217,6 +249,9 @@ public final class WebApp: Sendable {
             log.line("Auth token (kept in \(dataDirectory)/auth-token): \(token)")
         }
         log.line("Data: \(dataDirectory)")
+        if let url = options.databaseURL, let info = try? ConnectionInfo(url) {
+            log.line("Store: PostgreSQL \(info) (shared; campaigns run on one instance at a time)")
+        }
         log.flush()
     }
 
@@ -227,6 +262,7 @@ public final class WebApp: Sendable {
         _ = resultsImport?.wait(timeout: .now() + gracePeriod)
         context.events.closeAll()
         server.shutdown(gracePeriod: gracePeriod)
+        shared?.stop()
         store.close()
         lock?.release()
         log.flush()

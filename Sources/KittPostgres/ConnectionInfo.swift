@@ -13,30 +13,55 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
     public let conninfo: String
     /// The password written into `conninfo`, if any, so messages echoing it can be scrubbed.
     let password: String?
+    /// The URL as given (without kitt's defaults), for `description`.
+    private let given: String
 
     /// The environment variable `kitt` reads when no `--database` is given.
     public static let environmentVariable = "KITT_DATABASE_URL"
 
     /// Throws when libpq cannot parse `url` (unknown keyword, bad URI); the error is redacted.
+    /// Also throws when libpq cannot be loaded (`LibPQ`): parsing is libpq's.
     public init(_ url: String) throws(PostgresError) {
+        try self.init(url, libpq: LibPQ.shared)
+    }
+
+    init(_ url: String, libpq loaded: Result<LibPQ, PostgresError>) throws(PostgresError) {
+        let libpq = try loaded.get()
         var error: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(url, &error) else {
+        guard let options = libpq.PQconninfoParse(url, &error) else {
             let message = error.map { String(cString: $0) } ?? "out of memory"
-            if let error { PQfreemem(error) }
+            if let error { libpq.PQfreemem(error) }
             throw .client("invalid database URL \(ConnectionInfo.redactURL(url)): "
                 + ConnectionInfo.redact(message.trimmingNewlines, password: nil, url: url))
         }
-        defer { PQconninfoFree(options) }
+        defer { libpq.PQconninfoFree(options) }
         var password: String?
+        var hasConnectTimeout = getenv("PGCONNECT_TIMEOUT") != nil
         var option = options
         while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "password", let value = option.pointee.val {
+            let name = String(cString: keyword)
+            if name == "password", let value = option.pointee.val {
                 password = String(cString: value)
             }
+            if name == "connect_timeout", option.pointee.val != nil { hasConnectTimeout = true }
             option += 1
         }
-        self.conninfo = url
+        self.conninfo = hasConnectTimeout ? url : ConnectionInfo.withConnectTimeout(url)
+        self.given = url
         self.password = password.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Seconds a connection attempt may take unless the URL (or PGCONNECT_TIMEOUT) says: libpq
+    /// waits for TCP's own timeout (minutes) by default, and a store worker stuck that long on
+    /// an unreachable server holds up every request behind it.
+    public static let defaultConnectTimeout = 10
+
+    static func withConnectTimeout(_ url: String) -> String {
+        let setting = "connect_timeout=\(defaultConnectTimeout)"
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return url + (url.contains("?") ? "&" : "?") + setting
+        }
+        return url + " " + setting
     }
 
     /// `KITT_DATABASE_URL`, or nil when unset or empty.
@@ -47,7 +72,7 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
     }
 
     /// The URL with its password replaced by `***` (safe for logs and errors).
-    public var description: String { ConnectionInfo.redactURL(conninfo) }
+    public var description: String { ConnectionInfo.redactURL(given) }
 
     /// `message` with every appearance of the password (and of password fields) masked.
     func redact(_ message: String) -> String {

@@ -32,25 +32,25 @@ extension PostgresConnection {
         let handle = try open("LISTEN")
         var received = drainNotifications(handle)
         if !received.isEmpty { return received }
-        let socket = PQsocket(handle)
+        let socket = libpq.PQsocket(handle)
         guard socket >= 0 else { throw lastError(sql: nil) }
         let ready = kitt_pq_wait_readable(socket, timeoutMilliseconds)
         guard ready > 0 else { return [] }  // timeout, or EINTR: the caller simply waits again
-        guard PQconsumeInput(handle) == 1 else { throw lastError(sql: nil) }
+        guard libpq.PQconsumeInput(handle) == 1 else { throw lastError(sql: nil) }
         received = drainNotifications(handle)
         return received
     }
 
     private func drainNotifications(_ handle: OpaquePointer) -> [PostgresNotification] {
-        _ = PQconsumeInput(handle)
+        _ = libpq.PQconsumeInput(handle)
         var out: [PostgresNotification] = []
-        while let notice = PQnotifies(handle) {
+        while let notice = libpq.PQnotifies(handle) {
             out.append(
                 PostgresNotification(
                     channel: notice.pointee.relname.map { String(cString: $0) } ?? "",
                     payload: notice.pointee.extra.map { String(cString: $0) } ?? "",
                     senderPID: notice.pointee.be_pid))
-            PQfreemem(notice)
+            libpq.PQfreemem(notice)
         }
         return out
     }
@@ -60,8 +60,8 @@ extension PostgresConnection {
         let handle = try open(name)
         guard !name.utf8.contains(0) else { throw .client("identifier contains a NUL byte") }
         let count = name.utf8.count
-        guard let quoted = PQescapeIdentifier(handle, name, count) else { throw lastError(sql: nil) }
-        defer { PQfreemem(quoted) }
+        guard let quoted = libpq.PQescapeIdentifier(handle, name, count) else { throw lastError(sql: nil) }
+        defer { libpq.PQfreemem(quoted) }
         return String(cString: quoted)
     }
 }

@@ -6,48 +6,57 @@ internal import CPostgres
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     public let info: ConnectionInfo
+    /// libpq's functions (loaded at run time, see `LibPQ`).
+    let libpq: LibPQ
 
     /// Connects (blocking). `PQconnectdb` reads the password from the URL, `PGPASSWORD` or
     /// `~/.pgpass` and honours `sslmode`; errors name the URL with its password masked.
-    public init(_ info: ConnectionInfo) throws(PostgresError) {
+    /// Also throws when libpq cannot be loaded (`LibPQ`).
+    public convenience init(_ info: ConnectionInfo) throws(PostgresError) {
+        try self.init(info, libpq: LibPQ.shared)
+    }
+
+    init(_ info: ConnectionInfo, libpq loaded: Result<LibPQ, PostgresError>) throws(PostgresError) {
+        let libpq = try loaded.get()
+        self.libpq = libpq
         self.info = info
-        guard let connection = PQconnectdb(info.conninfo) else {
+        guard let connection = libpq.PQconnectdb(info.conninfo) else {
             throw .connectionLost("cannot connect to \(info): out of memory")
         }
-        guard PQstatus(connection) == CONNECTION_OK else {
-            let message = info.redact(String(cString: PQerrorMessage(connection)).trimmingNewlines)
-            PQfinish(connection)
+        guard libpq.PQstatus(connection) == CONNECTION_OK else {
+            let message = info.redact(libpq.PQerrorMessage(connection).map { String(cString: $0) }?.trimmingNewlines ?? "")
+            libpq.PQfinish(connection)
             throw .connectionLost("cannot connect to \(info): \(message)")
         }
         handle = connection
         // Results come back as text in UTF-8 whatever the server's default, and timestamps
         // are kitt's own text columns, so only the encoding matters.
-        PQsetClientEncoding(connection, "UTF8")
-        kitt_pq_silence_notices(connection)
+        _ = libpq.PQsetClientEncoding(connection, "UTF8")
+        kitt_pq_silence_notices(connection, libpq.PQsetNoticeProcessor)
     }
 
     deinit { close() }
 
     public func close() {
-        if let handle { PQfinish(handle) }
+        if let handle { libpq.PQfinish(handle) }
         handle = nil
     }
 
     /// False once the connection has failed (the pool then drops it).
     public var isHealthy: Bool {
         guard let handle else { return false }
-        return PQstatus(handle) == CONNECTION_OK
+        return libpq.PQstatus(handle) == CONNECTION_OK
     }
 
     /// True between BEGIN and COMMIT/ROLLBACK (also in a failed transaction).
     public var isInTransaction: Bool {
         guard let handle else { return false }
-        let status = PQtransactionStatus(handle)
+        let status = libpq.PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 
     /// The server process serving this connection (for NOTIFY's sender pid).
-    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+    public var backendPID: Int32 { handle.map { libpq.PQbackendPID($0) } ?? 0 }
 
     // MARK: Statements
 
@@ -57,7 +66,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let handle = try open(sql)
         let texts = try parameters.map { value throws(PostgresError) in try value.wireText() }
         let result = withCStrings(texts) { pointers in
-            PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+            libpq.PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
         }
         return try consume(result, sql: sql)
     }
@@ -76,7 +85,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a script of several statements without parameters (`PQexec`: migrations).
     public func execute(_ script: String) throws(PostgresError) {
         let handle = try open(script)
-        _ = try consume(PQexec(handle, script), sql: script)
+        _ = try consume(libpq.PQexec(handle, script), sql: script)
     }
 
     // MARK: Transactions
@@ -117,33 +126,33 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let result else {
             throw lastError(sql: sql)
         }
-        defer { PQclear(result) }
-        switch PQresultStatus(result) {
+        defer { libpq.PQclear(result) }
+        switch libpq.PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresResult(rows: [], affectedRows: Self.affectedRows(result))
+            return PostgresResult(rows: [], affectedRows: affectedRows(result))
         case PGRES_TUPLES_OK:
-            return PostgresResult(rows: Self.rows(result), affectedRows: Self.affectedRows(result))
+            return PostgresResult(rows: rows(result), affectedRows: affectedRows(result))
         default:
             throw error(from: result, sql: sql)
         }
     }
 
-    private static func rows(_ result: OpaquePointer) -> [PostgresRow] {
-        let columnCount = Int(max(0, PQnfields(result)))
-        let rowCount = Int(max(0, PQntuples(result)))
+    private func rows(_ result: OpaquePointer) -> [PostgresRow] {
+        let columnCount = Int(max(0, libpq.PQnfields(result)))
+        let rowCount = Int(max(0, libpq.PQntuples(result)))
         let columns = PostgresColumns(
-            names: (0..<columnCount).map { PQfname(result, Int32($0)).map { String(cString: $0) } ?? "" })
+            names: (0..<columnCount).map { libpq.PQfname(result, Int32($0)).map { String(cString: $0) } ?? "" })
         var rows: [PostgresRow] = []
         rows.reserveCapacity(rowCount)
         for r in 0..<rowCount {
             var values: [String?] = []
             values.reserveCapacity(columnCount)
             for c in 0..<columnCount {
-                if PQgetisnull(result, Int32(r), Int32(c)) != 0 {
+                if libpq.PQgetisnull(result, Int32(r), Int32(c)) != 0 {
                     values.append(nil)
-                } else if let bytes = PQgetvalue(result, Int32(r), Int32(c)) {
+                } else if let bytes = libpq.PQgetvalue(result, Int32(r), Int32(c)) {
                     // Length from libpq, not strlen: text values carry no NUL, but never trust that.
-                    let length = Int(max(0, PQgetlength(result, Int32(r), Int32(c))))
+                    let length = Int(max(0, libpq.PQgetlength(result, Int32(r), Int32(c))))
                     values.append(
                         bytes.withMemoryRebound(to: UInt8.self, capacity: length) {
                             String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
@@ -157,17 +166,17 @@ public final class PostgresConnection: @unchecked Sendable {
         return rows
     }
 
-    private static func affectedRows(_ result: OpaquePointer) -> Int {
-        PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
+    private func affectedRows(_ result: OpaquePointer) -> Int {
+        libpq.PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
     }
 
     private func error(from result: OpaquePointer, sql: String) -> PostgresError {
         func field(_ code: UInt8) -> String? {
-            PQresultErrorField(result, Int32(code)).map { info.redact(String(cString: $0)) }
+            libpq.PQresultErrorField(result, Int32(code)).map { info.redact(String(cString: $0)) }
         }
         let state = field(UInt8(ascii: "C")) ?? ""  // PG_DIAG_SQLSTATE
         let primary = field(UInt8(ascii: "M"))  // PG_DIAG_MESSAGE_PRIMARY
-        let message = primary ?? info.redact(String(cString: PQresultErrorMessage(result)).trimmingNewlines)
+        let message = primary ?? info.redact(libpq.PQresultErrorMessage(result).map { String(cString: $0) }?.trimmingNewlines ?? "")
         if state.isEmpty, !isHealthy {
             return .connectionLost(message.isEmpty ? "the connection to \(info) was lost" : message, sql: sql)
         }
@@ -175,7 +184,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     func lastError(sql: String?) -> PostgresError {
-        let message = handle.map { info.redact(String(cString: PQerrorMessage($0)).trimmingNewlines) } ?? ""
+        let message = handle.flatMap { libpq.PQerrorMessage($0) }.map { info.redact(String(cString: $0).trimmingNewlines) } ?? ""
         if !isHealthy {
             return .connectionLost(message.isEmpty ? "the connection to \(info) was lost" : message, sql: sql)
         }

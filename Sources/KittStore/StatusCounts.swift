@@ -8,6 +8,8 @@ public struct StatusCounts: Sendable {
     public var quickTests: [QuickTestStatus: Int] = [:]
     public var campaigns: [CampaignStatus: Int] = [:]
     public var results = 0
+
+    public init() {}
 }
 
 extension Store {

@@ -3,8 +3,8 @@ import KittJSON
 import KittPostgres
 
 /// Results on PostgreSQL: the same rows as `ResultsRepository` (runs, benchmarks, one row
-/// per numeric metric, hardware), the document kept byte for byte. Counts and averages are
-/// read from the tables (no summary rows: they would serialize concurrent writers).
+/// per numeric metric, hardware), the document kept byte for byte. Counts and averages come
+/// from running totals that writers only append to (`PostgresResultTotals`).
 public struct PostgresResultsRepository: ResultsStoring {
     let store: PostgresStore
 
@@ -72,6 +72,7 @@ public struct PostgresResultsRepository: ResultsStoring {
             try connection.execute("SET LOCAL synchronous_commit = off")
             try connection.run("UPDATE results_changes SET changes = changes + 1")
         }
+        PostgresResultTotals.wrote(pool)
     }
 
     /// The insert itself, for callers composing it into a larger transaction.
@@ -106,6 +107,7 @@ public struct PostgresResultsRepository: ResultsStoring {
             }
         }
         try insertMetricRows(metricRows, into: connection)
+        try PostgresResultTotals.record([PostgresResultTotals.contribution(of: document)], sign: 1, connection)
         if let hardware = document.hardware {
             try connection.run(
                 """
@@ -139,8 +141,11 @@ public struct PostgresResultsRepository: ResultsStoring {
     }
 
     public func delete(id: String) throws -> Bool {
-        let deleted = try store.pool.transaction { connection in
-            try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
+        guard PostgresResultsRepository.canBeStored(id) else { return false }
+        let deleted = try store.pool.transaction { connection -> Bool in
+            guard let contribution = try PostgresResultTotals.contribution(ofRunID: id, connection) else { return false }
+            try PostgresResultTotals.record([contribution], sign: -1, connection)
+            return try connection.run("DELETE FROM runs WHERE id = $1", [.text(id)]) > 0
         }
         if deleted { PostgresResultsRepository.countChange(store.pool) }
         return deleted
@@ -154,7 +159,7 @@ public struct PostgresResultsRepository: ResultsStoring {
         guard !ids.isEmpty else { return [] }
         return try store.pool.withConnection { connection in
             var out: [RawJSON] = []
-            for id in ids {
+            for id in ids where PostgresResultsRepository.canBeStored(id) {
                 if let row = try connection.queryOne("SELECT id, document FROM runs WHERE id = $1", [.text(id)]) {
                     out.append(PostgresResultsRepository.item(row))
                 }
@@ -165,14 +170,18 @@ public struct PostgresResultsRepository: ResultsStoring {
 
     public func list(_ filter: ResultFilter, limit: Int, offset: Int) throws -> (total: Int, items: [RawJSON]) {
         let (clause, bindings) = PostgresResultsRepository.whereClause(filter)
+        guard bindings.allSatisfy(PostgresResultsRepository.canBeStored) else { return (0, []) }
         // One snapshot for the count and the page, so the total matches the items.
         return try store.pool.transaction(isolation: .repeatableRead) { connection in
-            let total = try connection.queryOne("SELECT count(*) FROM runs" + clause, bindings)?.int(0) ?? 0
+            let total = try PostgresResultsRepository.total(filter, clause: clause, bindings: bindings, connection)
             guard limit > 0, offset < total else { return (total, []) }
             let n = bindings.count
+            // The page's ids first, from the (filter, timestamp, id) index alone (an index-only
+            // scan skips `offset` entries without reading their rows), then their documents.
             let rows = try connection.query(
-                "SELECT id, document FROM runs\(clause) ORDER BY timestamp DESC, id"
-                    + " LIMIT $\(n + 1) OFFSET $\(n + 2)",
+                "SELECT r.id, r.document FROM (SELECT id, timestamp FROM runs\(clause)"
+                    + " ORDER BY timestamp DESC, id LIMIT $\(n + 1) OFFSET $\(n + 2)) page"
+                    + " JOIN runs r ON r.id = page.id ORDER BY page.timestamp DESC, page.id",
                 bindings + [PostgresValue(max(0, limit)), PostgresValue(max(0, offset))]
             ).rows
             return (total, rows.map(PostgresResultsRepository.item))
@@ -185,28 +194,47 @@ public struct PostgresResultsRepository: ResultsStoring {
         var unique: [String] = []
         for metric in metrics where !unique.contains(metric) { unique.append(metric) }
         let names = unique
-        // `group.rawValue` is one of three fixed column names (never client text).
-        let column = group.rawValue
-        // One pass: runs joined to the asked metrics only; runs counted once each.
-        let averages = names.indices.map { index in
-            ", avg(m.value) FILTER (WHERE m.name = $\(index + 1))"
-        }.joined()
-        let join = names.isEmpty ? "" : " LEFT JOIN metrics m ON m.run = r.rid AND m.name IN ("
-            + names.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
-        let sql = """
-            SELECT r.\(column), count(DISTINCT r.rid)\(averages)
-            FROM runs r\(join) GROUP BY r.\(column) ORDER BY r.\(column)
-            """
-        let parameters: [PostgresValue] = names.map { .text($0) }
+        // From the running totals (`PostgresResultTotals`): O(groups), in one snapshot.
         let rows = try store.pool.transaction(isolation: .repeatableRead) { connection in
-            try connection.query(sql, parameters).rows.map { row in
+            let groups = try PostgresResultTotals.groups(group.rawValue, connection)
+            // A name with NUL names no stored metric (its average is null): it is not sent.
+            let totals = try PostgresResultTotals.metricTotals(
+                group.rawValue, names: names.filter(PostgresResultsRepository.canBeStored), connection)
+            return groups.map { group in
                 ResultsRepository.AggregateRow.stored(
-                    value: row.string(0) ?? "", count: row.int(1) ?? 0,
+                    value: group.value, count: group.runs,
                     // An average over +inf and -inf is NaN: shown as null, as SQLite stores NaN.
-                    averages: names.indices.map { i in row.double(2 + i).flatMap { $0.isNaN ? nil : $0 } })
+                    averages: names.map { name in
+                        guard let metric = totals[group.value]?[name], metric.count > 0, let sum = metric.total
+                        else { return nil }
+                        let average = sum / Double(metric.count)
+                        return average.isNaN ? nil : average
+                    })
             }
         }
         return (names, rows)
+    }
+
+    /// PostgreSQL text cannot hold NUL (libpq refuses such a parameter), so no stored id or
+    /// column has one: a lookup by such text finds nothing, as on SQLite, rather than failing.
+    static func canBeStored(_ text: String) -> Bool { !text.utf8.contains(0) }
+
+    static func canBeStored(_ value: PostgresValue) -> Bool {
+        guard case .text(let text) = value else { return true }
+        return canBeStored(text)
+    }
+
+    /// Runs matching `filter`: from the running totals with no filter or one, else counted.
+    static func total(
+        _ filter: ResultFilter, clause: String, bindings: [PostgresValue], _ connection: PostgresConnection
+    ) throws -> Int {
+        let given = [("model", filter.model), ("engine", filter.engine), ("suite_name", filter.suiteName)]
+            .compactMap { kind, value in value.map { (kind, $0) } }
+        switch given.count {
+        case 0: return try PostgresResultTotals.allRuns(connection)
+        case 1: return try PostgresResultTotals.runs(given[0].0, value: given[0].1, connection)
+        default: return try connection.queryOne("SELECT count(*) FROM runs" + clause, bindings)?.int(0) ?? 0
+        }
     }
 
     static func whereClause(_ filter: ResultFilter) -> (String, [PostgresValue]) {

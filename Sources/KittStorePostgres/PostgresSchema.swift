@@ -12,10 +12,12 @@ import KittPostgres
 /// - timestamps stay kitt's ISO 8601 UTC text, so both stores sort and compare them alike
 ///   and `kitt migrate` copies them unchanged;
 /// - SQLite's summary tables (v5: result_groups, metric_totals, result_sets, run_chunks)
-///   are not here: PostgreSQL reads counts and averages from the indexes directly, and
-///   hot summary rows would serialize concurrent writers from several instances.
+///   are not here: hot summary rows would serialize concurrent writers from several
+///   instances. v6 keeps append-only running totals instead (`PostgresResultTotals`).
 public enum PostgresSchema {
-    public static let migrations: [PostgresMigration] = [v1Results, v2Agents, v3Work, v4Events, v5ResultsChanges]
+    public static let migrations: [PostgresMigration] = [
+        v1Results, v2Agents, v3Work, v4Events, v5ResultsChanges, PostgresResultTotals.migration,
+    ]
 
     public static let v1Results = PostgresMigration(
         version: 1, name: "results",

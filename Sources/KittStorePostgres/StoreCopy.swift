@@ -71,6 +71,8 @@ public enum StoreCopy {
                 }
                 copied.append((table.name, count))
             }
+            // The rows went in directly: the running totals are computed from them once.
+            try PostgresResultTotals.rebuild(pg)
             return copied
         }
     }

@@ -23,12 +23,12 @@ public final class WebSessions: Sendable {
     }
 
     public let lifetime: Double
-    private let store: Store?
+    private let store: (any WebSessionStoring)?
     private let clock: @Sendable () -> Double
     private let sessions: Mutex<[String: Session]>
 
     /// `store` nil keeps sessions in memory only (tests). Loads the live sessions from the store.
-    public init(store: Store?, lifetime: Double = 7 * 86_400, clock: @escaping @Sendable () -> Double = WebSessions.now)
+    public init(store: (any WebSessionStoring)?, lifetime: Double = 7 * 86_400, clock: @escaping @Sendable () -> Double = WebSessions.now)
         throws
     {
         self.store = store
@@ -39,6 +39,25 @@ public final class WebSessions: Sendable {
             loaded[record.idHash] = Session(csrfToken: record.csrfToken, expiresAt: record.expiresAt)
         }
         sessions = Mutex(loaded)
+    }
+
+    /// Several instances on one database: replaces the sessions in memory with the live ones
+    /// stored, so a sign-in or sign-out through another instance takes effect here too.
+    /// Blocking (a store read): call it from a background queue, never an event loop.
+    public func reload() throws {
+        guard let store else { return }
+        var loaded: [String: Session] = [:]
+        for record in try store.liveWebSessions(now: clock()) {
+            loaded[record.idHash] = Session(csrfToken: record.csrfToken, expiresAt: record.expiresAt)
+        }
+        // A session made here in the last seconds may not have been in that read yet: kept.
+        let recent = clock() - lifetime + 10
+        sessions.withLock { table in
+            for (hash, session) in table where loaded[hash] == nil && session.expiresAt > recent {
+                loaded[hash] = session
+            }
+            table = loaded
+        }
     }
 
     public var count: Int { sessions.withLock { $0.count } }

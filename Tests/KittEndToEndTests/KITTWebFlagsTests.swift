@@ -1,6 +1,7 @@
 import Foundation
 import KittJSON
 import KittTestSupport
+import KittStore
 import Testing
 
 /// KITT 1.x's `kitt web` flags (SPEC §7.1): --results-dir, --tls-ca, --debug.
@@ -44,7 +45,7 @@ import Testing
         let page = try server.request("GET", "/", token: nil)
         #expect(page.status == 200 && page.text.contains("Qwen2.5-7B") && !page.text.contains("not-a-result"))
         // Read, not imported: the store holds nothing.
-        #expect(try server.app.context.store.legacyQueries.count() == 0)
+        #expect(try (server.app.context.store as? Store)?.legacyQueries.count() == 0)
     }
 
     @Test func resultsDirWithoutLegacy_importsTheFilesIntoTheStoreAtStart() throws {

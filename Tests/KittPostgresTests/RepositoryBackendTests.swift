@@ -1,5 +1,6 @@
 import KittJSON
 import KittStore
+import KittTestSupport
 import KittStorePostgres
 import Testing
 

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import KittStore
+import KittTestSupport
 import KittStorePostgres
 import Testing
 

@@ -1,10 +1,13 @@
 import KittStore
+import KittTestSupport
 import Testing
 
+/// Through the repository protocols, on every available backend (SQLite, PostgreSQL).
 @Suite struct CampaignRepositoryTests {
-    @Test func runBookkeepingIsConditional() throws {
-        let f = try ControlStoreFixture()
-        let repo = f.store.campaigns
+    @Test(arguments: Backend.available)
+    func runBookkeepingIsConditional(backend: Backend) throws {
+        let f = try ControlStoreFixture(backend)
+        let repo = f.campaigns
         let campaign = try repo.create(name: "c", description: "", agentID: f.agentID, config: "{}")
         #expect(campaign.status == "draft")
         // Nothing can be queued before the campaign runs.
@@ -31,7 +34,7 @@ import Testing
             return
         }
         #expect(stop.campaign.status == "cancelled" && stop.cancelledTest?.id == second.id)
-        #expect(try f.store.quickTests.get(id: second.id)?.status == "cancelled")
+        #expect(try f.quickTests.get(id: second.id)?.status == "cancelled")
         #expect(try repo.queueRun(campaignID: campaign.id, test: f.newTest(), line: "x") == nil)
         #expect(try repo.finish(id: campaign.id, status: "completed", error: nil, line: "x") == nil)
         guard case .notActive("cancelled") = try repo.cancel(id: campaign.id, line: "x") else {
@@ -44,9 +47,10 @@ import Testing
         #expect(try repo.active().isEmpty)
     }
 
-    @Test func listConfigAndDelete() throws {
-        let f = try ControlStoreFixture()
-        let repo = f.store.campaigns
+    @Test(arguments: Backend.available)
+    func listConfigAndDelete(backend: Backend) throws {
+        let f = try ControlStoreFixture(backend)
+        let repo = f.campaigns
         let a = try repo.create(name: "a", description: "d", agentID: nil, config: #"{"models":[]}"#)
         let b = try repo.create(name: "b", description: "", agentID: f.agentID, config: "{}")
         #expect(try repo.list(status: nil, limit: 10, offset: 0).items.map(\.id) == [b.id, a.id])

@@ -10,6 +10,7 @@ import Testing
 
 /// `KITT1Migration` on the real KITT 1.x database (Tests/Fixtures/kitt-1x-v11.db) and on
 /// copies of it changed to cover KITT's other states.
+// SQLite only: KITT 1.x was SQLite, and its migration imports into the SQLite store (PostgreSQL gets it by `kitt migrate`).
 @Suite struct KITT1MigrationTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/kitt-1x-v11.db").path

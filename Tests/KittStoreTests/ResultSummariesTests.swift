@@ -1,6 +1,7 @@
 import KittJSON
 import KittSQLite
 @testable import KittStore
+import KittTestSupport
 import Testing
 
 /// Schema v5: the aggregate and every list page read from the summaries answer exactly what
@@ -128,6 +129,7 @@ import Testing
 
     /// `mergeFrom`: 1 places every batch's runs by reading the chunk keys in order, 16 (the
     /// default) looks small batches' runs up one by one.
+    // SQLite only: compares SQLite's v5 summary tables and chunks with plain SQL, under group commit.
     @Test(arguments: [(UInt64(0x9E37_79B9_7F4A_7C15), 16), (0x1234_5678_9ABC_DEF1, 16), (0x0BAD_CAFE_F00D_1234, 1)])
     func summariesMatchPlainSQLThroughInsertsAndDeletes(seed: UInt64, mergeFrom: Int) throws {
         ResultListChunks.capacity.store(3, ordering: .relaxed)
@@ -187,6 +189,7 @@ import Testing
 
     /// Walking the chunks and finding a run's chunk are index scans (no sort), so their
     /// cost is the rows they return.
+    // SQLite only: query plans over SQLite's summary chunks.
     @Test func chunkQueriesFollowThePrimaryKey() throws {
         let t = try TempStore()
         for sql in [
@@ -209,6 +212,7 @@ import Testing
 
     /// A page of a combined filter walks an index in list order, with no sort, whose
     /// columns hold every filtered value (so a skipped run costs an index step, not a row).
+    // SQLite only: SQLite query plans.
     @Test func combinedFilterWalksUseACoveringIndexInListOrder() throws {
         let t = try TempStore()
         let expectedIndex = [
@@ -230,27 +234,31 @@ import Testing
         }
     }
 
-    /// Metric values at the edges of what JSON allows never make a write fail: sums overflow
-    /// to ±inf, and +inf + -inf is NaN, which SQLite stores as NULL.
-    @Test func extremeMetricsNeverFailAWrite() throws {
-        let t = try TempStore()
+    /// Metric values at the edges of what JSON allows never make a write (or an aggregate)
+    /// fail: sums overflow to ±inf, and +inf + -inf is NaN, which SQLite stores as NULL.
+    /// On both backends: PostgreSQL's float8 sums raise an error where SQLite's become ±inf.
+    @Test(arguments: Backend.available)
+    func extremeMetricsNeverFailAWrite(backend: Backend) throws {
+        let b = try backend.open()
         var ids: [String] = []
         func document(_ tps: String) throws -> ResultDocument {
             try ResultDocument(bytes: Array(
                 #"{"model":"edge","engine":"vllm","timestamp":"2026-01-01T00:00:0\#(ids.count)Z","results":[{"test_name":"t","metrics":{"avg_tps":\#(tps),"p50_latency_ms":20}}]}"#.utf8))
         }
         // +inf stored, then a batch whose own sum is -inf: their sum is NaN.
-        for tps in ["1e308", "1e308"] { ids.append(try t.store.results.insert(try document(tps))) }
-        ids += try t.store.results.insertAll([try document("-1e308"), try document("-1e308")])
-        ids.append(try t.store.results.insert(try document("5e-324")))
-        let rows = try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms"]).rows
+        for tps in ["1e308", "1e308"] { ids.append(try b.results.insert(try document(tps))) }
+        #expect(try b.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map(\.count) == [2])
+        ids += try b.results.insertAll([try document("-1e308"), try document("-1e308")])
+        ids.append(try b.results.insert(try document("5e-324")))
+        let rows = try b.results.aggregate(groupBy: .model, metrics: ["avg_tps", "p50_latency_ms"]).rows
         #expect(rows.map(\.count) == [5])
         #expect(rows.first?.averages.last == 20)
-        for id in ids.prefix(3) { #expect(try t.store.results.delete(id: id)) }
-        #expect(try t.store.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map(\.count) == [2])
-        #expect(try t.store.results.insert(try document("1")).count == 16)
+        for id in ids.prefix(3) { #expect(try b.results.delete(id: id)) }
+        #expect(try b.results.aggregate(groupBy: .model, metrics: ["avg_tps"]).rows.map(\.count) == [2])
+        #expect(try b.results.insert(try document("1")).count == 16)
     }
 
+    // SQLite only: the SQLite v5 migration backfilling its summary tables.
     @Test func migrationBackfillsTheSummariesOfExistingResults() throws {
         // A v4 database with results, then opened by this kitt (v5 backfills).
         let t = try TempStore()

@@ -34,6 +34,7 @@ import Testing
         }
     }
 
+    // SQLite only: SQLite schema versions and query plans.
     @Test func fromEmptyTheQueriesUseTheNewIndexes() throws {
         let t = try TempStore()
         let db = t.store.database
@@ -69,6 +70,7 @@ import Testing
         #expect(rid.map { $0.string(0) } == ["rid"])
     }
 
+    // SQLite only: migrates a SQLite v2 file (PostgreSQL's schema has its own migrations).
     @Test func fromVersion2KeepsEveryResultAndAnswersTheSame() throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("kitt-store-\(UUID().uuidString)", isDirectory: true)

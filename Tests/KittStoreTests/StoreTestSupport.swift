@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Dispatch
 import KittSQLite
 import KittStore
 
@@ -23,27 +22,6 @@ final class TempStore {
         store.close()
         try? FileManager.default.removeItem(at: directory)
     }
-}
-
-/// Runs an asynchronous store call and waits (at most 10 s) for its completion.
-func waitFor<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) throws -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    start { result in
-        box.set(result)
-        done.signal()
-    }
-    guard done.wait(timeout: .now() + 10) == .success, let result = box.get() else { throw TimedOut() }
-    return try result.get()
-}
-
-struct TimedOut: Error {}
-
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    // Guarded by the semaphore handoff: set once before signal, read after wait.
-    private var value: Result<T, any Error>?
-    func set(_ v: Result<T, any Error>) { value = v }
-    func get() -> Result<T, any Error>? { value }
 }
 
 /// A metrics.json document in KITT's shape.

@@ -29,14 +29,17 @@ public final class PostgresServer: Sendable {
 
     public static func get() throws -> PostgresServer { try shared.get() }
 
-    /// A URL (with the password) for a new, empty database of its own.
-    public static func freshDatabase() throws -> ConnectionInfo {
+    /// A new, empty database of its own (its URL carries the password).
+    public static func freshDatabase() throws -> ConnectionInfo { try ConnectionInfo(freshDatabaseURL()) }
+
+    /// The URL (with the password) of a new, empty database, as `kitt web --database` takes it.
+    public static func freshDatabaseURL() throws -> String {
         let server = try get()
         let name = "kitt_test_\(getpid())_\(server.databases.add(1, ordering: .relaxed).newValue)"
         let admin = try PostgresConnection(server.info(database: "postgres"))
         defer { admin.close() }
         try admin.execute("CREATE DATABASE \(name)")
-        return try server.info(database: name)
+        return server.url(database: name)
     }
 
     public func url(database: String, user: String = "kitt", password: String? = nil) -> String {
@@ -183,7 +186,7 @@ public final class PostgresServer: Sendable {
     }
 
     /// A loopback port nobody listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket failed") }
         defer { close(fd) }

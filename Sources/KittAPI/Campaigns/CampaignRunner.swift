@@ -72,6 +72,14 @@ public final class CampaignRunner: Sendable {
     /// has been acted on, so "nothing more was queued" is an observation, not a guess).
     func waitForQueuedSteps() { queue.sync {} }
 
+    /// Looks at every queued/running campaign again (a step on one that is waiting for its
+    /// quick test changes nothing). With several instances only the one holding the campaign
+    /// lease runs campaigns; it calls this periodically, since launches and test results
+    /// handled by the other instances wake only their own, stopped, runners.
+    public func reconcile() {
+        queue.async { self.resumeAll() }
+    }
+
     /// A campaign was launched: run its first step.
     func wake(campaignID: String) {
         queue.async { self.advance(campaignID) }

@@ -6,12 +6,12 @@ import KittStore
 public final class APIContext: Sendable {
     public let settings: APISettings
     public let auth: Auth
-    public let store: Store
+    public let store: any DataStore
     public let events: EventBus
     /// The server's counters and process facts, for `GET /metrics`.
     public let metrics: MetricsSource
 
-    public init(settings: APISettings, auth: Auth, store: Store, events: EventBus, metrics: MetricsSource = MetricsSource()) {
+    public init(settings: APISettings, auth: Auth, store: any DataStore, events: EventBus, metrics: MetricsSource = MetricsSource()) {
         self.settings = settings
         self.auth = auth
         self.store = store

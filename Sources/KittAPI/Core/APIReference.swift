@@ -96,6 +96,13 @@ public enum APIReference {
             .get, "/api/v1/health", tag: "Service", "Liveness",
             answer: APIAnswer(.fields(("status", .enumeration(["ok"])), required: ["status"]))),
         RouteDeclaration(
+            .get, "/api/v1/ready", tag: "Service",
+            "Readiness: the store answers (for load balancer health checks); 503 when it does not",
+            answer: APIAnswer(.fields(
+                ("status", .enumeration(["ready"])), ("store", .enumeration(["sqlite", "postgresql"])),
+                required: ["status", "store"])),
+            errors: [503]),
+        RouteDeclaration(
             .get, "/api/v1/version", tag: "Service", "Server version",
             answer: APIAnswer(.fields(("version", .string()), ("api_version", .string()), ("name", .string())))),
         RouteDeclaration(

@@ -43,7 +43,7 @@ extension Auth {
     /// header → 401; the admin token → `.admin`; a token whose SHA-256 is an agent's →
     /// `.agent`; an unexpired nameless install.sh token → `.installToken`; else 403.
     /// Hashes are compared in SQL: the hash of a guess says nothing about the token.
-    public func agentCaller(_ request: HTTPRequest, store: Store, installTokenExpiry: Double = 86_400) throws
+    public func agentCaller(_ request: HTTPRequest, store: any DataStore, installTokenExpiry: Double = 86_400) throws
         -> AgentCaller
     {
         guard let adminToken else { return .admin }

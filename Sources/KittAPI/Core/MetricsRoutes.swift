@@ -23,6 +23,21 @@ public final class MetricsSource: Sendable {
 
     public func attach(_ server: HTTPServer) { self.server.withLock { $0 = server } }
 
+    /// A gauge read at each scrape, from parts outside the API (the PostgreSQL instance's
+    /// campaign lease and event relay). `read` must be quick: it runs on the scrape's queue.
+    public struct Gauge: Sendable {
+        let name: String
+        let help: String
+        let read: @Sendable () -> Double
+    }
+    private let extraGauges = Mutex<[Gauge]>([])
+
+    public func addGauge(_ name: String, help: String, read: @escaping @Sendable () -> Double) {
+        extraGauges.withLock { $0.append(Gauge(name: name, help: help, read: read)) }
+    }
+
+    var gauges: [Gauge] { extraGauges.withLock { $0 } }
+
     var attached: HTTPServer? { server.withLock { $0 } }
     var uptimeSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds &- startedUptime) / 1e9 }
 }
@@ -64,6 +79,10 @@ enum MetricsRoutes {
         out.family("kitt_sse_subscribers", "gauge", "Open event streams (GET /api/v1/events).")
         out.sample("kitt_sse_subscribers", [], context.events.subscriberCount)
         renderStore(context: context, into: &out)
+        for gauge in source.gauges {
+            out.family(gauge.name, "gauge", gauge.help)
+            out.sample(gauge.name, [], gauge.read())
+        }
         renderProcess(source, into: &out)
         return out.text
     }
@@ -98,14 +117,19 @@ enum MetricsRoutes {
     }
 
     private static func renderStore(context: APIContext, into out: inout MetricsText) {
-        let database = context.store.database
-        out.family("kitt_store_write_batches_total", "counter", "Group-commit transactions committed.")
-        out.sample("kitt_store_write_batches_total", [], database.committedBatchCount)
-        let commits = database.commitLatency.snapshot()
-        out.family("kitt_store_commit_duration_seconds", "histogram", "Time a group commit's COMMIT (and fsync) took.")
-        out.histogram(
-            "kitt_store_commit_duration_seconds", [], bounds: CommitLatency.buckets,
-            cumulativeCounts: commits.cumulativeCounts, sum: commits.sumSeconds)
+        out.family("kitt_store_info", "gauge", "The store's backend (always 1).")
+        out.sample("kitt_store_info", [("backend", context.store.backendName)], 1)
+        // Group commit is SQLite's (one writer); PostgreSQL commits per request.
+        if let database = (context.store as? Store)?.database {
+            out.family("kitt_store_write_batches_total", "counter", "Group-commit transactions committed.")
+            out.sample("kitt_store_write_batches_total", [], database.committedBatchCount)
+            let commits = database.commitLatency.snapshot()
+            out.family(
+                "kitt_store_commit_duration_seconds", "histogram", "Time a group commit's COMMIT (and fsync) took.")
+            out.histogram(
+                "kitt_store_commit_duration_seconds", [], bounds: CommitLatency.buckets,
+                cumulativeCounts: commits.cumulativeCounts, sum: commits.sumSeconds)
+        }
         guard
             let counts = try? context.store.statusCounts(
                 offlineCutoff: OfflineRule.cutoff(context.settings.agentOfflineAfterSeconds))

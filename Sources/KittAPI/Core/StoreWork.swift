@@ -7,7 +7,7 @@ import KittStore
 /// anything else → 500). Lets a route be registered among the loop-safe ones; for writes agents
 /// make at a high rate prefer the store's `writeAsync` (group commit).
 enum StoreWork {
-    static func deferred(_ store: Store, _ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
+    static func deferred(_ store: any DataStore, _ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
         OffLoop.run(store, work)
     }
 }

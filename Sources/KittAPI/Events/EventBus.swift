@@ -31,6 +31,17 @@ public final class EventBus: Sendable {
             (try? JSON(parsing: Array(frame[dataStart..<(frame.count - 2)]))) ?? .null
         }
 
+        /// Formats the SSE frame once.
+        static func make(id: Int, type: String, sources: [String], data: JSON) -> Event {
+            var frame: [UInt8] = []
+            frame.reserveCapacity(96)
+            frame.append(contentsOf: Array("id: \(id)\nevent: \(type)\ndata: ".utf8))
+            let dataStart = frame.count
+            data.write(into: &frame)
+            frame.append(contentsOf: [0x0A, 0x0A])
+            return Event(id: id, type: type, sources: sources, frame: frame, dataStart: dataStart)
+        }
+
         /// What the history charges for it: the frame, its sources and a fixed overhead.
         var cost: Int { frame.count + type.utf8.count + sources.reduce(0) { $0 + $1.utf8.count + 16 } + 64 }
     }
@@ -52,6 +63,8 @@ public final class EventBus: Sendable {
         var keepalive: KeepaliveTimer?
         /// Called with every event, in id order, under the bus lock (the lifecycle log).
         var observers: [@Sendable (Event) -> Void] = []
+        /// Set when several instances share one database: events go through the shared log.
+        var relay: (any EventRelay)?
 
         var retained: [Event] { history[historyHead...].compactMap { $0 } }
     }
@@ -76,29 +89,48 @@ public final class EventBus: Sendable {
     /// Bytes the history holds now (what `historyBytes` bounds).
     public var historyByteCount: Int { state.withLock { $0.historyBytes } }
 
-    /// Publishes an event to every subscriber whose filter matches one of `sources`.
+    /// Publishes an event to every subscriber whose filter matches one of `sources`. With a
+    /// relay (several instances on one database) the event goes to the shared log instead and
+    /// comes back through `deliver`, on every instance, with the log's id; then the id is not
+    /// known yet and 0 is returned.
     @discardableResult
     public func publish(_ type: String, sources: [String], data: JSON) -> Int {
-        state.withLock { state in
+        if let relay = state.withLock({ $0.relay }) {
+            relay.send(type, sources: sources, data: data)
+            return 0
+        }
+        return state.withLock { state in
             let id = state.nextEventID
-            state.nextEventID += 1
-            var frame: [UInt8] = []
-            frame.reserveCapacity(96)
-            frame.append(contentsOf: Array("id: \(id)\nevent: \(type)\ndata: ".utf8))
-            let dataStart = frame.count
-            data.write(into: &frame)
-            frame.append(contentsOf: [0x0A, 0x0A])
-            let event = Event(id: id, type: type, sources: sources, frame: frame, dataStart: dataStart)
-            remember(event, in: &state)
-            var dropped: [Int] = []
-            for (key, subscriber) in state.subscribers where EventBus.matches(event, subscriber.filter) {
-                if !subscriber.stream.send(frame) { dropped.append(key) }
-            }
-            // A stream that refused (closed, or its backlog overflowed) gets nothing more.
-            for key in dropped { state.subscribers.removeValue(forKey: key) }
-            for observer in state.observers { observer(event) }
+            emit(Event.make(id: id, type: type, sources: sources, data: data), in: &state)
             return id
         }
+    }
+
+    /// From now on, `publish` hands events to `relay` (a shared log all instances read).
+    public func relay(through relay: any EventRelay) {
+        state.withLock { $0.relay = relay }
+    }
+
+    /// An event from the shared log (this instance's or another's), in id order: kept for
+    /// replay and sent to subscribers like a local one. Ids at or below the last one seen
+    /// are ignored, so a reconnecting log reader cannot deliver an event twice.
+    public func deliver(id: Int, type: String, sources: [String], data: JSON) {
+        state.withLock { state in
+            guard id >= state.nextEventID else { return }
+            emit(Event.make(id: id, type: type, sources: sources, data: data), in: &state)
+        }
+    }
+
+    private func emit(_ event: Event, in state: inout State) {
+        state.nextEventID = event.id + 1
+        remember(event, in: &state)
+        var dropped: [Int] = []
+        for (key, subscriber) in state.subscribers where EventBus.matches(event, subscriber.filter) {
+            if !subscriber.stream.send(event.frame) { dropped.append(key) }
+        }
+        // A stream that refused (closed, or its backlog overflowed) gets nothing more.
+        for key in dropped { state.subscribers.removeValue(forKey: key) }
+        for observer in state.observers { observer(event) }
     }
 
     /// Appends to the history, then drops the oldest events until both bounds hold again.
@@ -183,6 +215,13 @@ public final class EventBus: Sendable {
         guard let filter else { return true }
         return event.sources.contains(filter)
     }
+}
+
+/// Carries published events to every kitt instance on one database (PostgreSQL's event log):
+/// `send` must not wait (it is called from store completions); each instance's reader hands
+/// the stored events back to its bus with `EventBus.deliver`, in id order.
+public protocol EventRelay: Sendable {
+    func send(_ type: String, sources: [String], data: JSON)
 }
 
 /// DispatchSource is thread-safe; Swift's Dispatch overlay just does not declare it Sendable.

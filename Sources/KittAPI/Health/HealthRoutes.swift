@@ -1,5 +1,6 @@
 import KittHTTP
 import KittJSON
+import KittStore
 
 /// Health and version (SPEC §5): unauthenticated, cheap, precomputed.
 enum HealthRoutes {
@@ -12,5 +13,23 @@ enum HealthRoutes {
         router.get("/api/v1/health") { _ in health }
         router.get("/api/v1/version") { _ in versionBody }
         router.get("/api/health") { _ in legacyHealth }
+        // Readiness asks the store (one trivial query, off the loop): a load balancer takes an
+        // instance that lost its database out of rotation, while /health stays liveness only.
+        let store = context.store
+        router.get("/api/v1/ready") { _ in
+            .deferred { promise in
+                store.perform({ try store.ping() }) { result in
+                    switch result {
+                    case .success:
+                        promise.succeed(.json(.object(JSONObject([
+                            ("status", "ready"), ("store", .string(store.backendName)),
+                        ]))))
+                    case .failure(let error):
+                        promise.succeed(HTTPError.response(for: HTTPError.serviceUnavailable(
+                            "the store does not answer: \(error)")))
+                    }
+                }
+            }
+        }
     }
 }

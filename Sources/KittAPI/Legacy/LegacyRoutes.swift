@@ -13,7 +13,9 @@ public enum LegacyRoutes {
     public static func makeRouter(context: APIContext, source: (any LegacyResultSource)? = nil) -> Router {
         var router = Router()
         router.wrapHandler = OffLoop.wrapper(context.store)
-        let queries: any LegacyResultSource = source ?? context.store.legacyQueries
+        // The store's own queries are SQLite's; on PostgreSQL `kitt web` requires --results-dir.
+        let queries: any LegacyResultSource =
+            source ?? (context.store as? Store)?.legacyQueries ?? NoLegacySource()
         let version = context.settings.version
         let health = HTTPResponse.json(.object(JSONObject([("status", "ok"), ("version", .string(version))])))
 
@@ -79,4 +81,16 @@ public enum LegacyRoutes {
     static func appendDocument(_ run: LegacyQueries.Run, to bytes: inout [UInt8]) {
         Array(run.document.utf8).withUnsafeBytes { JSONSplice.appendObject(id: run.id, members: $0, to: &bytes) }
     }
+}
+
+/// What `--legacy` reads when neither a results directory nor a SQLite store is there: every
+/// request is a 503 saying so (`kitt web` refuses this combination at startup).
+struct NoLegacySource: LegacyResultSource {
+    private var unavailable: HTTPError {
+        HTTPError(.serviceUnavailable, "the legacy dashboard reads kitt's SQLite store or --results-dir")
+    }
+    func runs(model: String?, engine: String?, limit: Int) throws -> [LegacyQueries.Run] { throw unavailable }
+    func run(at index: Int) throws -> LegacyQueries.Run? { throw unavailable }
+    func groups(model: String?, engine: String?) throws -> [LegacyQueries.Group] { throw unavailable }
+    func distinctModelsAndEngines() throws -> (models: [String], engines: [String]) { throw unavailable }
 }

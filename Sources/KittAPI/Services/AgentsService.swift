@@ -9,7 +9,7 @@ import KittStore
 /// a report that moves a quick test along goes through `QuickTestsService` (and so wakes
 /// the campaign runner).
 struct AgentsService: Sendable {
-    let store: Store
+    let store: any DataStore
     let events: EventBus
     let quickTests: QuickTestsService
     /// Heartbeats older than this many seconds show an agent `offline`.
@@ -148,20 +148,16 @@ struct AgentsService: Sendable {
         queue(type, payload: payload, completion: completion) { try AgentLookup.resolve(agentIDOrName, store).id }
     }
 
-    /// Finds the agent (`agentID`, on the workers), then queues the command through group
-    /// commit; the next heartbeat hands it out. Completes with the command id.
+    /// Finds the agent (`agentID`) and queues the command, on the workers; the next heartbeat
+    /// hands it out. Completes with the command id once committed.
     private func queue(
         _ type: String, payload: JSON, completion: @escaping Completion<String>,
         agentID: @escaping @Sendable () throws -> String
     ) {
         let store = self.store
-        store.perform(agentID) { found in
-            switch found {
-            case .failure(let error): completion(.failure(error))
-            case .success(let id):
-                store.agents.queueCommand(agentID: id, type: type, payload: payload, completion: completion)
-            }
-        }
+        store.perform({
+            try store.agents.queueCommand(agentID: try agentID(), type: type, testID: nil, payload: payload)
+        }, completion: completion)
     }
 
     /// Replaces the agent's token hash (group commit): the old token stops working once this

@@ -8,7 +8,7 @@ import KittStore
 /// workers; answers come through completions. Rule violations are thrown as HTTP errors
 /// (400/404) for the route to answer as they are.
 struct CampaignsService: Sendable {
-    let store: Store
+    let store: any DataStore
     let events: EventBus
     let runner: CampaignRunner
 
@@ -131,7 +131,7 @@ struct CampaignsService: Sendable {
         }, completion: completion)
     }
 
-    private static func existing(_ id: String, _ store: Store) throws -> Campaign {
+    private static func existing(_ id: String, _ store: any DataStore) throws -> Campaign {
         guard let campaign = try store.campaigns.get(id: id) else { throw HTTPError.notFound("campaign not found") }
         return campaign
     }

@@ -8,7 +8,7 @@ enum OffLoop {
     /// `work` on the store's workers; a response it returns that itself answers later
     /// (`.deferred`, e.g. a service call) is handed the promise. Thrown errors are answered as
     /// the router would (HTTPError → its status, anything else → 500).
-    static func run(_ store: Store, _ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
+    static func run(_ store: any DataStore, _ work: @escaping @Sendable () throws -> HTTPResponse) -> HTTPResponse {
         let workers = store.workers
         return .deferred { promise in
             workers.submit {
@@ -28,7 +28,7 @@ enum OffLoop {
 
     /// `run` around every handler registered while it is the router's `wrapHandler`
     /// (`Routes.makeRouter` applies it to the routes that still call the store synchronously).
-    static func wrapper(_ store: Store) -> @Sendable (@escaping Handler) -> Handler {
+    static func wrapper(_ store: any DataStore) -> @Sendable (@escaping Handler) -> Handler {
         { handler in { request in run(store) { try handler(request) } } }
     }
 }

@@ -24,7 +24,7 @@ struct QuickTestsService: Sendable {
         var force = false
     }
 
-    let store: Store
+    let store: any DataStore
     let events: EventBus
     let runner: CampaignRunner
     let catalog: EngineCatalog
@@ -82,7 +82,7 @@ struct QuickTestsService: Sendable {
     /// there is no such test — or, with `agentID` (an agent's token), it is another agent's.
     func appendLog(testID: String, line: String, agentID: String?, completion: @escaping Completion<Bool>) {
         let events = self.events
-        store.quickTests.appendLogAsync(testID: testID, line: line, agentID: agentID) { result in
+        store.quickTests.appendLogAsync(testID: testID, line: line, agentID: agentID, limit: .standard) { result in
             completion(result.map { owner in
                 guard let owner else { return false }
                 events.publish(

@@ -19,10 +19,10 @@ final class ResultsService: Sendable {
         let rows: [ResultsRepository.AggregateRow]
     }
 
-    private let results: ResultsRepository
+    private let results: any ResultsReading
     private let cache: ResultsCache
 
-    init(store: Store, cache: ResultsCache = ResultsCache()) {
+    init(store: any DataStore, cache: ResultsCache = ResultsCache()) {
         self.results = store.results
         self.cache = cache
     }
@@ -52,11 +52,11 @@ final class ResultsService: Sendable {
 
     /// The results among `ids` that exist, in the order asked (not cached: ids vary).
     func compare(ids: [String], completion: @escaping Completion<[RawJSON]>) {
-        results.readAsync({ snapshot in try snapshot.get(ids: ids) }, completion: completion)
+        results.readSnapshot({ snapshot in try snapshot.get(ids: ids) }, completion: completion)
     }
 
     func get(id: String, completion: @escaping Completion<RawJSON?>) {
-        results.readAsync({ snapshot in try snapshot.get(ids: [id]).first }, completion: completion)
+        results.readSnapshot({ snapshot in try snapshot.get(ids: [id]).first }, completion: completion)
     }
 
     /// Whether the result existed; answered once the delete has committed.
@@ -68,11 +68,11 @@ final class ResultsService: Sendable {
     /// `compute`d in the same snapshot as the change count it is stored under.
     private func cached<V: Sendable>(
         _ key: String, cost: @escaping @Sendable (V) -> Int, completion: @escaping Completion<V>,
-        compute: @escaping @Sendable (ResultsSnapshot) throws -> V
+        compute: @escaping @Sendable (any ResultsSnapshotReading) throws -> V
     ) {
         let results = self.results
         let cache = self.cache
-        results.readAsync({ snapshot in
+        results.readSnapshot({ snapshot in
             // Read before the snapshot starts (its first query), so the snapshot is at least
             // as new as this version.
             let dataVersion = try results.dataVersion

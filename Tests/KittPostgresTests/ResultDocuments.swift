@@ -1,0 +1,23 @@
+import KittStore
+
+/// A metrics.json document in KITT's shape (two benchmarks, three numeric metrics, hardware).
+func resultDocument(
+    model: String = "llama-3-8b", engine: String = "vllm", suite: String = "standard",
+    timestamp: String = "2026-01-01T00:00:00Z", tps: Double = 100
+) throws -> ResultDocument {
+    try ResultDocument(
+        bytes: Array(
+            """
+            {"model": "\(model)", "engine": "\(engine)", "suite_name": "\(suite)", "timestamp": "\(timestamp)",
+             "passed": true, "total_benchmarks": 2, "passed_count": 2, "failed_count": 0,
+             "total_time_seconds": 12.5, "kitt_version": "1.2.0",
+             "results": [
+               {"test_name": "throughput", "test_version": "1.0", "run_number": 1, "passed": true,
+                "metrics": {"avg_tps": \(tps), "p50_latency_ms": 20, "ok": true}, "errors": []},
+               {"test_name": "latency", "test_version": 2, "run_number": 1, "passed": true,
+                "metrics": {"avg_tps": \(tps * 3)}, "errors": []}
+             ],
+             "system_info": {"gpu": {"model": "H100", "vram_gb": 80, "count": 8}, "cpu": {"model": "EPYC", "cores": 64},
+                             "ram_gb": 512, "environment_type": "bare_metal", "fingerprint": "fp1"}}
+            """.utf8))
+}
