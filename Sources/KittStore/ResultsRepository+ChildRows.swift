@@ -41,21 +41,48 @@ struct ResultChildRows {
 
     /// Adds the rows of `document`, stored as run `rid`: its benchmarks and metrics in
     /// document order, numbered from the start of the run's id range (schema v12). Returns
-    /// the count and sum of each metric name, for the summaries.
-    mutating func add(_ document: ResultDocument, run rid: Int64) throws -> [String: (count: Int, total: Double)] {
+    /// the count and sum of each metric name (in order of first appearance), for the
+    /// summaries. Runs once per stored result, so values are appended one by one (no
+    /// temporary arrays) and names are matched by a scan while there are few (no hashing).
+    mutating func add(_ document: ResultDocument, run rid: Int64) throws -> [(name: String, count: Int, total: Double)] {
         let ids = try ResultChildIDs(run: rid, document: document)
         let run = SQLiteValue.integer(rid)
-        var totals: [String: (count: Int, total: Double)] = [:]
+        var totals: [(name: String, count: Int, total: Double)] = []
+        var positions: [String: Int]?  // once there are many names
         var metricID = ids.first
+        benchmarks.reserveCapacity(benchmarks.count + 6 * document.benchmarks.count)
         for (position, benchmark) in document.benchmarks.enumerated() {
             let benchmarkID = SQLiteValue.integer(ids.first + Int64(position))
-            benchmarks += [benchmarkID, run, .text(benchmark.testName), .text(benchmark.testVersion),
-                           SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)]
+            benchmarks.append(benchmarkID)
+            benchmarks.append(run)
+            benchmarks.append(.text(benchmark.testName))
+            benchmarks.append(.text(benchmark.testVersion))
+            benchmarks.append(SQLiteValue(benchmark.runNumber))
+            benchmarks.append(SQLiteValue(benchmark.passed))
+            metrics.reserveCapacity(metrics.count + 5 * benchmark.metrics.count)
             for metric in benchmark.metrics {
-                metrics += [.integer(metricID), run, benchmarkID, .text(metric.name), .real(metric.value)]
+                metrics.append(.integer(metricID))
+                metrics.append(run)
+                metrics.append(benchmarkID)
+                metrics.append(.text(metric.name))
+                metrics.append(.real(metric.value))
                 metricID += 1
-                let old = totals[metric.name] ?? (0, 0)
-                totals[metric.name] = (old.count + 1, old.total + metric.value)
+                let index: Int?
+                if let positions {
+                    index = positions[metric.name]
+                } else {
+                    index = totals.firstIndex { $0.name == metric.name }
+                }
+                if let index {
+                    totals[index].count += 1
+                    totals[index].total += metric.value
+                } else {
+                    positions?[metric.name] = totals.count
+                    totals.append((metric.name, 1, metric.value))
+                    if positions == nil, totals.count > 16 {
+                        positions = Dictionary(uniqueKeysWithValues: totals.enumerated().map { ($1.name, $0) })
+                    }
+                }
             }
         }
         if let h = document.hardware {

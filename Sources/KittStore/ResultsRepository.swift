@@ -152,7 +152,7 @@ public struct ResultsRepository: Sendable {
             ResultSummaryChanges.Run(
                 id: id, model: document.model, engine: document.engine, suiteName: document.suiteName,
                 timestamp: document.timestamp),
-            metrics: totals.map { ($0.key, $0.value.count, $0.value.total) }, sign: 1)
+            metrics: totals, sign: 1)
     }
 
     /// Deletes a run (its benchmarks and metrics go with it through schema v12's trigger,

@@ -145,6 +145,26 @@ import Testing
         #expect(orphans == [0, 0, 0])
     }
 
+    /// A result with many metric names (past the scan that matches few) and repeats across
+    /// its benchmarks: its rows, ids and the aggregate are those of plain SQL.
+    @Test func manyMetricNamesAreEachSummed() throws {
+        let t = try TempStore()
+        func benchmark(_ n: Int) -> String {
+            let metrics = (0..<(20 + n)).map { #""m\#($0)": \#(n * 100 + $0)"# }
+            return #"{"test_name": "t\#(n)", "metrics": {\#(metrics.joined(separator: ", "))}}"#
+        }
+        let json = #"{"model": "m", "engine": "e", "timestamp": "2026-01-01T00:00:00Z", "results": [\#((0..<3).map(benchmark).joined(separator: ", "))]}"#
+        let document = try ResultDocument(bytes: Array(json.utf8))
+        #expect(document.benchmarks.map(\.metrics.count) == [20, 21, 22])
+        try t.store.results.insert(document)
+        let names = (0..<22).map { "m\($0)" }
+        let expected = try t.store.database.read { try ResultSummariesTests.plainAggregate($0, "model", names) }
+        let got = try t.store.results.aggregate(groupBy: .model, metrics: names).rows
+        #expect(got == expected)
+        #expect(got.first?.averages.compactMap { $0 }.count == 22)
+        try SchemaMigrationTests.expectChildIDsInTheirRunsRange(t.store.database)
+    }
+
     /// A result whose rows would not fit in its run's id range is refused, not stored in part.
     @Test func runKeysBeyondTheRangesAreRefused() throws {
         let document = try ResultDocument(bytes: resultJSON())
