@@ -43,14 +43,14 @@ struct ResultChildRows {
     /// document order, numbered from the start of the run's id range (schema v12). Returns
     /// the count and sum of each metric name (in order of first appearance), for the
     /// summaries. Runs once per stored result, so values are appended one by one (no
-    /// temporary arrays) and names are matched by a scan while there are few (no hashing).
+    /// temporary arrays; no exact `reserveCapacity` either, which would copy the batch's
+    /// arrays at every result) and names are matched by a scan while there are few.
     mutating func add(_ document: ResultDocument, run rid: Int64) throws -> [(name: String, count: Int, total: Double)] {
         let ids = try ResultChildIDs(run: rid, document: document)
         let run = SQLiteValue.integer(rid)
         var totals: [(name: String, count: Int, total: Double)] = []
         var positions: [String: Int]?  // once there are many names
         var metricID = ids.first
-        benchmarks.reserveCapacity(benchmarks.count + 6 * document.benchmarks.count)
         for (position, benchmark) in document.benchmarks.enumerated() {
             let benchmarkID = SQLiteValue.integer(ids.first + Int64(position))
             benchmarks.append(benchmarkID)
@@ -59,7 +59,6 @@ struct ResultChildRows {
             benchmarks.append(.text(benchmark.testVersion))
             benchmarks.append(SQLiteValue(benchmark.runNumber))
             benchmarks.append(SQLiteValue(benchmark.passed))
-            metrics.reserveCapacity(metrics.count + 5 * benchmark.metrics.count)
             for metric in benchmark.metrics {
                 metrics.append(.integer(metricID))
                 metrics.append(run)
