@@ -67,26 +67,50 @@ import Testing
                          .text(String(decoding: document.bytes, as: UTF8.self))])
                     rids.append(c.lastInsertRowID)
                 }
-                for (document, rid) in zip(documents, rids).reversed() {
-                    var benchmarkIDs: [Int64] = []
-                    for benchmark in document.benchmarks {
+                // Runs in pairs: a pair's rows interleaved (two of every three pairs), so
+                // that a run's ids are not contiguous either.
+                let runs = Array(zip(documents, rids).reversed())
+                for (pair, start) in stride(from: 0, to: runs.count, by: 2).enumerated() {
+                    let group = Array(runs[start..<min(runs.count, start + 2)])
+                    let interleave = pair % 3 != 0
+                    // Benchmarks: run by run, or one of each run in turn.
+                    var order: [(run: Int, benchmark: Int)] = []
+                    let most = group.map(\.0.benchmarks.count).max() ?? 0
+                    if interleave {
+                        for b in 0..<most { for r in group.indices where b < group[r].0.benchmarks.count { order.append((r, b)) } }
+                    } else {
+                        for r in group.indices { for b in group[r].0.benchmarks.indices { order.append((r, b)) } }
+                    }
+                    var benchmarkIDs: [[Int64]] = group.map { _ in [] }
+                    for (r, b) in order {
+                        let benchmark = group[r].0.benchmarks[b]
                         try c.run(
                             "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
-                            [.integer(rid), .text(benchmark.testName), .text(benchmark.testVersion),
+                            [.integer(group[r].1), .text(benchmark.testName), .text(benchmark.testVersion),
                              SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)])
-                        benchmarkIDs.append(c.lastInsertRowID)
+                        benchmarkIDs[r].append(c.lastInsertRowID)
                     }
-                    for (benchmark, benchmarkID) in zip(document.benchmarks, benchmarkIDs) {
-                        for metric in benchmark.metrics {
+                    var metricRows: [[(Int64, String, Double)]] = group.map { _ in [] }
+                    for (index, (document, rid)) in group.enumerated() {
+                        for (benchmark, benchmarkID) in zip(document.benchmarks, benchmarkIDs[index]) {
+                            metricRows[index] += benchmark.metrics.map { (benchmarkID, $0.name, $0.value) }
+                        }
+                        if let h = document.hardware {
                             try c.run(
-                                "INSERT INTO metrics (run, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
-                                [.integer(rid), .integer(benchmarkID), .text(metric.name), .real(metric.value)])
+                                "INSERT INTO hardware (run, gpu_model, gpu_count, fingerprint) VALUES (?, ?, ?, ?)",
+                                [.integer(rid), SQLiteValue(h.gpuModel), SQLiteValue(h.gpuCount), SQLiteValue(h.fingerprint)])
+                        }
+                        if !interleave {
+                            try Self.insertMetrics(metricRows[index], run: rid, into: c)
+                            metricRows[index] = []
                         }
                     }
-                    if let h = document.hardware {
-                        try c.run(
-                            "INSERT INTO hardware (run, gpu_model, gpu_count, fingerprint) VALUES (?, ?, ?, ?)",
-                            [.integer(rid), SQLiteValue(h.gpuModel), SQLiteValue(h.gpuCount), SQLiteValue(h.fingerprint)])
+                    // Interleaved: one metric row of each run in turn.
+                    let longest = metricRows.map(\.count).max() ?? 0
+                    for position in 0..<longest {
+                        for (index, (_, rid)) in group.enumerated() where position < metricRows[index].count {
+                            try Self.insertMetrics([metricRows[index][position]], run: rid, into: c)
+                        }
                     }
                 }
             }
@@ -99,6 +123,17 @@ import Testing
                 )?.int(0)
             }
             #expect(reversed == 1)
+            // Some runs' rows are contiguous ids (as kitt wrote them), some not.
+            for table in ["benchmarks", "metrics"] {
+                let runs = try db.read { c in
+                    try c.queryOne(
+                        """
+                        SELECT SUM(n = last - first + 1), SUM(n != last - first + 1)
+                        FROM (SELECT COUNT(*) AS n, MIN(id) AS first, MAX(id) AS last FROM \(table) GROUP BY run)
+                        """)
+                }
+                #expect((runs?.int(0) ?? 0) > 50 && (runs?.int(1) ?? 0) > 50, "\(table)")
+            }
             answersBefore = try Self.answers(ResultsRepository(database: db), ids: ids)
             childrenBefore = try SchemaMigrationTests.children(db, runKey: "run", join: "r.rid")
         }
@@ -143,6 +178,14 @@ import Testing
             }
         }
         #expect(orphans == [0, 0, 0])
+    }
+
+    static func insertMetrics(_ rows: [(Int64, String, Double)], run: Int64, into c: Connection) throws {
+        for (benchmarkID, name, value) in rows {
+            try c.run(
+                "INSERT INTO metrics (run, benchmark_id, name, value) VALUES (?, ?, ?, ?)",
+                [.integer(run), .integer(benchmarkID), .text(name), .real(value)])
+        }
     }
 
     /// A result with many metric names (past the scan that matches few) and repeats across
