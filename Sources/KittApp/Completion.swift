@@ -18,7 +18,7 @@ enum Completion {
             ("web", Suggestion.flags(in: WebOptions.help) + ["--help"]),
             ("agent", Suggestion.flags(in: AgentConfiguration.help) + ["--help"]),
             ("import", ["--data-dir", "--db", "--help"]),
-            ("migrate", ["--data-dir", "--db", "--help"]),
+            ("migrate", MigrateArguments.flags),
             ("backup", ["--data-dir", "--db", "--help"]),
             ("restore", ["--data-dir", "--db", "--help"]),
             ("openapi", ["--markdown", "--help"]),

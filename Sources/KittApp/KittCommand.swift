@@ -15,6 +15,8 @@ public enum KittCommand {
           web          serve the KITT REST API (see 'kitt web --help')
           import DIR   load every metrics.json under DIR into the store
           migrate FILE bring a KITT 1.x database into the store (see 'kitt migrate --help')
+          migrate --to URL | --from URL
+                       copy the store into PostgreSQL, or from PostgreSQL into a new SQLite file
           agent        run a KITT agent against a kitt server (see 'kitt agent --help')
           openapi      print the API's OpenAPI 3.1 document (--markdown: the endpoint reference)
           backup FILE  copy the live database to FILE (safe while the server runs)

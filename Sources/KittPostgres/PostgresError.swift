@@ -1,3 +1,4 @@
+import KittBase
 /// An error from PostgreSQL (or from this wrapper, with a SQLSTATE of its own choosing).
 ///
 /// Like `SQLiteError`, carries the SQL text but never the bound arguments (they may hold
@@ -35,6 +36,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
         return text
     }
 
+    /// Text holding a NUL byte, which PostgreSQL's text type cannot store (SQLSTATE 22021,
+    /// what the server itself reports for it). Nothing was sent; the request's input is at fault.
+    static let nulInText = PostgresError(
+        sqlState: "22021", message: "text containing a NUL character (\\u0000) cannot be stored")
+
     /// A misuse of this wrapper (SQLSTATE class 22 "data exception" or 42 would mislead).
     static func client(_ message: String, sql: String? = nil) -> PostgresError {
         PostgresError(sqlState: "", message: message, sql: sql)
@@ -43,4 +49,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
     static func connectionLost(_ message: String, sql: String? = nil) -> PostgresError {
         PostgresError(sqlState: "08006", message: message, sql: sql)
     }
+}
+
+extension PostgresError: ClientFault {
+    /// Only NUL in text is the client's doing; every other database error is a 500.
+    public var clientMessage: String? { self == .nulInText ? message : nil }
 }

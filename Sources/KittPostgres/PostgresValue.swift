@@ -14,7 +14,7 @@ public enum PostgresValue: Sendable, Hashable {
         switch self {
         case .null: return nil
         case .text(let s):
-            guard !s.utf8.contains(0) else { throw .client("text parameter contains a NUL byte") }
+            guard !s.utf8.contains(0) else { throw .nulInText }
             return s
         case .integer(let v): return String(v)
         case .double(let d):

@@ -243,26 +243,27 @@ public final class Database: Sendable {
     /// checks and actions (no parent lookup per child row, no cascades): only for bulk
     /// loaders whose every child row references a parent they have just inserted in the
     /// same transaction. Changing the pragma makes SQLite re-prepare cached statements.
-    ///
-    /// `journalsInFiles`: SQLite's temporary files for this transaction (statement journals,
-    /// temporary tables, sorts) go to files instead of memory: for schema migrations that
-    /// rebuild or drop whole tables, whose statement journals hold every page they change
-    /// (dropping the result tables of 200,000 results took 180 MB of memory without it).
+    /// `sortingOnDisk: true` lets this transaction's sorts, temporary tables and statement
+    /// journals spill to temp files (the writer otherwise keeps them in memory, see `init`):
+    /// for statements over the whole store, such as rebuilding the result summaries after a
+    /// bulk copy, or schema migrations that rebuild or drop whole tables (their statement
+    /// journals hold every page they change: dropping the result tables of 200,000 results
+    /// took 180 MB of memory without it).
     @discardableResult
     public func write<T>(
-        checkingForeignKeys: Bool, journalsInFiles: Bool = false, _ body: (Connection) throws -> T
+        checkingForeignKeys: Bool, sortingOnDisk: Bool = false, _ body: (Connection) throws -> T
     ) throws -> T {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         Self.assertNotOnEventLoop("Database.write")
         return try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             let connection = writer.connection
-            // Outside any transaction, where the pragmas take effect.
+            // Outside any transaction, where these pragmas take effect.
             if !checkingForeignKeys { try connection.execute("PRAGMA foreign_keys = OFF") }
-            if journalsInFiles { try connection.execute("PRAGMA temp_store = FILE") }
+            if sortingOnDisk { try connection.execute("PRAGMA temp_store = FILE") }
             defer {
                 if !checkingForeignKeys { try? connection.execute("PRAGMA foreign_keys = ON") }
-                if journalsInFiles { try? connection.execute("PRAGMA temp_store = MEMORY") }
+                if sortingOnDisk { try? connection.execute("PRAGMA temp_store = MEMORY") }
             }
             try connection.run("BEGIN IMMEDIATE")
             let value: T

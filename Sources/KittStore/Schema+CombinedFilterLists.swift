@@ -19,11 +19,15 @@ extension Schema {
             CREATE INDEX runs_model_engine_time ON runs(model, engine, timestamp DESC, id, suite_name);
             CREATE INDEX runs_model_suite_time ON runs(model, suite_name, timestamp DESC, id);
             CREATE INDEX runs_engine_suite_time ON runs(engine, suite_name, timestamp DESC, id);
-            \(combinedChunks(["model", "engine"]))
-            \(combinedChunks(["model", "suite_name"]))
-            \(combinedChunks(["engine", "suite_name"]))
-            \(combinedChunks(["model", "engine", "suite_name"]))
+            \(combinedFilterListsBackfill)
             """)
+
+    /// Fills `run_chunks` for the four combined lists from `runs` (none of their chunks may
+    /// exist yet): the migration's backfill, and part of `rebuildResultSummaries`.
+    static var combinedFilterListsBackfill: String {
+        [["model", "engine"], ["model", "suite_name"], ["engine", "suite_name"], ["model", "engine", "suite_name"]]
+            .map(combinedChunks).joined(separator: "\n")
+    }
 
     /// Every 1024th run of each list of `columns` starts a chunk (as v5 did for one column).
     private static func combinedChunks(_ columns: [String]) -> String {

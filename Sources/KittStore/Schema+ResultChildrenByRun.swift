@@ -78,9 +78,63 @@ extension Schema {
             ALTER TABLE benchmarks_v12 RENAME TO benchmarks;
             ALTER TABLE metrics_v12 RENAME TO metrics;
 
-            CREATE TRIGGER runs_delete_children AFTER DELETE ON runs BEGIN
-                DELETE FROM metrics WHERE id >= old.rid * \(childIDStride) AND id < (old.rid + 1) * \(childIDStride);
-                DELETE FROM benchmarks WHERE id >= old.rid * \(childIDStride) AND id < (old.rid + 1) * \(childIDStride);
-            END;
+            \(deleteChildrenTrigger)
             """)
+
+    /// Puts every benchmark and metric row into its run's id range (v12) when some are not:
+    /// for stores filled by copying rows from elsewhere (`kitt migrate` from PostgreSQL,
+    /// whose ids follow its own sequences). Without it a deleted result would leave its rows
+    /// behind and its metrics in the aggregate. Inside the caller's write transaction; rows
+    /// keep their order within their run. Costs one scan when every id is in range already.
+    public static func renumberResultChildren(_ connection: Connection) throws {
+        let outside = try connection.queryOne(
+            """
+            SELECT EXISTS (SELECT 1 FROM benchmarks WHERE id < run * \(childIDStride) OR id >= (run + 1) * \(childIDStride))
+                OR EXISTS (SELECT 1 FROM metrics WHERE id < run * \(childIDStride) OR id >= (run + 1) * \(childIDStride))
+            """)?.int(0) ?? 0
+        guard outside != 0 else { return }
+        try connection.execute(
+            """
+            DROP TRIGGER runs_delete_children;
+            CREATE TEMP TABLE benchmark_ids_renumbered (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
+            INSERT INTO temp.benchmark_ids_renumbered
+                SELECT id, run * \(childIDStride) + ROW_NUMBER() OVER (PARTITION BY run ORDER BY id) - 1 FROM benchmarks;
+            CREATE TABLE benchmarks_renumbered (
+                id INTEGER PRIMARY KEY,
+                run INTEGER NOT NULL,
+                test_name TEXT NOT NULL DEFAULT '',
+                test_version TEXT NOT NULL DEFAULT '',
+                run_number INTEGER NOT NULL DEFAULT 0,
+                passed INTEGER NOT NULL DEFAULT 0
+            );
+            INSERT INTO benchmarks_renumbered (id, run, test_name, test_version, run_number, passed)
+                SELECT n.new, b.run, b.test_name, b.test_version, b.run_number, b.passed
+                FROM benchmarks b JOIN temp.benchmark_ids_renumbered n ON n.old = b.id;
+            CREATE TABLE metrics_renumbered (
+                id INTEGER PRIMARY KEY,
+                run INTEGER NOT NULL,
+                benchmark_id INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value REAL NOT NULL
+            );
+            INSERT INTO metrics_renumbered (id, run, benchmark_id, name, value)
+                SELECT m.run * \(childIDStride) + ROW_NUMBER() OVER (PARTITION BY m.run ORDER BY m.id) - 1,
+                    m.run, n.new, m.name, m.value
+                FROM metrics m JOIN temp.benchmark_ids_renumbered n ON n.old = m.benchmark_id;
+            DROP TABLE temp.benchmark_ids_renumbered;
+            DROP TABLE metrics;
+            DROP TABLE benchmarks;
+            ALTER TABLE benchmarks_renumbered RENAME TO benchmarks;
+            ALTER TABLE metrics_renumbered RENAME TO metrics;
+            \(deleteChildrenTrigger)
+            """)
+    }
+
+    /// Deletes a run's benchmark and metric rows with the run (v12).
+    static let deleteChildrenTrigger = """
+        CREATE TRIGGER runs_delete_children AFTER DELETE ON runs BEGIN
+            DELETE FROM metrics WHERE id >= old.rid * \(childIDStride) AND id < (old.rid + 1) * \(childIDStride);
+            DELETE FROM benchmarks WHERE id >= old.rid * \(childIDStride) AND id < (old.rid + 1) * \(childIDStride);
+        END;
+        """
 }

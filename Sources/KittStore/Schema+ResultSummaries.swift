@@ -59,38 +59,43 @@ extension Schema {
                 changes INTEGER NOT NULL
             );
             INSERT INTO results_changes VALUES (1, 0);
-
-            INSERT INTO result_groups SELECT 'model', model, COUNT(*) FROM runs GROUP BY model;
-            INSERT INTO result_groups SELECT 'engine', engine, COUNT(*) FROM runs GROUP BY engine;
-            INSERT INTO result_groups SELECT 'suite_name', suite_name, COUNT(*) FROM runs GROUP BY suite_name;
-            INSERT INTO metric_totals SELECT 'model', r.model, m.name, COUNT(*), TOTAL(m.value)
-                FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.model, m.name;
-            INSERT INTO metric_totals SELECT 'engine', r.engine, m.name, COUNT(*), TOTAL(m.value)
-                FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.engine, m.name;
-            INSERT INTO metric_totals SELECT 'suite_name', r.suite_name, m.name, COUNT(*), TOTAL(m.value)
-                FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.suite_name, m.name;
-            INSERT INTO result_sets SELECT model, engine, suite_name, COUNT(*) FROM runs
-                GROUP BY model, engine, suite_name;
-
-            -- Every 1024th run of each list (by filter) starts a chunk.
-            INSERT INTO run_chunks SELECT '', '', timestamp, id, MIN(1024, n - k)
-                FROM (SELECT timestamp, id, ROW_NUMBER() OVER w - 1 AS k, COUNT(*) OVER () AS n
-                      FROM runs WINDOW w AS (ORDER BY timestamp DESC, id))
-                WHERE k % 1024 = 0;
-            INSERT INTO run_chunks SELECT 'model', model, timestamp, id, MIN(1024, n - k)
-                FROM (SELECT model, timestamp, id, ROW_NUMBER() OVER w - 1 AS k,
-                          COUNT(*) OVER (PARTITION BY model) AS n
-                      FROM runs WINDOW w AS (PARTITION BY model ORDER BY timestamp DESC, id))
-                WHERE k % 1024 = 0;
-            INSERT INTO run_chunks SELECT 'engine', engine, timestamp, id, MIN(1024, n - k)
-                FROM (SELECT engine, timestamp, id, ROW_NUMBER() OVER w - 1 AS k,
-                          COUNT(*) OVER (PARTITION BY engine) AS n
-                      FROM runs WINDOW w AS (PARTITION BY engine ORDER BY timestamp DESC, id))
-                WHERE k % 1024 = 0;
-            INSERT INTO run_chunks SELECT 'suite_name', suite_name, timestamp, id, MIN(1024, n - k)
-                FROM (SELECT suite_name, timestamp, id, ROW_NUMBER() OVER w - 1 AS k,
-                          COUNT(*) OVER (PARTITION BY suite_name) AS n
-                      FROM runs WINDOW w AS (PARTITION BY suite_name ORDER BY timestamp DESC, id))
-                WHERE k % 1024 = 0;
+            \(resultSummariesBackfill)
             """)
+
+    /// Fills the v5 summaries from `runs` and `metrics` (the tables must be empty): the
+    /// migration's backfill, and what `rebuildResultSummaries` runs after a bulk copy.
+    static let resultSummariesBackfill = """
+        INSERT INTO result_groups SELECT 'model', model, COUNT(*) FROM runs GROUP BY model;
+        INSERT INTO result_groups SELECT 'engine', engine, COUNT(*) FROM runs GROUP BY engine;
+        INSERT INTO result_groups SELECT 'suite_name', suite_name, COUNT(*) FROM runs GROUP BY suite_name;
+        INSERT INTO metric_totals SELECT 'model', r.model, m.name, COUNT(*), TOTAL(m.value)
+            FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.model, m.name;
+        INSERT INTO metric_totals SELECT 'engine', r.engine, m.name, COUNT(*), TOTAL(m.value)
+            FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.engine, m.name;
+        INSERT INTO metric_totals SELECT 'suite_name', r.suite_name, m.name, COUNT(*), TOTAL(m.value)
+            FROM metrics m JOIN runs r ON r.rid = m.run GROUP BY r.suite_name, m.name;
+        INSERT INTO result_sets SELECT model, engine, suite_name, COUNT(*) FROM runs
+            GROUP BY model, engine, suite_name;
+
+        -- Every 1024th run of each list (by filter) starts a chunk.
+        INSERT INTO run_chunks SELECT '', '', timestamp, id, MIN(1024, n - k)
+            FROM (SELECT timestamp, id, ROW_NUMBER() OVER w - 1 AS k, COUNT(*) OVER () AS n
+                  FROM runs WINDOW w AS (ORDER BY timestamp DESC, id))
+            WHERE k % 1024 = 0;
+        INSERT INTO run_chunks SELECT 'model', model, timestamp, id, MIN(1024, n - k)
+            FROM (SELECT model, timestamp, id, ROW_NUMBER() OVER w - 1 AS k,
+                      COUNT(*) OVER (PARTITION BY model) AS n
+                  FROM runs WINDOW w AS (PARTITION BY model ORDER BY timestamp DESC, id))
+            WHERE k % 1024 = 0;
+        INSERT INTO run_chunks SELECT 'engine', engine, timestamp, id, MIN(1024, n - k)
+            FROM (SELECT engine, timestamp, id, ROW_NUMBER() OVER w - 1 AS k,
+                      COUNT(*) OVER (PARTITION BY engine) AS n
+                  FROM runs WINDOW w AS (PARTITION BY engine ORDER BY timestamp DESC, id))
+            WHERE k % 1024 = 0;
+        INSERT INTO run_chunks SELECT 'suite_name', suite_name, timestamp, id, MIN(1024, n - k)
+            FROM (SELECT suite_name, timestamp, id, ROW_NUMBER() OVER w - 1 AS k,
+                      COUNT(*) OVER (PARTITION BY suite_name) AS n
+                  FROM runs WINDOW w AS (PARTITION BY suite_name ORDER BY timestamp DESC, id))
+            WHERE k % 1024 = 0;
+        """
 }

@@ -178,6 +178,23 @@ struct ScaleOutTests {
         #expect(ready.json?["status"]?.stringValue == "ready")
     }
 
+    @Test func textWithNULIsA400OnPostgreSQL_andChangesNothing() throws {
+        let instance = try Instance(database: try Self.url())
+        defer { instance.stop() }
+        let lookup = try instance.call("GET", "/api/v1/agents/a%00b")
+        #expect(lookup.status == 400, "\(lookup)")
+        #expect(lookup.json?["error"]?.stringValue?.contains("NUL") == true)
+        let register = try instance.call("POST", "/api/v1/agents/register", ["name": "gpu\u{0}x", "hostname": "h"])
+        #expect(register.status == 400, "\(register)")
+        let agentID = try Self.register(instance, name: "gpu-nul")
+        let report = try instance.call(
+            "POST", "/api/v1/agents/\(agentID)/results",
+            ["command_id": "c", "status": "completed", "result_data": Self.resultData(model: "m\u{0}", run: 1)])
+        #expect(report.status == 400, "\(report)")
+        #expect(try instance.call("GET", "/api/v1/results").json?["total"]?.intValue == 0)
+        #expect(try instance.call("GET", "/api/v1/agents").json?["total"]?.intValue == 1)
+    }
+
     @Test func eventsFromEitherInstanceReachSubscribersOnBoth_withOneIdSequence() throws {
         let database = try Self.url()
         let a = try Instance(database: database)

@@ -54,4 +54,27 @@ struct StoreCopyTests {
         #expect(throws: StoreCopy.CopyError.targetNotEmpty(table: "runs")) { try StoreCopy.copy(from: sqlite, to: pg) }
         #expect(try pg.results.list(all, limit: 10, offset: 0).total == 4)
     }
+
+    /// A value PostgreSQL cannot hold (text with NUL, which SQLite keeps) fails the copy
+    /// naming its table, and the target stays empty: the tables copied before it too.
+    @Test func aFailedCopyNamesTheTableAndLeavesPostgreSQLEmpty() throws {
+        let source = try FullStore(results: 30)
+        defer { source.remove() }
+        try source.store.database.write {
+            _ = try $0.run("UPDATE engine_profiles SET description = 'a' || char(0) || 'b' WHERE name = 'sg'")
+        }
+        let pg = try PostgresStore(try PostgresServer.freshDatabase(), connections: 2)
+        defer { pg.close() }
+        let error = #expect(throws: StoreCopy.CopyError.self) { try StoreCopy.copy(from: source.store, to: pg) }
+        guard case .failed(let table, let reason) = error else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
+        #expect(table == "engine_profiles" && reason.contains("NUL"), "\(reason)")
+        #expect(try pg.results.list(ResultFilter(), limit: 1, offset: 0).total == 0)
+        #expect(try pg.pool.withConnection { try $0.queryOne("SELECT count(*) FROM agents")?.int(0) } == 0)
+        // Fixed at the source, the copy goes through.
+        try source.store.database.write { _ = try $0.run("UPDATE engine_profiles SET description = 'ab' WHERE name = 'sg'") }
+        #expect(try StoreCopy.copy(from: source.store, to: pg).first { $0.table == "runs" }?.rows == source.resultIDs.count)
+    }
 }

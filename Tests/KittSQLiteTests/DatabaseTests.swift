@@ -122,6 +122,22 @@ import Testing
         }
     }
 
+    /// Bulk writes may turn off foreign keys and sort on disk for one transaction; the
+    /// writer's usual settings come back after it, whether it commits or throws.
+    @Test func bulkWriteSettingsHoldForOneTransactionOnly() throws {
+        try withDatabase { db, _ throws in
+            func settings(_ c: Connection) throws -> [Int?] {
+                [try c.queryOne("PRAGMA foreign_keys")?.int(0), try c.queryOne("PRAGMA temp_store")?.int(0)]
+            }
+            #expect(try db.write { try settings($0) } == [1, 2])  // on, MEMORY
+            #expect(try db.write(checkingForeignKeys: false, sortingOnDisk: true) { try settings($0) } == [0, 1])  // off, FILE
+            #expect(try db.write { try settings($0) } == [1, 2])
+            struct Failure: Error {}
+            #expect(throws: Failure.self) { try db.write(checkingForeignKeys: true, sortingOnDisk: true) { _ in throw Failure() } }
+            #expect(try db.write { try settings($0) } == [1, 2])
+        }
+    }
+
     @Test func readsDuringALongWriteSeeTheOldSnapshotWithoutWaiting() throws {
         try withDatabase { db, _ in
             try db.write { c in

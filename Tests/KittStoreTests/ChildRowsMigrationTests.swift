@@ -188,6 +188,39 @@ import Testing
         }
     }
 
+    /// Rows copied in with ids of another numbering (`kitt migrate` from PostgreSQL) are put
+    /// in their runs' ranges by the summaries rebuild: deletes then take them and their
+    /// metrics out, as for rows the store wrote itself.
+    @Test func copiedRowsAreRenumberedIntoTheirRunsRanges() throws {
+        let t = try TempStore()
+        var g = ResultSummariesTests.Generator(state: 0xFEED_5EED_1234_5678)
+        let ids = try t.store.results.insertAll((0..<60).map { _ in try ResultSummariesTests.randomDocument(&g) })
+        let before = try SchemaMigrationTests.children(t.store.database, runKey: "run", join: "r.rid")
+        // Another numbering: negative, in reverse order of the store's own.
+        try t.store.database.write { c in
+            try c.execute(
+                "UPDATE benchmarks SET id = -id; UPDATE metrics SET id = -id, benchmark_id = -benchmark_id")
+            try Schema.rebuildResultSummaries(c)
+        }
+        // The same rows, each metric under its own benchmark (their order within a run is
+        // now the copied numbering's: reversed).
+        let after = try SchemaMigrationTests.children(t.store.database, runKey: "run", join: "r.rid")
+        #expect(after.map { $0.sorted() } == before.map { $0.sorted() })
+        #expect(after[1] != before[1])
+        try SchemaMigrationTests.expectChildIDsInTheirRunsRange(t.store.database)
+        for id in ids.enumerated().filter({ $0.offset % 2 == 0 }).map(\.element) {
+            #expect(try t.store.results.delete(id: id))
+        }
+        try ResultSummariesTests.checkAggregates(t.store)
+        try ResultSummariesTests.checkPages(t.store, pageSize: 11)
+        let orphans = try t.store.database.read { c in
+            try ["benchmarks", "metrics"].map { table in
+                try c.queryOne("SELECT COUNT(*) FROM \(table) WHERE run NOT IN (SELECT rid FROM runs)")?.int(0) ?? -1
+            }
+        }
+        #expect(orphans == [0, 0])
+    }
+
     /// A result with many metric names (past the scan that matches few) and repeats across
     /// its benchmarks: its rows, ids and the aggregate are those of plain SQL.
     @Test func manyMetricNamesAreEachSummed() throws {

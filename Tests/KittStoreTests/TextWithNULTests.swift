@@ -4,8 +4,10 @@ import Testing
 
 /// A request can carry NUL (`%00` in a path or query, `\u0000` in JSON): a lookup by such an
 /// id or name finds nothing, as for any unknown one. The results repository does this on both
-/// backends (`ResultsRepositoryTests`); the others on PostgreSQL still fail instead, because
-/// libpq refuses text parameters holding NUL (a 500 where SQLite answers 404).
+/// backends (`ResultsRepositoryTests`); the others on PostgreSQL throw instead, because
+/// libpq refuses text parameters holding NUL. That error is the client's (`ClientFault`): the
+/// API answers 400 naming the NUL where SQLite answers 404, and nothing changes
+/// (`ScaleOutTests.textWithNULIsA400OnPostgreSQL_andChangesNothing`).
 @Suite struct TextWithNULTests {
     @Test(arguments: Backend.available)
     func lookupsByTextWithNULFindNothing(backend: Backend) throws {

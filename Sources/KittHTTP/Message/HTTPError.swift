@@ -1,3 +1,4 @@
+import KittBase
 import KittJSON
 
 /// An error a handler throws to answer with a status and a JSON `{"error": message}` body.
@@ -36,6 +37,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     /// The one place a thrown error becomes a response.
     public static func response(for error: any Error) -> HTTPResponse {
         if let error = error as? HTTPError { return error.response }
+        if let fault = error as? any ClientFault, let message = fault.clientMessage {
+            return HTTPResponse.error(.badRequest, message)
+        }
         return HTTPResponse.error(.internalServerError, "internal server error")
     }
 }
