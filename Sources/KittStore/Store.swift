@@ -25,6 +25,7 @@ public final class Store: Sendable {
         Schema.v9CombinedFilterLists,
         Schema.v11WebSessions,
         Schema.v12ResultChildrenByRun,
+        Schema.v13AgentTokenIndex,
     ]
 
     /// At least as many readers as the server has event loops (one per core by default).

@@ -50,6 +50,10 @@ import Testing
             #expect(list.contains("INDEX runs_\(name)_time (\(column)=?)"), "\(list)")
             #expect(!list.contains("TEMP B-TREE"), "\(list)")
         }
+        // An agent's token finds it through the index (v13), not a scan of every agent.
+        let token = try Self.plan(
+            db, "SELECT id, name, token_hash, status, last_heartbeat FROM agents WHERE lower(token_hash) = ?", ["x"])
+        #expect(token.contains("USING INDEX agents_token_hash"), "\(token)")
         // A run's benchmarks and metrics (v12) are one range of their table's rowids.
         for table in ["metrics", "benchmarks"] {
             let range = try Self.plan(db, "DELETE FROM \(table) WHERE id >= ? AND id < ?", [1, 2])
