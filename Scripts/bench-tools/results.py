@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Seed data for `Scripts/bench data` (Python 3 stdlib only).
 
-  results.py files DIR N                 write N metrics.json files under DIR (for `kitt import DIR`)
-  results.py post URL TOKEN AGENT_ID N   POST N results to URL/api/v1/agents/AGENT_ID/results (16 workers)
+  results.py files DIR N [START]         write N metrics.json files under DIR (for `kitt import DIR`),
+                                         documents START..START+N-1 (default 0)
+  results.py post URL TOKEN AGENT_ID N [START]
+                                         POST N results (documents START.., default 0) to
+                                         URL/api/v1/agents/AGENT_ID/results (16 workers)
   results.py register URL TOKEN NAME     register an agent, print its id
 
 Documents are KITT metrics.json files: 10 models x 3 engines x 2 suites, deterministic
@@ -62,8 +65,8 @@ def document(i: int) -> dict:
     }
 
 
-def write_files(directory: str, n: int) -> None:
-    for i in range(n):
+def write_files(directory: str, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
         doc = document(i)
         d = os.path.join(directory, doc["model"].replace("/", "_"), doc["engine"], doc["suite_name"], "run-%05d" % i)
         os.makedirs(d, exist_ok=True)
@@ -96,9 +99,9 @@ def register(url: str, token: str, name: str) -> None:
     print(json.loads(body)["agent_id"])
 
 
-def post(url: str, token: str, agent: str, n: int, workers: int = 16) -> None:
+def post(url: str, token: str, agent: str, n: int, start: int = 0, workers: int = 16) -> None:
     lock = threading.Lock()
-    counter = iter(range(n))
+    counter = iter(range(start, start + n))
     errors = []
 
     def work():
@@ -129,10 +132,10 @@ def post(url: str, token: str, agent: str, n: int, workers: int = 16) -> None:
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    if a[:1] == ["files"] and len(a) == 3:
-        write_files(a[1], int(a[2]))
-    elif a[:1] == ["post"] and len(a) == 5:
-        post(a[1], a[2], a[3], int(a[4]))
+    if a[:1] == ["files"] and len(a) in (3, 4):
+        write_files(a[1], int(a[2]), int(a[3]) if len(a) == 4 else 0)
+    elif a[:1] == ["post"] and len(a) in (5, 6):
+        post(a[1], a[2], a[3], int(a[4]), int(a[5]) if len(a) == 6 else 0)
     elif a[:1] == ["register"] and len(a) == 4:
         register(a[1], a[2], a[3])
     else:

@@ -17,7 +17,7 @@ enum Completion {
         [
             ("web", Suggestion.flags(in: WebOptions.help) + ["--help"]),
             ("agent", Suggestion.flags(in: AgentConfiguration.help) + ["--help"]),
-            ("import", ["--data-dir", "--db", "--help"]),
+            ("import", ["--data-dir", "--db", "--database", "--help"]),
             ("migrate", MigrateArguments.flags),
             ("backup", ["--data-dir", "--db", "--help"]),
             ("restore", ["--data-dir", "--db", "--help"]),

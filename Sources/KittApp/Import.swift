@@ -54,7 +54,7 @@ public enum ResultImporter {
     public static let defaultBatchSize = 500
 
     public static func run(
-        directory: String, store: Store, batchSize: Int = defaultBatchSize, progressEvery seconds: Double = 0.5,
+        directory: String, store: any DataStore, batchSize: Int = defaultBatchSize, progressEvery seconds: Double = 0.5,
         onInvalid: (_ path: String, _ reason: String) -> Void = { _, _ in },
         onProgress: (ImportProgress) -> Void = { _ in }
     ) -> ImportReport {
@@ -228,12 +228,12 @@ private final class BatchWriter: Sendable {
         var error: String?
     }
 
-    private let store: Store
+    private let store: any DataStore
     private let queue = DispatchQueue(label: "kitt.import.writer")
     private let slots = DispatchSemaphore(value: 2)
     private let state = Mutex(Outcome())
 
-    init(store: Store) { self.store = store }
+    init(store: any DataStore) { self.store = store }
 
     var outcome: Outcome { state.withLock { $0 } }
 

@@ -4,7 +4,9 @@ import Glibc
 import KittBase
 import Dispatch
 import KittAPI
+import KittPostgres
 import KittStore
+import KittStorePostgres
 
 /// The `kitt` command line: `web`, `import`, `--version`, `help`.
 public enum KittCommand {
@@ -86,9 +88,11 @@ public enum KittCommand {
     }
 
     static let importHelp = """
-        Usage: kitt import DIR [--data-dir DIR] [--db FILE]
+        Usage: kitt import DIR [--data-dir DIR] [--db FILE | --database URL]
 
-        Load every metrics.json under DIR into the store. Files already imported are skipped;
+        Load every metrics.json under DIR into the store: the SQLite file (--db, default
+        <data-dir>/kitt.db) or PostgreSQL (--database postgres://…, or KITT_DATABASE_URL; a
+        running server sees the results at once). Files already imported are skipped;
         each invalid file is named on stderr. Progress goes to stderr (a live line on a
         terminal, a plain line every few seconds otherwise); the summary to stdout.
         Exit status: 0, or 1 when any file was invalid or the import failed.
@@ -102,10 +106,16 @@ public enum KittCommand {
         }
         do {
             let arguments = try StoreCommandArguments.parse(
-                arguments, command: "import", operand: "directory", environment: environment)
+                arguments, command: "import", operand: "directory", environment: environment,
+                acceptsDatabaseURL: true)
             let directory = arguments.operand
-            if let warning = try Files.makePrivateDirectory(arguments.dataDirectory) { printError(warning) }
-            let store = try Store(path: arguments.databasePath)
+            let store: any DataStore
+            if let url = arguments.databaseURL {
+                store = try PostgresStore(ConnectionInfo(url), connections: 2)
+            } else {
+                if let warning = try Files.makePrivateDirectory(arguments.dataDirectory) { printError(warning) }
+                store = try Store(path: arguments.databasePath)
+            }
             defer { store.close() }
             let progress = ImportProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)
             let report = ResultImporter.run(

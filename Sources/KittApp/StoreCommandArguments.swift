@@ -7,20 +7,28 @@ struct StoreCommandArguments {
     var operand: String
     var dataDirectory: String
     var databasePath: String
+    /// `--database postgres://…` (or KITT_DATABASE_URL), for the commands that take one.
+    var databaseURL: String? = nil
 
     /// `operand` names the positional in the usage error ("directory", "KITT database file", ...).
-    static func parse(_ arguments: [String], command: String, operand: String, environment: [String: String]) throws
-        -> StoreCommandArguments
-    {
+    /// `acceptsDatabaseURL`: `--database URL` (and KITT_DATABASE_URL) choose a PostgreSQL store,
+    /// with the same rules as `kitt web`.
+    static func parse(
+        _ arguments: [String], command: String, operand: String, environment: [String: String],
+        acceptsDatabaseURL: Bool = false
+    ) throws -> StoreCommandArguments {
         var iterator = ArgumentIterator(arguments)
         var dataDirectory: String?
         var databasePath: String?
+        var databaseURL: String?
+        let flags = ["--data-dir", "--db"] + (acceptsDatabaseURL ? ["--database"] : []) + ["--help"]
         while let (flag, inline) = iterator.nextFlag() {
             switch flag {
             case "--data-dir": dataDirectory = try iterator.value(for: flag, inline: inline)
             case "--db": databasePath = try iterator.value(for: flag, inline: inline)
+            case "--database" where acceptsDatabaseURL: databaseURL = try iterator.value(for: flag, inline: inline)
             default:
-                let hint = Suggestion.hint(for: flag, in: ["--data-dir", "--db", "--help"])
+                let hint = Suggestion.hint(for: flag, in: flags)
                 throw UsageError("unknown option '\(flag)' (see 'kitt \(command) --help')\(hint)")
             }
         }
@@ -28,6 +36,20 @@ struct StoreCommandArguments {
             throw UsageError("expected exactly one \(operand) (see 'kitt \(command) --help')")
         }
         let data = dataDirectory ?? Files.homeDirectory(environment: environment) + "/.kitt"
-        return StoreCommandArguments(operand: value, dataDirectory: data, databasePath: databasePath ?? data + "/kitt.db")
+        var parsed = StoreCommandArguments(
+            operand: value, dataDirectory: data, databasePath: databasePath ?? data + "/kitt.db")
+        if acceptsDatabaseURL {
+            if databaseURL == nil, let url = environment["KITT_DATABASE_URL"], !url.isEmpty { databaseURL = url }
+            if let url = databaseURL {
+                guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                    throw UsageError("--database takes a PostgreSQL URL (postgres://user@host:5432/db)")
+                }
+                if databasePath != nil {
+                    throw UsageError("--db (a SQLite file) and --database (PostgreSQL) are alternatives; give one")
+                }
+            }
+            parsed.databaseURL = databaseURL
+        }
+        return parsed
     }
 }

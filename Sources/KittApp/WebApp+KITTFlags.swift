@@ -34,7 +34,7 @@ extension WebApp {
     /// serves its store, so DIR is imported into it in the background (files already there are
     /// skipped; new files arrive with the next start or `kitt import DIR`). The returned group
     /// finishes with the import.
-    static func importResultsDirectory(_ options: WebOptions, store: Store, log: Log) -> DispatchGroup? {
+    static func importResultsDirectory(_ options: WebOptions, store: any DataStore, log: Log) -> DispatchGroup? {
         guard !options.legacy, let root = options.resultsDirectory else { return nil }
         let group = DispatchGroup()
         DispatchQueue(label: "kitt.results-dir.import").async(group: group) {

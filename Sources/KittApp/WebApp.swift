@@ -215,7 +215,7 @@ public final class WebApp: Sendable {
         url = "\(scheme)://\(shownHost):\(port)"
         background = BackgroundServices(context: context, campaigns: services.runner, leadership: shared?.leadership)
         background.start()
-        resultsImport = (store as? Store).flatMap { WebApp.importResultsDirectory(options, store: $0, log: log) }
+        resultsImport = WebApp.importResultsDirectory(options, store: store, log: log)
         events.startKeepalive(every: options.sseKeepalive)
 
         printBanner(options: options)

@@ -17,6 +17,8 @@ public final class Connection {
     /// The open transaction's accumulators (see `CommitAccumulator`): the outermost scope
     /// first, then one per `writeAsync` body being run.
     private var accumulatorScopes: [AccumulatorScope] = []
+    /// State kept with this connection across transactions (see `state(_:make:)`).
+    private var states: [ObjectIdentifier: AnyObject] = [:]
 
     init(path: String, flags: Int32) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -122,7 +124,8 @@ public final class Connection {
         // Prepare and bind with the typed-throws path, then iterate with untyped throws.
         let statement = try checkOut(sql)
         defer { checkIn(statement) }
-        try bind(statement.pointer, bindings, sql)
+        statement.holdsLargeValue = true  // until bound in full: a bind that throws leaves it to clear
+        statement.holdsLargeValue = try bind(statement.pointer, bindings, sql)
         let cursor = RowCursor(statement: statement.pointer, columns: ColumnNames(statement: statement.pointer))
         while try step(statement.pointer, sql) {
             try body(cursor)
@@ -172,6 +175,23 @@ public final class Connection {
         return flushed
     }
 
+    /// This connection's object of type `S`, made by `make` on first use and kept until the
+    /// connection closes: what a caller remembers between its transactions on the writer
+    /// (what it remembers must be checked against `dataVersion`: other connections write too).
+    public func state<S: AnyObject>(_ type: S.Type, make: () -> S) -> S {
+        if let found = states[ObjectIdentifier(type)] as? S { return found }
+        let made = make()
+        states[ObjectIdentifier(type)] = made
+        return made
+    }
+
+    /// `PRAGMA data_version` of this connection: changes when another connection (of this
+    /// process or another) has committed since this one last looked; its own commits do not
+    /// change it.
+    public func dataVersion() throws(SQLiteError) -> Int {
+        try queryOne("PRAGMA data_version")?.int(0) ?? 0
+    }
+
     /// Forgets the transaction's accumulators (it rolled back).
     func discardAccumulators() { accumulatorScopes = [] }
 
@@ -182,7 +202,8 @@ public final class Connection {
     ) throws(SQLiteError) -> R {
         let statement = try checkOut(sql)
         defer { checkIn(statement) }
-        try bind(statement.pointer, bindings, sql)
+        statement.holdsLargeValue = true  // until bound in full: a bind that throws leaves it to clear
+        statement.holdsLargeValue = try bind(statement.pointer, bindings, sql)
         return try body(statement.pointer)
     }
 
@@ -206,15 +227,26 @@ public final class Connection {
         return statement
     }
 
-    /// Resets the statement (ending any read it holds open) and clears its bindings so no
-    /// argument outlives the call.
+    /// Resets the statement (ending any read it holds open). Its bound copies of large texts
+    /// and blobs (documents) are cleared so they do not stay in memory; small ones stay until
+    /// the next call binds every parameter again (clearing them cost ~2k instructions per
+    /// statement of a multi-row write, several percent of storing a result).
     private func checkIn(_ statement: Statement) {
         sqlite3_reset(statement.pointer)
-        sqlite3_clear_bindings(statement.pointer)
+        if statement.holdsLargeValue {
+            sqlite3_clear_bindings(statement.pointer)
+            statement.holdsLargeValue = false
+        }
         statement.inUse = false
     }
 
-    private func bind(_ statement: OpaquePointer, _ bindings: [SQLiteValue], _ sql: String) throws(SQLiteError) {
+    /// Texts and blobs from this size on are cleared from a statement after its call.
+    static let largeBoundValue = 1024
+
+    /// Binds every parameter; returns whether a text or blob of `largeBoundValue` bytes or
+    /// more was bound.
+    private func bind(_ statement: OpaquePointer, _ bindings: [SQLiteValue], _ sql: String) throws(SQLiteError) -> Bool {
+        var large = false
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard expected == bindings.count else {
             throw SQLiteError(
@@ -233,11 +265,14 @@ public final class Connection {
                 rc = sqlite3_bind_double(statement, index, v)
             case .text(var s):
                 rc = s.withUTF8 { kitt_sqlite_bind_text(statement, index, $0.baseAddress, sqlite3_uint64($0.count)) }
+                if s.utf8.count >= Self.largeBoundValue { large = true }
             case .blob(let b):
                 rc = b.withUnsafeBytes { kitt_sqlite_bind_blob(statement, index, $0.baseAddress, sqlite3_uint64($0.count)) }
+                if b.count >= Self.largeBoundValue { large = true }
             }
             guard rc == SQLITE_OK else { throw SQLiteError(db: handle, resultCode: rc, sql: sql) }
         }
+        return large
     }
 
     /// Steps once: true when a row is ready, false when done.
@@ -265,6 +300,8 @@ extension Connection: Sendable {}
 private final class Statement {
     let pointer: OpaquePointer
     var inUse = false
+    /// A large text or blob is bound (cleared at check-in).
+    var holdsLargeValue = false
 
     init(db: OpaquePointer, sql: String, persistent: Bool) throws(SQLiteError) {
         var statement: OpaquePointer?

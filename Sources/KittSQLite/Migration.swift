@@ -32,7 +32,8 @@ extension Database {
         }
 
         for migration in migrations where migration.version > current {
-            try write { db in
+            // A migration may rebuild whole tables: its journals go to files, not memory.
+            try write(checkingForeignKeys: true, sortingOnDisk: true) { db in
                 // Re-check inside the transaction: another process may have migrated meanwhile.
                 guard try Self.version(db) < migration.version else { return }
                 do throws(SQLiteError) {

@@ -23,10 +23,24 @@ struct ResultList: Hashable {
     }
 
     init(_ filters: [Filter]) {
+        self.init(filters, kind: filters.map(\.column).joined(separator: "+"))
+    }
+
+    /// `kind` must be the columns of `filters` joined by "+".
+    private init(_ filters: [Filter], kind: String) {
         self.filters = filters
-        kind = filters.map(\.column).joined(separator: "+")
-        value = filters.count == 1
-            ? filters[0].value : filters.map { "\($0.value.utf8.count):\($0.value)" }.joined()
+        self.kind = kind
+        if filters.count == 1 {
+            value = filters[0].value
+        } else {
+            var value = ""
+            for filter in filters {
+                value += String(filter.value.utf8.count)
+                value += ":"
+                value += filter.value
+            }
+            self.value = value
+        }
     }
 
     static let all = ResultList([])
@@ -40,9 +54,16 @@ struct ResultList: Hashable {
 
     /// The eight lists a run belongs to: every subset of its three columns.
     static func lists(model: String, engine: String, suiteName: String) -> [ResultList] {
-        let columns = [Filter(column: "model", value: model), Filter(column: "engine", value: engine),
-                       Filter(column: "suite_name", value: suiteName)]
-        return (0..<8).map { mask in ResultList(columns.indices.filter { mask & (1 << $0) != 0 }.map { columns[$0] }) }
+        // Made once per set at every write, so without generic subsets and joins.
+        let m = Filter(column: "model", value: model)
+        let e = Filter(column: "engine", value: engine)
+        let s = Filter(column: "suite_name", value: suiteName)
+        return [
+            ResultList([], kind: ""), ResultList([m], kind: "model"), ResultList([e], kind: "engine"),
+            ResultList([m, e], kind: "model+engine"), ResultList([s], kind: "suite_name"),
+            ResultList([m, s], kind: "model+suite_name"), ResultList([e, s], kind: "engine+suite_name"),
+            ResultList([m, e, s], kind: "model+engine+suite_name"),
+        ]
     }
 
     /// `"<column> = ? AND ..."` with its bindings, or nothing for all runs.
@@ -319,8 +340,11 @@ enum ResultListChunks {
     /// transaction), where known. A head that only grows then needs no count read back:
     /// agents' reports all land in the head, and reading counts back (`RETURNING`) cost
     /// about as much as the upsert.
-    static func apply(_ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]], headCounts: [ResultList: Int] = [:]) throws {
-        let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+    /// `capacity`: the runs per chunk after a split (default: `ResultListChunks.capacity`).
+    static func apply(
+        _ c: Connection, _ deltas: [ResultList: [ChunkKey: Int]], headCounts: [ResultList: Int] = [:],
+        capacity: Int = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+    ) throws {
         var rows: [[SQLiteValue]] = []
         var grownHeads: [[SQLiteValue]] = []
         var headSplits: [(list: ResultList, count: Int)] = []
@@ -372,6 +396,35 @@ enum ResultListChunks {
                 "INSERT INTO run_chunks (kind, value, ts, id, count) VALUES (?, ?, ?, ?, ?)",
                 [.text(list.kind), .text(list.value), next.ts, .text(next.id), SQLiteValue(remaining)])
             start = next
+        }
+    }
+}
+
+/// The heads of the lists (`ResultListChunks.head`) as committed, kept by the writer
+/// connection between transactions (`Connection.state`): an agent's report touches its eight
+/// lists, and looking their heads up was ~70k instructions of a durable POST. Valid while no
+/// other connection commits (`Connection.dataVersion`, checked at every flush); a flush
+/// changes it only after its transaction commits (`ResultSummaryChanges.didCommit`).
+final class ListHeadCache {
+    /// Lists kept at most (~200 bytes each); past it the cache starts over.
+    static let limit = 16_384
+
+    private var dataVersion: Int?
+    private var heads: [ResultList: (count: Int, newest: ChunkKey?)] = [:]
+
+    /// Drops everything when another connection committed since the last call.
+    func validate(dataVersion version: Int) {
+        if version != dataVersion {
+            heads.removeAll()
+            dataVersion = version
+        }
+    }
+
+    subscript(list: ResultList) -> (count: Int, newest: ChunkKey?)? {
+        get { heads[list] }
+        set {
+            if newValue != nil, heads[list] == nil, heads.count >= Self.limit { heads.removeAll() }
+            heads[list] = newValue
         }
     }
 }

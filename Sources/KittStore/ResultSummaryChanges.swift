@@ -36,6 +36,10 @@ final class ResultSummaryChanges: CommitAccumulator {
     }
 
     private var sets: [SetKey: SetDelta] = [:]
+    /// Set by `flush`: the writer's head cache, and each list's head after this transaction
+    /// (nil: not known, forget it), to keep once it has committed.
+    private var headCache: ListHeadCache?
+    private var headsAfter: [ResultList: (count: Int, newest: ChunkKey?)?] = [:]
     /// Runs in (+1) or out (-1), in order, for the list chunks.
     private var listed: [(run: Run, delta: Int)] = []
 
@@ -101,13 +105,18 @@ final class ResultSummaryChanges: CommitAccumulator {
             runsBySet[SetKey(model: entry.run.model, engine: entry.run.engine, suiteName: entry.run.suiteName), default: []]
                 .append(entry)
         }
+        let cache = c.state(ListHeadCache.self) { ListHeadCache() }
+        cache.validate(dataVersion: try c.dataVersion())
+        headCache = cache
         for (set, runs) in runsBySet {
             for list in ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName) {
                 let newest: ChunkKey?
                 if let known = newestKeys[list] {
                     newest = known
                 } else {
-                    let head = try ResultListChunks.head(c, list)
+                    // As committed: nothing in this transaction has changed the chunks yet.
+                    let head = try cache[list] ?? ResultListChunks.head(c, list)
+                    cache[list] = head
                     newest = head.newest
                     newestKeys[list] = newest
                     headCounts[list] = head.count
@@ -130,11 +139,26 @@ final class ResultSummaryChanges: CommitAccumulator {
                 chunks[list, default: [:]][chunk, default: 0] += delta
             }
         }
-        try ResultListChunks.apply(c, chunks, headCounts: headCounts)
+        let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+        try ResultListChunks.apply(c, chunks, headCounts: headCounts, capacity: capacity)
+        // A head that only grew without splitting has a known count after this; any other
+        // change (older chunks, deletes, splits) is read again next time.
+        for (list, deltas) in chunks {
+            if deltas.count == 1, let delta = deltas[.head], delta > 0, let before = headCounts[list],
+                before + delta <= 2 * capacity
+            {
+                headsAfter[list] = (before + delta, newestKeys[list] ?? nil)
+            } else {
+                headsAfter[list] = .some(nil)
+            }
+        }
         try c.run("UPDATE results_changes SET changes = changes + 1")
     }
 
     func didCommit() {
+        if let headCache {
+            for (list, head) in headsAfter { headCache[list] = head }
+        }
         let stored = listed.reduce(0) { $0 + ($1.delta > 0 ? 1 : 0) }
         ResultSummaryChanges.stored.add(stored, ordering: .relaxed)
         ResultSummaryChanges.deleted.add(listed.count - stored, ordering: .relaxed)

@@ -65,11 +65,16 @@ public struct ResultsRepository: Sendable {
     /// inserts.
     public func insertAll(_ documents: [ResultDocument]) throws -> [String] {
         try database.write { connection in
-            try documents.map { document in
+            var children = ResultChildRows()
+            let ids = try documents.map { document in
                 let id = StoreID.make()
-                try ResultsRepository.insert(document, id: id, into: connection)
+                try ResultsRepository.insert(
+                    document, text: String(decoding: document.bytes, as: UTF8.self), id: id, children: &children,
+                    into: connection)
                 return id
             }
+            try children.write(into: connection)
+            return ids
         }
     }
 
@@ -84,14 +89,20 @@ public struct ResultsRepository: Sendable {
         try database.write(checkingForeignKeys: false) { connection in
             // One transaction: one time stored for all (formatting it per result cost ~3%).
             let createdAt = Timestamp.now()
-            return try documents.map { document -> String? in
+            // The batch's benchmark, metric and hardware rows are written together at its end,
+            // many rows per statement.
+            var children = ResultChildRows()
+            let ids = try documents.map { document -> String? in
                 // The parser validated the bytes as UTF-8, so this keeps them exactly.
                 let text = String(decoding: document.bytes, as: UTF8.self)
                 if try ResultsRepository.contains(document, text: text, in: connection) { return nil }
                 let id = StoreID.make()
-                try ResultsRepository.insert(document, text: text, id: id, createdAt: createdAt, into: connection)
+                try ResultsRepository.insert(
+                    document, text: text, id: id, createdAt: createdAt, children: &children, into: connection)
                 return id
             }
+            try children.write(into: connection)
+            return ids
         }
     }
 
@@ -112,13 +123,19 @@ public struct ResultsRepository: Sendable {
     /// The insert itself, for callers composing it into a larger transaction (agent
     /// reports). The summaries are updated before that transaction commits.
     static func insert(_ document: ResultDocument, id: String, into connection: Connection) throws {
-        try insert(document, text: String(decoding: document.bytes, as: UTF8.self), id: id, into: connection)
+        var children = ResultChildRows()
+        try insert(
+            document, text: String(decoding: document.bytes, as: UTF8.self), id: id, children: &children,
+            into: connection)
+        try children.write(into: connection)
     }
 
-    /// `text` is `document.bytes` as a String; `createdAt` the time stored (default now).
+    /// Inserts the run row; its benchmark, metric and hardware rows go to `children`, which
+    /// the caller writes before anything reads them (same transaction). `text` is
+    /// `document.bytes` as a String; `createdAt` the time stored (default now).
     static func insert(
         _ document: ResultDocument, text: String, id: String, createdAt: String = Timestamp.now(),
-        into connection: Connection
+        children: inout ResultChildRows, into connection: Connection
     ) throws {
         try connection.run(
             """
@@ -130,66 +147,16 @@ public struct ResultsRepository: Sendable {
              .text(document.timestamp), SQLiteValue(document.passed), SQLiteValue(document.totalBenchmarks),
              SQLiteValue(document.passedCount), SQLiteValue(document.failedCount),
              .real(document.totalTimeSeconds), .text(document.kittVersion), .text(text), .text(createdAt)])
-        // Children reference the run's integer key (its rowid, the largest so far), so
-        // their rows and index entries are appended rather than put at random places.
-        let run = SQLiteValue.integer(connection.lastInsertRowID)
-        var totals: [String: (count: Int, total: Double)] = [:]
-        // The metric rows, in document order, written a few per statement once every
-        // benchmark has its id (a statement costs more than a row; the rows and their ids
-        // are the same as one by one).
-        var metricRows: [SQLiteValue] = []
-        for benchmark in document.benchmarks {
-            try connection.run(
-                "INSERT INTO benchmarks (run, test_name, test_version, run_number, passed) VALUES (?, ?, ?, ?, ?)",
-                [run, .text(benchmark.testName), .text(benchmark.testVersion),
-                 SQLiteValue(benchmark.runNumber), SQLiteValue(benchmark.passed)])
-            let benchmarkID = SQLiteValue.integer(connection.lastInsertRowID)
-            for metric in benchmark.metrics {
-                metricRows += [run, benchmarkID, .text(metric.name), .real(metric.value)]
-                let old = totals[metric.name] ?? (0, 0)
-                totals[metric.name] = (old.count + 1, old.total + metric.value)
-            }
-        }
-        try insertMetricRows(metricRows, into: connection)
-        if let hardware = document.hardware {
-            try connection.run(
-                """
-                INSERT INTO hardware (run, gpu_model, gpu_vram_gb, gpu_count, cpu_model, cpu_cores,
-                    ram_gb, environment_type, fingerprint)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [run, SQLiteValue(hardware.gpuModel), SQLiteValue(hardware.gpuVRAMGB),
-                 SQLiteValue(hardware.gpuCount), SQLiteValue(hardware.cpuModel), SQLiteValue(hardware.cpuCores),
-                 SQLiteValue(hardware.ramGB), SQLiteValue(hardware.environmentType),
-                 SQLiteValue(hardware.fingerprint)])
-        }
+        let totals = try children.add(document, run: connection.lastInsertRowID)
         connection.accumulator(ResultSummaryChanges.self).record(
             ResultSummaryChanges.Run(
                 id: id, model: document.model, engine: document.engine, suiteName: document.suiteName,
                 timestamp: document.timestamp),
-            metrics: totals.map { ($0.key, $0.value.count, $0.value.total) }, sign: 1)
+            metrics: totals, sign: 1)
     }
 
-    /// Metric rows per multi-row INSERT: bounds the statements cached (one per row count).
-    private static let metricRowsPerStatement = 16
-    /// `INSERT INTO metrics ... VALUES (...), (...)` for 1...metricRowsPerStatement rows.
-    private static let metricInserts: [String] = (1...metricRowsPerStatement).map { rows in
-        "INSERT INTO metrics (run, benchmark_id, name, value) VALUES "
-            + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
-    }
-
-    /// Inserts `values` (4 per metric row: run, benchmark_id, name, value) in order.
-    private static func insertMetricRows(_ values: [SQLiteValue], into connection: Connection) throws {
-        let perStatement = 4 * metricRowsPerStatement
-        var start = 0
-        while start < values.count {
-            let end = min(values.count, start + perStatement)
-            try connection.run(metricInserts[(end - start) / 4 - 1], Array(values[start..<end]))
-            start = end
-        }
-    }
-
-    /// Deletes a run (its benchmarks, metrics and hardware cascade). False when unknown.
+    /// Deletes a run (its benchmarks and metrics go with it through schema v12's trigger,
+    /// its hardware by cascade). False when unknown.
     public func delete(id: String) throws -> Bool {
         try database.write { connection in try ResultsRepository.delete(id: id, in: connection) }
     }
@@ -204,8 +171,10 @@ public struct ResultsRepository: Sendable {
             "SELECT rid, model, engine, suite_name, timestamp FROM runs WHERE id = ?", [.text(id)])
         else { return false }
         var metrics: [(name: String, count: Int, total: Double)] = []
+        let ids = ResultChildIDs.range(run: row.int64(0) ?? 0)
         try connection.forEachRow(
-            "SELECT name, COUNT(*), TOTAL(value) FROM metrics WHERE run = ? GROUP BY name", [row[0]]
+            "SELECT name, COUNT(*), TOTAL(value) FROM metrics WHERE id >= ? AND id < ? GROUP BY name",
+            [.integer(ids.lowerBound), .integer(ids.upperBound)]
         ) { metric in
             metrics.append((metric.string(0) ?? "", metric.int(1) ?? 0, metric.double(2) ?? 0))
         }

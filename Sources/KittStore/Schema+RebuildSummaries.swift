@@ -10,7 +10,10 @@ extension Schema {
     /// (v5 and v9), inside the caller's write transaction, so the store answers lists,
     /// totals and aggregates as if each result had been stored through the repository.
     /// Bumps `results_changes`: response caches of any process see the change.
+    /// First puts the copied benchmark and metric rows into their runs' id ranges (v12,
+    /// `renumberResultChildren`).
     public static func rebuildResultSummaries(_ connection: Connection) throws {
+        try renumberResultChildren(connection)
         for table in resultSummaryTables {
             try connection.execute("DELETE FROM \(table)")
         }

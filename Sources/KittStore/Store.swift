@@ -24,6 +24,8 @@ public final class Store: Sendable {
         Schema.v7AgentBounds,
         Schema.v9CombinedFilterLists,
         Schema.v11WebSessions,
+        Schema.v12ResultChildrenByRun,
+        Schema.v13AgentTokenIndex,
     ]
 
     /// At least as many readers as the server has event loops (one per core by default).

@@ -195,6 +195,41 @@ struct ScaleOutTests {
         #expect(try instance.call("GET", "/api/v1/agents").json?["total"]?.intValue == 1)
     }
 
+    @Test func kittImportIntoPostgreSQL_isSeenByARunningInstanceAtOnce_andResultsDirImportsAtStart() throws {
+        let database = try Self.url()
+        let instance = try Instance(database: database)
+        defer { instance.stop() }
+        let files = TempDirectory("kitt-import-pg")
+        func write(run: Int) throws {
+            try FileManager.default.createDirectory(atPath: files.path + "/run\(run)", withIntermediateDirectories: true)
+            try Self.resultData(model: "imported-\(run)", run: run).serialized().withUnsafeBufferPointer {
+                try Data($0).write(to: URL(fileURLWithPath: files.path + "/run\(run)/metrics.json"))
+            }
+        }
+        for run in 1...3 { try write(run: run) }
+        let home = TempDirectory("kitt-import-home")
+        let environment = CommandLineTests.environment(home: home.path)
+        let first = try ChildProcess.run(
+            CommandLineTests.kitt, ["import", files.path, "--database", database], environment: environment)
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stdout.contains("imported 3 result(s), skipped 0 already imported, 0 invalid"), "\(first.stdout)")
+        #expect(try instance.call("GET", "/api/v1/results").json?["total"]?.intValue == 3)
+        let aggregate = try instance.call("GET", "/api/v1/results/aggregate?group_by=model&metric=avg_tps")
+        #expect(aggregate.json?.arrayValue?.count == 3)
+        // Again, through KITT_DATABASE_URL: nothing new.
+        var withURL = environment
+        withURL["KITT_DATABASE_URL"] = database
+        let again = try ChildProcess.run(CommandLineTests.kitt, ["import", files.path], environment: withURL)
+        #expect(again.stdout.contains("imported 0 result(s), skipped 3 already imported"), "\(again.stdout)")
+        // `kitt web --results-dir` on PostgreSQL imports the directory at start, as on SQLite.
+        try write(run: 4)
+        let second = try Instance(database: database, extra: ["--results-dir", files.path])
+        defer { second.stop() }
+        try waitFor("the results dir imported", timeout: 20) {
+            try second.call("GET", "/api/v1/results").json?["total"]?.intValue == 4
+        }
+    }
+
     @Test func eventsFromEitherInstanceReachSubscribersOnBoth_withOneIdSequence() throws {
         let database = try Self.url()
         let a = try Instance(database: database)

@@ -8,11 +8,12 @@ import KittSQLite
 import KittStore
 import Testing
 
-/// Migration 3 (results keyed by run rowid, leaner indexes): from an empty file and from a
-/// v2 database with data.
+/// Migration 3 (results keyed by run rowid, leaner indexes) and 12 (a run's benchmarks and
+/// metrics keyed by its id range, no indexes): from an empty file and from a v2 database
+/// with data.
 @Suite struct SchemaMigrationTests {
     static let resultIndexes = [
-        "benchmarks_run", "metrics_benchmark", "metrics_run_name", "runs_engine_suite_time", "runs_engine_time",
+        "runs_engine_suite_time", "runs_engine_time",
         "runs_model_engine_time", "runs_model_suite_time", "runs_model_time", "runs_suite_time", "runs_timestamp",
     ]
 
@@ -42,17 +43,6 @@ import Testing
 
         for column in ["model", "engine", "suite_name"] {
             let name = column == "suite_name" ? "suite" : column
-            // The aggregate: a group's ids and their metric values come from indexes only (any
-            // index that starts with the column: v9's pair indexes do too).
-            let aggregate = try Self.plan(
-                db,
-                """
-                SELECT r.\(column), COUNT(DISTINCT r.rid), AVG(CASE WHEN m.name = ?1 THEN m.value END)
-                FROM runs r LEFT JOIN metrics m ON m.run = r.rid AND m.name IN (?1)
-                GROUP BY r.\(column) ORDER BY r.\(column)
-                """, ["avg_tps"])
-            #expect(aggregate.contains("COVERING INDEX runs_\(name)_"), "\(aggregate)")
-            #expect(aggregate.contains("COVERING INDEX metrics_run_name (run=? AND name=?)"), "\(aggregate)")
             // The filtered list: newest first straight from the index, no sort.
             let list = try Self.plan(
                 db, "SELECT id, document FROM runs WHERE \(column) = ? ORDER BY timestamp DESC LIMIT ? OFFSET ?",
@@ -60,18 +50,26 @@ import Testing
             #expect(list.contains("INDEX runs_\(name)_time (\(column)=?)"), "\(list)")
             #expect(!list.contains("TEMP B-TREE"), "\(list)")
         }
-        let cascade = try Self.plan(db, "DELETE FROM metrics WHERE run = ?", [1])
-        #expect(cascade.contains("INDEX metrics_run_name (run=?)"), "\(cascade)")
-        let benchmarks = try Self.plan(db, "DELETE FROM benchmarks WHERE run = ?", [1])
-        #expect(benchmarks.contains("INDEX benchmarks_run (run=?)"), "\(benchmarks)")
-        // Children reference runs(rid), which is the rowid (kept by VACUUM).
+        // An agent's token finds it through the index (v13), not a scan of every agent.
+        let token = try Self.plan(
+            db, "SELECT id, name, token_hash, status, last_heartbeat FROM agents WHERE lower(token_hash) = ?", ["x"])
+        #expect(token.contains("USING INDEX agents_token_hash"), "\(token)")
+        // A run's benchmarks and metrics (v12) are one range of their table's rowids.
+        for table in ["metrics", "benchmarks"] {
+            let range = try Self.plan(db, "DELETE FROM \(table) WHERE id >= ? AND id < ?", [1, 2])
+            #expect(range.contains("INTEGER PRIMARY KEY (rowid>? AND rowid<?)"), "\(range)")
+        }
+        // Hardware references runs(rid), which is the rowid (kept by VACUUM); benchmarks and
+        // metrics reference nothing (v12): the trigger deletes them with their run.
         let references = try db.read { c in
             try ["benchmarks", "metrics", "hardware"].map { table in
                 try c.query("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?)", [.text(table)])
                     .filter { $0.string(0) == "runs" }.map { "\($0.string(1) ?? "")->\($0.string(2) ?? "") \($0.string(3) ?? "")" }
             }
         }
-        #expect(references == [["run->rid CASCADE"], ["run->rid CASCADE"], ["run->rid CASCADE"]])
+        #expect(references == [[], [], ["run->rid CASCADE"]])
+        let triggers = try db.read { try $0.query("SELECT name FROM sqlite_master WHERE type = 'trigger'").compactMap { $0.string(0) } }
+        #expect(triggers == ["runs_delete_children"])
         let rid = try db.read { try $0.query("SELECT name, pk FROM pragma_table_info('runs') WHERE pk > 0") }
         #expect(rid.map { $0.string(0) } == ["rid"])
     }
@@ -141,8 +139,10 @@ import Testing
         #expect(aggregatesBefore.map(\.count) == [3, 2, 2])
         #expect(try store.results.list(ResultFilter(model: "model-1"), limit: 100, offset: 0).total == before.filtered)
         #expect(before.filtered == 10)
-        // Every benchmark, metric and hardware row kept, with its ids, under the same run.
+        // Every benchmark, metric and hardware row kept, in its order, under the same run
+        // (v12 renumbers benchmarks and metrics: each run's rows are its id range).
         #expect(try Self.children(store.database, runKey: "run", join: "r.rid") == childrenBefore)
+        try Self.expectChildIDsInTheirRunsRange(store.database)
         #expect(childrenBefore.map(\.count) == [60, 90, 30])
         // rowids kept as rid, so results stay in insertion order and new ones go last.
         let rids = try store.database.read { try $0.query("SELECT id FROM runs ORDER BY rid").compactMap { $0.string(0) } }
@@ -201,19 +201,22 @@ import Testing
         return id
     }
 
-    /// Each child table's rows as text, with the public id of their run, in id order.
+    /// Each child table's rows as text, with the public id of their run, in their run's id
+    /// order then their own (ids left out: v12 renumbers them; a metric's benchmark is named
+    /// by its columns).
     static func children(_ db: Database, runKey: String, join: String) throws -> [[String]] {
         try db.read { c in
             [
                 try c.query(
                     """
-                    SELECT b.id, r.id, b.test_name, b.test_version, b.run_number, b.passed
-                    FROM benchmarks b JOIN runs r ON \(join) = b.\(runKey) ORDER BY b.id
+                    SELECT r.id, b.test_name, b.test_version, b.run_number, b.passed
+                    FROM benchmarks b JOIN runs r ON \(join) = b.\(runKey) ORDER BY r.id, b.id
                     """),
                 try c.query(
                     """
-                    SELECT m.id, r.id, m.benchmark_id, m.name, m.value
-                    FROM metrics m JOIN runs r ON \(join) = m.\(runKey) ORDER BY m.id
+                    SELECT r.id, b.test_name, b.run_number, m.name, m.value
+                    FROM metrics m JOIN runs r ON \(join) = m.\(runKey) JOIN benchmarks b ON b.id = m.benchmark_id
+                    WHERE b.\(runKey) = m.\(runKey) ORDER BY r.id, m.id
                     """),
                 try c.query(
                     """
@@ -222,6 +225,22 @@ import Testing
                     FROM hardware h JOIN runs r ON \(join) = h.\(runKey) ORDER BY r.id
                     """),
             ].map { rows in rows.map { row in (0..<row.count).map { "\(row[$0])" }.joined(separator: "|") } }
+        }
+    }
+
+    /// Schema v12: every benchmark and metric row's id is in its run's range, numbered from
+    /// the range's start without gaps.
+    static func expectChildIDsInTheirRunsRange(_ db: Database) throws {
+        for table in ["benchmarks", "metrics"] {
+            let wrong = try db.read { c in
+                try c.queryOne(
+                    """
+                    SELECT COUNT(*) FROM (SELECT id, run, ROW_NUMBER() OVER (PARTITION BY run ORDER BY id) - 1 AS k
+                                          FROM \(table))
+                    WHERE id != run * 16777216 + k
+                    """)?.int(0)
+            }
+            #expect(wrong == 0, "\(table)")
         }
     }
 }

@@ -95,10 +95,5 @@ extension WebApp {
             throw UsageError(
                 "--legacy reads kitt's SQLite store or --results-dir DIR; with --database give --results-dir")
         }
-        if !options.legacy && options.resultsDirectory != nil {
-            throw UsageError(
-                "--results-dir imports into the SQLite store at start; with --database, run 'kitt import DIR' "
-                    + "into a SQLite store and 'kitt migrate --to URL', or import before switching")
-        }
     }
 }
