@@ -56,22 +56,28 @@ public struct PostgresResultsRepository: ResultsStoring {
 
     // MARK: Change count (response caches on every instance)
 
-    /// How many changes to results have been counted. Bumped right after each write commits
-    /// (not inside it: one hot row would serialize every instance's result writes), so a
-    /// response computed in a snapshot that read N includes every change counted up to N,
-    /// and any later change moves the count. A process dying between its COMMIT and the bump
-    /// leaves caches stale until the next write.
+    /// How many changes to results have been counted. Bumped right after each write commits,
+    /// so a response computed in a snapshot that read N includes every change counted up to
+    /// N, and any later change moves the count. A process dying between its COMMIT and the
+    /// bump leaves caches stale until the next write.
+    ///
+    /// A sequence (schema v7), not a row: `nextval` takes no row lock, so writers on every
+    /// instance never queue on it (a counter row did: two instances wrote slower than one).
     public func changeCount() throws -> Int {
-        try store.pool.withConnection { try $0.queryOne("SELECT changes FROM results_changes")?.int(0) ?? 0 }
+        try store.pool.withConnection { try PostgresResultsRepository.changeCount($0) }
     }
 
-    /// The bump itself: not durable (`synchronous_commit = off`: a lost bump after a crash is
-    /// the case above), and never an error for the write it follows, which has committed.
+    static func changeCount(_ connection: PostgresConnection) throws -> Int {
+        // `is_called` is false until the first nextval: count that as the step from 0 to 1.
+        try connection.queryOne(
+            "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM results_change_count")?.int(0) ?? 0
+    }
+
+    /// The bump itself: one round trip, no transaction, never an error for the write it
+    /// follows, which has committed. Every `PostgresResultTotals.writesPerCompaction`th also
+    /// folds the running totals.
     static func countChange(_ pool: PostgresPool) {
-        _ = try? pool.transaction { connection in
-            try connection.execute("SET LOCAL synchronous_commit = off")
-            try connection.run("UPDATE results_changes SET changes = changes + 1")
-        }
+        _ = try? pool.withConnection { try $0.query("SELECT nextval('results_change_count')") }
         PostgresResultTotals.wrote(pool)
     }
 

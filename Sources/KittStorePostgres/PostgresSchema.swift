@@ -16,7 +16,7 @@ import KittPostgres
 ///   instances. v6 keeps append-only running totals instead (`PostgresResultTotals`).
 public enum PostgresSchema {
     public static let migrations: [PostgresMigration] = [
-        v1Results, v2Agents, v3Work, v4Events, v5ResultsChanges, PostgresResultTotals.migration,
+        v1Results, v2Agents, v3Work, v4Events, v5ResultsChanges, PostgresResultTotals.migration, v7ChangeCountSequence,
     ]
 
     public static let v1Results = PostgresMigration(
@@ -258,5 +258,16 @@ public enum PostgresSchema {
                 changes bigint NOT NULL
             );
             INSERT INTO results_changes VALUES (1, 0);
+            """)
+
+    /// The results change count as a sequence: bumping a counter row held a row lock until
+    /// COMMIT, so every instance's result writes queued on it (`Scripts/bench pg`: 342 of 371
+    /// busy-backend samples waited there with two instances). The old table stays, unused
+    /// (shipped migrations are never undone).
+    public static let v7ChangeCountSequence = PostgresMigration(
+        version: 7, name: "results change count as a sequence",
+        sql: """
+            CREATE SEQUENCE results_change_count;
+            SELECT setval('results_change_count', changes + 1, false) FROM results_changes WHERE changes > 0;
             """)
 }

@@ -51,7 +51,7 @@ public enum StoreCopy {
         from source: Store, to target: PostgresStore, progress: ((String, Int) throws -> Void)? = nil
     ) throws -> [(table: String, rows: Int)] {
         // One read transaction: every page comes from the same snapshot of the source.
-        try source.database.read { sqlite in
+        let copied = try source.database.read { sqlite in
             // No retries: a retried body would report its tables twice.
             try target.pool.transaction(retries: 0) { pg in
                 try pg.execute("LOCK TABLE \(tables.map(\.name).joined(separator: ", ")) IN SHARE ROW EXCLUSIVE MODE")
@@ -93,11 +93,13 @@ public enum StoreCopy {
                 }
                 // The rows went in directly: the running totals are computed from them once.
                 try PostgresResultTotals.rebuild(pg)
-                // Instances already running on this database drop their cached result answers.
-                try pg.run("UPDATE results_changes SET changes = changes + 1")
                 return copied
             }
         }
+        // Instances already running on this database drop their cached result answers (after
+        // COMMIT: a count moved earlier could label a cache entry made before the copy).
+        PostgresResultsRepository.countChange(target.pool)
+        return copied
     }
 
     /// Runs `body`, naming `table` in what it throws (without the statement: a batch's SQL is
