@@ -148,8 +148,13 @@ enum PostgresResultTotals {
         if (try? compact(pool)) == true {
             // Each fold leaves the deltas it moved as dead rows, which every totals read would
             // scan until autovacuum (a minute away) ran: 300,000 of them after 20,000 POSTs
-            // made the aggregate 25× slower. The table is small, so vacuuming it now is cheap.
-            _ = try? pool.withConnection { try $0.execute("VACUUM result_total_deltas") }
+            // made the aggregate 25× slower. The table is small, so vacuuming it now is cheap —
+            // but never waited for: SKIP_LOCKED leaves it to a vacuum already running (they
+            // queued on each other and starved the pool), and no truncation, whose exclusive
+            // lock would stall the writers appending deltas (PostgreSQL 12+).
+            _ = try? pool.withConnection {
+                try $0.execute("VACUUM (SKIP_LOCKED, TRUNCATE false) result_total_deltas")
+            }
         }
     }
 
