@@ -158,6 +158,9 @@ import Testing
         let id = try CampaignAPITests.launch(h, agent: agent, config: config)
         #expect(waitUntil { (try? h.store.quickTests.commands(agentID: agent).count) == 1 })
         let first = try #require(try h.store.quickTests.commands(agentID: agent).first?.testID)
+        // The runner's step publishes the test's `queued` after its commit: let that step end
+        // before subscribing, so only this test's own changes are in the stream.
+        h.services.runner.waitForQueuedSteps()
         let events = h.subscribe(source: first)
 
         // Only the server may cancel; anything else is a 400 and changes nothing.
