@@ -80,7 +80,7 @@ struct MigrateArguments {
             throw UsageError(
                 "\(flag) needs a PostgreSQL URL (postgres://user@host:5432/db) or \(ConnectionInfo.environmentVariable) set")
         }
-        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+        guard ConnectionInfo.isURL(url) else {
             throw UsageError("\(flag) takes a PostgreSQL URL (postgres://user@host:5432/db), not '\(url.prefix(60))'"
                 + " (a KITT 1.x database is migrated with 'kitt migrate FILE')")
         }

@@ -188,18 +188,8 @@ extension WebOptions {
                 options.authToken = token
             }
         }
-        if options.databaseURL == nil, let url = environment["KITT_DATABASE_URL"], !url.isEmpty {
-            options.databaseURL = url
-        }
-        if let url = options.databaseURL {
-            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
-                throw UsageError("--database takes a PostgreSQL URL (postgres://user@host:5432/db); "
-                    + "for a SQLite file use --db FILE")
-            }
-            if options.databasePath != nil {
-                throw UsageError("--db (a SQLite file) and --database (PostgreSQL) are alternatives; give one")
-            }
-        }
+        options.databaseURL = try DatabaseFlag.resolve(
+            options.databaseURL, databasePath: options.databasePath, environment: environment)
         if options.devonURL == nil, let url = environment["DEVON_URL"], !url.isEmpty { options.devonURL = url }
         if let key = environment["DEVON_API_KEY"], !key.isEmpty { options.devonAPIKey = key }
         if options.modelDirectory == nil, let dir = environment["KITT_MODEL_DIR"], !dir.isEmpty {

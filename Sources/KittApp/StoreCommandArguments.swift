@@ -39,16 +39,7 @@ struct StoreCommandArguments {
         var parsed = StoreCommandArguments(
             operand: value, dataDirectory: data, databasePath: databasePath ?? data + "/kitt.db")
         if acceptsDatabaseURL {
-            if databaseURL == nil, let url = environment["KITT_DATABASE_URL"], !url.isEmpty { databaseURL = url }
-            if let url = databaseURL {
-                guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
-                    throw UsageError("--database takes a PostgreSQL URL (postgres://user@host:5432/db)")
-                }
-                if databasePath != nil {
-                    throw UsageError("--db (a SQLite file) and --database (PostgreSQL) are alternatives; give one")
-                }
-            }
-            parsed.databaseURL = databaseURL
+            parsed.databaseURL = try DatabaseFlag.resolve(databaseURL, databasePath: databasePath, environment: environment)
         }
         return parsed
     }

@@ -56,9 +56,14 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
     /// an unreachable server holds up every request behind it.
     public static let defaultConnectTimeout = 10
 
+    /// Whether `text` is a PostgreSQL URL (libpq's other form is `key=value` text).
+    public static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+    }
+
     static func withConnectTimeout(_ url: String) -> String {
         let setting = "connect_timeout=\(defaultConnectTimeout)"
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+        if isURL(url) {
             return url + (url.contains("?") ? "&" : "?") + setting
         }
         return url + " " + setting

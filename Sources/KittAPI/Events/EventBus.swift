@@ -95,15 +95,15 @@ public final class EventBus: Sendable {
     /// known yet and 0 is returned.
     @discardableResult
     public func publish(_ type: String, sources: [String], data: JSON) -> Int {
-        if let relay = state.withLock({ $0.relay }) {
-            relay.send(type, sources: sources, data: data)
-            return 0
-        }
-        return state.withLock { state in
+        let (id, relay) = state.withLock { state -> (Int, (any EventRelay)?) in
+            if let relay = state.relay { return (0, relay) }
             let id = state.nextEventID
             emit(Event.make(id: id, type: type, sources: sources, data: data), in: &state)
-            return id
+            return (id, nil)
         }
+        // Outside the lock: the relay only queues, but it is not the bus's to hold up.
+        relay?.send(type, sources: sources, data: data)
+        return id
     }
 
     /// From now on, `publish` hands events to `relay` (a shared log all instances read).
