@@ -81,7 +81,8 @@ struct MigrateArguments {
                 "\(flag) needs a PostgreSQL URL (postgres://user@host:5432/db) or \(ConnectionInfo.environmentVariable) set")
         }
         guard ConnectionInfo.isURL(url) else {
-            throw UsageError("\(flag) takes a PostgreSQL URL (postgres://user@host:5432/db), not '\(url.prefix(60))'"
+            // Not echoed: another database's URL may hold its password.
+            throw UsageError("\(flag) takes a PostgreSQL URL (postgres://user@host:5432/db)"
                 + " (a KITT 1.x database is migrated with 'kitt migrate FILE')")
         }
         do {

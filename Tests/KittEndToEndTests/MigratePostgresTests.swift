@@ -184,6 +184,7 @@ struct MigratePostgresTests {
         (["migrate", "--to", "postgres://h/db", "kitt-1x.db"], "takes no FILE"),
         (["migrate", "--to", "postgres://h/db?nonsense=1"], "invalid database URL"),
         (["migrate", "--from", "kitt-1x.db"], "--from takes a PostgreSQL URL"),
+        (["migrate", "--to", "mysql://root:other-pw@db/kitt"], "--to takes a PostgreSQL URL"),
         (["migrate", "--too", "postgres://h/db"], "did you mean '--to'"),
         (["migrate"], "expected exactly one KITT database file, or --to/--from a PostgreSQL URL"),
     ])
@@ -193,6 +194,7 @@ struct MigratePostgresTests {
         let result = try ChildProcess.run(CommandLineTests.kitt, arguments, environment: CommandLineTests.environment(home: home.path))
         #expect(result.status == 2, "\(arguments): \(result)")
         #expect(result.stderr.hasPrefix("kitt migrate: ") && result.stderr.contains(message), "\(result.stderr)")
+        #expect(!result.stderr.contains("other-pw"), "a URL that is not PostgreSQL's is not echoed")
         #expect(!FileManager.default.fileExists(atPath: home.path + "/.kitt"))
     }
 

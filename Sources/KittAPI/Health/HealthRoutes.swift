@@ -24,9 +24,10 @@ enum HealthRoutes {
                         promise.succeed(.json(.object(JSONObject([
                             ("status", "ready"), ("store", .string(store.backendName)),
                         ]))))
-                    case .failure(let error):
+                    case .failure:
+                        // Unauthenticated: the database's own error (host, SQL) stays inside.
                         promise.succeed(HTTPError.response(for: HTTPError.serviceUnavailable(
-                            "the store does not answer: \(error)")))
+                            "the store does not answer")))
                     }
                 }
             }
