@@ -5,6 +5,28 @@ extension Schema {
     /// `rid × childIDStride` + 0, 1, 2... in document order (`ResultsRepository.insert`).
     static let childIDStride: Int64 = 1 << 24
 
+    /// The v12 child tables' columns (no foreign keys, no indexes), for the migration and for
+    /// `renumberResultChildren`, which rebuilds the same tables.
+    static let benchmarksColumns = """
+        (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL,
+            test_name TEXT NOT NULL DEFAULT '',
+            test_version TEXT NOT NULL DEFAULT '',
+            run_number INTEGER NOT NULL DEFAULT 0,
+            passed INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    static let metricsColumns = """
+        (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL,
+            benchmark_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            value REAL NOT NULL
+        )
+        """
+
     /// A stored result's benchmark and metric rows, found by their run through their row
     /// ids instead of through indexes (issue 10: the cost of storing one result).
     ///
@@ -40,27 +62,14 @@ extension Schema {
             INSERT INTO temp.metric_runs_v12
                 SELECT run, MIN(id), MAX(id) - MIN(id) + 1 = COUNT(*) FROM metrics GROUP BY run;
 
-            CREATE TABLE benchmarks_v12 (
-                id INTEGER PRIMARY KEY,
-                run INTEGER NOT NULL,
-                test_name TEXT NOT NULL DEFAULT '',
-                test_version TEXT NOT NULL DEFAULT '',
-                run_number INTEGER NOT NULL DEFAULT 0,
-                passed INTEGER NOT NULL DEFAULT 0
-            );
+            CREATE TABLE benchmarks_v12 \(benchmarksColumns);
             INSERT INTO benchmarks_v12 (id, run, test_name, test_version, run_number, passed)
                 SELECT b.run * \(childIDStride) + CASE WHEN r.contiguous THEN b.id - r.first
                         ELSE (SELECT COUNT(*) FROM benchmarks o WHERE o.run = b.run AND o.id < b.id) END,
                     b.run, b.test_name, b.test_version, b.run_number, b.passed
                 FROM benchmarks b JOIN temp.benchmark_runs_v12 r ON r.run = b.run;
 
-            CREATE TABLE metrics_v12 (
-                id INTEGER PRIMARY KEY,
-                run INTEGER NOT NULL,
-                benchmark_id INTEGER NOT NULL,
-                name TEXT NOT NULL,
-                value REAL NOT NULL
-            );
+            CREATE TABLE metrics_v12 \(metricsColumns);
             INSERT INTO metrics_v12 (id, run, benchmark_id, name, value)
                 SELECT m.run * \(childIDStride) + CASE WHEN r.contiguous THEN m.id - r.first
                         ELSE (SELECT COUNT(*) FROM metrics o WHERE o.run = m.run AND o.id < m.id) END,
@@ -99,24 +108,11 @@ extension Schema {
             CREATE TEMP TABLE benchmark_ids_renumbered (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
             INSERT INTO temp.benchmark_ids_renumbered
                 SELECT id, run * \(childIDStride) + ROW_NUMBER() OVER (PARTITION BY run ORDER BY id) - 1 FROM benchmarks;
-            CREATE TABLE benchmarks_renumbered (
-                id INTEGER PRIMARY KEY,
-                run INTEGER NOT NULL,
-                test_name TEXT NOT NULL DEFAULT '',
-                test_version TEXT NOT NULL DEFAULT '',
-                run_number INTEGER NOT NULL DEFAULT 0,
-                passed INTEGER NOT NULL DEFAULT 0
-            );
+            CREATE TABLE benchmarks_renumbered \(benchmarksColumns);
             INSERT INTO benchmarks_renumbered (id, run, test_name, test_version, run_number, passed)
                 SELECT n.new, b.run, b.test_name, b.test_version, b.run_number, b.passed
                 FROM benchmarks b JOIN temp.benchmark_ids_renumbered n ON n.old = b.id;
-            CREATE TABLE metrics_renumbered (
-                id INTEGER PRIMARY KEY,
-                run INTEGER NOT NULL,
-                benchmark_id INTEGER NOT NULL,
-                name TEXT NOT NULL,
-                value REAL NOT NULL
-            );
+            CREATE TABLE metrics_renumbered \(metricsColumns);
             INSERT INTO metrics_renumbered (id, run, benchmark_id, name, value)
                 SELECT m.run * \(childIDStride) + ROW_NUMBER() OVER (PARTITION BY m.run ORDER BY m.id) - 1,
                     m.run, n.new, m.name, m.value
