@@ -150,7 +150,8 @@ enum ResultListChunks {
     /// Either way gives the same chunks (tests use 1 to take the merge every time).
     static let mergeFrom = Atomic<Int>(16)
 
-    /// The chunk deltas of `runs` in `list`: each run counted in `chunk(…)` of it.
+    /// The chunk deltas of `runs` in `list`: each run counted in `chunk(…)` of it. `runs`
+    /// come in list order (see `precedes`).
     static func place(_ c: Connection, _ list: ResultList, _ runs: [Placed]) throws -> [ChunkKey: Int] {
         var deltas: [ChunkKey: Int] = [:]
         guard runs.count >= mergeFrom.load(ordering: .relaxed) else {
@@ -159,8 +160,7 @@ enum ResultListChunks {
             }
             return deltas
         }
-        // The runs in list order: timestamp DESC, then id (bytes, as SQLite's BINARY).
-        let sorted = runs.sorted(by: precedes)
+        assert(zip(runs, runs.dropFirst()).allSatisfy { !precedes($1.timestamp, $1.id, $0.timestamp, $0.id) })
         // Each run goes to the last key at or before it in list order (the head if none).
         struct Done: Error {}
         var current = ChunkKey.head
@@ -171,16 +171,16 @@ enum ResultListChunks {
                 [.text(list.kind), .text(list.value)]
             ) { row in
                 let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
-                while next < sorted.count, isBefore(sorted[next].timestamp, sorted[next].id, key) {
-                    deltas[current, default: 0] += sorted[next].delta
+                while next < runs.count, isBefore(runs[next].timestamp, runs[next].id, key) {
+                    deltas[current, default: 0] += runs[next].delta
                     next += 1
                 }
-                if next == sorted.count { throw Done() }  // the rest of the keys hold none of them
+                if next == runs.count { throw Done() }  // the rest of the keys hold none of them
                 current = key
             }
         } catch is Done {}
-        while next < sorted.count {
-            deltas[current, default: 0] += sorted[next].delta
+        while next < runs.count {
+            deltas[current, default: 0] += runs[next].delta
             next += 1
         }
         return deltas
@@ -214,10 +214,11 @@ enum ResultListChunks {
         return time == 0 ? compareBytes(id, key.id) < 0 : time > 0
     }
 
-    /// Whether run `a` comes before run `b` in list order.
-    static func precedes(_ a: Placed, _ b: Placed) -> Bool {
-        let time = compareBytes(a.timestamp, b.timestamp)
-        return time == 0 ? compareBytes(a.id, b.id) < 0 : time > 0
+    /// Whether run a comes before run b in list order: timestamp DESC, then id (bytes, as
+    /// SQLite's BINARY collation).
+    static func precedes(_ aTimestamp: String, _ aID: String, _ bTimestamp: String, _ bID: String) -> Bool {
+        let time = compareBytes(aTimestamp, bTimestamp)
+        return time == 0 ? compareBytes(aID, bID) < 0 : time > 0
     }
 
     /// -1, 0 or 1 as the UTF-8 bytes of `a` sort before, equal or after those of `b`: how

@@ -35,6 +35,25 @@ final class ResultSummaryChanges: CommitAccumulator {
         }
     }
 
+    /// One list's share of the runs at flush: the change to its head chunk, and the runs
+    /// older than its newest chunk key (imports, deletes), in list order.
+    private struct ListPlacement {
+        let list: ResultList
+        let newest: ChunkKey?
+        var head = 0
+        var older: [ResultListChunks.Placed] = []
+
+        mutating func add(_ run: Run, _ delta: Int) {
+            // Most runs (agents' reports) are newer than every chunk key of their lists: they
+            // belong to the head chunk, which one look at the newest key tells.
+            if ResultListChunks.isBefore(run.timestamp, run.id, newest) {
+                head += delta
+            } else {
+                older.append(.init(timestamp: run.timestamp, id: run.id, delta: delta))
+            }
+        }
+    }
+
     private var sets: [SetKey: SetDelta] = [:]
     /// Set by `flush`: the writer's head cache, and each list's head after this transaction
     /// (nil: not known, forget it), to keep once it has committed.
@@ -94,49 +113,45 @@ final class ResultSummaryChanges: CommitAccumulator {
         // Most runs (agents' reports) are newer than every chunk key of their lists: they
         // belong to the head chunk, which one look at the newest key per list tells.
         var chunks: [ResultList: [ChunkKey: Int]] = [:]
-        var newestKeys: [ResultList: ChunkKey?] = [:]
         var headCounts: [ResultList: Int] = [:]
-        // Runs older than their list's newest chunk key (imports, deletes), per list.
-        var older: [ResultList: [ResultListChunks.Placed]] = [:]
-        // A run's eight lists depend only on its set: per set (a batch holds far fewer sets
-        // than runs), the lists are made and their newest keys found once.
-        var runsBySet: [SetKey: [(run: Run, delta: Int)]] = [:]
-        for entry in listed {
-            runsBySet[SetKey(model: entry.run.model, engine: entry.run.engine, suiteName: entry.run.suiteName), default: []]
-                .append(entry)
-        }
         let cache = c.state(ListHeadCache.self) { ListHeadCache() }
         cache.validate(dataVersion: try c.dataVersion())
         headCache = cache
-        for (set, runs) in runsBySet {
-            for list in ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName) {
-                let newest: ChunkKey?
-                if let known = newestKeys[list] {
-                    newest = known
-                } else {
+        // The runs in list order (timestamp DESC, then id), sorted once: every list's share
+        // of them then comes out in that order too, as `ResultListChunks.place` needs.
+        let ordered = listed.sorted { ResultListChunks.precedes($0.run.timestamp, $0.run.id, $1.run.timestamp, $1.run.id) }
+        // A run's eight lists depend only on its set: per set (a batch holds far fewer sets
+        // than runs), the lists are made and their newest keys found once.
+        var lists: [ListPlacement] = []
+        var listIndex: [ResultList: Int] = [:]
+        var listsOfSet: [SetKey: [Int]] = [:]
+        for (run, delta) in ordered {
+            let set = SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName)
+            let indices: [Int]
+            if let known = listsOfSet[set] {
+                indices = known
+            } else {
+                indices = try ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName).map { list in
+                    if let index = listIndex[list] { return index }
                     // As committed: nothing in this transaction has changed the chunks yet.
                     let head = try cache[list] ?? ResultListChunks.head(c, list)
                     cache[list] = head
-                    newest = head.newest
-                    newestKeys[list] = newest
                     headCounts[list] = head.count
+                    lists.append(ListPlacement(list: list, newest: head.newest))
+                    listIndex[list] = lists.count - 1
+                    return lists.count - 1
                 }
-                var head = 0
-                var placed: [ResultListChunks.Placed] = []
-                for (run, delta) in runs {
-                    if ResultListChunks.isBefore(run.timestamp, run.id, newest) {
-                        head += delta
-                    } else {
-                        placed.append(.init(timestamp: run.timestamp, id: run.id, delta: delta))
-                    }
-                }
-                if head != 0 { chunks[list, default: [:]][.head, default: 0] += head }
-                if !placed.isEmpty { older[list, default: []] += placed }
+                listsOfSet[set] = indices
+            }
+            for index in indices {
+                lists[index].add(run, delta)
             }
         }
-        for (list, runs) in older {
-            for (chunk, delta) in try ResultListChunks.place(c, list, runs) {
-                chunks[list, default: [:]][chunk, default: 0] += delta
+        for placement in lists {
+            if placement.head != 0 { chunks[placement.list, default: [:]][.head, default: 0] += placement.head }
+            guard !placement.older.isEmpty else { continue }
+            for (chunk, delta) in try ResultListChunks.place(c, placement.list, placement.older) {
+                chunks[placement.list, default: [:]][chunk, default: 0] += delta
             }
         }
         let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
@@ -147,7 +162,7 @@ final class ResultSummaryChanges: CommitAccumulator {
             if deltas.count == 1, let delta = deltas[.head], delta > 0, let before = headCounts[list],
                 before + delta <= 2 * capacity
             {
-                headsAfter[list] = (before + delta, newestKeys[list] ?? nil)
+                headsAfter[list] = (before + delta, listIndex[list].flatMap { lists[$0].newest })
             } else {
                 headsAfter[list] = .some(nil)
             }
