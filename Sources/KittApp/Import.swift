@@ -45,16 +45,24 @@ public struct ImportProgress: Sendable {
 /// store, as sent. A file whose exact document is already stored is skipped, so importing
 /// the same directory twice adds nothing.
 ///
-/// Built for a million files: the directory is walked as a stream (no list of paths or
-/// documents is kept; another thread counts the files for the ETA meanwhile), files are parsed
-/// while the previous batch is being written (one transaction per batch, duplicates checked
-/// inside it), and memory stays at a couple of batches whatever the number of files.
+/// Built for a million files, on disk as well as in the page cache: several readers walk the
+/// tree and read and parse files at once (`ImportScan`: many reads in flight, parsing on every
+/// core), as a stream (no list of paths or documents is kept; another thread counts the files
+/// for the ETA meanwhile); batches are written while the next ones are read (one transaction
+/// per batch, duplicates checked inside it), and memory stays at a few batches whatever the
+/// number of files or the shape of the tree. The calling thread reports invalid files and
+/// progress, so the callbacks run on it, one at a time.
 public enum ResultImporter {
     /// Documents per transaction.
     public static let defaultBatchSize = 500
+    /// Reader threads: they mostly wait on the disk, so more than the cores.
+    public static let defaultReaders = 8
+    /// Directories that may wait for a reader (beyond that, a reader walks on by itself).
+    public static let defaultQueuedDirectories = 1024
 
     public static func run(
         directory: String, store: any DataStore, batchSize: Int = defaultBatchSize, progressEvery seconds: Double = 0.5,
+        readers: Int = defaultReaders, queuedDirectories: Int = defaultQueuedDirectories,
         onInvalid: (_ path: String, _ reason: String) -> Void = { _, _ in },
         onProgress: (ImportProgress) -> Void = { _ in }
     ) -> ImportReport {
@@ -70,122 +78,112 @@ public enum ResultImporter {
         let counter = FileCounter(directory)
         let importStart = now()
         var lastProgress = importStart
-        var done = 0
         let writer = BatchWriter(store: store)
-        var batch: [ResultDocument] = []
-        batch.reserveCapacity(batchSize)
-
-        walk(directory) { path in
-            done += 1
-            if let document = parse(path, onInvalid: onInvalid, invalid: &report.invalid) {
-                batch.append(document)
-                if batch.count >= batchSize {
-                    writer.submit(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-            }
+        let scan = ImportScan(
+            root: directory, readers: readers, queuedDirectories: queuedDirectories, batchSize: batchSize,
+            writer: writer)
+        scan.start()
+        while true {
+            scan.wait(seconds: min(max(lastProgress + seconds - now(), 0.001), 1))
+            let news = scan.take()
+            for (path, reason) in news.invalid { onInvalid(path, reason) }
+            report.invalid += news.invalid.count
+            if news.finished { break }
             let time = now()
             if time - lastProgress >= seconds {
                 lastProgress = time
                 let (counted, finished) = counter.state
+                let done = scan.filesVisited
                 onProgress(ImportProgress(
                     filesDone: done, filesTotal: max(counted, done), imported: writer.outcome.imported,
                     elapsedSeconds: time - importStart, counting: !finished))
             }
-            return writer.outcome.error == nil
         }
-        if !batch.isEmpty { writer.submit(batch) }
+        scan.flush()
         let outcome = writer.finish()
         report.imported = outcome.imported
         report.alreadyImported = outcome.alreadyImported
         report.error = outcome.error
         counter.stop()
+        let done = scan.filesVisited
         onProgress(ImportProgress(
             filesDone: done, filesTotal: done, imported: outcome.imported, elapsedSeconds: now() - importStart))
         return report
     }
 
-    /// The file as a result document, or nil after reporting why it is not one.
-    private static func parse(_ path: String, onInvalid: (String, String) -> Void, invalid: inout Int) -> ResultDocument? {
+    enum Parsed {
+        case document(ResultDocument)
+        /// Why the file is not a result document.
+        case invalid(String)
+    }
+
+    /// The file as a result document, or why it is not one.
+    static func parse(_ path: String) -> Parsed {
         guard let bytes = Files.read(path, limit: (1 << 30) - 1) else {
-            invalid += 1
-            onInvalid(path, "unreadable: \(String(cString: strerror(errno)))")
-            return nil
+            return .invalid("unreadable: \(String(cString: strerror(errno)))")
         }
         do {
-            return try ResultDocument(bytes: bytes)
+            return .document(try ResultDocument(bytes: bytes))
         } catch {
-            invalid += 1
-            onInvalid(path, error.message)
-            return nil
+            return .invalid(error.message)
         }
     }
 
-    /// Calls `visit` with every `metrics.json` below `directory`, each directory's entries in
-    /// name order (symbolic links are not followed). `visit` returns false to stop.
-    @discardableResult
-    fileprivate static func walk(_ directory: String, depth: Int = 0, _ visit: (String) -> Bool) -> Bool {
-        guard depth < 64, let handle = opendir(directory) else { return true }
-        var files: [String] = []
-        var directories: [String] = []
+    /// What the import looks at in a directory.
+    enum Entry {
+        case directory(String)
+        /// A regular file named exactly `metrics.json`.
+        case metricsFile(String)
+    }
+
+    /// Calls `visit` with each subdirectory and each `metrics.json` of `directory` as the file
+    /// system lists them, while reading it (no list is made: a directory may hold a million
+    /// runs). Symbolic links are neither (never followed). `visit` returns false to stop.
+    /// False when the directory cannot be opened.
+    static func forEachEntry(of directory: String, _ visit: (Entry) -> Bool) -> Bool {
+        guard let handle = opendir(directory) else { return false }
+        defer { closedir(handle) }
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            let listedType = entry.pointee.d_type
+            let (isMetrics, name): (Bool, String?) = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix { $0 != 0 }
+                if bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8) { return (false, nil) }
+                let isMetrics = bytes.elementsEqual("metrics.json".utf8)
+                // A name is only made for what may be visited (or to look at what d_type did not tell).
+                let needed = isMetrics || listedType == UInt8(DT_DIR) || listedType == UInt8(DT_UNKNOWN)
+                return (isMetrics, needed ? String(decoding: bytes, as: UTF8.self) : nil)
             }
-            if name == "." || name == ".." { continue }
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            var type = entry.pointee.d_type
+            guard let name else { continue }
+            let path = prefix + name
+            var type = listedType
             if type == UInt8(DT_UNKNOWN) {  // some file systems do not fill d_type
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
                 type = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (info.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
             }
             if type == UInt8(DT_DIR) {
-                directories.append(path)
-            } else if type == UInt8(DT_REG), name == "metrics.json" {
-                files.append(path)
+                if !visit(.directory(path)) { break }
+            } else if type == UInt8(DT_REG), isMetrics {
+                if !visit(.metricsFile(path)) { break }
             }
         }
-        closedir(handle)
-        for file in files.sorted() where !visit(file) { return false }
-        for child in directories.sorted() where !walk(child, depth: depth + 1, visit) { return false }
         return true
     }
 
-    /// The number of files `walk` visits, counted without making, sorting or keeping their
-    /// paths (only directories' paths are made): the count runs alongside the import, so it
-    /// must cost little next to it. `found` gets each directory's count as it goes; `stop`
-    /// ends the count early.
-    fileprivate static func count(_ directory: String, depth: Int = 0, stop: () -> Bool, found add: (Int) -> Void) {
-        guard depth < 64, !stop(), let handle = opendir(directory) else { return }
-        var found = 0
-        var directories: [String] = []
-        while let entry = readdir(handle) {
-            var type = entry.pointee.d_type
-            let (isFile, isDot, name): (Bool, Bool, String?) = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let bytes = raw.prefix { $0 != 0 }
-                let dot = bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8)
-                let file = bytes.elementsEqual("metrics.json".utf8)
-                // A name is only needed for a directory (or to look at what d_type did not tell).
-                let needed = !dot && (type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN))
-                return (file, dot, needed ? String(decoding: bytes, as: UTF8.self) : nil)
+    /// The number of files the import visits, counted as directories are read (no list of
+    /// paths is made or kept; at most one open directory per level): the count runs alongside
+    /// the import, so it must cost little next to it. `found` gets each file as it goes;
+    /// `stop` ends the count early.
+    fileprivate static func count(_ directory: String, depth: Int = 0, stop: () -> Bool, found: () -> Void) {
+        guard depth < 64, !stop() else { return }
+        _ = forEachEntry(of: directory) { entry in
+            switch entry {
+            case .directory(let child): count(child, depth: depth + 1, stop: stop, found: found)
+            case .metricsFile: found()
             }
-            if isDot { continue }
-            let path = name.map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
-            if type == UInt8(DT_UNKNOWN), let path {
-                var info = stat()
-                guard lstat(path, &info) == 0 else { continue }
-                type = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (info.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
-            }
-            if type == UInt8(DT_DIR), let path {
-                directories.append(path)
-            } else if type == UInt8(DT_REG), isFile {
-                found += 1
-            }
+            return !stop()
         }
-        closedir(handle)
-        add(found)
-        for child in directories { count(child, depth: depth + 1, stop: stop, found: add) }
     }
 
     private static func now() -> Double {
@@ -204,7 +202,7 @@ private final class FileCounter: Sendable {
     init(_ directory: String) {
         DispatchQueue(label: "kitt.import.count").async { [self] in
             ResultImporter.count(directory, stop: { stopping.load(ordering: .relaxed) }) {
-                counted.add($0, ordering: .relaxed)
+                counted.add(1, ordering: .relaxed)
             }
             finished.store(true, ordering: .releasing)
         }
@@ -219,9 +217,9 @@ private final class FileCounter: Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
-/// Writes batches on its own queue while the caller parses the next one; at most two batches
+/// Writes batches on its own queue while the readers parse the next ones; at most two batches
 /// wait, so memory stays bounded when the disk is slower than parsing.
-private final class BatchWriter: Sendable {
+final class BatchWriter: Sendable {
     struct Outcome {
         var imported = 0
         var alreadyImported = 0
@@ -232,10 +230,14 @@ private final class BatchWriter: Sendable {
     private let queue = DispatchQueue(label: "kitt.import.writer")
     private let slots = DispatchSemaphore(value: 2)
     private let state = Mutex(Outcome())
+    private let failure = Atomic<Bool>(false)
 
     init(store: any DataStore) { self.store = store }
 
     var outcome: Outcome { state.withLock { $0 } }
+
+    /// The store has failed: nothing more will be written (cheap enough to ask per file).
+    var failed: Bool { failure.load(ordering: .relaxed) }
 
     func submit(_ documents: [ResultDocument]) {
         slots.wait()
@@ -251,6 +253,7 @@ private final class BatchWriter: Sendable {
                 }
             } catch {
                 state.withLock { $0.error = "store: \(error)" }
+                failure.store(true, ordering: .relaxed)
             }
         }
     }
