@@ -45,24 +45,31 @@ public struct ImportProgress: Sendable {
 /// store, as sent. A file whose exact document is already stored is skipped, so importing
 /// the same directory twice adds nothing.
 ///
-/// Built for a million files, on disk as well as in the page cache: several readers walk the
-/// tree and read and parse files at once (`ImportScan`: many reads in flight, parsing on every
-/// core), as a stream (no list of paths or documents is kept; another thread counts the files
-/// for the ETA meanwhile); batches are written while the next ones are read (one transaction
-/// per batch, duplicates checked inside it), and memory stays at a few batches whatever the
-/// number of files or the shape of the tree. The calling thread reports invalid files and
-/// progress, so the callbacks run on it, one at a time.
+/// Built for a million files, on disk as well as in the page cache. The calling thread walks
+/// the tree in name order (runs are usually named in time order, and the store writes several
+/// times faster when results come in order: its indexes are by time), while `readers` threads
+/// scan the directories ahead of it (`DirectoryReaders`: list, read and parse, many at once);
+/// the walk takes the scans back in its order, so batches, invalid-file reports and progress
+/// come exactly as from one thread. Nothing grows with the number of files: no list of paths
+/// or documents is kept (another thread counts the files for the ETA meanwhile), a large
+/// directory is listed in sorted runs of at most `listingChunk` names (one pass over it per
+/// run), readers work at most `lookahead` directories ahead per level, and batches are
+/// written while the next ones are read (one transaction per batch, duplicates checked inside
+/// it; at most two wait).
 public enum ResultImporter {
     /// Documents per transaction.
     public static let defaultBatchSize = 500
     /// Reader threads: they mostly wait on the disk, so more than the cores.
     public static let defaultReaders = 8
-    /// Directories that may wait for a reader (beyond that, a reader walks on by itself).
-    public static let defaultQueuedDirectories = 1024
+    /// Names of a directory's subdirectories sorted at a time (a directory with more is read
+    /// once per run of this many).
+    public static let defaultListingChunk = 65_536
+    /// Directories scanned ahead of the walk, per level.
+    static let lookahead = 32
 
     public static func run(
         directory: String, store: any DataStore, batchSize: Int = defaultBatchSize, progressEvery seconds: Double = 0.5,
-        readers: Int = defaultReaders, queuedDirectories: Int = defaultQueuedDirectories,
+        readers: Int = defaultReaders, listingChunk: Int = defaultListingChunk,
         onInvalid: (_ path: String, _ reason: String) -> Void = { _, _ in },
         onProgress: (ImportProgress) -> Void = { _ in }
     ) -> ImportReport {
@@ -78,34 +85,79 @@ public enum ResultImporter {
         let counter = FileCounter(directory)
         let importStart = now()
         var lastProgress = importStart
+        var done = 0
         let writer = BatchWriter(store: store)
-        let scan = ImportScan(
-            root: directory, readers: readers, queuedDirectories: queuedDirectories, batchSize: batchSize,
-            writer: writer)
-        scan.start()
-        while true {
-            scan.wait(seconds: min(max(lastProgress + seconds - now(), 0.001), 1))
-            let news = scan.take()
-            for (path, reason) in news.invalid { onInvalid(path, reason) }
-            report.invalid += news.invalid.count
-            if news.finished { break }
+        let scanners = DirectoryReaders(readers: readers)
+        var batch: [ResultDocument] = []
+        batch.reserveCapacity(batchSize)
+        // Names the walk holds in sorted runs, over all levels of a deep tree.
+        var namesLeft = 4 * max(1, listingChunk)
+
+        /// One `metrics.json`, in walk order. False to stop.
+        func take(_ path: String, _ parsed: Parsed) -> Bool {
+            done += 1
+            switch parsed {
+            case .document(let document):
+                batch.append(document)
+                if batch.count >= batchSize {
+                    writer.submit(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            case .invalid(let reason):
+                report.invalid += 1
+                onInvalid(path, reason)
+            }
             let time = now()
             if time - lastProgress >= seconds {
                 lastProgress = time
                 let (counted, finished) = counter.state
-                let done = scan.filesVisited
                 onProgress(ImportProgress(
                     filesDone: done, filesTotal: max(counted, done), imported: writer.outcome.imported,
                     elapsedSeconds: time - importStart, counting: !finished))
             }
+            return writer.outcome.error == nil
         }
-        scan.flush()
+
+        /// A scanned directory at `depth`: its file, then its subdirectories in name order.
+        func walk(_ scan: DirectoryScan, depth: Int) -> Bool {
+            if let file = scan.file, !take(file.path, file.parsed) { return false }
+            guard depth + 1 < 64 else { return true }
+            if let names = scan.subdirectories { return walk(names, in: scan.path, depth: depth + 1) }
+            // Too many to carry: sorted runs of names, as many as this level may hold.
+            let chunk = min(max(1, listingChunk), max(256, namesLeft))
+            namesLeft -= chunk
+            defer { namesLeft += chunk }
+            var after: String?
+            while true {
+                let names = sortedSubdirectories(of: scan.path, after: after, limit: chunk)
+                if !walk(names, in: scan.path, depth: depth + 1) { return false }
+                guard names.count == chunk, let last = names.last else { return true }
+                after = last
+            }
+        }
+
+        /// Subdirectories at `depth`, scanned by the readers at most `lookahead` ahead.
+        func walk(_ names: [String], in parent: String, depth: Int) -> Bool {
+            var ahead: [DirectoryReaders.Slot] = []
+            var asked = 0
+            for _ in names.indices {
+                while asked < names.count, ahead.count < lookahead {
+                    ahead.append(scanners.scan(path(parent, names[asked])))
+                    asked += 1
+                }
+                if let scan = ahead.removeFirst().wait(), !walk(scan, depth: depth) { return false }
+            }
+            return true
+        }
+
+        _ = walk(DirectoryScan(directory), depth: 0)
+        scanners.close()
+        if !batch.isEmpty { writer.submit(batch) }
         let outcome = writer.finish()
         report.imported = outcome.imported
         report.alreadyImported = outcome.alreadyImported
         report.error = outcome.error
         counter.stop()
-        let done = scan.filesVisited
         onProgress(ImportProgress(
             filesDone: done, filesTotal: done, imported: outcome.imported, elapsedSeconds: now() - importStart))
         return report
@@ -129,21 +181,24 @@ public enum ResultImporter {
         }
     }
 
-    /// What the import looks at in a directory.
-    enum Entry {
-        case directory(String)
-        /// A regular file named exactly `metrics.json`.
-        case metricsFile(String)
+    static func path(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
-    /// Calls `visit` with each subdirectory and each `metrics.json` of `directory` as the file
-    /// system lists them, while reading it (no list is made: a directory may hold a million
-    /// runs). Symbolic links are neither (never followed). `visit` returns false to stop.
-    /// False when the directory cannot be opened.
-    static func forEachEntry(of directory: String, _ visit: (Entry) -> Bool) -> Bool {
-        guard let handle = opendir(directory) else { return false }
+    /// What the import looks at in a directory.
+    enum EntryKind {
+        case directory
+        /// A regular file named exactly `metrics.json`.
+        case metricsFile
+    }
+
+    /// Calls `visit` with the name of each subdirectory and `metrics.json` of `directory` as
+    /// the file system lists them, while reading it (no list is made: a directory may hold a
+    /// million runs). Symbolic links are neither (never followed). `visit` returns false to
+    /// stop. A directory that cannot be opened has no entries.
+    static func forEachEntry(of directory: String, _ visit: (EntryKind, String) -> Bool) {
+        guard let handle = opendir(directory) else { return }
         defer { closedir(handle) }
-        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         while let entry = readdir(handle) {
             let listedType = entry.pointee.d_type
             let (isMetrics, name): (Bool, String?) = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -155,20 +210,36 @@ public enum ResultImporter {
                 return (isMetrics, needed ? String(decoding: bytes, as: UTF8.self) : nil)
             }
             guard let name else { continue }
-            let path = prefix + name
             var type = listedType
             if type == UInt8(DT_UNKNOWN) {  // some file systems do not fill d_type
                 var info = stat()
-                guard lstat(path, &info) == 0 else { continue }
+                guard lstat(path(directory, name), &info) == 0 else { continue }
                 type = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (info.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
             }
             if type == UInt8(DT_DIR) {
-                if !visit(.directory(path)) { break }
+                if !visit(.directory, name) { break }
             } else if type == UInt8(DT_REG), isMetrics {
-                if !visit(.metricsFile(path)) { break }
+                if !visit(.metricsFile, name) { break }
             }
         }
-        return true
+    }
+
+    /// The first `limit` subdirectory names of `directory` after `after`, in name order: one
+    /// pass over the directory, holding at most twice `limit` names.
+    static func sortedSubdirectories(of directory: String, after: String?, limit: Int) -> [String] {
+        var names: [String] = []
+        forEachEntry(of: directory) { kind, name in
+            guard kind == .directory, after.map({ name > $0 }) ?? true else { return true }
+            names.append(name)
+            if names.count >= 2 * limit {
+                names.sort()
+                names.removeLast(names.count - limit)
+            }
+            return true
+        }
+        names.sort()
+        if names.count > limit { names.removeLast(names.count - limit) }
+        return names
     }
 
     /// The number of files the import visits, counted as directories are read (no list of
@@ -177,9 +248,9 @@ public enum ResultImporter {
     /// `stop` ends the count early.
     fileprivate static func count(_ directory: String, depth: Int = 0, stop: () -> Bool, found: () -> Void) {
         guard depth < 64, !stop() else { return }
-        _ = forEachEntry(of: directory) { entry in
-            switch entry {
-            case .directory(let child): count(child, depth: depth + 1, stop: stop, found: found)
+        forEachEntry(of: directory) { kind, name in
+            switch kind {
+            case .directory: count(path(directory, name), depth: depth + 1, stop: stop, found: found)
             case .metricsFile: found()
             }
             return !stop()
@@ -217,9 +288,9 @@ private final class FileCounter: Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
-/// Writes batches on its own queue while the readers parse the next ones; at most two batches
+/// Writes batches on its own queue while the next ones are read; at most two batches
 /// wait, so memory stays bounded when the disk is slower than parsing.
-final class BatchWriter: Sendable {
+private final class BatchWriter: Sendable {
     struct Outcome {
         var imported = 0
         var alreadyImported = 0
@@ -230,14 +301,10 @@ final class BatchWriter: Sendable {
     private let queue = DispatchQueue(label: "kitt.import.writer")
     private let slots = DispatchSemaphore(value: 2)
     private let state = Mutex(Outcome())
-    private let failure = Atomic<Bool>(false)
 
     init(store: any DataStore) { self.store = store }
 
     var outcome: Outcome { state.withLock { $0 } }
-
-    /// The store has failed: nothing more will be written (cheap enough to ask per file).
-    var failed: Bool { failure.load(ordering: .relaxed) }
 
     func submit(_ documents: [ResultDocument]) {
         slots.wait()
@@ -253,7 +320,6 @@ final class BatchWriter: Sendable {
                 }
             } catch {
                 state.withLock { $0.error = "store: \(error)" }
-                failure.store(true, ordering: .relaxed)
             }
         }
     }

@@ -121,12 +121,11 @@ import Testing
         let distinct = tree.distinctValidDocuments
         #expect(tree.visible.count > 800 && tree.invalid.count > 20 && distinct.count < tree.validFiles)
 
-        // Eight readers, room for only 4 queued directories (readers mostly walk on by
-        // themselves), odd batches.
+        // Eight readers, the flat directory listed 100 names at a time, odd batches.
         var reported: [String] = []
         var last: ImportProgress?
         let report = ResultImporter.run(
-            directory: tree.root, store: h.store, batchSize: 7, progressEvery: 0.001, readers: 8, queuedDirectories: 4,
+            directory: tree.root, store: h.store, batchSize: 7, progressEvery: 0.001, readers: 8, listingChunk: 100,
             onInvalid: { path, reason in
                 reported.append(path)
                 #expect(!reason.isEmpty)
@@ -155,16 +154,24 @@ import Testing
         #expect(try storedDocuments(h.store) == distinct)
     }
 
-    /// The same reason for the same file, whichever reader reads it.
-    @Test func reasonsAreThoseOfASingleReader() throws {
+    /// Invalid files are reported in the walk's order (name order, a directory's file before
+    /// its subdirectories), with the same reasons, however many readers read ahead.
+    @Test func reportsComeInWalkOrderWhateverTheReaders() throws {
         let h = try APIHarness.agentFacing()
         let tree = try Self.makeTree(h.directory.path + "/results")
-        var one: [String: String] = [:]
-        var many: [String: String] = [:]
-        _ = ResultImporter.run(directory: tree.root, store: h.store, readers: 1, onInvalid: { one[$0] = $1 })
-        _ = ResultImporter.run(directory: tree.root, store: h.store, readers: 8, onInvalid: { many[$0] = $1 })
+        var one: [String] = []
+        var many: [String] = []
+        var chunked: [String] = []
+        _ = ResultImporter.run(directory: tree.root, store: h.store, readers: 1, onInvalid: { one.append("\($0): \($1)") })
+        _ = ResultImporter.run(directory: tree.root, store: h.store, readers: 8, onInvalid: { many.append("\($0): \($1)") })
+        _ = ResultImporter.run(
+            directory: tree.root, store: h.store, readers: 5, listingChunk: 7, onInvalid: { chunked.append("\($0): \($1)") })
         #expect(one.count == tree.invalid.count)
-        #expect(one == many)
+        #expect(many == one)
+        #expect(chunked == one)
+        // Name order within a directory: the flat directory's runs come sorted by name.
+        let flat = one.compactMap { $0.split(separator: ":").first.map(String.init) }.filter { $0.contains("/flat/") }
+        #expect(flat == flat.sorted() && flat.count > 10)
     }
 
     /// When the store fails, the import stops: it neither reads the rest of the tree nor
