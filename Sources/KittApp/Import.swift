@@ -65,7 +65,7 @@ public enum ResultImporter {
     /// once per run of this many).
     public static let defaultListingChunk = 65_536
     /// Directories scanned ahead of the walk, per level.
-    static let lookahead = 32
+    static let lookahead = 64
 
     public static func run(
         directory: String, store: any DataStore, batchSize: Int = defaultBatchSize, progressEvery seconds: Double = 0.5,
