@@ -1,3 +1,4 @@
+import Glibc
 internal import CSQLite
 import Dispatch
 import KittThreads
@@ -15,25 +16,33 @@ public enum Synchronous: String, Sendable {
     case full = "FULL"
 }
 
-/// When the writer copies the WAL back into the database file (a checkpoint).
+/// When the WAL is copied back into the database file (a checkpoint).
 ///
 /// SQLite's own automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000
 /// pages (4 MB): under a steady write load that is every few batches, on the writer's
 /// critical path, and pages rewritten batch after batch are copied again each time.
-/// Instead the writer checkpoints (PASSIVE: never waits for readers) after its last commit
-/// once it has been idle for `idleDelayMilliseconds`, and at once only when the WAL holds
-/// `maxFrames` frames not yet copied. Checkpoints never affect durability: every COMMIT
-/// has already synced the WAL (under `.full`); a checkpoint only moves committed pages.
+/// Instead a checkpoint (PASSIVE: never waits for readers) runs on its own connection and
+/// thread (`BackgroundCheckpointer`) once the writer has been idle for
+/// `idleDelayMilliseconds` after its last commit, and at once when the WAL holds `maxFrames`
+/// frames not yet copied; the writer goes on committing meanwhile. Only a checkpoint the
+/// writer runs between its transactions lets the WAL start over from its beginning, so the
+/// writer runs one itself when the WAL reaches `restartFrames`. Checkpoints never affect
+/// durability: every COMMIT has already synced the WAL (under `.full`); a checkpoint only
+/// moves committed pages.
 public struct CheckpointPolicy: Sendable {
-    /// Checkpoint right after the commit that leaves this many uncopied frames in the WAL
-    /// (a frame is one page, 4 KB): bounds the WAL file and recovery time under load.
+    /// Start a background checkpoint after the commit that leaves this many uncopied frames
+    /// in the WAL (a frame is one page, 4 KB).
     public var maxFrames: Int
+    /// The writer checkpoints itself after the commit that makes the WAL this long, so that
+    /// it starts over: bounds the WAL file and recovery time under a steady load.
+    public var restartFrames: Int
     /// Checkpoint when no write has committed for this long.
     public var idleDelayMilliseconds: Int
 
-    public init(maxFrames: Int = 16_384, idleDelayMilliseconds: Int = 250) {
+    public init(maxFrames: Int = 16_384, restartFrames: Int? = nil, idleDelayMilliseconds: Int = 250) {
         precondition(maxFrames >= 1 && idleDelayMilliseconds >= 0)
         self.maxFrames = maxFrames
+        self.restartFrames = max(maxFrames, restartFrames ?? 2 * maxFrames)
         self.idleDelayMilliseconds = idleDelayMilliseconds
     }
 }
@@ -82,16 +91,23 @@ public final class Database: Sendable {
     private let checkpointPolicy: CheckpointPolicy
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
     private let walState = WALState()
+    private let checkpointer: BackgroundCheckpointer
+    /// Makes commits durable and hands their completions on, in commit order.
+    private let syncer: WALSyncer
 
     private final class WALState: @unchecked Sendable {
         /// Frames in the WAL at the last commit, and how many of them are in the database file.
         var frames = 0
         var checkpointed = 0
-        /// Frames in the WAL at the last checkpoint forced by `maxFrames` (so a checkpoint
-        /// held back by a reader is not retried after every commit).
+        /// Frames in the WAL when the last checkpoint forced by a bound started (so a
+        /// checkpoint held back by a reader is not retried after every commit).
         var forcedAt = 0
         var commits = 0
         var idleCheckScheduled = false
+        var backgroundRunning = false
+        /// Counts the times the WAL started over: a background checkpoint's numbers are of
+        /// the WAL it ran on.
+        var generation = 0
         var uncheckpointed: Int { max(0, frames - checkpointed) }
     }
 
@@ -121,9 +137,18 @@ public final class Database: Sendable {
     private static let configureSQLite: Void = { _ = kitt_sqlite_disable_memstatus() }()
 
     /// Opens (creating if needed) the database at `path`.
-    public init(
+    public convenience init(
         path: String, readerCount: Int = 4, synchronous: Synchronous = .full,
         checkpointPolicy: CheckpointPolicy = CheckpointPolicy()
+    ) throws {
+        try self.init(
+            path: path, readerCount: readerCount, synchronous: synchronous, checkpointPolicy: checkpointPolicy, walSync: nil)
+    }
+
+    /// `walSync` replaces `fdatasync` of the WAL (tests hold a sync back with it).
+    init(
+        path: String, readerCount: Int, synchronous: Synchronous, checkpointPolicy: CheckpointPolicy,
+        walSync: WALSyncer.SyncFunction?
     ) throws {
         precondition(readerCount >= 1, "a Database needs at least one reader connection")
         _ = Database.configureSQLite
@@ -137,7 +162,9 @@ public final class Database: Sendable {
                 code: SQLITE_CANTOPEN,
                 message: "could not enable WAL on \(path) (journal_mode is \(mode ?? "unknown")); a file database is required")
         }
-        try writer.execute("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
+        // NORMAL: a COMMIT does not wait for the disk; `WALSyncer` makes commits durable
+        // (under `.full`) before anyone hears of them.
+        try writer.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
         // temp_store = MEMORY keeps the savepoint journal of each `writeAsync` body (the
         // original of every page it changes) in memory. Otherwise SQLite spills it to a temp
         // file past 64 KB, and every body's journal became pwrite()s: under load that file
@@ -146,6 +173,7 @@ public final class Database: Sendable {
         // and 64 MB measured the same, so this is headroom for larger stores, not a gain seen.
         try writer.execute("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
         try writer.trackWALFrames()
+        let checkpointer = try BackgroundCheckpointer(path: path)
         // WAL mode has created -wal/-shm by now; tighten any left from a looser older version.
         PrivateFiles.prepareDatabase(at: path)
 
@@ -166,6 +194,10 @@ public final class Database: Sendable {
         self.readerSlots = DispatchSemaphore(value: readerCount)
         self.readerState = Mutex(ReaderState(free: Array(0..<readerCount)))
         self.checkpointPolicy = checkpointPolicy
+        self.checkpointer = checkpointer
+        self.syncer = WALSyncer(
+            databasePath: path, synchronous: synchronous, latency: commitLatency, deliveryQueue: completionQueue,
+            sync: walSync ?? { fdatasync($0) })
         completionQueue.setSpecific(key: completionQueueKey, value: true)
     }
 
@@ -233,7 +265,7 @@ public final class Database: Sendable {
 
     /// Runs `body` on the writer inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows
     /// if `body` throws. When it returns, the transaction is committed (durable as
-    /// described by `Synchronous`).
+    /// described by `Synchronous`: the caller waits for the sync, the writer does not).
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         try write(checkingForeignKeys: true, body)
@@ -255,7 +287,12 @@ public final class Database: Sendable {
     ) throws -> T {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         Self.assertNotOnEventLoop("Database.write")
-        return try writerQueue.sync { () throws -> T in
+        // Reported done like a group commit's writes, in commit order (a caller publishes
+        // what it wrote right after this returns). On the completion queue itself it cannot
+        // wait for that queue: then it hears as soon as the sync is done.
+        let durable = DurableWait()
+        let onCompletionQueue = DispatchQueue.getSpecific(key: completionQueueKey) == true
+        let value = try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             let connection = writer.connection
             // Outside any transaction, where these pragmas take effect.
@@ -268,10 +305,11 @@ public final class Database: Sendable {
             try connection.run("BEGIN IMMEDIATE")
             let value: T
             let flushed: [any CommitAccumulator]
+            let committedAt = DispatchTime.now().uptimeNanoseconds
             do {
                 value = try body(connection)
                 flushed = try connection.flushAccumulators()
-                try commitLatency.measure { try connection.run("COMMIT") }
+                try connection.run("COMMIT")
             } catch {
                 connection.discardAccumulators()
                 // Some errors (disk full, I/O) make SQLite roll back by itself.
@@ -279,9 +317,12 @@ public final class Database: Sendable {
                 throw error
             }
             for accumulator in flushed { accumulator.didCommit() }
+            syncer.afterCommit(startedAt: committedAt, batchError: nil, immediate: onCompletionQueue, durable.finish)
             didCommit()
             return value
         }
+        try durable.wait()
+        return value
     }
 
     /// Group commit. Enqueues `body`; the writer runs every pending `writeAsync` body in ONE
@@ -346,6 +387,7 @@ public final class Database: Sendable {
         deliveries.reserveCapacity(batch.count)
         var batchError: (any Error)?
         var flushed: [any CommitAccumulator] = []
+        let committedAt = DispatchTime.now().uptimeNanoseconds
         if writer.isOpen {
             let connection = writer.connection
             do { try connection.run("BEGIN IMMEDIATE") } catch { batchError = error }
@@ -360,7 +402,7 @@ public final class Database: Sendable {
             if batchError == nil {
                 do {
                     flushed = try connection.flushAccumulators()
-                    try commitLatency.measure { try connection.run("COMMIT") }
+                    try connection.run("COMMIT")
                 } catch { batchError = error }
             }
             if batchError != nil {
@@ -376,9 +418,9 @@ public final class Database: Sendable {
             for accumulator in flushed { accumulator.didCommit() }
         }
 
-        // Deliver after COMMIT, off the writer queue, holding nothing.
-        let outcome = batchError
-        completionQueue.async { [deliveries] in
+        // Deliver once durable, off the writer queue, holding nothing: the writer goes on
+        // with the next batch meanwhile.
+        syncer.afterCommit(startedAt: committedAt, batchError: batchError) { [deliveries] outcome in
             for deliver in deliveries { deliver(outcome) }
         }
         if batchError == nil { didCommit() }
@@ -386,8 +428,8 @@ public final class Database: Sendable {
 
     // MARK: - Checkpoints
 
-    /// After every commit, on the writer queue: checkpoint now if the WAL is at its bound,
-    /// else make sure an idle check is scheduled.
+    /// After every commit, on the writer queue: checkpoint if the WAL is at a bound, else
+    /// make sure an idle check is scheduled.
     private func didCommit() {
         dispatchPrecondition(condition: .onQueue(writerQueue))
         guard writer.isOpen else { return }
@@ -398,13 +440,19 @@ public final class Database: Sendable {
         if frames < state.frames {
             state.checkpointed = 0
             state.forcedAt = 0
+            state.generation += 1
         }
         state.frames = frames
         state.commits += 1
         let pending = state.uncheckpointed
-        if pending >= checkpointPolicy.maxFrames, frames >= state.forcedAt + checkpointPolicy.maxFrames / 8 {
+        let retry = frames >= state.forcedAt + checkpointPolicy.maxFrames / 8
+        if frames >= checkpointPolicy.restartFrames, pending > 0, retry {
             state.forcedAt = frames
+            checkpointer.waitUntilIdle()  // two checkpoints at once: the second would do nothing
             runCheckpoint()
+        } else if pending >= checkpointPolicy.maxFrames, retry, !state.backgroundRunning {
+            state.forcedAt = frames
+            startBackgroundCheckpoint()
         } else if pending > 0 {
             scheduleIdleCheck()
         }
@@ -419,13 +467,35 @@ public final class Database: Sendable {
             state.idleCheckScheduled = false
             guard self.writer.isOpen, state.uncheckpointed > 0 else { return }
             if state.commits == commits, self.writeState.withLock({ $0.pending.isEmpty }) {
-                self.runCheckpoint()
+                self.startBackgroundCheckpoint()
             }
-            // Not idle, or a reader held part of the WAL back: look again later.
-            if state.uncheckpointed > 0 { self.scheduleIdleCheck() }
+            // Not idle, still running, or a reader held part of the WAL back: look again later.
+            self.scheduleIdleCheck()
         }
     }
 
+    /// Starts a checkpoint on the checkpointer's thread (unless one is running); its result
+    /// comes back to the writer queue.
+    private func startBackgroundCheckpoint() {
+        dispatchPrecondition(condition: .onQueue(writerQueue))
+        let state = walState
+        guard !state.backgroundRunning else { return }
+        state.backgroundRunning = true
+        let generation = state.generation
+        checkpointer.start { [self] result in
+            writerQueue.async { [self] in
+                state.backgroundRunning = false
+                guard let result else { return }
+                checkpoints.add(1, ordering: .relaxed)
+                // Numbers of a WAL that has started over since count for nothing now.
+                guard state.generation == generation, result.log <= state.frames else { return }
+                state.checkpointed = max(state.checkpointed, result.checkpointed)
+            }
+        }
+    }
+
+    /// A checkpoint on the writer, between its transactions: when it copies every frame,
+    /// the next transaction starts the WAL over.
     private func runCheckpoint() {
         dispatchPrecondition(condition: .onQueue(writerQueue))
         // A failed checkpoint leaves the frames in the WAL, where they are just as durable;
@@ -436,14 +506,15 @@ public final class Database: Sendable {
         walState.checkpointed = result.checkpointed
     }
 
-    /// Runs a checkpoint now (on the writer queue, after the writes already queued) and
-    /// returns how many WAL frames are still not copied into the database file (0 unless a
-    /// reader holds an older snapshot). For tests and diagnostics.
+    /// Runs a checkpoint now (on the writer queue, after the writes already queued and any
+    /// background checkpoint) and returns how many WAL frames are still not copied into the
+    /// database file (0 unless a reader holds an older snapshot). For tests and diagnostics.
     @discardableResult
     public func checkpoint() throws -> Int {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         return try writerQueue.sync { () throws -> Int in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
+            checkpointer.waitUntilIdle()
             runCheckpoint()
             return walState.uncheckpointed
         }
@@ -469,6 +540,7 @@ public final class Database: Sendable {
         }
         guard !alreadyClosed else { return }
         writerQueue.sync { drainPendingWrites() }
+        syncer.waitUntilIdle()
         // Take every reader slot so no read is in flight, close, then give the slots back so
         // waiting readers wake up and see `closed`.
         for _ in readers { readerSlots.wait() }
@@ -478,12 +550,30 @@ public final class Database: Sendable {
         for _ in readers { readerSlots.signal() }
         // The writer closes last: the last connection to close checkpoints the WAL into the
         // database and removes the -wal file, which a read-only reader cannot do.
+        checkpointer.close()
         writerQueue.sync { writer.close() }
+        syncer.close()
         // Let completions already scheduled run before close returns (unless close was
         // called from one of them: that would wait for itself).
         if DispatchQueue.getSpecific(key: completionQueueKey) != true {
             completionQueue.sync {}
         }
+    }
+}
+
+/// What a synchronous `write` waits for: its commit made durable (or the sync's error).
+private final class DurableWait: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<(any Error)?>(nil)
+
+    @Sendable func finish(_ error: (any Error)?) {
+        outcome.withLock { $0 = error }
+        done.signal()
+    }
+
+    func wait() throws {
+        done.wait()
+        if let error = outcome.withLock({ $0 }) { throw error }
     }
 }
 

@@ -62,7 +62,7 @@ extension PostgresAgentRepository: AgentAdministering {
     }
 
     public func recordInstallToken(hash: String, port: Int) throws {
-        try store.pool.transaction { connection in
+        _ = try store.pool.transaction { connection in
             try connection.run(
                 """
                 INSERT INTO agent_install_tokens (token_hash, port, created_at) VALUES ($1, $2, $3)

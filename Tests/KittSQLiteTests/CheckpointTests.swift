@@ -6,8 +6,9 @@ import KittSQLite
 import Testing
 
 /// kitt's own checkpoint policy (`CheckpointPolicy`): SQLite's automatic checkpoint is off,
-/// the writer checkpoints when idle or when the WAL reaches its bound, and no committed row
-/// is ever lost or changed by it.
+/// checkpoints run in the background when the writer is idle or the WAL reaches its bound,
+/// the writer checkpoints itself at the bound that lets the WAL start over, and no committed
+/// row is ever lost or changed by it.
 @Suite(.serialized) struct CheckpointTests {
     /// A policy that never checkpoints by itself (for the tests that drive it by hand).
     static let manual = CheckpointPolicy(maxFrames: 1 << 30, idleDelayMilliseconds: 3_600_000)
@@ -52,28 +53,71 @@ import Testing
         try Self.checkRows(reopened, 0..<1_300)
     }
 
-    @Test func theWALBoundForcesCheckpointsUnderLoad() throws {
+    /// Bytes of the database's WAL file (0 when there is none).
+    static func walSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path + "-wal", &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// Waits (bounded) for `condition`; no assertion on how long it took.
+    static func eventually(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<1_000 {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+
+    @Test func backgroundCheckpointsCopyTheWALWhileTheWriterGoesOn() throws {
         let dir = try TempDirectory()
         let path = dir.path()
         let bound = 64
         do {
-            // Never idle long enough: only the bound checkpoints.
+            // Never idle long enough, and the writer never checkpoints itself: only the
+            // background checkpointer copies frames, so the WAL never starts over.
             let db = try Database(
-                path: path, checkpointPolicy: CheckpointPolicy(maxFrames: bound, idleDelayMilliseconds: 3_600_000))
+                path: path,
+                checkpointPolicy: CheckpointPolicy(maxFrames: bound, restartFrames: 1 << 30, idleDelayMilliseconds: 3_600_000))
             defer { db.close() }
             try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
-            var most = 0
-            for n in 0..<600 {
-                try Self.insertRows(db, n..<(n + 1))
-                most = max(most, db.uncheckpointedFrameCount)
-            }
-            #expect(db.checkpointCount >= 600 / bound / 2)
-            #expect(most < bound)  // checkpointed right after the commit that reached it
+            try Self.insertRows(db, 0..<600)
+            #expect(Self.eventually { db.uncheckpointedFrameCount < 2 * bound })
+            #expect(db.checkpointCount >= 1)
+            #expect(Self.walSize(path) > 600 * 4_096)  // every frame is still in the WAL
             try Self.checkRows(db, 0..<600)
         }
         let reopened = try Database(path: path)
         defer { reopened.close() }
         try Self.checkRows(reopened, 0..<600)
+    }
+
+    @Test func theWALStartsOverAtItsBoundUnderLoad() throws {
+        let dir = try TempDirectory()
+        let path = dir.path()
+        let bound = 64
+        let restart = 256
+        do {
+            // Never idle long enough: only the bounds checkpoint.
+            let db = try Database(
+                path: path,
+                checkpointPolicy: CheckpointPolicy(maxFrames: bound, restartFrames: restart, idleDelayMilliseconds: 3_600_000))
+            defer { db.close() }
+            try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+            var most = 0
+            for n in 0..<1_500 {
+                try Self.insertRows(db, n..<(n + 1))
+                most = max(most, db.uncheckpointedFrameCount)
+            }
+            #expect(db.checkpointCount >= 1_500 / restart)
+            #expect(most <= restart + 8)  // the writer checkpointed right after the commit that reached it
+            // The file is reused from its beginning: it never holds much more than the bound
+            // (1,500 rows of 2 KB are about 1,000 frames).
+            #expect(Self.walSize(path) <= (restart + 8) * (4_096 + 24) + 32)
+            try Self.checkRows(db, 0..<1_500)
+        }
+        let reopened = try Database(path: path)
+        defer { reopened.close() }
+        try Self.checkRows(reopened, 0..<1_500)
     }
 
     @Test func anIdleWriterCheckpoints() throws {
@@ -82,13 +126,7 @@ import Testing
         defer { db.close() }
         try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
         try Self.insertRows(db, 0..<10)
-        // Waits (bounded) for the idle check; no assertion on how long it took.
-        var waited = 0
-        while db.uncheckpointedFrameCount > 0, waited < 10_000 {
-            usleep(10_000)
-            waited += 10
-        }
-        #expect(db.uncheckpointedFrameCount == 0)
+        #expect(Self.eventually { db.uncheckpointedFrameCount == 0 })
         #expect(db.checkpointCount >= 1)
         try Self.checkRows(db, 0..<10)
     }
