@@ -45,16 +45,31 @@ public struct ImportProgress: Sendable {
 /// store, as sent. A file whose exact document is already stored is skipped, so importing
 /// the same directory twice adds nothing.
 ///
-/// Built for a million files: the directory is walked as a stream (no list of paths or
-/// documents is kept; another thread counts the files for the ETA meanwhile), files are parsed
-/// while the previous batch is being written (one transaction per batch, duplicates checked
-/// inside it), and memory stays at a couple of batches whatever the number of files.
+/// Built for a million files, on disk as well as in the page cache. The calling thread walks
+/// the tree in name order (runs are usually named in time order, and the store writes several
+/// times faster when results come in order: its indexes are by time), while `readers` threads
+/// scan the directories ahead of it (`DirectoryReaders`: list, read and parse, many at once);
+/// the walk takes the scans back in its order, so batches, invalid-file reports and progress
+/// come exactly as from one thread. Nothing grows with the number of files: no list of paths
+/// or documents is kept (another thread counts the files for the ETA meanwhile), a large
+/// directory is listed in sorted runs of at most `listingChunk` names (one pass over it per
+/// run), readers work at most `lookahead` directories ahead per level, and batches are
+/// written while the next ones are read (one transaction per batch, duplicates checked inside
+/// it; at most two wait).
 public enum ResultImporter {
     /// Documents per transaction.
     public static let defaultBatchSize = 500
+    /// Reader threads: they mostly wait on the disk, so more than the cores.
+    public static let defaultReaders = 8
+    /// Names of a directory's subdirectories sorted at a time (a directory with more is read
+    /// once per run of this many).
+    public static let defaultListingChunk = 65_536
+    /// Directories scanned ahead of the walk, per level.
+    static let lookahead = 64
 
     public static func run(
         directory: String, store: any DataStore, batchSize: Int = defaultBatchSize, progressEvery seconds: Double = 0.5,
+        readers: Int = defaultReaders, listingChunk: Int = defaultListingChunk,
         onInvalid: (_ path: String, _ reason: String) -> Void = { _, _ in },
         onProgress: (ImportProgress) -> Void = { _ in }
     ) -> ImportReport {
@@ -72,17 +87,25 @@ public enum ResultImporter {
         var lastProgress = importStart
         var done = 0
         let writer = BatchWriter(store: store)
+        let scanners = DirectoryReaders(readers: readers)
         var batch: [ResultDocument] = []
         batch.reserveCapacity(batchSize)
+        // Names the walk holds in sorted runs, over all levels of a deep tree.
+        var namesLeft = 4 * max(1, listingChunk)
 
-        walk(directory) { path in
+        /// One `metrics.json`, in walk order. False to stop.
+        func take(_ path: String, _ parsed: Parsed) -> Bool {
             done += 1
-            if let document = parse(path, onInvalid: onInvalid, invalid: &report.invalid) {
+            switch parsed {
+            case .document(let document):
                 batch.append(document)
                 if batch.count >= batchSize {
                     writer.submit(batch)
                     batch.removeAll(keepingCapacity: true)
                 }
+            case .invalid(let reason):
+                report.invalid += 1
+                onInvalid(path, reason)
             }
             let time = now()
             if time - lastProgress >= seconds {
@@ -94,6 +117,41 @@ public enum ResultImporter {
             }
             return writer.outcome.error == nil
         }
+
+        /// A scanned directory at `depth`: its file, then its subdirectories in name order.
+        func walk(_ scan: DirectoryScan, depth: Int) -> Bool {
+            if let file = scan.file, !take(file.path, file.parsed) { return false }
+            guard depth + 1 < 64 else { return true }
+            if let names = scan.subdirectories { return walk(names, in: scan.path, depth: depth + 1) }
+            // Too many to carry: sorted runs of names, as many as this level may hold.
+            let chunk = min(max(1, listingChunk), max(256, namesLeft))
+            namesLeft -= chunk
+            defer { namesLeft += chunk }
+            var after: String?
+            while true {
+                let names = sortedSubdirectories(of: scan.path, after: after, limit: chunk)
+                if !walk(names, in: scan.path, depth: depth + 1) { return false }
+                guard names.count == chunk, let last = names.last else { return true }
+                after = last
+            }
+        }
+
+        /// Subdirectories at `depth`, scanned by the readers at most `lookahead` ahead.
+        func walk(_ names: [String], in parent: String, depth: Int) -> Bool {
+            var ahead: [DirectoryReaders.Slot] = []
+            var asked = 0
+            for _ in names.indices {
+                while asked < names.count, ahead.count < lookahead {
+                    ahead.append(scanners.scan(path(parent, names[asked])))
+                    asked += 1
+                }
+                if let scan = ahead.removeFirst().wait(), !walk(scan, depth: depth) { return false }
+            }
+            return true
+        }
+
+        _ = walk(DirectoryScan(directory), depth: 0)
+        scanners.close()
         if !batch.isEmpty { writer.submit(batch) }
         let outcome = writer.finish()
         report.imported = outcome.imported
@@ -105,87 +163,98 @@ public enum ResultImporter {
         return report
     }
 
-    /// The file as a result document, or nil after reporting why it is not one.
-    private static func parse(_ path: String, onInvalid: (String, String) -> Void, invalid: inout Int) -> ResultDocument? {
+    enum Parsed {
+        case document(ResultDocument)
+        /// Why the file is not a result document.
+        case invalid(String)
+    }
+
+    /// The file as a result document, or why it is not one.
+    static func parse(_ path: String) -> Parsed {
         guard let bytes = Files.read(path, limit: (1 << 30) - 1) else {
-            invalid += 1
-            onInvalid(path, "unreadable: \(String(cString: strerror(errno)))")
-            return nil
+            return .invalid("unreadable: \(String(cString: strerror(errno)))")
         }
         do {
-            return try ResultDocument(bytes: bytes)
+            return .document(try ResultDocument(bytes: bytes))
         } catch {
-            invalid += 1
-            onInvalid(path, error.message)
-            return nil
+            return .invalid(error.message)
         }
     }
 
-    /// Calls `visit` with every `metrics.json` below `directory`, each directory's entries in
-    /// name order (symbolic links are not followed). `visit` returns false to stop.
-    @discardableResult
-    fileprivate static func walk(_ directory: String, depth: Int = 0, _ visit: (String) -> Bool) -> Bool {
-        guard depth < 64, let handle = opendir(directory) else { return true }
-        var files: [String] = []
-        var directories: [String] = []
+    static func path(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// What the import looks at in a directory.
+    enum EntryKind {
+        case directory
+        /// A regular file named exactly `metrics.json`.
+        case metricsFile
+    }
+
+    /// Calls `visit` with the name of each subdirectory and `metrics.json` of `directory` as
+    /// the file system lists them, while reading it (no list is made: a directory may hold a
+    /// million runs). Symbolic links are neither (never followed). `visit` returns false to
+    /// stop. A directory that cannot be opened has no entries.
+    static func forEachEntry(of directory: String, _ visit: (EntryKind, String) -> Bool) {
+        guard let handle = opendir(directory) else { return }
+        defer { closedir(handle) }
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            let listedType = entry.pointee.d_type
+            let (isMetrics, name): (Bool, String?) = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix { $0 != 0 }
+                if bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8) { return (false, nil) }
+                let isMetrics = bytes.elementsEqual("metrics.json".utf8)
+                // A name is only made for what may be visited (or to look at what d_type did not tell).
+                let needed = isMetrics || listedType == UInt8(DT_DIR) || listedType == UInt8(DT_UNKNOWN)
+                return (isMetrics, needed ? String(decoding: bytes, as: UTF8.self) : nil)
             }
-            if name == "." || name == ".." { continue }
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            var type = entry.pointee.d_type
+            guard let name else { continue }
+            var type = listedType
             if type == UInt8(DT_UNKNOWN) {  // some file systems do not fill d_type
                 var info = stat()
-                guard lstat(path, &info) == 0 else { continue }
+                guard lstat(path(directory, name), &info) == 0 else { continue }
                 type = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (info.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
             }
             if type == UInt8(DT_DIR) {
-                directories.append(path)
-            } else if type == UInt8(DT_REG), name == "metrics.json" {
-                files.append(path)
+                if !visit(.directory, name) { break }
+            } else if type == UInt8(DT_REG), isMetrics {
+                if !visit(.metricsFile, name) { break }
             }
         }
-        closedir(handle)
-        for file in files.sorted() where !visit(file) { return false }
-        for child in directories.sorted() where !walk(child, depth: depth + 1, visit) { return false }
-        return true
     }
 
-    /// The number of files `walk` visits, counted without making, sorting or keeping their
-    /// paths (only directories' paths are made): the count runs alongside the import, so it
-    /// must cost little next to it. `found` gets each directory's count as it goes; `stop`
-    /// ends the count early.
-    fileprivate static func count(_ directory: String, depth: Int = 0, stop: () -> Bool, found add: (Int) -> Void) {
-        guard depth < 64, !stop(), let handle = opendir(directory) else { return }
-        var found = 0
-        var directories: [String] = []
-        while let entry = readdir(handle) {
-            var type = entry.pointee.d_type
-            let (isFile, isDot, name): (Bool, Bool, String?) = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let bytes = raw.prefix { $0 != 0 }
-                let dot = bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8)
-                let file = bytes.elementsEqual("metrics.json".utf8)
-                // A name is only needed for a directory (or to look at what d_type did not tell).
-                let needed = !dot && (type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN))
-                return (file, dot, needed ? String(decoding: bytes, as: UTF8.self) : nil)
+    /// The first `limit` subdirectory names of `directory` after `after`, in name order: one
+    /// pass over the directory, holding at most twice `limit` names.
+    static func sortedSubdirectories(of directory: String, after: String?, limit: Int) -> [String] {
+        var names: [String] = []
+        forEachEntry(of: directory) { kind, name in
+            guard kind == .directory, after.map({ name > $0 }) ?? true else { return true }
+            names.append(name)
+            if names.count >= 2 * limit {
+                names.sort()
+                names.removeLast(names.count - limit)
             }
-            if isDot { continue }
-            let path = name.map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
-            if type == UInt8(DT_UNKNOWN), let path {
-                var info = stat()
-                guard lstat(path, &info) == 0 else { continue }
-                type = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (info.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
-            }
-            if type == UInt8(DT_DIR), let path {
-                directories.append(path)
-            } else if type == UInt8(DT_REG), isFile {
-                found += 1
-            }
+            return true
         }
-        closedir(handle)
-        add(found)
-        for child in directories { count(child, depth: depth + 1, stop: stop, found: add) }
+        names.sort()
+        if names.count > limit { names.removeLast(names.count - limit) }
+        return names
+    }
+
+    /// The number of files the import visits, counted as directories are read (no list of
+    /// paths is made or kept; at most one open directory per level): the count runs alongside
+    /// the import, so it must cost little next to it. `found` gets each file as it goes;
+    /// `stop` ends the count early.
+    fileprivate static func count(_ directory: String, depth: Int = 0, stop: () -> Bool, found: () -> Void) {
+        guard depth < 64, !stop() else { return }
+        forEachEntry(of: directory) { kind, name in
+            switch kind {
+            case .directory: count(path(directory, name), depth: depth + 1, stop: stop, found: found)
+            case .metricsFile: found()
+            }
+            return !stop()
+        }
     }
 
     private static func now() -> Double {
@@ -204,7 +273,7 @@ private final class FileCounter: Sendable {
     init(_ directory: String) {
         DispatchQueue(label: "kitt.import.count").async { [self] in
             ResultImporter.count(directory, stop: { stopping.load(ordering: .relaxed) }) {
-                counted.add($0, ordering: .relaxed)
+                counted.add(1, ordering: .relaxed)
             }
             finished.store(true, ordering: .releasing)
         }
@@ -219,7 +288,7 @@ private final class FileCounter: Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
-/// Writes batches on its own queue while the caller parses the next one; at most two batches
+/// Writes batches on its own queue while the next ones are read; at most two batches
 /// wait, so memory stays bounded when the disk is slower than parsing.
 private final class BatchWriter: Sendable {
     struct Outcome {
