@@ -57,8 +57,11 @@ public struct ImportProgress: Sendable {
 /// written while the next ones are read (one transaction per batch, duplicates checked inside
 /// it; at most two wait).
 public enum ResultImporter {
-    /// Documents per transaction.
-    public static let defaultBatchSize = 500
+    /// Documents per transaction. Each transaction writes every index page it touched to
+    /// the WAL once: at 1,000,000 stored results 1,000 per batch imported ~20% faster than
+    /// 500 (the same as 2,000, with less memory; 4,000 was slower, its pages no longer
+    /// fitting the writer's cache).
+    public static let defaultBatchSize = 1_000
     /// Reader threads: they mostly wait on the disk, so more than the cores.
     public static let defaultReaders = 8
     /// Names of a directory's subdirectories sorted at a time (a directory with more is read
@@ -288,7 +291,7 @@ private final class FileCounter: Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
-/// Writes batches on its own queue while the next ones are read; at most two batches
+/// Writes batches on its own queues while the next ones are read; at most two batches
 /// wait, so memory stays bounded when the disk is slower than parsing.
 private final class BatchWriter: Sendable {
     struct Outcome {
@@ -298,7 +301,10 @@ private final class BatchWriter: Sendable {
     }
 
     private let store: any DataStore
-    private let queue = DispatchQueue(label: "kitt.import.writer")
+    /// Two lanes, batches taking turns: while one batch waits for its commit to reach the
+    /// disk (the store syncs off its writer), the next one is already being written.
+    private let lanes = [DispatchQueue(label: "kitt.import.writer.0"), DispatchQueue(label: "kitt.import.writer.1")]
+    private let next = Atomic<Int>(0)
     private let slots = DispatchSemaphore(value: 2)
     private let state = Mutex(Outcome())
 
@@ -308,7 +314,8 @@ private final class BatchWriter: Sendable {
 
     func submit(_ documents: [ResultDocument]) {
         slots.wait()
-        queue.async { [self] in
+        let lane = lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue & 1]
+        lane.async { [self] in
             defer { slots.signal() }
             guard outcome.error == nil else { return }
             do {
@@ -326,7 +333,7 @@ private final class BatchWriter: Sendable {
 
     /// Waits for every submitted batch.
     func finish() -> Outcome {
-        queue.sync {}
+        for lane in lanes { lane.sync {} }
         return outcome
     }
 }
