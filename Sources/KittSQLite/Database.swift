@@ -101,7 +101,6 @@ public final class Database: Sendable {
 
     private final class GroupState: @unchecked Sendable {
         var open: OpenBatch?
-        var delayedCommitScheduled = false
     }
 
     private final class OpenBatch: @unchecked Sendable {
@@ -408,39 +407,19 @@ public final class Database: Sendable {
     /// of them.
     private func drainPendingWrites() {
         dispatchPrecondition(condition: .onQueue(writerQueue))
-        runPendingWrites()
-        guard let open = group.open else { return }
-        if open.deliveries.count >= Self.openWritesLimit {
-            commitOpenBatch()
-        } else if !syncer.isSyncing, !group.delayedCommitScheduled {
-            // The disk is idle: wait a moment for the writes right behind these (agents
-            // answered by the last sync send their next reports together), so that they
-            // share this sync instead of waiting for the next one.
-            group.delayedCommitScheduled = true
-            writerQueue.asyncAfter(deadline: .now() + Self.commitDelay) { [self] in
-                group.delayedCommitScheduled = false
-                runPendingWrites()
-                if !syncer.isSyncing { commitOpenBatch() }
-            }
-        }
-    }
-
-    /// Takes every pending write and runs it in the open group-commit transaction.
-    private func runPendingWrites() {
         let batch = writeState.withLock { state -> [PendingWrite] in
             state.drainScheduled = false
             defer { state.pending = [] }
             return state.pending
         }
         if !batch.isEmpty { run(batch) }
+        if let open = group.open, !syncer.isSyncing || open.deliveries.count >= Self.openWritesLimit {
+            commitOpenBatch()
+        }
     }
 
     /// Writes an open group-commit transaction takes at most before it commits anyway.
     static let openWritesLimit = 4_096
-    /// How long a group commit waits for more writes when no sync is running (the
-    /// `commit_delay` of PostgreSQL): at 16 connections, committing at once split each burst
-    /// of reports over two syncs.
-    static let commitDelay = DispatchTimeInterval.microseconds(300)
 
     /// Runs `batch`'s bodies in the open group-commit transaction.
     private func run(_ batch: [PendingWrite]) {
