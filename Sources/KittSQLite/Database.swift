@@ -95,22 +95,6 @@ public final class Database: Sendable {
     /// Makes commits durable and hands their completions on, in commit order.
     private let syncer: WALSyncer
 
-    /// The group-commit transaction the writer keeps open while a sync runs; only touched
-    /// on `writerQueue`.
-    private let group = GroupState()
-
-    private final class GroupState: @unchecked Sendable {
-        var open: OpenBatch?
-    }
-
-    private final class OpenBatch: @unchecked Sendable {
-        /// One per write, in order.
-        var deliveries: [@Sendable ((any Error)?) -> Void] = []
-        /// Set when the transaction itself broke (BEGIN or a savepoint failed).
-        var error: (any Error)?
-        let startedAt = DispatchTime.now().uptimeNanoseconds
-    }
-
     private final class WALState: @unchecked Sendable {
         /// Frames in the WAL at the last commit, and how many of them are in the database file.
         var frames = 0
@@ -215,14 +199,6 @@ public final class Database: Sendable {
             databasePath: path, synchronous: synchronous, latency: commitLatency, deliveryQueue: completionQueue,
             sync: walSync ?? { fdatasync($0) })
         completionQueue.setSpecific(key: completionQueueKey, value: true)
-        commitWhenTheSyncerIsIdle()
-    }
-
-    private func commitWhenTheSyncerIsIdle() {
-        syncer.onIdle { [weak self] in
-            guard let self else { return }
-            writerQueue.async { self.syncerIsIdle() }
-        }
     }
 
     /// Number of `writeAsync` batches committed so far (each is one transaction).
@@ -318,7 +294,6 @@ public final class Database: Sendable {
         let onCompletionQueue = DispatchQueue.getSpecific(key: completionQueueKey) == true
         let value = try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
-            commitOpenBatch()  // this write's transaction comes after the group's
             let connection = writer.connection
             // Outside any transaction, where these pragmas take effect.
             if !checkingForeignKeys { try connection.execute("PRAGMA foreign_keys = OFF") }
@@ -350,11 +325,10 @@ public final class Database: Sendable {
         return value
     }
 
-    /// Group commit. Enqueues `body`; the writer runs pending `writeAsync` bodies in ONE
+    /// Group commit. Enqueues `body`; the writer runs every pending `writeAsync` body in ONE
     /// transaction, each inside its own SAVEPOINT (a body that throws rolls back only its
     /// own changes and gets `.failure`), and COMMITs once: under `synchronous = FULL` that
-    /// is one fsync for the whole batch instead of one per write. While a sync runs, the
-    /// transaction stays open and takes the writes that arrive (see `drainPendingWrites`).
+    /// is one fsync for the whole batch instead of one per write.
     ///
     /// `completion` is called only after the COMMIT has returned, so `.success` means the
     /// write is as durable as `write` would have made it. If the COMMIT (or BEGIN) fails,
@@ -398,13 +372,8 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs everything pending in the group-commit transaction (opening one if none is
-    /// open), then commits it unless a sync is running: then the transaction stays open and
-    /// takes the writes that arrive meanwhile, and commits when the sync is done
-    /// (`syncerIsIdle`). So the writer works while the disk syncs, and each sync covers one
-    /// large commit rather than many small ones (each rewriting the same hot pages into the
-    /// WAL). Writes enqueued while this runs wait for the next drain, scheduled by the first
-    /// of them.
+    /// Runs everything pending as one batch. Writes enqueued while it runs wait for the next
+    /// drain, which is scheduled by the first of them.
     private func drainPendingWrites() {
         dispatchPrecondition(condition: .onQueue(writerQueue))
         let batch = writeState.withLock { state -> [PendingWrite] in
@@ -412,81 +381,49 @@ public final class Database: Sendable {
             defer { state.pending = [] }
             return state.pending
         }
-        if !batch.isEmpty { run(batch) }
-        if let open = group.open, !syncer.isSyncing || open.deliveries.count >= Self.openWritesLimit {
-            commitOpenBatch()
-        }
-    }
+        guard !batch.isEmpty else { return }
 
-    /// Writes an open group-commit transaction takes at most before it commits anyway.
-    static let openWritesLimit = 4_096
-
-    /// Runs `batch`'s bodies in the open group-commit transaction.
-    private func run(_ batch: [PendingWrite]) {
-        guard writer.isOpen else {
-            let deliveries = batch.map { item -> @Sendable ((any Error)?) -> Void in
-                { error in item.fail(error ?? SQLiteError.databaseClosed) }
-            }
-            syncer.afterCommit(startedAt: DispatchTime.now().uptimeNanoseconds, batchError: SQLiteError.databaseClosed) {
-                outcome in
-                for deliver in deliveries { deliver(outcome) }
-            }
-            return
-        }
-        let connection = writer.connection
-        let open: OpenBatch
-        if let current = group.open {
-            open = current
-        } else {
-            open = OpenBatch()
-            do { try connection.run("BEGIN IMMEDIATE") } catch { open.error = error }
-            group.open = open
-        }
-        for item in batch {
-            if open.error == nil {
-                do {
-                    open.deliveries.append(try item.run(connection))
-                    continue
-                } catch { open.error = error }  // the transaction itself is broken
-            }
-            let fail = item.fail
-            open.deliveries.append { error in fail(error ?? SQLiteError.misuse("group write not run")) }
-        }
-    }
-
-    /// Commits the open group-commit transaction (if any) and hands its deliveries to the
-    /// syncer; a transaction that broke or fails to commit fails every write in it.
-    private func commitOpenBatch() {
-        dispatchPrecondition(condition: .onQueue(writerQueue))
-        guard let open = group.open else { return }
-        group.open = nil
-        var batchError = open.error
+        var deliveries: [@Sendable ((any Error)?) -> Void] = []
+        deliveries.reserveCapacity(batch.count)
+        var batchError: (any Error)?
         var flushed: [any CommitAccumulator] = []
-        let connection = writer.connection
-        if batchError == nil {
-            do {
-                flushed = try connection.flushAccumulators()
-                try connection.run("COMMIT")
-            } catch { batchError = error }
-        }
-        if batchError != nil {
-            connection.discardAccumulators()
-            if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+        let committedAt = DispatchTime.now().uptimeNanoseconds
+        if writer.isOpen {
+            let connection = writer.connection
+            do { try connection.run("BEGIN IMMEDIATE") } catch { batchError = error }
+            for item in batch {
+                if batchError == nil {
+                    do { deliveries.append(try item.run(connection)) } catch { batchError = error }
+                    if batchError == nil { continue }
+                }
+                let fail = item.fail
+                deliveries.append { error in fail(error ?? SQLiteError.misuse("group write not run")) }
+            }
+            if batchError == nil {
+                do {
+                    flushed = try connection.flushAccumulators()
+                    try connection.run("COMMIT")
+                } catch { batchError = error }
+            }
+            if batchError != nil {
+                connection.discardAccumulators()
+                if !connection.isAutocommit { _ = try? connection.run("ROLLBACK") }
+            }
         } else {
+            batchError = SQLiteError.databaseClosed
+            deliveries = batch.map { item in { error in item.fail(error ?? SQLiteError.databaseClosed) } }
+        }
+        if batchError == nil {
             batches.add(1, ordering: .relaxed)
             for accumulator in flushed { accumulator.didCommit() }
         }
-        // Deliver once durable, off the writer queue, holding nothing.
-        syncer.afterCommit(startedAt: open.startedAt, batchError: batchError) { [deliveries = open.deliveries] outcome in
+
+        // Deliver once durable, off the writer queue, holding nothing: the writer goes on
+        // with the next batch meanwhile.
+        syncer.afterCommit(startedAt: committedAt, batchError: batchError) { [deliveries] outcome in
             for deliver in deliveries { deliver(outcome) }
         }
         if batchError == nil { didCommit() }
-    }
-
-    /// The syncer has no sync running: commit what waited for it.
-    private func syncerIsIdle() {
-        dispatchPrecondition(condition: .onQueue(writerQueue))
-        if group.open != nil, !syncer.isSyncing { commitOpenBatch() }
     }
 
     // MARK: - Checkpoints
@@ -577,7 +514,6 @@ public final class Database: Sendable {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         return try writerQueue.sync { () throws -> Int in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
-            commitOpenBatch()
             checkpointer.waitUntilIdle()
             runCheckpoint()
             return walState.uncheckpointed
@@ -603,10 +539,7 @@ public final class Database: Sendable {
             return state.closed
         }
         guard !alreadyClosed else { return }
-        writerQueue.sync {
-            drainPendingWrites()
-            commitOpenBatch()
-        }
+        writerQueue.sync { drainPendingWrites() }
         syncer.waitUntilIdle()
         // Take every reader slot so no read is in flight, close, then give the slots back so
         // waiting readers wake up and see `closed`.

@@ -57,7 +57,6 @@ final class WALSyncer: Sendable {
     private let deliveryQueue: DispatchQueue
     private let state = Mutex(State())
     private let syncCount = Atomic<Int>(0)
-    private let idleHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(
         databasePath: String, synchronous: Synchronous, latency: CommitLatency, deliveryQueue: DispatchQueue,
@@ -68,14 +67,6 @@ final class WALSyncer: Sendable {
         self.sync = sync
         self.latency = latency
         self.deliveryQueue = deliveryQueue
-    }
-
-    /// Whether a sync is running or commits wait for one.
-    var isSyncing: Bool { state.withLock { $0.draining } }
-
-    /// `handler` runs (on the syncer's queue) each time the syncer has nothing left to do.
-    func onIdle(_ handler: @escaping @Sendable () -> Void) {
-        idleHandler.withLock { $0 = handler }
     }
 
     /// Syncs run so far.
@@ -120,10 +111,7 @@ final class WALSyncer: Sendable {
                 if state.waiting.isEmpty { state.draining = false }
                 return state.waiting
             }
-            if batch.isEmpty {
-                idleHandler.withLock { $0 }?()
-                return
-            }
+            if batch.isEmpty { return }
             // Every commit in `batch` returned before this sync starts.
             let syncError = batch.contains { $0.batchError == nil } ? syncWAL() : nil
             for waiter in batch where waiter.batchError == nil {
