@@ -1,4 +1,3 @@
-import Glibc
 internal import CSQLite
 import Dispatch
 import KittThreads
@@ -92,8 +91,6 @@ public final class Database: Sendable {
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
     private let walState = WALState()
     private let checkpointer: BackgroundCheckpointer
-    /// Makes commits durable and hands their completions on, in commit order.
-    private let syncer: WALSyncer
 
     private final class WALState: @unchecked Sendable {
         /// Frames in the WAL at the last commit, and how many of them are in the database file.
@@ -137,18 +134,9 @@ public final class Database: Sendable {
     private static let configureSQLite: Void = { _ = kitt_sqlite_disable_memstatus() }()
 
     /// Opens (creating if needed) the database at `path`.
-    public convenience init(
+    public init(
         path: String, readerCount: Int = 4, synchronous: Synchronous = .full,
         checkpointPolicy: CheckpointPolicy = CheckpointPolicy()
-    ) throws {
-        try self.init(
-            path: path, readerCount: readerCount, synchronous: synchronous, checkpointPolicy: checkpointPolicy, walSync: nil)
-    }
-
-    /// `walSync` replaces `fdatasync` of the WAL (tests hold a sync back with it).
-    init(
-        path: String, readerCount: Int, synchronous: Synchronous, checkpointPolicy: CheckpointPolicy,
-        walSync: WALSyncer.SyncFunction?
     ) throws {
         precondition(readerCount >= 1, "a Database needs at least one reader connection")
         _ = Database.configureSQLite
@@ -162,9 +150,7 @@ public final class Database: Sendable {
                 code: SQLITE_CANTOPEN,
                 message: "could not enable WAL on \(path) (journal_mode is \(mode ?? "unknown")); a file database is required")
         }
-        // NORMAL: a COMMIT does not wait for the disk; `WALSyncer` makes commits durable
-        // (under `.full`) before anyone hears of them.
-        try writer.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+        try writer.execute("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
         // temp_store = MEMORY keeps the savepoint journal of each `writeAsync` body (the
         // original of every page it changes) in memory. Otherwise SQLite spills it to a temp
         // file past 64 KB, and every body's journal became pwrite()s: under load that file
@@ -195,9 +181,6 @@ public final class Database: Sendable {
         self.readerState = Mutex(ReaderState(free: Array(0..<readerCount)))
         self.checkpointPolicy = checkpointPolicy
         self.checkpointer = checkpointer
-        self.syncer = WALSyncer(
-            databasePath: path, synchronous: synchronous, latency: commitLatency, deliveryQueue: completionQueue,
-            sync: walSync ?? { fdatasync($0) })
         completionQueue.setSpecific(key: completionQueueKey, value: true)
     }
 
@@ -265,7 +248,7 @@ public final class Database: Sendable {
 
     /// Runs `body` on the writer inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows
     /// if `body` throws. When it returns, the transaction is committed (durable as
-    /// described by `Synchronous`: the caller waits for the sync, the writer does not).
+    /// described by `Synchronous`).
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         try write(checkingForeignKeys: true, body)
@@ -287,12 +270,7 @@ public final class Database: Sendable {
     ) throws -> T {
         dispatchPrecondition(condition: .notOnQueue(writerQueue))
         Self.assertNotOnEventLoop("Database.write")
-        // Reported done like a group commit's writes, in commit order (a caller publishes
-        // what it wrote right after this returns). On the completion queue itself it cannot
-        // wait for that queue: then it hears as soon as the sync is done.
-        let durable = DurableWait()
-        let onCompletionQueue = DispatchQueue.getSpecific(key: completionQueueKey) == true
-        let value = try writerQueue.sync { () throws -> T in
+        return try writerQueue.sync { () throws -> T in
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             let connection = writer.connection
             // Outside any transaction, where these pragmas take effect.
@@ -305,11 +283,10 @@ public final class Database: Sendable {
             try connection.run("BEGIN IMMEDIATE")
             let value: T
             let flushed: [any CommitAccumulator]
-            let committedAt = DispatchTime.now().uptimeNanoseconds
             do {
                 value = try body(connection)
                 flushed = try connection.flushAccumulators()
-                try connection.run("COMMIT")
+                try commitLatency.measure { try connection.run("COMMIT") }
             } catch {
                 connection.discardAccumulators()
                 // Some errors (disk full, I/O) make SQLite roll back by itself.
@@ -317,12 +294,9 @@ public final class Database: Sendable {
                 throw error
             }
             for accumulator in flushed { accumulator.didCommit() }
-            syncer.afterCommit(startedAt: committedAt, batchError: nil, immediate: onCompletionQueue, durable.finish)
             didCommit()
             return value
         }
-        try durable.wait()
-        return value
     }
 
     /// Group commit. Enqueues `body`; the writer runs every pending `writeAsync` body in ONE
@@ -387,7 +361,6 @@ public final class Database: Sendable {
         deliveries.reserveCapacity(batch.count)
         var batchError: (any Error)?
         var flushed: [any CommitAccumulator] = []
-        let committedAt = DispatchTime.now().uptimeNanoseconds
         if writer.isOpen {
             let connection = writer.connection
             do { try connection.run("BEGIN IMMEDIATE") } catch { batchError = error }
@@ -402,7 +375,7 @@ public final class Database: Sendable {
             if batchError == nil {
                 do {
                     flushed = try connection.flushAccumulators()
-                    try connection.run("COMMIT")
+                    try commitLatency.measure { try connection.run("COMMIT") }
                 } catch { batchError = error }
             }
             if batchError != nil {
@@ -418,9 +391,9 @@ public final class Database: Sendable {
             for accumulator in flushed { accumulator.didCommit() }
         }
 
-        // Deliver once durable, off the writer queue, holding nothing: the writer goes on
-        // with the next batch meanwhile.
-        syncer.afterCommit(startedAt: committedAt, batchError: batchError) { [deliveries] outcome in
+        // Deliver after COMMIT, off the writer queue, holding nothing.
+        let outcome = batchError
+        completionQueue.async { [deliveries] in
             for deliver in deliveries { deliver(outcome) }
         }
         if batchError == nil { didCommit() }
@@ -540,7 +513,6 @@ public final class Database: Sendable {
         }
         guard !alreadyClosed else { return }
         writerQueue.sync { drainPendingWrites() }
-        syncer.waitUntilIdle()
         // Take every reader slot so no read is in flight, close, then give the slots back so
         // waiting readers wake up and see `closed`.
         for _ in readers { readerSlots.wait() }
@@ -552,28 +524,11 @@ public final class Database: Sendable {
         // database and removes the -wal file, which a read-only reader cannot do.
         checkpointer.close()
         writerQueue.sync { writer.close() }
-        syncer.close()
         // Let completions already scheduled run before close returns (unless close was
         // called from one of them: that would wait for itself).
         if DispatchQueue.getSpecific(key: completionQueueKey) != true {
             completionQueue.sync {}
         }
-    }
-}
-
-/// What a synchronous `write` waits for: its commit made durable (or the sync's error).
-private final class DurableWait: Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let outcome = Mutex<(any Error)?>(nil)
-
-    @Sendable func finish(_ error: (any Error)?) {
-        outcome.withLock { $0 = error }
-        done.signal()
-    }
-
-    func wait() throws {
-        done.wait()
-        if let error = outcome.withLock({ $0 }) { throw error }
     }
 }
 

@@ -109,9 +109,7 @@ import Testing
     @Test func pragmasAtOpen() throws {
         try withDatabase(synchronous: .full) { db, _ throws in
             #expect(try db.read { try $0.queryOne("PRAGMA journal_mode")?.string(0) } == "wal")
-            // NORMAL under `.full` too: the COMMIT does not wait for the disk, the WALSyncer
-            // syncs before the write is reported (WALSyncerTests).
-            #expect(try db.write { try $0.queryOne("PRAGMA synchronous")?.int(0) } == 1)
+            #expect(try db.write { try $0.queryOne("PRAGMA synchronous")?.int(0) } == 2)  // FULL
             #expect(try db.write { try $0.queryOne("PRAGMA foreign_keys")?.int(0) } == 1)
             #expect(try db.write { try $0.queryOne("PRAGMA busy_timeout")?.int(0) } == 5000)
         }

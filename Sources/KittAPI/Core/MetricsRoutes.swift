@@ -125,7 +125,7 @@ enum MetricsRoutes {
             out.sample("kitt_store_write_batches_total", [], database.committedBatchCount)
             let commits = database.commitLatency.snapshot()
             out.family(
-                "kitt_store_commit_duration_seconds", "histogram", "Time from a group commit's COMMIT until it was durable (fsync of the WAL).")
+                "kitt_store_commit_duration_seconds", "histogram", "Time a group commit's COMMIT (and fsync) took.")
             out.histogram(
                 "kitt_store_commit_duration_seconds", [], bounds: CommitLatency.buckets,
                 cumulativeCounts: commits.cumulativeCounts, sum: commits.sumSeconds)
