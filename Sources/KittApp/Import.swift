@@ -291,7 +291,7 @@ private final class FileCounter: Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
-/// Writes batches on its own queues while the next ones are read; at most two batches
+/// Writes batches on its own queue while the next ones are read; at most two batches
 /// wait, so memory stays bounded when the disk is slower than parsing.
 private final class BatchWriter: Sendable {
     struct Outcome {
@@ -301,10 +301,7 @@ private final class BatchWriter: Sendable {
     }
 
     private let store: any DataStore
-    /// Two lanes, batches taking turns: while one batch waits for its commit to reach the
-    /// disk (the store syncs off its writer), the next one is already being written.
-    private let lanes = [DispatchQueue(label: "kitt.import.writer.0"), DispatchQueue(label: "kitt.import.writer.1")]
-    private let next = Atomic<Int>(0)
+    private let queue = DispatchQueue(label: "kitt.import.writer")
     private let slots = DispatchSemaphore(value: 2)
     private let state = Mutex(Outcome())
 
@@ -314,8 +311,7 @@ private final class BatchWriter: Sendable {
 
     func submit(_ documents: [ResultDocument]) {
         slots.wait()
-        let lane = lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue & 1]
-        lane.async { [self] in
+        queue.async { [self] in
             defer { slots.signal() }
             guard outcome.error == nil else { return }
             do {
@@ -333,7 +329,7 @@ private final class BatchWriter: Sendable {
 
     /// Waits for every submitted batch.
     func finish() -> Outcome {
-        for lane in lanes { lane.sync {} }
+        queue.sync {}
         return outcome
     }
 }
