@@ -41,7 +41,8 @@ public struct CheckpointPolicy: Sendable {
     public init(maxFrames: Int = 16_384, restartFrames: Int? = nil, idleDelayMilliseconds: Int = 250) {
         precondition(maxFrames >= 1 && idleDelayMilliseconds >= 0)
         self.maxFrames = maxFrames
-        self.restartFrames = max(maxFrames, restartFrames ?? 2 * maxFrames)
+        let twice = maxFrames.multipliedReportingOverflow(by: 2)
+        self.restartFrames = max(maxFrames, restartFrames ?? (twice.overflow ? Int.max : twice.partialValue))
         self.idleDelayMilliseconds = idleDelayMilliseconds
     }
 }
