@@ -119,13 +119,14 @@ final class ResultSummaryChanges: CommitAccumulator {
         headCache = cache
         // The runs in list order (timestamp DESC, then id), sorted once: every list's share
         // of them then comes out in that order too, as `ResultListChunks.place` needs.
-        let ordered = listed.sorted { ResultListChunks.precedes($0.run.timestamp, $0.run.id, $1.run.timestamp, $1.run.id) }
+        let order = ResultSummaryChanges.listOrder(listed.map(\.run))
         // A run's eight lists depend only on its set: per set (a batch holds far fewer sets
         // than runs), the lists are made and their newest keys found once.
         var lists: [ListPlacement] = []
         var listIndex: [ResultList: Int] = [:]
         var listsOfSet: [SetKey: [Int]] = [:]
-        for (run, delta) in ordered {
+        for position in order {
+            let (run, delta) = listed[position]
             let set = SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName)
             let indices: [Int]
             if let known = listsOfSet[set] {
@@ -168,6 +169,23 @@ final class ResultSummaryChanges: CommitAccumulator {
             }
         }
         try c.run("UPDATE results_changes SET changes = changes + 1")
+    }
+
+    /// The positions of `runs` in list order (timestamp DESC, then id; equal runs keep their
+    /// order). Positions are sorted rather than the runs (moving a run moves five strings:
+    /// that was most of an import batch's flush). An import walking runs in time order
+    /// brings them in exactly the reverse order, and agents' reports mostly in it already:
+    /// both are seen in one pass, without sorting.
+    static func listOrder(_ runs: [Run]) -> [Int] {
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            ResultListChunks.precedes(runs[a].timestamp, runs[a].id, runs[b].timestamp, runs[b].id)
+        }
+        let positions = Array(runs.indices)
+        // In order already: no pair out of order.
+        if !runs.indices.dropFirst().contains(where: { precedes($0, $0 - 1) }) { return positions }
+        // Exactly reversed: each run strictly before the one before it.
+        if !runs.indices.dropFirst().contains(where: { !precedes($0, $0 - 1) }) { return positions.reversed() }
+        return positions.sorted(by: precedes)
     }
 
     func didCommit() {

@@ -187,6 +187,26 @@ import Testing
         #expect(leftovers == [0, 0, 0, 0])
     }
 
+    /// A batch's runs are taken in list order whatever order they came in: in order already,
+    /// exactly reversed (an import walking time-ordered runs), or mixed with ties on the
+    /// timestamp; the same order as sorting the runs themselves.
+    @Test func aBatchIsTakenInListOrderWhateverItsOrder() {
+        var g = Generator(state: 0x5DEE_CE66_D1CE_4E5B)
+        func run(_ timestamp: String, _ id: String) -> ResultSummaryChanges.Run {
+            .init(id: id, model: "m", engine: "e", suiteName: "s", timestamp: timestamp)
+        }
+        let mixed = (0..<300).map { _ in
+            run("2026-01-0\(Int.random(in: 1...4, using: &g))T00:00:00Z", StoreID.make())
+        }
+        let sorted = mixed.sorted { ResultListChunks.precedes($0.timestamp, $0.id, $1.timestamp, $1.id) }
+        for runs in [mixed, sorted, sorted.reversed(), [], [mixed[0]]] {
+            let expected = runs.sorted { ResultListChunks.precedes($0.timestamp, $0.id, $1.timestamp, $1.id) }
+            let order = ResultSummaryChanges.listOrder(runs)
+            #expect(order.sorted() == Array(runs.indices))
+            #expect(order.map { runs[$0].id } == expected.map(\.id))
+        }
+    }
+
     /// Walking the chunks and finding a run's chunk are index scans (no sort), so their
     /// cost is the rows they return.
     // SQLite only: query plans over SQLite's summary chunks.
