@@ -66,8 +66,9 @@ public struct ResultsRepository: Sendable {
     public func insertAll(_ documents: [ResultDocument]) throws -> [String] {
         try database.write { connection in
             var children = ResultChildRows()
+            let batch = StoreID.Batch()
             let ids = try documents.map { document in
-                let id = StoreID.make()
+                let id = batch.make()
                 try ResultsRepository.insert(
                     document, text: String(decoding: document.bytes, as: UTF8.self), id: id, children: &children,
                     into: connection)
@@ -92,11 +93,12 @@ public struct ResultsRepository: Sendable {
             // The batch's benchmark, metric and hardware rows are written together at its end,
             // many rows per statement.
             var children = ResultChildRows()
+            let batch = StoreID.Batch()
             let ids = try documents.map { document -> String? in
                 // The parser validated the bytes as UTF-8, so this keeps them exactly.
                 let text = String(decoding: document.bytes, as: UTF8.self)
                 if try ResultsRepository.contains(document, text: text, in: connection) { return nil }
-                let id = StoreID.make()
+                let id = batch.make()
                 try ResultsRepository.insert(
                     document, text: text, id: id, createdAt: createdAt, children: &children, into: connection)
                 return id
@@ -365,3 +367,4 @@ public struct ResultsSnapshot {
 extension Store {
     public var results: ResultsRepository { ResultsRepository(database: database) }
 }
+

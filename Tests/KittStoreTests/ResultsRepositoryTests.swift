@@ -56,6 +56,28 @@ import Testing
         #expect(lenient?.timestamp.isEmpty == false)  // defaults to the time of storing
     }
 
+    /// A bulk batch's ids share their first 4 hex characters (so they land together in the
+    /// id index) and are otherwise random: valid, all different, and batches differ.
+    // SQLite only: the PostgreSQL store makes its own ids.
+    @Test func aBatchsIDsShareAPrefixAndStayRandom() throws {
+        let t = try TempStore()
+        var prefixes = Set<Substring>()
+        var all = Set<String>()
+        for batch in 0..<8 {
+            let documents = try (0..<200).map { n in
+                try ResultDocument(bytes: Array(#"{"model":"m","engine":"e","timestamp":"2026-01-01T00:00:\#(batch)\#(n)Z"}"#.utf8))
+            }
+            let ids = try t.store.results.insertNew(documents).map { try #require($0) }
+            #expect(ids.allSatisfy(StoreID.isValid))
+            #expect(Set(ids.map { $0.prefix(4) }).count == 1)
+            #expect(Set(ids.map { $0.dropFirst(4) }).count == ids.count)
+            prefixes.insert(ids[0].prefix(4))
+            all.formUnion(ids)
+        }
+        #expect(all.count == 8 * 200)
+        #expect(prefixes.count > 1)  // eight draws of 16 bits all equal: 2^-112
+    }
+
     @Test(arguments: Backend.available)
     func whitespaceAroundDocumentStillSplices(backend: Backend) throws {
         let b = try backend.open()
