@@ -1,5 +1,9 @@
 internal import CSQLite
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import KittBase
 import KittThreads
 import Synchronization
 
@@ -89,6 +93,8 @@ public final class Database: Sendable {
     /// Durations of group-commit COMMITs (for metrics).
     public let commitLatency = CommitLatency()
     private let checkpointPolicy: CheckpointPolicy
+    /// The database file (its WAL is this + "-wal").
+    private let path: String
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
     private let walState = WALState()
     private let checkpointer: BackgroundCheckpointer
@@ -131,6 +137,16 @@ public final class Database: Sendable {
         let fail: @Sendable (any Error) -> Void
     }
 
+    /// The page size of a database file this creates (SQLite's default is 4,096). A write
+    /// rewrites each page it changes, in full, to the WAL and later to the database; the
+    /// result indexes take new keys all over their key range (time, model, engine, random
+    /// ids), so a batch changes about one page per key per index. Larger pages hold more
+    /// keys: a batch changes fewer pages, in fewer and larger writes. Importing 1,000,000
+    /// results went from 69 s (4 KB) to 58 s (8 KB; 16 KB: 57 s), with the same memory (the
+    /// page cache is sized in bytes); durable POST floods measured the same (an agent's
+    /// report changes few pages either way).
+    public static let newFilePageSize = 8_192
+
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let configureSQLite: Void = { _ = kitt_sqlite_disable_memstatus() }()
 
@@ -145,6 +161,9 @@ public final class Database: Sendable {
         let writer = try Connection(
             path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
         try writer.execute("PRAGMA busy_timeout = 5000")
+        // Only a new, empty file takes it (before its first table and before WAL mode): an
+        // existing database keeps the page size it was made with.
+        try writer.execute("PRAGMA page_size = \(Database.newFilePageSize)")
         let mode = try writer.queryOne("PRAGMA journal_mode = WAL")?.string(0)?.lowercased()
         guard mode == "wal" else {
             throw SQLiteError(
@@ -181,6 +200,7 @@ public final class Database: Sendable {
         self.readerSlots = DispatchSemaphore(value: readerCount)
         self.readerState = Mutex(ReaderState(free: Array(0..<readerCount)))
         self.checkpointPolicy = checkpointPolicy
+        self.path = path
         self.checkpointer = checkpointer
         completionQueue.setSpecific(key: completionQueueKey, value: true)
     }
@@ -491,6 +511,28 @@ public final class Database: Sendable {
             checkpointer.waitUntilIdle()
             runCheckpoint()
             return walState.uncheckpointed
+        }
+    }
+
+    /// Makes every transaction committed so far durable, whatever `synchronous` is: fsyncs
+    /// the WAL, then the database file. For a bulk loader that commits under `.normal` (no
+    /// fsync per transaction: SQLite then syncs only at checkpoints) and promises its
+    /// results only at its end (`kitt import`). Runs after the writes already queued.
+    public func syncToDisk() throws {
+        dispatchPrecondition(condition: .notOnQueue(writerQueue))
+        try writerQueue.sync { () throws in
+            guard writer.isOpen else { throw SQLiteError.databaseClosed }
+            // The WAL first: it holds what the database file may not have yet. A missing WAL
+            // (nothing written, or removed at a close) has nothing to sync.
+            for (file, mayBeMissing) in [(path + "-wal", true), (path, false)] {
+                let fd = open(file, O_RDONLY | O_CLOEXEC)
+                if fd < 0 {
+                    if mayBeMissing, errno == ENOENT { continue }
+                    throw SystemError("open \(file)")
+                }
+                defer { Glibc.close(fd) }
+                if fsync(fd) != 0 { throw SystemError("fsync \(file)") }
+            }
         }
     }
 

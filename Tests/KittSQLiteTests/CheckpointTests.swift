@@ -83,7 +83,7 @@ import Testing
             try Self.insertRows(db, 0..<600)
             #expect(Self.eventually { db.uncheckpointedFrameCount < 2 * bound })
             #expect(db.checkpointCount >= 1)
-            #expect(Self.walSize(path) > 600 * 4_096)  // every frame is still in the WAL
+            #expect(Self.walSize(path) > 600 * Database.newFilePageSize)  // every frame is still in the WAL
             try Self.checkRows(db, 0..<600)
         }
         let reopened = try Database(path: path)
@@ -112,7 +112,7 @@ import Testing
             #expect(most <= restart + 8)  // the writer checkpointed right after the commit that reached it
             // The file is reused from its beginning: it never holds much more than the bound
             // (1,500 rows of 2 KB are about 1,000 frames).
-            #expect(Self.walSize(path) <= (restart + 8) * (4_096 + 24) + 32)
+            #expect(Self.walSize(path) <= (restart + 8) * (Database.newFilePageSize + 24) + 32)
             try Self.checkRows(db, 0..<1_500)
         }
         let reopened = try Database(path: path)

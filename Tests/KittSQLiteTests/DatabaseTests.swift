@@ -2,7 +2,7 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import KittSQLite
+@testable import KittSQLite
 import Synchronization
 import Testing
 
@@ -120,6 +120,41 @@ import Testing
             let error = #expect(throws: SQLiteError.self) { try db.read { try $0.run("INSERT INTO t VALUES (1)") } }
             #expect(error?.code == 8)  // SQLITE_READONLY
         }
+    }
+
+    /// A new file gets `newFilePageSize`; a file made with another page size keeps it (and
+    /// its rows) when opened again.
+    @Test func newFilesGetTheLargerPageSizeAndOldFilesKeepTheirs() throws {
+        try withDatabase { db, _ throws in
+            #expect(try db.read { try $0.queryOne("PRAGMA page_size")?.int(0) } == Database.newFilePageSize)
+        }
+        let dir = try TempDirectory()
+        let path = dir.path()
+        let old = try Connection(path: path, flags: 0x2 | 0x4)  // SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        try old.execute("PRAGMA page_size = 4096; CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (7)")
+        old.close()
+        let db = try Database(path: path)
+        defer { db.close() }
+        #expect(try db.read { try $0.queryOne("PRAGMA page_size")?.int(0) } == 4096)
+        #expect(try db.read { try $0.queryOne("SELECT n FROM t")?.int(0) } == 7)
+        #expect(try db.write { try $0.queryOne("PRAGMA journal_mode")?.string(0) } == "wal")
+    }
+
+    /// `syncToDisk` fsyncs what a `.normal` writer has committed (the WAL, then the file),
+    /// with or without a WAL file, and throws once the database is closed.
+    @Test func syncToDiskAfterNormalCommits() throws {
+        let dir = try TempDirectory()
+        let path = dir.path()
+        let db = try Database(path: path, synchronous: .normal)
+        try db.write { try $0.execute("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1)") }
+        #expect(access(path + "-wal", F_OK) == 0)
+        try db.syncToDisk()
+        db.close()
+        #expect(throws: SQLiteError.self) { try db.syncToDisk() }
+        let again = try Database(path: path, synchronous: .normal)
+        defer { again.close() }
+        #expect(try again.read { try $0.queryOne("SELECT n FROM t")?.int(0) } == 1)
+        try again.syncToDisk()
     }
 
     /// Bulk writes may turn off foreign keys and sort on disk for one transaction; the
