@@ -1,3 +1,4 @@
+import Foundation
 import KittJSON
 import Synchronization
 import KittTestSupport
@@ -48,7 +49,11 @@ let rejections: [Rejection] = [
                 count += 1
                 return count
             }
-            if done == rejections.count { server.stop() }
+            if done == rejections.count {
+                server.stop()
+                // A static is never deinitialized: its data directory would outlive the run.
+                try? FileManager.default.removeItem(atPath: server.directory.path)
+            }
         }
         let client = try server.connect()
         try client.send(rejection.head + E2E.get("/api/v1/health"))
