@@ -94,7 +94,9 @@ public enum KittCommand {
         <data-dir>/kitt.db) or PostgreSQL (--database postgres://…, or KITT_DATABASE_URL; a
         running server sees the results at once). Files already imported are skipped;
         each invalid file is named on stderr. Progress goes to stderr (a live line on a
-        terminal, a plain line every few seconds otherwise); the summary to stdout.
+        terminal, a plain line every few seconds otherwise); the summary to stdout, once
+        everything imported is synced to disk (an interrupted import loses at most its last
+        batches; run it again to add them).
         Exit status: 0, or 1 when any file was invalid or the import failed.
         """
 
