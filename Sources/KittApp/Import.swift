@@ -160,6 +160,11 @@ public enum ResultImporter {
         report.imported = outcome.imported
         report.alreadyImported = outcome.alreadyImported
         report.error = outcome.error
+        // Nothing is reported imported before it is on disk, however the store was opened (a
+        // crash before this loses at most the last batches; importing again adds them).
+        if outcome.imported > 0 {
+            do { try store.syncToDisk() } catch { report.error = report.error ?? "store: \(error)" }
+        }
         counter.stop()
         onProgress(ImportProgress(
             filesDone: done, filesTotal: done, imported: outcome.imported, elapsedSeconds: now() - importStart))

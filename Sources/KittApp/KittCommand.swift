@@ -112,28 +112,20 @@ public enum KittCommand {
                 acceptsDatabaseURL: true)
             let directory = arguments.operand
             let store: any DataStore
-            // SQLite: batches commit without an fsync each (`.normal`), and the import syncs
-            // once at its end, before it reports anything imported. A crash midway loses at
-            // most the last batches, never the database; importing again adds what is missing.
-            var sqlite: Store?
             if let url = arguments.databaseURL {
                 store = try PostgresStore(ConnectionInfo(url), connections: 2)
             } else {
                 if let warning = try Files.makePrivateDirectory(arguments.dataDirectory) { printError(warning) }
-                let file = try Store(path: arguments.databasePath, synchronous: .normal)
-                sqlite = file
-                store = file
+                // No fsync per batch: the import syncs once at its end (`ResultImporter.run`).
+                store = try Store(path: arguments.databasePath, synchronous: .normal)
             }
             defer { store.close() }
             let progress = ImportProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)
-            var report = ResultImporter.run(
+            let report = ResultImporter.run(
                 directory: directory, store: store, progressEvery: progress.interval,
                 onInvalid: { path, reason in progress.clear(); printError("invalid \(path): \(reason)") },
                 onProgress: progress.show)
             progress.clear()
-            if let sqlite, report.imported > 0 {
-                do { try sqlite.database.syncToDisk() } catch { report.error = report.error ?? "store: \(error)" }
-            }
             if let error = report.error, report.imported + report.alreadyImported + report.invalid == 0 {
                 printError("kitt import: \(error)")  // nothing happened: no summary to contradict it
                 return 1

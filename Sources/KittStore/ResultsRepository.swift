@@ -367,4 +367,3 @@ public struct ResultsSnapshot {
 extension Store {
     public var results: ResultsRepository { ResultsRepository(database: database) }
 }
-

@@ -17,8 +17,8 @@ public enum StoreID {
     /// again to the database. At a million results an import batch of 1,000 rewrote ~900
     /// pages of the `runs.id` index, a third of all it wrote; sharing a prefix puts the
     /// batch's ids in one corner of the index, a few pages. 48 random bits per id keep ids
-    /// unguessable and collisions as unlikely as before (a collision fails the batch: the
-    /// id is UNIQUE).
+    /// unguessable and a collision negligible (~2e-9 for a batch of 1,000; it would fail the
+    /// batch, the id being UNIQUE). Single inserts (an agent's report) stay fully random.
     public struct Batch {
         private let prefix: [UInt8]
 

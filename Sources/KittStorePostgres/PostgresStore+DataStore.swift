@@ -6,6 +6,8 @@ import KittStore
 extension PostgresStore: DataStore {
     public var backendName: String { "postgresql" }
     public func ping() throws { _ = try pool.withConnection { try $0.queryOne("SELECT 1") } }
+    /// Every COMMIT is durable already (`synchronous_commit = on`).
+    public func syncToDisk() throws {}
 
     public func statusCounts(offlineCutoff: String) throws -> StatusCounts {
         try pool.transaction(isolation: .repeatableRead) { connection in

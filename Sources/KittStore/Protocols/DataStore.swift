@@ -27,6 +27,10 @@ public protocol DataStore: AnyObject, WebSessionStoring {
     func ping() throws
     /// What the store is, for logs and `/metrics` (`sqlite`, `postgresql`).
     var backendName: String { get }
+    /// Makes everything committed so far durable, for a bulk loader that opened the store
+    /// without a sync per commit (`kitt import` on SQLite, `Synchronous.normal`). A no-op
+    /// where every commit is durable already.
+    func syncToDisk() throws
     func close()
 }
 

@@ -10,6 +10,7 @@ extension AgentRepository: AgentAdministering {}
 extension Store: DataStore {
     public var backendName: String { "sqlite" }
     public func ping() throws { _ = try database.read { try $0.queryOne("SELECT 1") } }
+    public func syncToDisk() throws { try database.syncToDisk() }
 }
 
 extension ResultsSnapshot: ResultsSnapshotReading {}
