@@ -306,7 +306,7 @@ public struct AgentRepository: Sendable {
             }
             var resultID: String?
             if let document {
-                let id = StoreID.make()
+                let id = connection.state(StoreID.Rotating.self) { StoreID.Rotating() }.make()
                 try ResultsRepository.insert(document, id: id, into: connection)
                 resultID = id
                 for key in [testID, commandID].compactMap({ $0 }) {

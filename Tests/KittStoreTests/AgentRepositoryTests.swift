@@ -177,6 +177,33 @@ import Testing
         }
     }
 
+    /// SQLite: reports stored one by one share a random id prefix for
+    /// `StoreID.Rotating.idsPerPrefix` ids in a row (a group commit's reports land on a page
+    /// or two of the id index), and the rest of each id stays random.
+    @Test func reportsShareARotatingIDPrefix() throws {
+        let t = try TempStore()
+        let agent = try register(t.store.agents, "gpu-1")
+        let count = 3 * StoreID.Rotating.idsPerPrefix
+        let ids = try (0..<count).map { n in
+            let document = try ResultDocument(bytes: resultJSON(timestamp: "2026-02-01T00:00:\(n)Z"))
+            let outcome = try waitFor {
+                t.store.agents.report(
+                    agentIDOrName: agent.agentID, document: document, commandID: nil, testID: nil, finished: false,
+                    completion: $0)
+            }
+            return try #require(outcome.resultID)
+        }
+        #expect(ids.allSatisfy(StoreID.isValid))
+        #expect(Set(ids).count == count)
+        #expect(Set(ids.map { $0.dropFirst(4) }).count == count)
+        // Consecutive ids change prefix at most once per `idsPerPrefix` (fully random ids
+        // would change it at nearly every id); three rotations draw more than one prefix
+        // (all equal: 2^-32).
+        let changes = zip(ids, ids.dropFirst()).filter { $0.prefix(4) != $1.prefix(4) }.count
+        #expect(changes <= 3)
+        #expect(Set(ids.map { $0.prefix(4) }).count > 1)
+    }
+
     @Test(arguments: Backend.available)
     func offlineIsComputedAndMarked(backend: Backend) throws {
         let b = try backend.open()
