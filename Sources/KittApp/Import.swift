@@ -62,7 +62,8 @@ public enum ResultImporter {
     /// 500 (the same as 2,000, with less memory; 4,000 was slower, its pages no longer
     /// fitting the writer's cache).
     public static let defaultBatchSize = 1_000
-    /// Reader threads: they mostly wait on the disk, so more than the cores.
+    /// Reader threads: more than the cores, for reads waiting on the disk; while the files
+    /// come from the page cache only one per core scans (`ActiveReaders`).
     public static let defaultReaders = 8
     /// Names of a directory's subdirectories sorted at a time (a directory with more is read
     /// once per run of this many).
