@@ -164,7 +164,7 @@ final class DirectoryReaders: Sendable {
 }
 
 /// How many import readers scan at once (`DirectoryReaders`), decided every `window` scans
-/// from how many of them read from the disk: every reader while at least `diskShare` of
+/// from how many of them read from the disk: every reader while at least `diskScans` of
 /// them did (waiting on the disk, more reads in flight go faster), one per core otherwise
 /// (the files are in the page cache: scanning is CPU work, and readers beyond the cores only
 /// take them from the writer). Starts with every reader.
