@@ -525,15 +525,10 @@ public final class Database: Sendable {
             guard writer.isOpen else { throw SQLiteError.databaseClosed }
             // The WAL first: it holds what the database file may not have yet. A missing WAL
             // (nothing written, or removed at a close) has nothing to sync.
-            for (file, mayBeMissing) in [(path + "-wal", true), (path, false)] {
-                let fd = open(file, O_RDONLY | O_CLOEXEC)
-                if fd < 0 {
-                    if mayBeMissing, errno == ENOENT { continue }
-                    throw SystemError("open \(file)")
-                }
-                defer { Glibc.close(fd) }
-                if fsync(fd) != 0 { throw SystemError("fsync \(file)") }
-            }
+            do throws(SystemError) {
+                try Files.syncFile(path + "-wal")
+            } catch where error.errno == ENOENT {}
+            try Files.syncFile(path)
         }
     }
 
