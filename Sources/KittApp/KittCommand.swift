@@ -117,7 +117,7 @@ public enum KittCommand {
             } else {
                 if let warning = try Files.makePrivateDirectory(arguments.dataDirectory) { printError(warning) }
                 // No fsync per batch: the import syncs once at its end (`ResultImporter.run`).
-                store = try Store(path: arguments.databasePath, synchronous: .normal)
+                store = try Store(path: arguments.databasePath, synchronous: .normal, checkpointPolicy: .bulkLoad)
             }
             defer { store.close() }
             let progress = ImportProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)

@@ -33,10 +33,14 @@ public final class Store: Sendable {
 
     /// Throws `KITT1DatabaseError` when `path` is a KITT 1.x database: migrating it in place
     /// would fail on KITT's tables (and change its file); `kitt migrate` reads it instead.
-    public init(path: String, synchronous: Synchronous = .full, readerCount: Int = Store.defaultReaderCount) throws {
+    public init(
+        path: String, synchronous: Synchronous = .full, readerCount: Int = Store.defaultReaderCount,
+        checkpointPolicy: CheckpointPolicy = CheckpointPolicy()
+    ) throws {
         try KITT1Database.refuseAsStore(path)
         do {
-            database = try Database(path: path, readerCount: readerCount, synchronous: synchronous)
+            database = try Database(
+                path: path, readerCount: readerCount, synchronous: synchronous, checkpointPolicy: checkpointPolicy)
         } catch {
             throw StoreOpenError(path: path, underlying: error)
         }

@@ -11,11 +11,13 @@ final class TempStore {
     let directory: URL
     let store: Store
 
-    init(synchronous: Synchronous = .full) throws {
+    init(synchronous: Synchronous = .full, checkpointPolicy: CheckpointPolicy = CheckpointPolicy()) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("kitt-store-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("kitt.db").path, synchronous: synchronous)
+        store = try Store(
+            path: directory.appendingPathComponent("kitt.db").path, synchronous: synchronous,
+            checkpointPolicy: checkpointPolicy)
     }
 
     deinit {
