@@ -129,6 +129,12 @@ public final class Database: Sendable {
     /// Checkpoint bookkeeping; only touched on `writerQueue`.
     private let walState = WALState()
     private let checkpointer: BackgroundCheckpointer
+    /// The database file, open for this Database's life only to fsync it (`syncToDisk`).
+    /// Closing any descriptor of a file drops every POSIX lock the process holds on it,
+    /// SQLite's too: after an open/fsync/close here, another process closing its connection
+    /// found no lock, took itself for the file's last user and deleted the WAL this process
+    /// was still writing to (its later commits then invisible to others, and lost in a crash).
+    private let fileDescriptor: Int32
 
     private final class WALState: @unchecked Sendable {
         /// Frames in the WAL at the last commit, and how many of them are in the database file.
@@ -212,8 +218,9 @@ public final class Database: Sendable {
         try writer.execute("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
         try writer.trackWALFrames()
         let checkpointer = try BackgroundCheckpointer(path: path)
-        // WAL mode has created -wal/-shm by now; tighten any left from a looser older version.
-        PrivateFiles.prepareDatabase(at: path)
+        // WAL mode has created -wal/-shm by now; tighten any left from a looser older version
+        // (chmod only: see `fileDescriptor`).
+        PrivateFiles.tighten(database: path)
 
         // Readers open after the writer has switched the file to WAL. READONLY: a read
         // closure cannot write by mistake (and bypass the single-writer discipline).
@@ -234,6 +241,7 @@ public final class Database: Sendable {
         self.checkpointPolicy = checkpointPolicy
         self.path = path
         self.checkpointer = checkpointer
+        self.fileDescriptor = open(path, O_RDONLY | O_CLOEXEC)
         completionQueue.setSpecific(key: completionQueueKey, value: true)
     }
 
@@ -559,8 +567,15 @@ public final class Database: Sendable {
             do throws(SystemError) {
                 try Files.syncFile(path + "-wal")
             } catch where error.errno == ENOENT {}
-            try Files.syncFile(path)
+            try syncDatabaseFile()
         }
+    }
+
+    /// fsync of the database file through `fileDescriptor` (EINVAL: the file system cannot
+    /// sync it, as in `Files.syncFile`).
+    private func syncDatabaseFile() throws(SystemError) {
+        guard fileDescriptor >= 0 else { throw SystemError("open(\(path))") }
+        guard fsync(fileDescriptor) == 0 || errno == EINVAL else { throw SystemError("fsync(\(path))") }
     }
 
     /// Frames written to the WAL that are not yet in the database file, as of the last
@@ -594,6 +609,7 @@ public final class Database: Sendable {
         // database and removes the -wal file, which a read-only reader cannot do.
         checkpointer.close()
         writerQueue.sync { writer.close() }
+        if fileDescriptor >= 0 { Glibc.close(fileDescriptor) }
         // Let completions already scheduled run before close returns (unless close was
         // called from one of them: that would wait for itself).
         if DispatchQueue.getSpecific(key: completionQueueKey) != true {

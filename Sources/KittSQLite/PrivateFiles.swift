@@ -9,10 +9,19 @@ enum PrivateFiles {
 
     /// Creates the database file 0600 when it does not exist (SQLite then gives its `-wal` and
     /// `-shm` files the database's mode) and tightens the three files when they exist looser.
+    /// Only before this process opens the database: the close() here would drop the locks
+    /// SQLite holds on it (`tighten(database:)` is for later).
     static func prepareDatabase(at path: String) {
         guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
         if fd >= 0 { close(fd) }
+        tighten(database: path)
+    }
+
+    /// Tightens the database and its `-wal` and `-shm` files when they exist looser, without
+    /// opening any of them.
+    static func tighten(database path: String) {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
         for file in [path, path + "-wal", path + "-shm"] { tighten(file) }
     }
 

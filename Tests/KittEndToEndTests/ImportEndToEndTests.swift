@@ -44,9 +44,16 @@ import Testing
             ("b/metrics.json", Self.metrics(model: "m2", second: 2)),
             ("c/metrics.json", Self.metrics(model: "m2", second: 3)),
         ])
+        let wal = server.directory.path + "/kitt.db-wal"
+        #expect(FileManager.default.fileExists(atPath: wal))
         let result = try kittImport(["--data-dir", server.directory.path, files.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "imported 3 result(s), skipped 0 already imported, 0 invalid\n")
+        // The import closed its connections as the last one it could see: had the server lost
+        // its lock on the database file, SQLite would have deleted the WAL the server still
+        // writes to (its later commits then invisible to every other process, and lost in a
+        // crash).
+        #expect(FileManager.default.fileExists(atPath: wal), "the running server's WAL was deleted")
 
         let list = try server.request("GET", "/api/v1/results/?per_page=5")
         #expect(list.json?["total"]?.intValue == 3)
