@@ -78,6 +78,13 @@ import Testing
         #expect(E2E.eventually(timeout: 10) { writer.count > afterBackup }, "the server kept taking results")
         writer.stop()
         #expect(writer.failure.withLock { $0 } == nil, "\(writer.failure.withLock { $0 } ?? "")")
+        // Another process sees everything the server acknowledged, after the backup too: the
+        // backup's connection closing must not have deleted the WAL the server writes to.
+        let live = server.directory.path + "/kitt.db"
+        #expect(FileManager.default.fileExists(atPath: live + "-wal"), "the running server's WAL was deleted")
+        let acknowledged = Set(writer.acknowledged.withLock { $0 })
+        let visible = try storedIDs(live)
+        #expect(acknowledged.isSubset(of: visible), "\(acknowledged.subtracting(visible).count) acknowledged results not visible")
 
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("integrity ok"), "\(result.stdout)")
