@@ -52,10 +52,17 @@ extension Files {
 
     /// fsync of a file or folder already written by someone else (SQLite, a rename). EINVAL
     /// means the file system cannot sync that kind of file (nothing more can be done there).
+    /// Not for a file this process has open with locks on it (SQLite's database): the close
+    /// drops them; sync it through a descriptor kept open instead (`syncFile(descriptor:)`).
     public static func syncFile(_ path: String) throws(SystemError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open(\(path))") }
         defer { close(fd) }
+        try syncFile(descriptor: fd, path: path)
+    }
+
+    /// `syncFile` through a descriptor the caller keeps open (`path` names it in errors).
+    public static func syncFile(descriptor fd: Int32, path: String) throws(SystemError) {
         guard fsync(fd) == 0 || errno == EINVAL else { throw SystemError("fsync(\(path))") }
     }
 }

@@ -571,11 +571,9 @@ public final class Database: Sendable {
         }
     }
 
-    /// fsync of the database file through `fileDescriptor` (EINVAL: the file system cannot
-    /// sync it, as in `Files.syncFile`).
     private func syncDatabaseFile() throws(SystemError) {
         guard fileDescriptor >= 0 else { throw SystemError("open(\(path))") }
-        guard fsync(fileDescriptor) == 0 || errno == EINVAL else { throw SystemError("fsync(\(path))") }
+        try Files.syncFile(descriptor: fileDescriptor, path: path)
     }
 
     /// Frames written to the WAL that are not yet in the database file, as of the last

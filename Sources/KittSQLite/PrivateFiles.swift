@@ -12,7 +12,7 @@ enum PrivateFiles {
     /// Only before this process opens the database: the close() here would drop the locks
     /// SQLite holds on it (`tighten(database:)` is for later).
     static func prepareDatabase(at path: String) {
-        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        guard isFilePath(path) else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
         if fd >= 0 { close(fd) }
         tighten(database: path)
@@ -21,8 +21,13 @@ enum PrivateFiles {
     /// Tightens the database and its `-wal` and `-shm` files when they exist looser, without
     /// opening any of them.
     static func tighten(database path: String) {
-        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        guard isFilePath(path) else { return }
         for file in [path, path + "-wal", path + "-shm"] { tighten(file) }
+    }
+
+    /// A plain file path (not in-memory, not a `file:` URI).
+    private static func isFilePath(_ path: String) -> Bool {
+        !path.isEmpty && path != ":memory:" && !path.hasPrefix("file:")
     }
 
     /// chmod 0600 when group or others have any access; a missing file is left alone.
