@@ -100,7 +100,8 @@ final class FuzzWorld: @unchecked Sendable {
         settings.modelDirectory = directory + "/models"
         settings.configDirectory = FuzzWorld.repositoryRoot + "/Config"
         context = APIContext(settings: settings, auth: Auth(adminToken: adminToken), store: store, events: EventBus())
-        router = Routes.makeRouter(context: context)
+        // The campaign runner is not started: the fuzzer drives the routes, not the campaigns.
+        router = Routes.makeRouter(context: context, services: Services(context: context))
         legacyRouter = LegacyRoutes.makeRouter(context: context)
         routes = router.declaredRoutes
         legacyRoutes = legacyRouter.declaredRoutes

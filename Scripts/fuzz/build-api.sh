@@ -17,7 +17,7 @@ module() {  # module NAME: compiles Sources/NAME into $out/NAME.o and NAME.swift
 }
 # HARNESS_ONLY=1 relinks the harness against the modules already built (after editing it only).
 if [[ "${HARNESS_ONLY:-0}" != 1 ]]; then
-    for name in KittBase KittJSON KittHTTP KittNet KittSQLite KittStore KittAPI; do
+    for name in KittBase KittJSON KittThreads KittHTTP KittNet KittSQLite KittStore KittAPI; do
         module "$name"
     done
 fi
