@@ -181,8 +181,8 @@ public final class Database: Sendable {
     /// keys: a batch changes fewer pages, in fewer and larger writes. Importing 1,000,000
     /// results went from 69 s (4 KB) to 58 s (8 KB; 16 KB: 57 s), with the same memory (the
     /// page cache is sized in bytes). Durable POST floods on a 1,000,000-result store came
-    /// out 3–11 % lower on average with 8 KB, inside their run-to-run spread (README,
-    /// "Results at scale").
+    /// out 3–11 % lower on average with 8 KB, inside their run-to-run spread
+    /// (docs/scale-measurements.md).
     public static let newFilePageSize = 8_192
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
