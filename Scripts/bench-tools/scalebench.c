@@ -10,9 +10,15 @@
 //       4 health connections, each GET /api/v1/health every 10 ms.
 //   scalebench flood HOST PORT TOKEN AGENT_ID SECONDS CONNECTIONS
 //       CONNECTIONS connections POSTing results back to back (durable POST rate). Their
-//       timestamps are spread over a month, so most land amid the stored history.
+//       timestamps are spread over the month before the newest stored result, so they land
+//       amid the stored history (late or re-sent reports).
 //   scalebench flood-now HOST PORT TOKEN AGENT_ID SECONDS CONNECTIONS
-//       the same with the current time as timestamp, as agents reporting a finished run do.
+//       the same with "now" as timestamp, as agents reporting a finished run do.
+//
+// "Now" is the wall clock, or, when the store holds results dated later than that (a
+// generated history can reach past today), the newest stored timestamp plus the time since
+// scalebench started: always after the whole history, as a live agent's clock is. The mixed
+// load's agent reports "now" too.
 //
 // Prints one line per request kind: count, p50/p99/max ms, non-2xx, errors.
 // Built by Scripts/bench with: gcc -O2 -pthread scalebench.c
@@ -154,19 +160,62 @@ static void timed(struct samples *s, struct conn *c, const char *method, const c
 }
 
 static int now_timestamps;
+// The newest stored timestamp (seconds since the epoch; 0 when the store is empty) and the
+// wall clock when scalebench started, both read once before any load.
+static double newest_stored, wall_started;
 
-static void result_body(char *out, size_t cap, long n) {
+static double wall_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// ISO 8601 UTC ("2026-03-01T12:00:00Z", optional fraction) to seconds; 0 if unreadable.
+static double parse_timestamp(const char *text) {
+    struct tm tm = {0};
+    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) return 0;
+    double fraction = *rest == '.' ? atof(rest) : 0;
+    return (double)timegm(&tm) + fraction;
+}
+
+static void format_timestamp(char *out, size_t cap, double t) {
+    time_t whole = (time_t)t;
+    long micros = (long)((t - (double)whole) * 1e6);
+    struct tm tm;
+    gmtime_r(&whole, &tm);
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, micros);
+}
+
+// "Now" for an agent's report: after every stored result (see the header).
+static double report_time(void) {
+    double wall = wall_clock();
+    double after_history = newest_stored + 1 + (wall - wall_started);
+    return wall > after_history ? wall : after_history;
+}
+
+// The newest stored result's timestamp: the first item of the first list page.
+static int load_newest_timestamp(void) {
+    struct conn *c = calloc(1, sizeof *c);
+    c->fd = -1;
+    int status = exchange(c, "GET", "/api/v1/results/?per_page=1", NULL);
+    const char *key = status == 200 ? strstr(c->buf, "\"timestamp\":\"") : NULL;
+    newest_stored = key ? parse_timestamp(key + 13) : 0;
+    if (c->fd >= 0) close(c->fd);
+    free(c);
+    wall_started = wall_clock();
+    return status == 200 ? 0 : -1;
+}
+
+static void result_body(char *out, size_t cap, long n, int now_stamp) {
     char stamp[64];
-    if (now_timestamps) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    if (now_stamp) {
+        format_timestamp(stamp, sizeof stamp, report_time());
     } else {
-        snprintf(stamp, sizeof stamp, "2027-01-%02ldT%02ld:%02ld:%02ld.%06ldZ", 1 + n % 28, n / 3600 % 24, n / 60 % 60, n % 60,
-                 n % 1000000);
+        // Amid the month before the newest stored result, at a pseudo-random point.
+        double back = (double)((n * 7919L) % (30L * 86400L)) + (double)(n % 1000000) / 1e6;
+        format_timestamp(stamp, sizeof stamp, newest_stored - back);
     }
     snprintf(out, cap,
              "{\"status\":\"completed\",\"result_data\":{\"model\":\"%s\",\"engine\":\"%s\",\"suite_name\":\"%s\","
@@ -197,7 +246,7 @@ static void *agent_loop(struct worker *w) {
     snprintf(path, sizeof path, "/api/v1/agents/%s/results", agent);
     double next = now();
     while (!stop) {
-        result_body(body, sizeof body, (long)getpid() * 1000000L + w->serial++);
+        result_body(body, sizeof body, (long)getpid() * 1000000L + w->serial++, 1);
         timed(&w->s[POST], c, "POST", path, body);
         next += 1.0 / 30;
         sleep_until(next);
@@ -361,7 +410,7 @@ static void *flood_loop(void *arg) {
     char path[256], body[4096];
     snprintf(path, sizeof path, "/api/v1/agents/%s/results", agent);
     while (!stop) {
-        result_body(body, sizeof body, 500000000L + (long)w->seed * 10000000L + w->serial++);
+        result_body(body, sizeof body, 500000000L + (long)w->seed * 10000000L + w->serial++, now_timestamps);
         timed(&w->s[POST], c, "POST", path, body);
     }
     return NULL;
@@ -395,6 +444,10 @@ int main(int argc, char **argv) {
     token = argv[4];
     agent = argv[5];
     seconds = atof(argv[6]);
+    if (load_newest_timestamp() != 0) {
+        fprintf(stderr, "scalebench: could not read the newest stored result (GET /api/v1/results/?per_page=1)\n");
+        return 1;
+    }
     started = now();
     if (!strcmp(argv[1], "mixed")) {
         total_results = atol(argv[7]);
