@@ -213,9 +213,10 @@ static void result_body(char *out, size_t cap, long n, int now_stamp) {
     if (now_stamp) {
         format_timestamp(stamp, sizeof stamp, report_time());
     } else {
-        // Amid the month before the newest stored result, at a pseudo-random point.
+        // Amid the month before the newest stored result (before now on an empty store), at
+        // a pseudo-random point.
         double back = (double)((n * 7919L) % (30L * 86400L)) + (double)(n % 1000000) / 1e6;
-        format_timestamp(stamp, sizeof stamp, newest_stored - back);
+        format_timestamp(stamp, sizeof stamp, (newest_stored > 0 ? newest_stored : wall_started) - back);
     }
     snprintf(out, cap,
              "{\"status\":\"completed\",\"result_data\":{\"model\":\"%s\",\"engine\":\"%s\",\"suite_name\":\"%s\","
