@@ -135,6 +135,8 @@ public final class Database: Sendable {
     /// found no lock, took itself for the file's last user and deleted the WAL this process
     /// was still writing to (its later commits then invisible to others, and lost in a crash).
     private let fileDescriptor: Int32
+    /// errno of that open when it failed, reported by `syncToDisk` (by then errno is another).
+    private let fileOpenErrno: Int32
 
     private final class WALState: @unchecked Sendable {
         /// Frames in the WAL at the last commit, and how many of them are in the database file.
@@ -241,7 +243,9 @@ public final class Database: Sendable {
         self.checkpointPolicy = checkpointPolicy
         self.path = path
         self.checkpointer = checkpointer
-        self.fileDescriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let fileDescriptor = open(path, O_RDONLY | O_CLOEXEC)
+        self.fileDescriptor = fileDescriptor
+        self.fileOpenErrno = fileDescriptor < 0 ? errno : 0
         completionQueue.setSpecific(key: completionQueueKey, value: true)
     }
 
@@ -572,7 +576,7 @@ public final class Database: Sendable {
     }
 
     private func syncDatabaseFile() throws(SystemError) {
-        guard fileDescriptor >= 0 else { throw SystemError("open(\(path))") }
+        guard fileDescriptor >= 0 else { throw SystemError("open(\(path))", errno: fileOpenErrno) }
         try Files.syncFile(descriptor: fileDescriptor, path: path)
     }
 
