@@ -153,6 +153,12 @@ public final class Connection {
         return fresh
     }
 
+    /// Every accumulator of type `A` the transaction holds so far, outermost scope first:
+    /// what this body and the earlier bodies of its transaction have yet to flush.
+    public func pendingAccumulators<A: CommitAccumulator>(_ type: A.Type) -> [A] {
+        accumulatorScopes.compactMap { $0.find(ObjectIdentifier(type)) as? A }
+    }
+
     /// Opens a nested scope (a `writeAsync` body in its savepoint).
     func beginAccumulatorScope() {
         if accumulatorScopes.isEmpty { accumulatorScopes.append(AccumulatorScope()) }

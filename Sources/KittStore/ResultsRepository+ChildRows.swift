@@ -30,6 +30,8 @@ struct ResultChildRows {
     private var benchmarks: [SQLiteValue] = []
     private var metrics: [SQLiteValue] = []
     private var hardware: [SQLiteValue] = []
+    /// The runs whose rows are gathered, in order.
+    private(set) var runs: [Int64] = []
 
     private static let benchmarkInsert = MultiRowInsert(
         table: "benchmarks", columns: ["id", "run", "test_name", "test_version", "run_number", "passed"])
@@ -47,6 +49,7 @@ struct ResultChildRows {
     /// arrays at every result) and names are matched by a scan while there are few.
     mutating func add(_ document: ResultDocument, run rid: Int64) throws -> [(name: String, count: Int, total: Double)] {
         let ids = try ResultChildIDs(run: rid, document: document)
+        runs.append(rid)
         let run = SQLiteValue.integer(rid)
         var totals: [(name: String, count: Int, total: Double)] = []
         var positions: [String: Int]?  // once there are many names
@@ -92,6 +95,14 @@ struct ResultChildRows {
         return totals
     }
 
+    /// Adds the rows `other` gathered after this one's.
+    mutating func append(_ other: ResultChildRows) {
+        benchmarks += other.benchmarks
+        metrics += other.metrics
+        hardware += other.hardware
+        runs += other.runs
+    }
+
     /// Writes the rows gathered (and forgets them).
     mutating func write(into connection: Connection) throws {
         try Self.benchmarkInsert.run(benchmarks, into: connection)
@@ -100,7 +111,35 @@ struct ResultChildRows {
         benchmarks.removeAll()
         metrics.removeAll()
         hardware.removeAll()
+        runs.removeAll()
     }
+}
+
+/// The child rows of the runs stored by the bodies of one transaction (agents' reports: a
+/// group commit runs a few in one transaction, one body each), written together before
+/// COMMIT: three multi-row statements per transaction instead of three per report.
+///
+/// Nothing may read or delete a run's child rows between its insert and the flush;
+/// `ResultsRepository.delete` refuses a run whose rows are still gathered here.
+final class PendingResultChildRows: CommitAccumulator {
+    var rows = ResultChildRows()
+
+    init() {}
+
+    func absorb(_ other: any CommitAccumulator) {
+        guard let other = other as? PendingResultChildRows else { return }
+        rows.append(other.rows)
+    }
+
+    func flush(into connection: Connection) throws {
+        try rows.write(into: connection)
+    }
+}
+
+/// `ResultsRepository.delete` of a run stored earlier in the same transaction (never done).
+struct ResultStoredInThisTransaction: Error, CustomStringConvertible {
+    let id: String
+    var description: String { "result \(id) is stored in this transaction and cannot be deleted in it" }
 }
 
 /// A result with more benchmark or metric rows than a run's id range holds.

@@ -123,13 +123,12 @@ public struct ResultsRepository: Sendable {
     }
 
     /// The insert itself, for callers composing it into a larger transaction (agent
-    /// reports). The summaries are updated before that transaction commits.
+    /// reports). The run's child rows and the summaries are written before that
+    /// transaction commits, together with those of the transaction's other runs.
     static func insert(_ document: ResultDocument, id: String, into connection: Connection) throws {
-        var children = ResultChildRows()
         try insert(
-            document, text: String(decoding: document.bytes, as: UTF8.self), id: id, children: &children,
-            into: connection)
-        try children.write(into: connection)
+            document, text: String(decoding: document.bytes, as: UTF8.self), id: id,
+            children: &connection.accumulator(PendingResultChildRows.self).rows, into: connection)
     }
 
     /// Inserts the run row; its benchmark, metric and hardware rows go to `children`, which
@@ -172,8 +171,14 @@ public struct ResultsRepository: Sendable {
         guard let row = try connection.queryOne(
             "SELECT rid, model, engine, suite_name, timestamp FROM runs WHERE id = ?", [.text(id)])
         else { return false }
+        let rid = row.int64(0) ?? 0
+        // Its child rows would be written after it is gone (and its metrics are not there to
+        // subtract): a run is never deleted in the transaction that stores it.
+        if connection.pendingAccumulators(PendingResultChildRows.self).contains(where: { $0.rows.runs.contains(rid) }) {
+            throw ResultStoredInThisTransaction(id: id)
+        }
         var metrics: [(name: String, count: Int, total: Double)] = []
-        let ids = ResultChildIDs.range(run: row.int64(0) ?? 0)
+        let ids = ResultChildIDs.range(run: rid)
         try connection.forEachRow(
             "SELECT name, COUNT(*), TOTAL(value) FROM metrics WHERE id >= ? AND id < ? GROUP BY name",
             [.integer(ids.lowerBound), .integer(ids.upperBound)]
