@@ -134,6 +134,10 @@ public final class Connection {
 
     public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
 
+    /// Rows inserted, updated or deleted by every statement this connection has completed
+    /// (triggers' included): unchanged across a call that changed nothing.
+    public var totalChanges: Int { handle.map { Int(sqlite3_total_changes64($0)) } ?? 0 }
+
     /// Number of prepared statements in this connection's cache (diagnostics, tests).
     public var cachedStatementCount: Int { statements.count }
 

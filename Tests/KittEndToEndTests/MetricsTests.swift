@@ -86,6 +86,7 @@ import Testing
         #expect(after["kitt_agents|status=online"] == 1)
         #expect((after["kitt_store_write_batches_total|"] ?? 0) > (before["kitt_store_write_batches_total|"] ?? 0))
         #expect((after["kitt_store_commit_duration_seconds_count|"] ?? 0) >= 1)
+        #expect(after["kitt_store_write_batches_redone_total|"] == 0)
         #expect(after["kitt_http_requests_total|code=200,method=GET,route=/metrics"] == 1)
     }
 

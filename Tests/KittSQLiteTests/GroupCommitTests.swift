@@ -16,6 +16,7 @@ import Testing
         db.writeAsync({ _ in
             running.signal()
             _ = release.wait(timeout: .now() + 10)
+            release.signal()  // a body may run twice (see `writeAsync`): let a second run pass
         }, completion: { _ in })
         return (running, release)
     }
@@ -98,6 +99,73 @@ import Testing
             release.signal()
             #expect(wait(completed))
             #expect(seenByFreshDatabase.withLock { $0 } == 1)
+        }
+    }
+
+    /// Runs `bodies` as one batch (the writer held until all are queued); returns whether
+    /// each succeeded, in order.
+    private static func oneBatch(_ db: Database, _ bodies: [@Sendable (Connection) throws -> Void]) -> [Bool] {
+        let (running, release) = blockWriter(db)
+        #expect(wait(running))
+        let results = Mutex<[Int: Bool]>([:])
+        let done = DispatchGroup()
+        for (n, body) in bodies.enumerated() {
+            done.enter()
+            db.writeAsync(body, completion: { result in
+                results.withLock { $0[n] = (try? result.get()) != nil }
+                done.leave()
+            })
+        }
+        release.signal()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        return results.withLock { results in bodies.indices.map { results[$0] ?? false } }
+    }
+
+    /// Bodies run without savepoints of their own: one that fails before changing anything
+    /// (here, in a statement that stops at its second row: SQLite undoes the statement) is
+    /// just dropped, and the batch is not run again.
+    @Test func aBodyThatFailsBeforeChangingAnything_isDroppedWithoutARedo() throws {
+        try withDatabase { db, _ in
+            try db.write { try $0.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)") }
+            let redoneBefore = db.redoneBatchCount
+            let runs = Atomic<Int>(0)
+            let outcomes = Self.oneBatch(db, [
+                { c in runs.add(1, ordering: .relaxed); try c.run("INSERT INTO t VALUES (1)") },
+                { c in runs.add(1, ordering: .relaxed); try c.run("INSERT INTO t VALUES (2), (1)") },  // 1 is taken
+                { _ in runs.add(1, ordering: .relaxed); throw Boom() },
+                { c in runs.add(1, ordering: .relaxed); try c.run("INSERT INTO t VALUES (3)") },
+            ])
+            #expect(outcomes == [true, false, false, true])
+            #expect(db.redoneBatchCount == redoneBefore)
+            #expect(runs.load(ordering: .relaxed) == 4)
+            let stored = try db.read { try $0.query("SELECT n FROM t ORDER BY n").compactMap { $0.int(0) } }
+            #expect(stored == [1, 3])
+        }
+    }
+
+    /// A body that fails after changing rows: its batch is rolled back and run again, each
+    /// body in its own savepoint; the failed body's changes are gone, every other body's are
+    /// there once.
+    @Test func aBodyThatFailsAfterChangingRows_redoesItsBatchWithSavepoints() throws {
+        try withDatabase { db, _ in
+            try db.write { try $0.execute("CREATE TABLE t (n INTEGER)") }
+            let redoneBefore = db.redoneBatchCount
+            let runs = Atomic<Int>(0)
+            let outcomes = Self.oneBatch(db, [
+                { c in runs.add(1, ordering: .relaxed); try c.run("INSERT INTO t VALUES (1)") },
+                { c in
+                    runs.add(1, ordering: .relaxed)
+                    try c.run("INSERT INTO t VALUES (2)")
+                    throw Boom()
+                },
+                { c in runs.add(1, ordering: .relaxed); try c.run("INSERT INTO t VALUES (3)") },
+            ])
+            #expect(outcomes == [true, false, true])
+            #expect(db.redoneBatchCount == redoneBefore + 1)
+            // First run: bodies 0 and 1 (1 fails, so 2 never runs); then all three again.
+            #expect(runs.load(ordering: .relaxed) == 5)
+            let stored = try db.read { try $0.query("SELECT n FROM t ORDER BY n").compactMap { $0.int(0) } }
+            #expect(stored == [1, 3])
         }
     }
 

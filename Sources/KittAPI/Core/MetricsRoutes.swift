@@ -123,6 +123,10 @@ enum MetricsRoutes {
         if let database = (context.store as? Store)?.database {
             out.family("kitt_store_write_batches_total", "counter", "Group-commit transactions committed.")
             out.sample("kitt_store_write_batches_total", [], database.committedBatchCount)
+            out.family(
+                "kitt_store_write_batches_redone_total", "counter",
+                "Group-commit transactions run again with a savepoint per write (a write failed after changing rows).")
+            out.sample("kitt_store_write_batches_redone_total", [], database.redoneBatchCount)
             let commits = database.commitLatency.snapshot()
             out.family(
                 "kitt_store_commit_duration_seconds", "histogram", "Time a group commit's COMMIT (and fsync) took.")
