@@ -18,26 +18,68 @@ final class ResultSummaryChanges: CommitAccumulator {
     private struct GroupKey: Hashable { let kind: String; let value: String }
     private struct SetKey: Hashable { let model: String; let engine: String; let suiteName: String }
 
-    /// Runs in or out of one (model, engine, suite) set and their metric sums, gathered at
-    /// flush (a batch holds far fewer sets than runs) and spread to the set's three groups.
+    /// The eight lists of each set seen, kept by the writer connection between transactions
+    /// (`Connection.state`): the same few sets come back batch after batch, and making a set's
+    /// lists (eight values, their names and hashes) was ~3 % of the writer's work per report.
+    /// Lists depend on nothing but the set, so nothing invalidates them; past `limit` sets the
+    /// cache starts over.
+    private final class ListsOfSets {
+        static let limit = 4_096
+        private var lists: [SetKey: [ResultList]] = [:]
+
+        func lists(of set: SetKey) -> [ResultList] {
+            if let known = lists[set] { return known }
+            if lists.count >= Self.limit { lists.removeAll() }
+            let made = ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName)
+            lists[set] = made
+            return made
+        }
+    }
+
+    /// Runs in or out of one (model, engine, suite) set, or one group, and their metric sums,
+    /// gathered at flush (a batch holds far fewer sets than runs) and spread to the set's
+    /// three groups. Metrics are indexed by `MetricNames` (one hash per name and run, then
+    /// array sums): merging name-keyed dictionaries was ~4 % of the writer's work per report.
     private struct SetDelta {
         var runs = 0
-        var metrics: [String: (count: Int, total: Double)] = [:]
+        var counts: [Int] = []
+        var totals: [Double] = []
 
-        mutating func add(runs: Int, _ runMetrics: [(name: String, count: Int, total: Double)], sign: Int) {
-            self.runs += runs
-            for metric in runMetrics {
-                let old = metrics[metric.name] ?? (0, 0)
-                metrics[metric.name] = (old.count + sign * metric.count, old.total + Double(sign) * metric.total)
+        mutating func add(metric index: Int, count: Int, total: Double) {
+            if index >= counts.count {
+                counts += repeatElement(0, count: index + 1 - counts.count)
+                totals += repeatElement(0, count: index + 1 - totals.count)
+            }
+            counts[index] += count
+            totals[index] += total
+        }
+
+        /// Adds a run stored (`sign` 1) or deleted (-1) with its metrics.
+        mutating func add(run sign: Int, _ metrics: [(name: String, count: Int, total: Double)], names: inout MetricNames) {
+            runs += sign
+            for metric in metrics {
+                add(metric: names.index(of: metric.name), count: sign * metric.count, total: Double(sign) * metric.total)
             }
         }
 
         mutating func add(_ other: SetDelta) {
             runs += other.runs
-            for (name, sum) in other.metrics {
-                let old = metrics[name] ?? (0, 0)
-                metrics[name] = (old.count + sum.count, old.total + sum.total)
+            for index in other.counts.indices where other.counts[index] != 0 || other.totals[index] != 0 {
+                add(metric: index, count: other.counts[index], total: other.totals[index])
             }
+        }
+    }
+
+    /// The metric names of one flush, numbered in order of first appearance.
+    private struct MetricNames {
+        private(set) var names: [String] = []
+        private var indices: [String: Int] = [:]
+
+        mutating func index(of name: String) -> Int {
+            if let known = indices[name] { return known }
+            indices[name] = names.count
+            names.append(name)
+            return names.count - 1
         }
     }
 
@@ -87,19 +129,20 @@ final class ResultSummaryChanges: CommitAccumulator {
         listedMetrics.append(contentsOf: other.listedMetrics)
     }
 
-    /// The runs and metric sums per set.
-    private func sets() -> [SetKey: SetDelta] {
+    /// The runs and metric sums per set, metrics numbered in `names`.
+    private func sets(_ names: inout MetricNames) -> [SetKey: SetDelta] {
         var sets: [SetKey: SetDelta] = [:]
         for (position, (run, sign)) in listed.enumerated() {
             sets[SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName), default: SetDelta()]
-                .add(runs: sign, listedMetrics[position], sign: sign)
+                .add(run: sign, listedMetrics[position], names: &names)
         }
         return sets
     }
 
     func flush(into c: Connection) throws {
         guard !listed.isEmpty else { return }
-        let sets = sets()
+        var names = MetricNames()
+        let sets = sets(&names)
         // Each set's runs and metrics go to its model, engine and suite groups.
         var groups: [GroupKey: SetDelta] = [:]
         for (key, delta) in sets {
@@ -113,9 +156,10 @@ final class ResultSummaryChanges: CommitAccumulator {
             c, groups.filter { $0.value.runs != 0 }.map { [.text($0.key.kind), .text($0.key.value), SQLiteValue($0.value.runs)] })
         var metricRows: [[SQLiteValue]] = []
         for (group, delta) in groups {
-            for (name, sum) in delta.metrics where sum.count != 0 {
+            for index in delta.counts.indices where delta.counts[index] != 0 {
                 metricRows.append(
-                    [.text(group.kind), .text(group.value), .text(name), SQLiteValue(sum.count), .real(sum.total)])
+                    [.text(group.kind), .text(group.value), .text(names.names[index]), SQLiteValue(delta.counts[index]),
+                     .real(delta.totals[index])])
             }
         }
         try SummaryUpsert.metrics.apply(c, metricRows)
@@ -147,6 +191,7 @@ final class ResultSummaryChanges: CommitAccumulator {
         lists.reserveCapacity(expectedLists)
         listIndex.reserveCapacity(expectedLists)
         var listsOfSet: [SetKey: [Int]] = [:]
+        let knownLists = c.state(ListsOfSets.self) { ListsOfSets() }
         for position in order {
             let (run, delta) = listed[position]
             let set = SetKey(model: run.model, engine: run.engine, suiteName: run.suiteName)
@@ -154,7 +199,7 @@ final class ResultSummaryChanges: CommitAccumulator {
             if let known = listsOfSet[set] {
                 indices = known
             } else {
-                indices = try ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName).map { list in
+                indices = try knownLists.lists(of: set).map { list in
                     if let index = listIndex[list] { return index }
                     // As committed: nothing in this transaction has changed the chunks yet.
                     let head = try cache[list] ?? ResultListChunks.head(c, list)
