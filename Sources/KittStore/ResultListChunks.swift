@@ -4,7 +4,7 @@ import Glibc
 import KittSQLite
 import Synchronization
 
-/// One list of results (`run_chunks`): all runs (`kind` ""), or the runs whose columns
+/// One list of results (`run_chunks`, `run_chunk_heads`): all runs (`kind` ""), or the runs whose columns
 /// equal the filter's values, in list order: timestamp DESC, then id. Schema v5 keeps the
 /// lists of one column; v9 adds the combined filters (two or three columns).
 struct ResultList: Hashable {
@@ -90,8 +90,9 @@ struct ResultList: Hashable {
     }
 }
 
-/// Where a chunk starts in its list: a run's (timestamp, id), or the head of the list
-/// (`ts` the empty BLOB, which sorts after every text, so first in DESC order).
+/// Where a chunk starts in its list: a run's (timestamp, id) (a row of `run_chunks`), or
+/// the head of the list (`ts` the empty BLOB, which sorts after every text, so first in DESC
+/// order; its count is the list's row of `run_chunk_heads`, schema v14).
 struct ChunkKey: Hashable {
     let ts: SQLiteValue
     let id: String
@@ -195,24 +196,21 @@ enum ResultListChunks {
         return deltas
     }
 
-    /// The runs in the head chunk of `list` (0 when it has no row), and the first chunk key
-    /// after the head (a run's key), or nil when it has none: the first two rows of the
-    /// list in key order, the head's BLOB first.
+    /// The runs in the head chunk of `list` (0 when it has no row in `run_chunk_heads`).
+    static func headCount(_ c: Connection, _ list: ResultList) throws -> Int {
+        try c.queryOne(
+            "SELECT count FROM run_chunk_heads WHERE kind = ? AND value = ?", [.text(list.kind), .text(list.value)]
+        )?.int(0) ?? 0
+    }
+
+    /// The runs in the head chunk of `list`, and the first chunk key after the head (a
+    /// run's key), or nil when it has none.
     static func head(_ c: Connection, _ list: ResultList) throws -> (count: Int, newest: ChunkKey?) {
-        var count = 0
-        var newest: ChunkKey?
-        try c.forEachRow(
-            "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id LIMIT 2",
+        let newest = try c.queryOne(
+            "SELECT ts, id FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id LIMIT 1",
             [.text(list.kind), .text(list.value)]
-        ) { row in
-            let key = ChunkKey(ts: row.value(0), id: row.string(1) ?? "")
-            if key.isHead {
-                count = row.int(2) ?? 0
-            } else if newest == nil {
-                newest = key
-            }
-        }
-        return (count, newest)
+        ).map { ChunkKey(ts: $0[0], id: $0.string(1) ?? "") }
+        return (try headCount(c, list), newest)
     }
 
     /// Whether the run (timestamp, id) comes before `key` in list order (always, for nil):
@@ -325,7 +323,8 @@ enum ResultListChunks {
     /// Nil when the list has no more than `offset` runs.
     static func locate(_ c: Connection, _ list: ResultList, offset: Int) throws -> (chunk: ChunkKey, start: Int)? {
         struct Found: Error { let chunk: ChunkKey; let start: Int }
-        var before = 0
+        var before = try headCount(c, list)
+        if offset < before { return (.head, 0) }
         do {
             try c.forEachRow(
                 "SELECT ts, id, count FROM run_chunks WHERE kind = ? AND value = ? ORDER BY ts DESC, id",
@@ -356,27 +355,39 @@ enum ResultListChunks {
         capacity: Int = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
     ) throws {
         var rows: [[SQLiteValue]] = []
+        // Heads (`run_chunk_heads`): grown with a known count before, or any other change.
         var grownHeads: [[SQLiteValue]] = []
+        var otherHeads: [[SQLiteValue]] = []
         var headSplits: [(list: ResultList, count: Int)] = []
         var lists: [ListName: ResultList] = [:]
         for (list, chunks) in deltas {
             lists[ListName(kind: list.kind, value: list.value)] = list
             for (key, delta) in chunks where delta != 0 {
-                let row: [SQLiteValue] = [.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)]
-                if key.isHead, delta > 0, let before = headCounts[list] {
-                    grownHeads.append(row)
-                    if before + delta > 2 * capacity { headSplits.append((list, before + delta)) }
+                if key.isHead {
+                    let row: [SQLiteValue] = [.text(list.kind), .text(list.value), SQLiteValue(delta)]
+                    if delta > 0, let before = headCounts[list] {
+                        grownHeads.append(row)
+                        if before + delta > 2 * capacity { headSplits.append((list, before + delta)) }
+                    } else {
+                        otherHeads.append(row)
+                    }
                 } else {
-                    rows.append(row)
+                    rows.append([.text(list.kind), .text(list.value), key.ts, .text(key.id), SQLiteValue(delta)])
                 }
             }
         }
-        try SummaryUpsert.chunks.apply(c, grownHeads)
+        try SummaryUpsert.heads.apply(c, grownHeads)
         for (list, count) in headSplits {
             try split(c, list, .head, count: count, capacity: capacity)
         }
         // An emptied chunk is deleted: its range joins the chunk before it (or the head,
         // which is implicit). Splitting one chunk leaves the others' ranges as they are.
+        for (key, count) in try SummaryUpsert.heads.apply(c, otherHeads, countsOfGrowths: true) where count > 2 * capacity {
+            guard case .text(let kind) = key[0], case .text(let value) = key[1],
+                let list = lists[ListName(kind: kind, value: value)]
+            else { continue }
+            try split(c, list, .head, count: count, capacity: capacity)
+        }
         for (key, count) in try SummaryUpsert.chunks.apply(c, rows, countsOfGrowths: true) where count > 2 * capacity {
             guard case .text(let kind) = key[0], case .text(let value) = key[1], case .text(let id) = key[3] else {
                 continue
@@ -398,9 +409,15 @@ enum ResultListChunks {
                 next = ChunkKey(ts: .text(row.string(0) ?? ""), id: row.string(1) ?? "")
             }
             guard let next else { return }  // counts disagree with the rows: leave it whole
-            try c.run(
-                "UPDATE run_chunks SET count = ? WHERE kind = ? AND value = ? AND ts = ? AND id = ?",
-                [SQLiteValue(capacity), .text(list.kind), .text(list.value), start.ts, .text(start.id)])
+            if start.isHead {
+                try c.run(
+                    "UPDATE run_chunk_heads SET count = ? WHERE kind = ? AND value = ?",
+                    [SQLiteValue(capacity), .text(list.kind), .text(list.value)])
+            } else {
+                try c.run(
+                    "UPDATE run_chunks SET count = ? WHERE kind = ? AND value = ? AND ts = ? AND id = ?",
+                    [SQLiteValue(capacity), .text(list.kind), .text(list.value), start.ts, .text(start.id)])
+            }
             remaining -= capacity
             try c.run(
                 "INSERT INTO run_chunks (kind, value, ts, id, count) VALUES (?, ?, ?, ?, ?)",

@@ -4,7 +4,9 @@ extension Schema {
     /// The tables kitt derives from `runs` and `metrics` (v5, v9) and keeps in step on every
     /// result write. A bulk copy into an empty store (`kitt migrate --from`) writes the base
     /// rows only and then calls `rebuildResultSummaries`.
-    public static let resultSummaryTables = ["result_groups", "metric_totals", "result_sets", "run_chunks"]
+    public static let resultSummaryTables = [
+        "result_groups", "metric_totals", "result_sets", "run_chunks", "run_chunk_heads",
+    ]
 
     /// Recomputes every summary from `runs` and `metrics` with the migrations' own backfills
     /// (v5 and v9), inside the caller's write transaction, so the store answers lists,

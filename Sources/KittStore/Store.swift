@@ -26,6 +26,7 @@ public final class Store: Sendable {
         Schema.v11WebSessions,
         Schema.v12ResultChildrenByRun,
         Schema.v13AgentTokenIndex,
+        Schema.v14ListHeads,
     ]
 
     /// At least as many readers as the server has event loops (one per core by default).

@@ -37,6 +37,7 @@ struct SummaryUpsert {
     static let sets = SummaryUpsert(table: "result_sets", keys: ["model", "engine", "suite_name"], sums: ["runs"])
 
     static let chunks = SummaryUpsert(table: "run_chunks", keys: ["kind", "value", "ts", "id"], sums: ["count"])
+    static let heads = SummaryUpsert(table: "run_chunk_heads", keys: ["kind", "value"], sums: ["count"])
 
     /// `rows` are each the key values then the deltas, in the column order of `init`.
     /// Returns the key and count after the change of every row whose count did not grow
