@@ -435,6 +435,9 @@ enum ResultListChunks {
 final class ListHeadCache {
     /// Lists kept at most (~200 bytes each); past it the cache starts over.
     static let limit = 16_384
+    /// A list whose value is longer than this is not kept (its head is read each time), so
+    /// the cache's memory stays bounded whatever names clients give their models.
+    static let maxKeptValueBytes = 1_024
 
     private var dataVersion: Int?
     private var heads: [ResultList: (count: Int, newest: ChunkKey?)] = [:]
@@ -450,8 +453,37 @@ final class ListHeadCache {
     subscript(list: ResultList) -> (count: Int, newest: ChunkKey?)? {
         get { heads[list] }
         set {
+            guard list.value.utf8.count <= Self.maxKeptValueBytes else { return }
             if newValue != nil, heads[list] == nil, heads.count >= Self.limit { heads.removeAll() }
             heads[list] = newValue
         }
+    }
+
+    var count: Int { heads.count }
+}
+
+/// The eight lists of each set seen, kept by the writer connection between transactions
+/// (`Connection.state`): the same few sets come back batch after batch, and making a set's
+/// lists (eight values, their names and hashes) was ~3 % of the writer's work per report.
+/// Lists depend on nothing but the set, so nothing invalidates them. Past `limit` sets the
+/// cache starts over; a set whose names are long is not kept (its lists are made each time),
+/// so the memory stays bounded whatever names clients send (~6 KB a set at most).
+final class ListsOfSets {
+    static let limit = 1_024
+    static let maxKeptNameBytes = 1_024
+
+    private struct Key: Hashable { let model: String; let engine: String; let suiteName: String }
+    private var lists: [Key: [ResultList]] = [:]
+
+    var count: Int { lists.count }
+
+    func lists(model: String, engine: String, suiteName: String) -> [ResultList] {
+        let key = Key(model: model, engine: engine, suiteName: suiteName)
+        if let known = lists[key] { return known }
+        let made = ResultList.lists(model: model, engine: engine, suiteName: suiteName)
+        guard model.utf8.count + engine.utf8.count + suiteName.utf8.count <= Self.maxKeptNameBytes else { return made }
+        if lists.count >= Self.limit { lists.removeAll() }
+        lists[key] = made
+        return made
     }
 }

@@ -18,24 +18,6 @@ final class ResultSummaryChanges: CommitAccumulator {
     private struct GroupKey: Hashable { let kind: String; let value: String }
     private struct SetKey: Hashable { let model: String; let engine: String; let suiteName: String }
 
-    /// The eight lists of each set seen, kept by the writer connection between transactions
-    /// (`Connection.state`): the same few sets come back batch after batch, and making a set's
-    /// lists (eight values, their names and hashes) was ~3 % of the writer's work per report.
-    /// Lists depend on nothing but the set, so nothing invalidates them; past `limit` sets the
-    /// cache starts over.
-    private final class ListsOfSets {
-        static let limit = 4_096
-        private var lists: [SetKey: [ResultList]] = [:]
-
-        func lists(of set: SetKey) -> [ResultList] {
-            if let known = lists[set] { return known }
-            if lists.count >= Self.limit { lists.removeAll() }
-            let made = ResultList.lists(model: set.model, engine: set.engine, suiteName: set.suiteName)
-            lists[set] = made
-            return made
-        }
-    }
-
     /// Runs in or out of one (model, engine, suite) set, or one group, and their metric sums,
     /// gathered at flush (a batch holds far fewer sets than runs) and spread to the set's
     /// three groups. Metrics are indexed by `MetricNames` (one hash per name and run, then
@@ -199,7 +181,7 @@ final class ResultSummaryChanges: CommitAccumulator {
             if let known = listsOfSet[set] {
                 indices = known
             } else {
-                indices = try knownLists.lists(of: set).map { list in
+                indices = try knownLists.lists(model: set.model, engine: set.engine, suiteName: set.suiteName).map { list in
                     if let index = listIndex[list] { return index }
                     // As committed: nothing in this transaction has changed the chunks yet.
                     let head = try cache[list] ?? ResultListChunks.head(c, list)

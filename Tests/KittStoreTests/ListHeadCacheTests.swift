@@ -38,4 +38,29 @@ import Testing
         try ResultSummariesTests.checkPages(t.store, pageSize: 7)
         try ResultSummariesTests.checkAggregates(t.store)
     }
+
+    /// The writer's caches keep nothing for long names (their memory stays bounded whatever
+    /// a client calls its model), and such results are stored and listed all the same.
+    @Test func longNamesAreNotCachedButStoredAndListed() throws {
+        let long = String(repeating: "m", count: 200_000)
+        let sets = ListsOfSets()
+        let made = sets.lists(model: long, engine: "vllm", suiteName: "s")
+        #expect(made.count == 8)
+        #expect(sets.count == 0)
+        _ = sets.lists(model: "short", engine: "vllm", suiteName: "s")
+        #expect(sets.count == 1)
+        let heads = ListHeadCache()
+        for list in made { heads[list] = (1, nil) }
+        #expect(heads.count == 4)  // the lists without the model: all runs, the engine's, the suite's, both
+        #expect(heads[made[1]] == nil)
+
+        let t = try TempStore()
+        let document = try ResultDocument(bytes: resultJSON(model: long))
+        let id = try t.store.results.insert(document)
+        let page = try t.store.results.list(ResultFilter(model: long), limit: 5, offset: 0)
+        #expect(page.total == 1)
+        #expect(page.items.count == 1)
+        #expect(try t.store.results.get(id: id) != nil)
+        try ResultSummariesTests.checkChunks(t.store)
+    }
 }
