@@ -4,9 +4,9 @@ import Glibc
 import KittSQLite
 import Synchronization
 
-/// One list of results (`run_chunks`, `run_chunk_heads`): all runs (`kind` ""), or the runs whose columns
-/// equal the filter's values, in list order: timestamp DESC, then id. Schema v5 keeps the
-/// lists of one column; v9 adds the combined filters (two or three columns).
+/// One list of results (`run_chunks`, `run_chunk_heads`): all runs (`kind` ""), or the runs
+/// whose columns equal the filter's values, in list order: timestamp DESC, then id. Schema
+/// v5 keeps the lists of one column; v9 adds the combined filters (two or three columns).
 struct ResultList: Hashable {
     /// The filtered columns joined by "+" ("" for none): fixed strings, never input.
     let kind: String

@@ -46,7 +46,7 @@ final class ResultSummaryChanges: CommitAccumulator {
 
         mutating func add(_ other: SetDelta) {
             runs += other.runs
-            for index in other.counts.indices where other.counts[index] != 0 || other.totals[index] != 0 {
+            for index in other.counts.indices {
                 add(metric: index, count: other.counts[index], total: other.totals[index])
             }
         }
@@ -157,9 +157,7 @@ final class ResultSummaryChanges: CommitAccumulator {
         // growing these dictionaries run after run (~5 % of a flush).
         let expectedLists = min(8 * listed.count, 1024)
         var chunks: [ResultList: [ChunkKey: Int]] = [:]
-        var headCounts: [ResultList: Int] = [:]
         chunks.reserveCapacity(expectedLists)
-        headCounts.reserveCapacity(expectedLists)
         let cache = c.state(ListHeadCache.self) { ListHeadCache() }
         cache.validate(dataVersion: try c.dataVersion())
         headCache = cache
@@ -186,7 +184,6 @@ final class ResultSummaryChanges: CommitAccumulator {
                     // As committed: nothing in this transaction has changed the chunks yet.
                     let head = try cache[list] ?? ResultListChunks.head(c, list)
                     cache[list] = head
-                    headCounts[list] = head.count
                     lists.append(ListPlacement(list: list, newest: head.newest, headCount: head.count))
                     listIndex[list] = lists.count - 1
                     return lists.count - 1
@@ -205,6 +202,9 @@ final class ResultSummaryChanges: CommitAccumulator {
             }
         }
         let capacity = max(1, ResultListChunks.capacity.load(ordering: .relaxed))
+        var headCounts: [ResultList: Int] = [:]
+        headCounts.reserveCapacity(lists.count)
+        for placement in lists { headCounts[placement.list] = placement.headCount }
         try ResultListChunks.apply(c, chunks, headCounts: headCounts, capacity: capacity)
         // A head that only grew without splitting has a known count after this; any other
         // change (older chunks, deletes, splits) is read again next time.
