@@ -2,7 +2,8 @@
 # wal-pages.sh BIN STORE_DIR [MODE] [CONNS] [SECONDS] — which tables a durable POST flood
 # writes, page by page: what a group commit costs the disk.
 #
-# Copies STORE_DIR (a data dir holding kitt.db, e.g. one `kitt import` filled), runs
+# Copies STORE_DIR (a data dir holding kitt.db, e.g. one `kitt import` filled; no server may
+# have it open), runs
 # `BIN web` on the copy, floods it with `scalebench MODE` (flood: timestamps amid the last
 # month of the history; flood-now: newer than all of it) from CONNS connections (16), stops the
 # server with SIGKILL after SECONDS (3.3; it must die before its WAL starts over, so the
@@ -19,7 +20,10 @@ trap '[[ -n $PID ]] && kill -KILL $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
 gcc -O2 -Wall -pthread -o "$WORK/scalebench" "$HERE/scalebench.c"
 mkdir "$WORK/data"
-cp "$STORE/kitt.db" "$WORK/data/kitt.db"
+# The WAL too, when the store's last writer left one: without it the copy would lack commits.
+for file in kitt.db kitt.db-wal; do
+    [[ -f $STORE/$file ]] && cp "$STORE/$file" "$WORK/data/$file"
+done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 token="wal-pages-$RANDOM$RANDOM$RANDOM"
 "$BIN" web --host 127.0.0.1 --port "$port" --data-dir "$WORK/data" --auth-token "$token" --quiet --insecure \
